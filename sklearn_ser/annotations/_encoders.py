@@ -1,0 +1,581 @@
+"""Target encoders: annotation tables -> learning targets.
+
+Each encoder is a scikit-learn transformer whose input is an annotation table
+(or a vote-count table, or 1-D labels; see :mod:`sklearn_ser.annotations`).
+``fit`` fixes the target classes; ``transform`` returns one target per
+utterance, aligned with the input rows, with a *missing* value (NaN) wherever
+the ratings do not give a target: no consensus for hard labels, no target
+emotion for soft labels, no rating at all. Missing targets are never guessed;
+:meth:`target_status` says why each row is missing.
+
+Labels are first normalised (``"Neutral state"``, ``"neu"`` -> ``"neutral"``),
+then mapped by ``label_map`` (e.g. IEMOCAP's ``{"excitement": "happiness"}``).
+Labels outside the target classes are kept as *non-target evidence*: they take
+part in the majority vote (a ``frustration`` majority means "no target emotion",
+a tie between ``anger`` and ``frustration`` is a tie), they make MLEE negatives
+and they are counted in the number of raters.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ..exceptions import AnnotationError
+from ._table import Ratings, parse_annotations
+from ._vocabulary import build_label_map, normalize_label
+
+#: The reasons a row can lack a target, as reported by ``target_status``.
+TARGET_STATUSES = ("ok", "tie", "no_majority", "no_target", "unrated")
+
+
+class _TargetEncoder(TransformerMixin, BaseEstimator):
+    """Shared machinery: label normalisation, target classes, parsing."""
+
+    _parameter_constraints: dict = {
+        "classes": ["array-like", None],
+        "label_map": [dict, StrOptions({"iemocap"}), None],
+        "votes": [StrOptions({"all", "first"})],
+        "strict": ["boolean"],
+    }
+
+    def __init__(self, classes=None, *, label_map=None, votes="all", strict=False):
+        self.classes = classes
+        self.label_map = label_map
+        self.votes = votes
+        self.strict = strict
+
+    # -- helpers ---------------------------------------------------------------
+    def _parse(self, y, label_map):
+        known = None if self.classes is None else {
+            normalize_label(c) for c in self.classes
+        }
+        return parse_annotations(y, label_map, known_labels=known, strict=self.strict)
+
+    def fit(self, X, y=None):
+        """Fix the target classes from ``classes`` or from the labels in ``X``.
+
+        Parameters
+        ----------
+        X : annotation table, vote-count table or 1-D labels
+            The annotations (the transformer's input).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
+        self._validate_params()
+        self.label_map_ = build_label_map(self.label_map)
+        ratings = self._parse(X, self.label_map_)
+        if self.classes is not None:
+            classes = [
+                self.label_map_.get(normalize_label(c), normalize_label(c))
+                for c in self.classes
+            ]
+            if len(classes) == 0:
+                raise ValueError("classes must name at least one target class.")
+            if len(set(classes)) != len(classes):
+                raise ValueError(
+                    f"classes {list(self.classes)} name a class twice after "
+                    f"normalisation and label_map: {classes}."
+                )
+        else:
+            classes = [lab for lab in ratings.labels if lab != "other"]
+            if not classes:
+                raise AnnotationError(
+                    "No target class could be inferred: the only label seen is "
+                    "'other'. Pass classes=[...]."
+                )
+        try:
+            classes = sorted(classes)
+        except TypeError as exc:
+            raise ValueError(
+                f"Target classes must be of one type to be sorted; got {classes}."
+            ) from exc
+        self.classes_ = np.asarray(classes, dtype=object if any(
+            isinstance(c, str) for c in classes) else None)
+        if ratings.kind == "votes" and not isinstance(X, pd.DataFrame):
+            self.n_features_in_ = ratings.vote_counts.shape[1]
+        return self
+
+    def _ratings(self, X):
+        check_is_fitted(self, "classes_")
+        if isinstance(X, np.ndarray) and X.ndim == 2 and hasattr(
+            self, "n_features_in_"
+        ) and X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is "
+                f"expecting {self.n_features_in_} features as input."
+            )
+        return self._parse(X, self.label_map_)
+
+    def _class_counts(self, ratings: Ratings, votes=None, rater=None):
+        """(n, K) counts of the target classes and (n, L) counts of all labels."""
+        all_counts = ratings.counts(votes or self.votes, rater=rater)
+        cols = ratings.label_columns(list(self.classes_))
+        class_counts = np.zeros((ratings.n_items, len(cols)))
+        seen = cols >= 0
+        class_counts[:, seen] = all_counts[:, cols[seen]]
+        return class_counts, all_counts
+
+    def get_feature_names_out(self, input_features=None):
+        """Target class names (the columns of :meth:`transform`'s output)."""
+        check_is_fitted(self, "classes_")
+        return np.asarray([str(c) for c in self.classes_], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        tags.target_tags.required = False
+        tags.requires_fit = True
+        return tags
+
+
+def _frame(values, ratings, classes):
+    return pd.DataFrame(
+        values, index=ratings.index, columns=pd.Index(list(classes), name="class")
+    )
+
+
+class HardLabels(_TargetEncoder):
+    """Majority-vote (hard) labels, with ties reported as no consensus.
+
+    The vote counts every label a rater chose (``votes="all"``, each rater at
+    most once per label) or only each rater's first choice (``votes="first"``,
+    the conventional hard label). The majority is taken over *all* labels,
+    target or not; a row whose winning label is not a target class has no
+    target emotion.
+
+    Parameters
+    ----------
+    classes : array-like of str, default=None
+        Target classes. By default every label seen in ``fit`` except
+        ``"other"``.
+    label_map : dict or "iemocap", default=None
+        Labels counted as another label, e.g. ``{"excitement": "happiness"}``
+        (``"iemocap"`` is that map). Keys and values are normalised first.
+    votes : {"all", "first"}, default="all"
+        Count every rating of a rater, or only first choices.
+    rule : {"plurality", "absolute"}, default="plurality"
+        ``"plurality"``: the label with strictly more votes than any other
+        (CREMA-D's ``emoVote``). ``"absolute"``: that label must also be chosen
+        by more than half of the raters of the row.
+    tie_break : {"none", "first_choice", "random"}, default="none"
+        What to do when labels tie for the most votes. ``"none"`` reports the
+        row as a tie (no consensus; the papers' protocol). ``"first_choice"``
+        recounts the tied labels with first choices only and keeps a unique
+        winner, else reports a tie. ``"random"`` draws one of the tied labels
+        with ``random_state`` (an explicit guess; use only if you mean it).
+    strict : bool, default=False
+        Raise on labels that are neither known emotions, nor ``classes``, nor
+        keys of ``label_map``.
+    random_state : int, RandomState or None, default=None
+        Used by ``tie_break="random"`` only.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        Sorted target classes.
+    label_map_ : dict
+        The normalised label map.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"E1": [("sad",), ("Neutral state",), ("angry",)],
+    ...                       "E2": [("sad", "angry"), ("neu",), ("happy",)]},
+    ...                      index=["u1", "u2", "u3"])
+    >>> HardLabels().fit_transform(table).tolist()
+    ['sadness', 'neutral', nan]
+    >>> HardLabels().fit(table).target_status(table).tolist()
+    ['ok', 'ok', 'tie']
+    """
+
+    _parameter_constraints: dict = {
+        **_TargetEncoder._parameter_constraints,
+        "rule": [StrOptions({"plurality", "absolute"})],
+        "tie_break": [StrOptions({"none", "first_choice", "random"})],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        classes=None,
+        *,
+        label_map=None,
+        votes="all",
+        rule="plurality",
+        tie_break="none",
+        strict=False,
+        random_state=None,
+    ):
+        super().__init__(classes, label_map=label_map, votes=votes, strict=strict)
+        self.rule = rule
+        self.tie_break = tie_break
+        self.random_state = random_state
+
+    def _decide(self, ratings):
+        """Winning label position among ``ratings.labels`` (-1: none) and status."""
+        counts = ratings.counts(self.votes)
+        n = ratings.n_items
+        n_raters = ratings.n_raters()
+        winner = np.full(n, -1, dtype=int)
+        status = np.full(n, "ok", dtype=object)
+        top = counts.max(axis=1) if counts.shape[1] else np.zeros(n)
+        rated = top > 0
+        status[~rated] = "unrated"
+        is_top = (counts == top[:, None]) & rated[:, None]
+        n_top = is_top.sum(axis=1)
+        unique = rated & (n_top == 1)
+        winner[unique] = counts[unique].argmax(axis=1)
+        tied = np.flatnonzero(rated & (n_top > 1))
+        if len(tied) and self.tie_break == "first_choice":
+            first = ratings.counts("first")
+            for i in tied:
+                cand = np.flatnonzero(is_top[i])
+                sub = first[i, cand]
+                if (sub == sub.max()).sum() == 1:
+                    winner[i] = cand[sub.argmax()]
+        elif len(tied) and self.tie_break == "random":
+            rng = check_random_state(self.random_state)
+            for i in tied:
+                winner[i] = rng.choice(np.flatnonzero(is_top[i]))
+        status[(winner < 0) & rated] = "tie"
+        if self.rule == "absolute":
+            won = winner >= 0
+            votes_for = np.where(won, counts[np.arange(n), np.maximum(winner, 0)], 0)
+            weak = won & ~(votes_for > n_raters / 2)
+            winner[weak] = -1
+            status[weak] = "no_majority"
+        target_pos = {lab: k for k, lab in enumerate(ratings.labels)}
+        class_cols = {target_pos[c] for c in self.classes_ if c in target_pos}
+        not_target = (winner >= 0) & ~np.isin(winner, list(class_cols))
+        status[not_target] = "no_target"
+        winner[not_target] = -1
+        return winner, status
+
+    def transform(self, X):
+        """Hard label per utterance (NaN where there is none).
+
+        Parameters
+        ----------
+        X : annotation table, vote-count table or 1-D labels
+
+        Returns
+        -------
+        labels : pandas.Series
+            Indexed like ``X``; values in ``classes_`` or NaN.
+        """
+        ratings = self._ratings(X)
+        winner, _ = self._decide(ratings)
+        labels = np.array(ratings.labels + [np.nan], dtype=object)[winner]
+        return pd.Series(labels, index=ratings.index, name="label", dtype=object)
+
+    def target_status(self, X):
+        """Why each row has or lacks a target.
+
+        Returns
+        -------
+        status : pandas.Series
+            One of ``"ok"``, ``"tie"`` (labels tie for the most votes),
+            ``"no_majority"`` (``rule="absolute"`` not met), ``"no_target"``
+            (the winner is not a target class) or ``"unrated"``.
+        """
+        ratings = self._ratings(X)
+        _, status = self._decide(ratings)
+        return pd.Series(status, index=ratings.index, name="status")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = self.tie_break == "random"
+        return tags
+
+
+class SoftLabels(_TargetEncoder):
+    """Smoothed vote shares over the target classes (Eq. 1 of Chou & Lee).
+
+    ``q(c_k) = (alpha + sum_n h_k^(n)) / (alpha * K + sum_k' sum_n h_k'^(n))``
+    where ``h_k^(n)`` is 1 when rater ``n`` chose class ``k``. With the default
+    ``votes="all"`` every rating counts, second choices included: the
+    "modified soft label" of Chou & Lee. ``alpha=0`` gives plain vote shares.
+    Rows with no rating of a target class have no soft target (NaN row), as in
+    Ando et al. 4.1: smoothing alone is not a label.
+
+    Parameters
+    ----------
+    classes : array-like of str, default=None
+        Target classes (default: every label seen except ``"other"``).
+    alpha : float, default=0.75
+        Smoothing coefficient of Eq. 1.
+    label_map : dict or "iemocap", default=None
+        See :class:`HardLabels`.
+    votes : {"all", "first"}, default="all"
+        Count every rating, or only first choices (the conventional soft label).
+    strict : bool, default=False
+        Raise on unknown labels.
+
+    Examples
+    --------
+    The worked example of Chou & Lee's slides: three raters chose
+    (sadness, anger), (sadness) and (anger, sadness).
+
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"E1": [("sad", "angry")], "E2": [("sad",)],
+    ...                       "E3": [("angry", "sad")]})
+    >>> enc = SoftLabels(["neutral", "happiness", "sadness", "anger"]).fit(table)
+    >>> enc.transform(table).round(3)
+    class  anger  happiness  neutral  sadness
+    0      0.344      0.094    0.094    0.469
+    >>> enc.set_params(votes="first").transform(table).round(3)
+    class  anger  happiness  neutral  sadness
+    0      0.292      0.125    0.125    0.458
+    """
+
+    _parameter_constraints: dict = {
+        **_TargetEncoder._parameter_constraints,
+        "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self, classes=None, *, alpha=0.75, label_map=None, votes="all", strict=False
+    ):
+        super().__init__(classes, label_map=label_map, votes=votes, strict=strict)
+        self.alpha = alpha
+
+    def transform(self, X):
+        """Soft target per utterance.
+
+        Returns
+        -------
+        targets : pandas.DataFrame
+            One column per class in ``classes_``, rows summing to 1, NaN rows
+            where no target class was chosen.
+        """
+        ratings = self._ratings(X)
+        counts, _ = self._class_counts(ratings)
+        total = counts.sum(axis=1, keepdims=True)
+        K = counts.shape[1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            q = (self.alpha + counts) / (self.alpha * K + total)  # Eq. 1
+        q[total[:, 0] <= 0] = np.nan
+        return _frame(q, ratings, self.classes_)
+
+    def target_status(self, X):
+        """``"ok"``, ``"no_target"`` (rated, but no target class) or ``"unrated"``."""
+        ratings = self._ratings(X)
+        counts, all_counts = self._class_counts(ratings)
+        status = np.where(counts.sum(axis=1) > 0, "ok", "no_target").astype(object)
+        status[all_counts.sum(axis=1) <= 0] = "unrated"
+        return pd.Series(status, index=ratings.index, name="status")
+
+
+class ExistenceLabels(_TargetEncoder):
+    """Multi-label emotion existence (Eq. 5 of Ando et al.).
+
+    ``q(e1 | c_k) = 1`` if some rater chose class ``k``, else 0. Rows whose
+    ratings hold no target class are all-zero rows: valid *negatives* for the
+    MLEE model. Only unrated rows are missing.
+
+    Parameters
+    ----------
+    classes : array-like of str, default=None
+        Target classes (default: every label seen except ``"other"``).
+    min_votes : int, default=1
+        A class exists when at least this many raters chose it (1 = Eq. 5).
+    label_map : dict or "iemocap", default=None
+        See :class:`HardLabels`.
+    votes : {"all", "first"}, default="all"
+        Count every rating, or only first choices.
+    strict : bool, default=False
+        Raise on unknown labels.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"E1": [("sad", "angry"), ("frustrated",)],
+    ...                       "E2": [("sad",), None]})
+    >>> ExistenceLabels(["anger", "neutral", "sadness"]).fit_transform(table)
+    class  anger  neutral  sadness
+    0        1.0      0.0      1.0
+    1        0.0      0.0      0.0
+    """
+
+    _parameter_constraints: dict = {
+        **_TargetEncoder._parameter_constraints,
+        "min_votes": [Interval(numbers.Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self, classes=None, *, min_votes=1, label_map=None, votes="all", strict=False
+    ):
+        super().__init__(classes, label_map=label_map, votes=votes, strict=strict)
+        self.min_votes = min_votes
+
+    def transform(self, X):
+        """Existence target per utterance.
+
+        Returns
+        -------
+        targets : pandas.DataFrame
+            One 0/1 column per class in ``classes_``; NaN rows for unrated rows.
+        """
+        ratings = self._ratings(X)
+        counts, all_counts = self._class_counts(ratings)
+        e = (counts >= self.min_votes).astype(float)  # Eq. 5
+        e[all_counts.sum(axis=1) <= 0] = np.nan
+        return _frame(e, ratings, self.classes_)
+
+    def target_status(self, X):
+        """``"ok"`` (including all-zero negatives) or ``"unrated"``."""
+        ratings = self._ratings(X)
+        _, all_counts = self._class_counts(ratings)
+        status = np.where(all_counts.sum(axis=1) > 0, "ok", "unrated").astype(object)
+        return pd.Series(status, index=ratings.index, name="status")
+
+
+class RaterLabels(_TargetEncoder):
+    """Targets of one chosen rater (the individual models E_n of Chou & Lee).
+
+    Rows the rater did not rate, or rated with no target class, are missing.
+
+    Parameters
+    ----------
+    rater : str
+        The rater's column in the annotation table.
+    kind : {"soft", "hard", "existence"}, default="soft"
+        ``"soft"``: Eq. 1 on this rater's choices alone (several choices share
+        the mass); ``"hard"``: the rater's first target-class choice;
+        ``"existence"``: 1 for every class the rater chose.
+    classes : array-like of str, default=None
+        Target classes (default: every label seen except ``"other"``).
+    alpha : float, default=0.75
+        Smoothing coefficient for ``kind="soft"``.
+    label_map : dict or "iemocap", default=None
+        See :class:`HardLabels`.
+    strict : bool, default=False
+        Raise on unknown labels.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"E1": [("sad", "angry"), None],
+    ...                       "E2": [("sad",), ("neu",)]})
+    >>> RaterLabels("E1", kind="hard").fit_transform(table).tolist()
+    ['sadness', nan]
+    """
+
+    _parameter_constraints: dict = {
+        **_TargetEncoder._parameter_constraints,
+        "rater": "no_validation",
+        "kind": [StrOptions({"soft", "hard", "existence"})],
+        "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        rater=None,
+        kind="soft",
+        *,
+        classes=None,
+        alpha=0.75,
+        label_map=None,
+        strict=False,
+    ):
+        super().__init__(classes, label_map=label_map, votes="all", strict=strict)
+        self.rater = rater
+        self.kind = kind
+        self.alpha = alpha
+
+    def _rater_ratings(self, X, fitting=False):
+        ratings = self._parse(X, self.label_map_) if fitting else self._ratings(X)
+        if ratings.kind != "table":
+            raise AnnotationError(
+                "RaterLabels needs a rater table (one column per rater); got "
+                + ("a vote-count table." if ratings.kind == "votes" else "1-D labels.")
+            )
+        if self.rater not in ratings.raters:
+            raise AnnotationError(
+                f"Rater {self.rater!r} is not a column of the annotation table; its "
+                f"raters are {list(ratings.raters)[:20]}."
+            )
+        return ratings
+
+    def fit(self, X, y=None):
+        """Check the rater exists and fix the target classes."""
+        super().fit(X, y)
+        self._rater_ratings(X, fitting=True)
+        return self
+
+    def transform(self, X):
+        """Targets of ``rater`` (Series for ``"hard"``, DataFrame otherwise)."""
+        ratings = self._rater_ratings(X)
+        counts, _ = self._class_counts(ratings, rater=self.rater)
+        total = counts.sum(axis=1)
+        missing = total <= 0
+        if self.kind == "soft":
+            K = counts.shape[1]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                q = (self.alpha + counts) / (self.alpha * K + total[:, None])
+            q[missing] = np.nan
+            return _frame(q, ratings, self.classes_)
+        if self.kind == "existence":
+            e = (counts > 0).astype(float)
+            e[missing] = np.nan
+            return _frame(e, ratings, self.classes_)
+        # hard: the first-ranked choice among the target classes
+        cls_of_label = {lab: k for k, lab in enumerate(ratings.labels)}
+        class_pos = {cls_of_label[c]: c for c in self.classes_ if c in cls_of_label}
+        r = ratings.raters.index(self.rater)
+        out = np.full(ratings.n_items, np.nan, dtype=object)
+        best_rank = np.full(ratings.n_items, np.iinfo(np.int64).max)
+        sel = np.flatnonzero(ratings.rater == r)
+        for e in sel:
+            lab = ratings.label[e]
+            if lab in class_pos and ratings.rank[e] < best_rank[ratings.item[e]]:
+                best_rank[ratings.item[e]] = ratings.rank[e]
+                out[ratings.item[e]] = class_pos[lab]
+        return pd.Series(out, index=ratings.index, name=self.rater, dtype=object)
+
+    def target_status(self, X):
+        """``"ok"``, ``"no_target"`` or ``"unrated"`` (by this rater)."""
+        ratings = self._rater_ratings(X)
+        counts, all_counts = self._class_counts(ratings, rater=self.rater)
+        status = np.where(counts.sum(axis=1) > 0, "ok", "no_target").astype(object)
+        status[all_counts.sum(axis=1) <= 0] = "unrated"
+        return pd.Series(status, index=ratings.index, name="status")
+
+
+def rater_counts(annotations):
+    """Number of utterances each rater rated, most active first.
+
+    Useful to choose the raters worth an individual model (Chou & Lee keep
+    the five who "annotate enough utterances").
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"E1": [("sad",), None], "E2": [("sad",), ("neu",)]})
+    >>> rater_counts(table).to_dict()
+    {'E2': 2, 'E1': 1}
+    """
+    ratings = parse_annotations(annotations)
+    if ratings.kind != "table":
+        raise AnnotationError(
+            "rater_counts needs a rater table (one column per rater)."
+        )
+    first = ratings.rank == 0
+    counts = np.bincount(ratings.rater[first], minlength=len(ratings.raters))
+    out = pd.Series(
+        counts, index=pd.Index(ratings.raters, name="rater"), name="n_rated"
+    )
+    return out.sort_values(ascending=False, kind="stable")

@@ -1,0 +1,557 @@
+"""Annotation tables: building them, checking them, and counting their votes.
+
+An *annotation table* is a :class:`pandas.DataFrame` with one row per utterance
+(index = utterance id) and one column per rater. A cell holds the labels that
+rater gave to that utterance, as a tuple (first choice first), a single label,
+or nothing (``None``/NaN/empty tuple) when the rater did not rate it. This is the
+``y`` that every estimator of the toolkit accepts.
+
+Two simpler forms are accepted wherever an annotation table is:
+
+* a *vote-count table*: a DataFrame whose columns are all numeric, one column
+  per label (as CREMA-D's ``tabulatedVotes.csv``), each cell the number of
+  raters who chose that label;
+* a *label array*: a 1-D list / array / Series with one label per utterance
+  (NaN or None = no label).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import AnnotationError, DroppedRowsWarning, EmptyRaterWarning
+from ._vocabulary import CANONICAL_EMOTIONS, _is_missing, canonical_label
+
+_ITEM_NAMES = ("item", "utterance", "task", "file", "filename", "clip", "id")
+_RATER_NAMES = ("rater", "worker", "annotator", "evaluator", "listener")
+_LABEL_NAMES = ("label", "emotion", "answer", "response")
+
+
+def _pick_column(df, given, candidates, role):
+    if given is not None:
+        if given not in df.columns:
+            raise KeyError(
+                f"from_long: the {role} column {given!r} is not in the table; "
+                f"its columns are {list(df.columns)}."
+            )
+        return given
+    found = [c for c in df.columns if str(c).lower() in candidates]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise KeyError(
+            f"from_long: cannot tell which column holds the {role}; pass "
+            f"{role}=<column name>. The table's columns are {list(df.columns)}."
+        )
+    raise KeyError(
+        f"from_long: several columns could hold the {role} ({found}); pass "
+        f"{role}=<column name>."
+    )
+
+
+def from_long(df, item=None, rater=None, label=None, *, sort_raters=True):
+    """Build an annotation table from a long ``item, rater, label`` table.
+
+    This is the task/worker/label form used by crowd-kit and by most corpora
+    that publish individual ratings: one row per rating. A rater who chose
+    several emotions for one item has several rows; their order is kept, the
+    first row being the rater's first choice.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The long table.
+    item, rater, label : str, optional
+        Column names. When omitted they are recognised from usual names
+        (``item``/``utterance``/``task``, ``rater``/``worker``/``annotator``,
+        ``label``/``emotion``).
+    sort_raters : bool, default=True
+        Order the rater columns by name (otherwise by first appearance).
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Index = item ids (in order of first appearance), one column per rater,
+        each cell a tuple of labels or ``None``. Labels are kept exactly as
+        written; target encoders normalise them.
+
+    Warns
+    -----
+    DroppedRowsWarning
+        When rows with a missing label or exact duplicate ratings are left out;
+        the message gives the count.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> long = pd.DataFrame({"utterance": ["u1", "u1", "u1", "u2"],
+    ...                      "rater": ["A", "A", "B", "B"],
+    ...                      "label": ["sad", "angry", "sad", "neutral"]})
+    >>> table = from_long(long)
+    >>> table.shape
+    (2, 2)
+    >>> table.loc["u1", "A"]
+    ('sad', 'angry')
+    >>> table.loc["u2", "A"] is None
+    True
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(
+            f"from_long expects a pandas DataFrame, got {type(df).__name__}."
+        )
+    if len(df) == 0:
+        raise AnnotationError("from_long: the long table is empty (no ratings).")
+    item = _pick_column(df, item, _ITEM_NAMES, "item")
+    rater = _pick_column(df, rater, _RATER_NAMES, "rater")
+    label = _pick_column(df, label, _LABEL_NAMES, "label")
+    if len({item, rater, label}) < 3:
+        raise KeyError(
+            f"from_long: item, rater and label must be three different columns, "
+            f"got {item!r}, {rater!r}, {label!r}."
+        )
+    long = df[[item, rater, label]]
+    bad_ids = long[item].isna() | long[rater].isna()
+    if bad_ids.any():
+        first = long.index[bad_ids.to_numpy()][0]
+        raise AnnotationError(
+            f"from_long: {int(bad_ids.sum())} row(s) have no {item!r} or no "
+            f"{rater!r} (first at row {first!r}); every rating needs both."
+        )
+    no_label = long[label].map(
+        lambda v: _is_missing(v) or (isinstance(v, str) and v.strip() == "")
+    ).to_numpy(dtype=bool)
+    n_no_label = int(no_label.sum())
+    long = long[~no_label]
+    dup = long.duplicated()
+    n_dup = int(dup.sum())
+    long = long[~dup.to_numpy()]
+    if n_no_label or n_dup:
+        parts = []
+        if n_no_label:
+            parts.append(f"{n_no_label} with an empty label")
+        if n_dup:
+            parts.append(f"{n_dup} exact duplicate rating(s)")
+        warnings.warn(
+            "from_long: left out " + " and ".join(parts) + f" of {len(df)} rows.",
+            DroppedRowsWarning,
+            stacklevel=2,
+        )
+    if len(long) == 0:
+        raise AnnotationError("from_long: no rating is left after removing empty rows.")
+
+    items = pd.unique(long[item].to_numpy())
+    raters = pd.unique(long[rater].to_numpy())
+    if sort_raters:
+        try:
+            raters = np.array(sorted(raters, key=_natural_key), dtype=object)
+        except TypeError:
+            pass
+    item_pos = pd.Index(items).get_indexer(long[item].to_numpy())
+    rater_pos = pd.Index(raters).get_indexer(long[rater].to_numpy())
+    cells = np.empty((len(items), len(raters)), dtype=object)
+    grouped: dict[tuple[int, int], list] = {}
+    for i, j, lab in zip(item_pos, rater_pos, long[label].to_numpy(), strict=True):
+        grouped.setdefault((int(i), int(j)), []).append(lab)
+    for (i, j), labs in grouped.items():
+        cells[i, j] = tuple(labs)
+    table = pd.DataFrame(
+        cells,
+        index=pd.Index(items, name=item),
+        columns=pd.Index(raters, name="rater"),
+        dtype=object,
+    )
+    return table
+
+
+def _natural_key(value):
+    """Sort key putting ``E2`` before ``E10``."""
+    import re
+
+    text = str(value)
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text)]
+
+
+def _cell_labels(cell):
+    """Return the labels held by one cell of an annotation table, as a tuple."""
+    if cell is None:
+        return ()
+    if isinstance(cell, str):
+        if ";" in cell:
+            return tuple(p.strip() for p in cell.split(";") if p.strip())
+        return () if cell.strip() == "" else (cell,)
+    if isinstance(cell, tuple | list | set | frozenset | np.ndarray | pd.Series):
+        return tuple(v for v in cell if not _is_missing(v))
+    if _is_missing(cell):
+        return ()
+    return (cell,)
+
+
+@dataclass
+class Ratings:
+    """Every rating of a table, as integer arrays (an internal, parsed form).
+
+    ``item``, ``rater``, ``label``, ``rank`` hold one entry per (item, rater,
+    label) choice after label normalisation and mapping; ``rank`` is 0 for a
+    rater's first choice. For vote-count tables ``counts`` holds the counts
+    directly and the per-rater arrays are empty.
+    """
+
+    index: pd.Index
+    labels: list
+    raters: list
+    item: np.ndarray
+    rater: np.ndarray
+    label: np.ndarray
+    rank: np.ndarray
+    kind: str
+    vote_counts: np.ndarray | None = None
+
+    @property
+    def n_items(self):
+        return len(self.index)
+
+    def counts(self, votes="all", rater=None):
+        """(n_items, n_labels) number of raters who chose each label."""
+        if self.vote_counts is not None:
+            if rater is not None:
+                raise AnnotationError(
+                    "per-rater targets need a rater table (one column per rater); "
+                    "a vote-count table holds no individual ratings."
+                )
+            return self.vote_counts.astype(float)
+        keep = np.ones(len(self.item), dtype=bool)
+        if votes == "first":
+            keep &= self.rank == 0
+        if rater is not None:
+            keep &= self.rater == self.raters.index(rater)
+        flat = self.item[keep] * len(self.labels) + self.label[keep]
+        out = np.bincount(flat, minlength=self.n_items * len(self.labels))
+        return out.reshape(self.n_items, len(self.labels)).astype(float)
+
+    def n_raters(self, rater=None):
+        """Number of raters who rated each item."""
+        if self.vote_counts is not None:
+            return self.vote_counts.sum(axis=1)
+        keep = self.rank == 0
+        if rater is not None:
+            keep &= self.rater == self.raters.index(rater)
+        return np.bincount(self.item[keep], minlength=self.n_items).astype(float)
+
+    def label_columns(self, classes):
+        """Positions of ``classes`` among ``labels`` (-1 where never seen)."""
+        pos = {lab: i for i, lab in enumerate(self.labels)}
+        return np.array([pos.get(c, -1) for c in classes], dtype=int)
+
+
+def _check_index(index, what="annotation table"):
+    if index.has_duplicates:
+        dups = index[index.duplicated()].unique()
+        shown = ", ".join(repr(d) for d in dups[:5])
+        raise AnnotationError(
+            f"The {what} has {len(dups)} duplicated utterance id(s): {shown}"
+            f"{' ...' if len(dups) > 5 else ''}. Each utterance must appear once; "
+            "merge its ratings into one row (from_long does this)."
+        )
+
+
+def is_vote_table(y) -> bool:
+    """True if ``y`` is a vote-count table (a DataFrame of numeric columns)."""
+    return (
+        isinstance(y, pd.DataFrame)
+        and y.shape[1] > 0
+        and all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
+                for t in y.dtypes)
+    )
+
+
+def parse_annotations(y, label_map=None, *, known_labels=None, strict=False):
+    """Parse any accepted form of annotations into :class:`Ratings`.
+
+    Parameters
+    ----------
+    y : annotation table, vote-count table or 1-D labels
+    label_map : dict, already normalised by ``build_label_map``
+    known_labels : set, optional
+        Labels allowed in strict mode (besides the canonical emotions).
+    strict : bool
+        Raise on a label that is neither a canonical emotion, nor in
+        ``known_labels``, nor mapped by ``label_map``.
+    """
+    label_map = label_map or {}
+    if isinstance(y, Ratings):
+        return y
+    if y is None:
+        raise AnnotationError(
+            "No annotations were given (y is None); pass an annotation table, a "
+            "vote-count table or one label per utterance."
+        )
+    allowed = None
+    if strict:
+        allowed = set(CANONICAL_EMOTIONS) | set(label_map) | set(label_map.values())
+        allowed |= set(known_labels or ())
+
+    def check_label(raw, canon, item_id, rater_id):
+        if allowed is not None and canon not in allowed:
+            where = f"utterance {item_id!r}"
+            if rater_id is not None:
+                where += f", rater {rater_id!r}"
+            raise AnnotationError(
+                f"Unknown label {raw!r} ({where}). Expected one of "
+                f"{sorted(map(str, allowed))}; add it to label_map or classes, or "
+                "use strict=False to keep it as non-target evidence."
+            )
+
+    if isinstance(y, pd.DataFrame):
+        if y.shape[0] == 0 or y.shape[1] == 0:
+            raise AnnotationError(
+                f"The annotation table is empty (shape {y.shape}); it needs at least "
+                "one utterance and one rater or label column."
+            )
+        _check_index(y.index)
+        if is_vote_table(y):
+            return _parse_vote_table(y, label_map, check_label)
+        numeric = [
+            c
+            for c, t in y.dtypes.items()
+            if pd.api.types.is_numeric_dtype(t) and y[c].notna().any()
+        ]
+        if numeric and len(numeric) < y.shape[1]:
+            others = [c for c in y.columns if c not in numeric]
+            raise AnnotationError(
+                f"The table mixes numeric vote-count columns {numeric[:6]} with other "
+                f"columns {others[:6]}. Pass only the count columns "
+                "(e.g. votes[['A', 'D', 'F', 'H', 'N', 'S']]) or a rater table; in a "
+                "rater table store numeric labels as tuples, as from_long does."
+            )
+        return _parse_rater_table(y, label_map, check_label)
+    if isinstance(y, np.ndarray) and y.ndim == 2:
+        if y.dtype.kind in "iuf":
+            return _parse_vote_table(pd.DataFrame(y), label_map, check_label)
+        raise AnnotationError(
+            f"A 2-D array of annotations must be numeric vote counts; got dtype "
+            f"{y.dtype}. Pass a DataFrame annotation table instead."
+        )
+    if isinstance(y, pd.Series) or isinstance(y, np.ndarray | list | tuple):
+        return _parse_label_array(y, label_map, check_label)
+    if isinstance(y, Iterable) and not isinstance(y, str | bytes | Mapping):
+        return _parse_label_array(list(y), label_map, check_label)
+    raise TypeError(
+        f"Annotations of type {type(y).__name__} are not understood; pass an "
+        "annotation table (DataFrame, one column per rater), a vote-count table "
+        "(DataFrame of numeric columns, one per label) or 1-D labels."
+    )
+
+
+def _finish_vocabulary(canon_of, raw_labels):
+    """Sorted vocabulary of canonical labels (numbers first, then strings)."""
+    canon = {canon_of[r] for r in raw_labels}
+    try:
+        return sorted(canon)
+    except TypeError:
+        return sorted(canon, key=lambda v: (type(v).__name__, str(v)))
+
+
+def _parse_rater_table(y, label_map, check_label):
+    values = y.to_numpy(dtype=object)
+    present = ~pd.isna(values) if values.size else np.zeros(values.shape, bool)
+    # pd.isna on tuples is elementwise False -> present; empty tuples filtered below
+    rows, cols = np.nonzero(present)
+    items, raters, raw, ranks = [], [], [], []
+    for i, j in zip(rows, cols, strict=True):
+        labs = _cell_labels(values[i, j])
+        for r, lab in enumerate(labs):
+            items.append(i)
+            raters.append(j)
+            raw.append(lab)
+            ranks.append(r)
+    rater_names = list(y.columns)
+    counts_per_rater = np.bincount(np.asarray(raters, dtype=int),
+                                   minlength=len(rater_names))
+    empty = [rater_names[j] for j in np.flatnonzero(counts_per_rater == 0)]
+    if len(items) == 0:
+        raise AnnotationError(
+            f"The annotation table has {y.shape[0]} rows and {y.shape[1]} rater "
+            "columns but not a single rating."
+        )
+    if empty:
+        shown = ", ".join(repr(r) for r in empty[:8])
+        warnings.warn(
+            f"{len(empty)} of {len(rater_names)} rater column(s) hold no rating: "
+            f"{shown}{' ...' if len(empty) > 8 else ''}.",
+            EmptyRaterWarning,
+            stacklevel=4,
+        )
+    unique_raw = pd.unique(pd.Series(raw, dtype=object))
+    canon_of = {}
+    for lab in unique_raw:
+        canon_of[lab] = canonical_label(lab, label_map)
+    if check_label is not None:
+        seen = set()
+        for i, j, lab in zip(items, raters, raw, strict=True):
+            if lab in seen:
+                continue
+            try:
+                check_label(lab, canon_of[lab], y.index[i], rater_names[j])
+            except AnnotationError:
+                raise
+            seen.add(lab)
+    vocab = _finish_vocabulary(canon_of, unique_raw)
+    vocab_pos = {v: k for k, v in enumerate(vocab)}
+    label_idx = np.fromiter((vocab_pos[canon_of[r]] for r in raw), dtype=np.int64,
+                            count=len(raw))
+    item_idx = np.asarray(items, dtype=np.int64)
+    rater_idx = np.asarray(raters, dtype=np.int64)
+    rank = np.asarray(ranks, dtype=np.int64)
+    # A rater who gave two labels that map to one class (excitement and
+    # happiness under the IEMOCAP map) chose that class once: h_k^(n) is binary.
+    key = np.stack([item_idx, rater_idx, label_idx], axis=1)
+    _, first = np.unique(key, axis=0, return_index=True)
+    first = np.sort(first)
+    item_idx, rater_idx, label_idx = item_idx[first], rater_idx[first], label_idx[first]
+    # ranks are re-derived so that a rater's first surviving choice has rank 0
+    rank = _rerank(item_idx, rater_idx, rank[first])
+    return Ratings(
+        index=y.index,
+        labels=vocab,
+        raters=rater_names,
+        item=item_idx,
+        rater=rater_idx,
+        label=label_idx,
+        rank=rank,
+        kind="table",
+    )
+
+
+def _rerank(item_idx, rater_idx, rank):
+    order = np.lexsort((rank, rater_idx, item_idx))
+    new = np.empty_like(rank)
+    prev = (-1, -1)
+    r = 0
+    for pos in order:
+        cur = (item_idx[pos], rater_idx[pos])
+        r = 0 if cur != prev else r + 1
+        new[pos] = r
+        prev = cur
+    return new
+
+
+def _parse_vote_table(y, label_map, check_label):
+    counts = y.to_numpy(dtype=float)
+    bad = ~np.isfinite(counts) | (counts < 0)
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise AnnotationError(
+            f"Vote counts must be finite and >= 0; utterance {y.index[i]!r}, column "
+            f"{y.columns[j]!r} holds {counts[i, j]!r} ({int(bad.sum())} such cell(s))."
+        )
+    canon = []
+    for c in y.columns:
+        lab = canonical_label(c, label_map)
+        if check_label is not None:
+            check_label(c, lab, "(all)", None)
+        canon.append(lab)
+    vocab = _finish_vocabulary({c: c for c in canon}, canon)
+    merged = np.zeros((len(y), len(vocab)))
+    for j, lab in enumerate(canon):
+        merged[:, vocab.index(lab)] += counts[:, j]
+    empty = np.zeros(0, dtype=np.int64)
+    return Ratings(
+        index=y.index,
+        labels=vocab,
+        raters=[],
+        item=empty,
+        rater=empty,
+        label=empty,
+        rank=empty,
+        kind="votes",
+        vote_counts=merged,
+    )
+
+
+def _parse_label_array(y, label_map, check_label):
+    if isinstance(y, pd.Series):
+        index = y.index
+        _check_index(index, "label series")
+        values = y.to_numpy(dtype=object)
+    else:
+        arr = np.asarray(y, dtype=object)
+        if arr.ndim != 1:
+            raise AnnotationError(
+                f"1-D labels were expected, got an array of shape {arr.shape}."
+            )
+        values = arr
+        index = pd.RangeIndex(len(values))
+    if len(values) == 0:
+        raise AnnotationError("The label array is empty (no utterance).")
+    present = np.array([not _is_missing(v) for v in values], dtype=bool)
+    raw = values[present]
+    unique_raw = pd.unique(pd.Series(raw, dtype=object))
+    canon_of = {lab: canonical_label(lab, label_map) for lab in unique_raw}
+    if check_label is not None:
+        for lab in unique_raw:
+            pos = int(np.flatnonzero(present)[list(raw).index(lab)])
+            check_label(lab, canon_of[lab], index[pos], None)
+    vocab = _finish_vocabulary(canon_of, unique_raw)
+    vocab_pos = {v: k for k, v in enumerate(vocab)}
+    item_idx = np.flatnonzero(present).astype(np.int64)
+    label_idx = np.fromiter((vocab_pos[canon_of[r]] for r in raw), dtype=np.int64,
+                            count=len(raw))
+    zeros = np.zeros(len(item_idx), dtype=np.int64)
+    return Ratings(
+        index=index,
+        labels=vocab,
+        raters=["label"],
+        item=item_idx,
+        rater=zeros,
+        label=label_idx,
+        rank=zeros.copy(),
+        kind="labels",
+    )
+
+
+def align_annotations(X, y):
+    """Return ``y`` in the row order of ``X``, checking that ids match.
+
+    When both ``X`` (a DataFrame of utterances) and ``y`` (a table or Series)
+    carry utterance ids, the ids must be the same set; ``y`` is reordered to
+    follow ``X``. Otherwise only the lengths are compared.
+    """
+    n_x = len(X)
+    if isinstance(y, pd.DataFrame | pd.Series) and isinstance(X, pd.DataFrame):
+        if not isinstance(y.index, pd.RangeIndex) or not isinstance(
+            X.index, pd.RangeIndex
+        ):
+            _check_index(X.index, "utterance table")
+            _check_index(y.index)
+            if y.index.equals(X.index):
+                return y
+            missing = X.index.difference(y.index, sort=False)
+            extra = y.index.difference(X.index, sort=False)
+            if len(missing) or len(extra):
+                parts = []
+                if len(missing):
+                    parts.append(
+                        f"{len(missing)} utterance(s) of X have no annotation row "
+                        f"(e.g. {list(missing[:3])})"
+                    )
+                if len(extra):
+                    parts.append(
+                        f"{len(extra)} annotation row(s) match no utterance of X "
+                        f"(e.g. {list(extra[:3])})"
+                    )
+                raise AnnotationError(
+                    "Utterances and annotations are misaligned: " + "; ".join(parts)
+                    + ". Index both by the same utterance ids."
+                )
+            return y.loc[X.index]
+    n_y = len(y)
+    if n_x != n_y:
+        raise AnnotationError(
+            f"X has {n_x} utterances but the annotations have {n_y} rows."
+        )
+    return y

@@ -1,0 +1,120 @@
+"""Emotion label names: canonical spellings and the aliases corpora use.
+
+Corpora spell the same emotion in many ways: IEMOCAP writes ``"Neutral state"``
+in its per-evaluator lines and ``"neu"`` in its summary lines, CREMA-D uses
+``"NEU"`` in file names, crowd tables write ``"Neutral"``. All of them are
+normalised to one canonical lower-case name (``"neutral"``). Strings that are
+not a known alias are kept exactly as given, so arbitrary label sets (``"pos"``,
+``"A"``, integers) pass through untouched.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+#: Canonical emotion names known to the toolkit.
+CANONICAL_EMOTIONS = (
+    "anger",
+    "boredom",
+    "contempt",
+    "disgust",
+    "excitement",
+    "fear",
+    "frustration",
+    "happiness",
+    "neutral",
+    "sadness",
+    "surprise",
+    "other",
+)
+
+_ALIASES = {
+    "anger": ["angry", "ang", "anger", "wut"],
+    "boredom": ["bored", "boredom", "bor", "langeweile"],
+    "contempt": ["contempt", "con", "contemptuous"],
+    "disgust": ["disgust", "disgusted", "dis", "ekel"],
+    "excitement": ["excited", "excitement", "exc"],
+    "fear": ["fear", "fearful", "fea", "afraid", "angst"],
+    "frustration": ["frustration", "frustrated", "fru"],
+    "happiness": ["happiness", "happy", "hap", "joy", "freude"],
+    "neutral": ["neutral", "neutral state", "neu", "neutrality"],
+    "sadness": ["sadness", "sad", "trauer"],
+    "surprise": ["surprise", "surprised", "sur"],
+    "other": ["other", "others", "oth"],
+}
+
+#: alias (lower case, single spaces) -> canonical name
+LABEL_ALIASES = {
+    alias: canonical for canonical, aliases in _ALIASES.items() for alias in aliases
+}
+
+#: IEMOCAP's usual four-class setup merges excitement into happiness.
+IEMOCAP_LABEL_MAP = {"excitement": "happiness"}
+
+
+def _is_missing(value) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float | np.floating) and np.isnan(value):
+        return True
+    try:
+        import pandas as pd
+
+        return value is pd.NA or value is pd.NaT
+    except ImportError:  # pragma: no cover
+        return False
+
+
+def normalize_label(label):
+    """Return the canonical spelling of one emotion label.
+
+    Known aliases are matched case-insensitively, ignoring surrounding white
+    space, repeated inner spaces and a trailing ``";"``. Anything else,
+    including numbers, is returned unchanged.
+
+    Examples
+    --------
+    >>> normalize_label("Neutral state")
+    'neutral'
+    >>> normalize_label("  HAP ")
+    'happiness'
+    >>> normalize_label("pos")
+    'pos'
+    >>> normalize_label(3)
+    3
+    """
+    if isinstance(label, np.str_):
+        label = str(label)
+    if not isinstance(label, str):
+        if isinstance(label, numbers.Integral) and not isinstance(label, bool):
+            return int(label) if isinstance(label, np.integer) else label
+        return label
+    key = " ".join(label.strip().rstrip(";").split()).lower()
+    return LABEL_ALIASES.get(key, label)
+
+
+def build_label_map(label_map):
+    """Validate and normalise a user's label map (keys and values)."""
+    if label_map is None:
+        return {}
+    if isinstance(label_map, str):
+        if label_map.lower() == "iemocap":
+            return dict(IEMOCAP_LABEL_MAP)
+        raise ValueError(
+            f"label_map={label_map!r} is not a known preset; pass a dict such as "
+            "{'excitement': 'happiness'} or the preset 'iemocap'."
+        )
+    if not hasattr(label_map, "items"):
+        raise TypeError(
+            "label_map must be a dict mapping a label to the label it counts as, "
+            f"e.g. {{'excitement': 'happiness'}}; got {type(label_map).__name__}."
+        )
+    return {normalize_label(k): normalize_label(v) for k, v in label_map.items()}
+
+
+def canonical_label(label, label_map):
+    """Normalise ``label`` and then apply the (already normalised) label map."""
+    label = normalize_label(label)
+    return label_map.get(label, label)

@@ -1,0 +1,181 @@
+"""Scorers for ``cross_validate`` and ``GridSearchCV`` that understand ratings."""
+
+from __future__ import annotations
+
+import warnings
+import weakref
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import _safe_indexing
+
+from ..annotations import HardLabels
+from ..exceptions import DroppedRowsWarning
+from ._metrics import unweighted_average_recall, weighted_accuracy
+
+
+class _PredictionCache:
+    """Shares one ``predict`` call between the scorers of one ``ser_scoring``.
+
+    ``cross_validate`` calls every scorer of a dict on the same fitted
+    estimator and test fold; predicting once per fold instead of once per
+    metric matters for neural models.
+    """
+
+    def __init__(self):
+        self._key = None
+        self._value = None
+
+    def get(self, estimator, X, y, compute):
+        key = (id(estimator), id(X), id(y), len(y))
+        if self._key is not None:
+            ref, *rest = self._key
+            if ref() is estimator and tuple(rest) == key[1:]:
+                return self._value
+        value = compute()
+        try:
+            self._key = (weakref.ref(estimator), *key[1:])
+            self._value = value
+        except TypeError:  # estimator does not support weak references
+            self._key = None
+        return value
+
+    def __getstate__(self):  # scorers are pickled by joblib workers
+        return {"_key": None, "_value": None}
+
+
+class SERScorer:
+    """Score an estimator against the hard majority of an annotation table.
+
+    ``y`` may be an annotation table, a vote-count table or plain labels. It is
+    turned into hard labels over ``classes`` with :class:`HardLabels`; rows with
+    no consensus or no target emotion are left out (their count is reported in
+    a :class:`~sklearn_ser.exceptions.DroppedRowsWarning`), the estimator
+    predicts the remaining utterances and ``metric`` compares.
+
+    Use :func:`ser_scoring` to build these.
+    """
+
+    def __init__(self, metric, name, encoder, cache, warn=True):
+        self.metric = metric
+        self.name = name
+        self.encoder = encoder
+        self.cache = cache
+        self.warn = warn
+
+    def _targets_and_predictions(self, estimator, X, y):
+        def compute():
+            encoder = self.encoder
+            if encoder.classes is None or not hasattr(encoder, "classes_"):
+                encoder.fit(y)
+            targets = encoder.transform(y)
+            keep = targets.notna().to_numpy()
+            n_drop = int((~keep).sum())
+            if n_drop and self.warn:
+                status = encoder.target_status(y)[~keep].value_counts().to_dict()
+                why = ", ".join(f"{k}: {v}" for k, v in sorted(status.items()))
+                warnings.warn(
+                    f"Scoring left out {n_drop} of {len(keep)} utterance(s) with no "
+                    f"hard target ({why}).",
+                    DroppedRowsWarning,
+                    stacklevel=4,
+                )
+            if not keep.any():
+                raise ValueError(
+                    "No utterance of this split has a hard target over classes "
+                    f"{list(encoder.classes_)}; nothing to score."
+                )
+            idx = np.flatnonzero(keep)
+            X_kept = X if keep.all() else _safe_indexing(X, idx)
+            pred = np.asarray(estimator.predict(X_kept), dtype=object)
+            return targets.to_numpy(dtype=object)[idx], pred
+
+        return self.cache.get(estimator, X, y, compute)
+
+    def __call__(self, estimator, X, y, sample_weight=None, **kwargs):
+        y_true, y_pred = self._targets_and_predictions(estimator, X, y)
+        return self.metric(y_true, y_pred, list(self.encoder.classes_))
+
+    def __repr__(self):
+        return f"SERScorer({self.name})"
+
+
+def _uar(y_true, y_pred, classes):
+    return unweighted_average_recall(y_true, y_pred, labels=classes)
+
+
+def _wa(y_true, y_pred, classes):
+    return weighted_accuracy(y_true, y_pred, labels=classes)
+
+
+def _recall_of(cls):
+    def recall(y_true, y_pred, classes):
+        mask = y_true == cls
+        return float(np.mean(y_pred[mask] == cls)) if mask.any() else np.nan
+
+    return recall
+
+
+def ser_scoring(
+    classes=None,
+    *,
+    label_map=None,
+    votes="all",
+    rule="plurality",
+    tie_break="none",
+    per_class=True,
+    warn=True,
+):
+    """Scorers for ``cross_validate``/``GridSearchCV`` as the papers evaluate.
+
+    The true labels are the hard majority of the ratings over ``classes``
+    (see :class:`~sklearn_ser.annotations.HardLabels` for ``label_map``,
+    ``votes``, ``rule`` and ``tie_break``); utterances without one are left out
+    and counted. Plain labels are accepted as ``y`` too.
+
+    Parameters
+    ----------
+    classes : array-like of str, default=None
+        Target classes. Strongly recommended: by default they are inferred
+        from each test fold's labels.
+    per_class : bool, default=True
+        Add one ``"recall_<class>"`` scorer per class (needs ``classes``).
+    warn : bool, default=True
+        Emit a ``DroppedRowsWarning`` with the count of left-out utterances.
+
+    Returns
+    -------
+    scoring : dict
+        ``{"uar": ..., "wa": ..., "recall_<class>": ...}``, usable as
+        ``scoring=`` (pick one key as ``refit=`` in a search).
+
+    Examples
+    --------
+    >>> from sklearn.dummy import DummyClassifier
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"E1": [("ang",), ("sad",), ("neu",), ("sad",)],
+    ...                       "E2": [("ang",), ("sad",), ("ang",), ("sad",)]})
+    >>> X = [[0.0], [1.0], [2.0], [3.0]]
+    >>> clf = DummyClassifier(strategy="constant", constant="sadness")
+    >>> clf = clf.fit(X, ["anger", "sadness", "anger", "sadness"])
+    >>> scoring = ser_scoring(classes=["anger", "sadness"], warn=False)
+    >>> scoring["uar"](clf, X, table), scoring["wa"](clf, X, table)
+    (0.5, 0.6666666666666666)
+    """
+    encoder = HardLabels(
+        classes, label_map=label_map, votes=votes, rule=rule, tie_break=tie_break
+    )
+    cache = _PredictionCache()
+    scoring = {
+        "uar": SERScorer(_uar, "uar", encoder, cache, warn),
+        "wa": SERScorer(_wa, "wa", encoder, cache, warn),
+    }
+    if per_class and classes is not None:
+        fitted = HardLabels(classes, label_map=label_map).fit(
+            pd.Series([next(iter(classes))])
+        )
+        for cls in fitted.classes_:
+            scoring[f"recall_{cls}"] = SERScorer(
+                _recall_of(cls), f"recall_{cls}", encoder, cache, warn
+            )
+    return scoring

@@ -1,0 +1,50 @@
+"""Shared fixtures: the fixture corpora in tests/fixtures and ../shared/data."""
+
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+FIXTURES = HERE / "fixtures"
+SHARED_DATA = Path(
+    __import__("os").environ.get(
+        "SKLEARN_SER_SHARED_DATA", HERE.parent.parent / "shared" / "data"
+    )
+)
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir():
+    return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def shared_data():
+    """The real corpora beside the repository; skips when they are absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(
+            f"real data not found at {SHARED_DATA} (set SKLEARN_SER_SHARED_DATA to "
+            "the folder holding emodb/, crema-d/, abaw/)"
+        )
+    return SHARED_DATA
+
+
+def _need(path):
+    if not path.exists():
+        pytest.skip(f"{path} is not present")
+    return path
+
+
+@pytest.fixture(scope="session")
+def emodb_root(shared_data):
+    return _need(shared_data / "emodb")
+
+
+@pytest.fixture(scope="session")
+def crema_root(shared_data):
+    return _need(shared_data / "crema-d")
+
+
+@pytest.fixture(scope="session")
+def abaw_root(shared_data):
+    return _need(shared_data / "abaw")
