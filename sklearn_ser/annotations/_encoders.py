@@ -22,10 +22,11 @@ import numbers
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted, check_non_negative
 
 from ..exceptions import AnnotationError
 from ._table import Ratings, parse_annotations
@@ -53,6 +54,7 @@ class _TargetEncoder(TransformerMixin, BaseEstimator):
 
     # -- helpers ---------------------------------------------------------------
     def _parse(self, y, label_map):
+        y = _check_numeric_2d(y, type(self).__name__)
         known = None if self.classes is None else {
             normalize_label(c) for c in self.classes
         }
@@ -104,10 +106,13 @@ class _TargetEncoder(TransformerMixin, BaseEstimator):
             isinstance(c, str) for c in classes) else None)
         if ratings.kind == "votes" and not isinstance(X, pd.DataFrame):
             self.n_features_in_ = ratings.vote_counts.shape[1]
+        elif hasattr(self, "n_features_in_"):
+            del self.n_features_in_
         return self
 
     def _ratings(self, X):
         check_is_fitted(self, "classes_")
+        X = _check_numeric_2d(X, type(self).__name__)
         if isinstance(X, np.ndarray) and X.ndim == 2 and hasattr(
             self, "n_features_in_"
         ) and X.shape[1] != self.n_features_in_:
@@ -138,7 +143,30 @@ class _TargetEncoder(TransformerMixin, BaseEstimator):
         tags.input_tags.categorical = True
         tags.target_tags.required = False
         tags.requires_fit = True
+        if tags.transformer_tags is not None:
+            # targets are float64 DataFrames (or label Series) whatever the input
+            tags.transformer_tags.preserves_dtype = []
         return tags
+
+
+def _check_numeric_2d(y, whom):
+    """Validate a 2-D array-like that is not a DataFrame as vote counts.
+
+    DataFrames, Series and 1-D sequences are annotation tables or labels and
+    are parsed as such; anything else two-dimensional (ndarray, sparse matrix,
+    nested lists) must be a non-negative numeric vote-count matrix.
+    """
+    if isinstance(y, pd.DataFrame | pd.Series | Ratings):
+        return y
+    if sp.issparse(y):
+        return check_array(y, accept_sparse=False)  # raises a clear error
+    if isinstance(y, list | tuple) or hasattr(y, "__array__"):
+        arr = np.asarray(y, dtype=object) if isinstance(y, list | tuple) else (
+            np.asarray(y))
+        if arr.ndim == 2:
+            y = check_array(arr, dtype="numeric")
+            check_non_negative(y, whom)
+    return y
 
 
 def _frame(values, ratings, classes):
@@ -279,7 +307,9 @@ class HardLabels(_TargetEncoder):
         ratings = self._ratings(X)
         winner, _ = self._decide(ratings)
         labels = np.array(ratings.labels + [np.nan], dtype=object)[winner]
-        return pd.Series(labels, index=ratings.index, name="label", dtype=object)
+        numeric = all(isinstance(c, numbers.Number) for c in self.classes_)
+        return pd.Series(labels, index=ratings.index, name="label",
+                         dtype=float if numeric else object)
 
     def target_status(self, X):
         """Why each row has or lacks a target.
@@ -545,6 +575,14 @@ class RaterLabels(_TargetEncoder):
                 best_rank[ratings.item[e]] = ratings.rank[e]
                 out[ratings.item[e]] = class_pos[lab]
         return pd.Series(out, index=ratings.index, name=self.rater, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # a rater is a named column of an annotation table: numeric 2-D arrays
+        # (vote counts) hold no individual rater, so sklearn's generic checks,
+        # which feed such arrays, cannot apply.
+        tags.input_tags.two_d_array = False
+        return tags
 
     def target_status(self, X):
         """``"ok"``, ``"no_target"`` or ``"unrated"`` (by this rater)."""

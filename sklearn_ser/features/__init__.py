@@ -1,0 +1,41 @@
+"""Frame features from audio, speaker normalisation, pooling, augmentation.
+
+Extractors take the utterance table (a ``path`` or ``audio`` column plus any
+metadata) and return it with a ``frames`` column of ``(T, D)`` arrays, so the
+speaker, session and other metadata stay reachable by later steps:
+
+* :class:`OpenSmileFrames`: openSMILE LLDs (``"emobase45"`` of Chou & Lee,
+  ``"fujioka32"`` of Fujioka et al., stock sets by name);
+* :class:`LogSpectrogram`: 400-bin log power spectrograms (Ando et al.);
+* :class:`OpenSmileFunctionals`: utterance-level functionals (eGeMAPS) as a
+  2-D array, for classic baselines;
+* :class:`SpeakerStandardizer`, :class:`FrameAverager`: normalisation and
+  pooling of frame sequences;
+* :class:`SpeedPerturbation`: a training-only sampler (``fit_resample``).
+"""
+
+from ._audio import AudioError, LowBandwidthWarning, load_audio
+from ._augment import SpeedPerturbation, speed_perturb
+from ._base import FRAMES, get_frames
+from ._extract import UnvoicedWarning
+from ._normalize import SingleUtteranceSpeakerWarning, SpeakerStandardizer
+from ._opensmile import OpenSmileFrames, OpenSmileFunctionals
+from ._pooling import FrameAverager
+from ._spectrogram import LogSpectrogram
+
+__all__ = [
+    "FRAMES",
+    "AudioError",
+    "FrameAverager",
+    "LogSpectrogram",
+    "LowBandwidthWarning",
+    "OpenSmileFrames",
+    "OpenSmileFunctionals",
+    "SingleUtteranceSpeakerWarning",
+    "SpeakerStandardizer",
+    "SpeedPerturbation",
+    "UnvoicedWarning",
+    "get_frames",
+    "load_audio",
+    "speed_perturb",
+]

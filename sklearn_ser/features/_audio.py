@@ -1,0 +1,176 @@
+"""Reading audio for feature extraction: files or in-memory waveforms.
+
+Rules
+-----
+* **Mono mix-down**: a multi-channel signal is averaged over its channels.
+* **Resampling**: when ``sample_rate`` is set (16 kHz by default) a signal at
+  another rate is resampled with a polyphase filter
+  (:func:`scipy.signal.resample_poly`, Kaiser window), the ratio reduced by
+  the greatest common divisor. ``sample_rate=None`` keeps each file's rate.
+* Samples must be finite; a signal of exactly zero everywhere is silent and
+  rejected (its features would be logs of zero).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from math import gcd
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import SERWarning
+
+
+class AudioError(ValueError):
+    """An utterance's audio cannot be used; the message names the utterance."""
+
+
+class LowBandwidthWarning(SERWarning):
+    """Audio was upsampled: no content above the original Nyquist frequency."""
+
+
+def audio_sources(X, sample_rate_param=None):
+    """Return (ids, sources, frame) from any accepted input form.
+
+    A *source* is ``("path", path)`` or ``("audio", waveform, rate)``.
+    ``frame`` is the DataFrame the output is built on (metadata kept).
+    """
+    if isinstance(X, pd.DataFrame):
+        if "audio" not in X.columns and "path" not in X.columns:
+            raise ValueError(
+                "The utterance table needs a 'path' column (audio files) or an "
+                "'audio' column (1-D waveforms, with a 'sample_rate' column or the "
+                f"sample_rate parameter); its columns are {list(X.columns)}."
+            )
+        ids = list(X.index)
+        paths = X["path"].to_numpy() if "path" in X.columns else [None] * len(X)
+        waves = X["audio"].to_numpy() if "audio" in X.columns else [None] * len(X)
+        rates = (
+            X["sample_rate"].to_numpy()
+            if "sample_rate" in X.columns
+            else [sample_rate_param] * len(X)
+        )
+        sources = []
+        for uid, p, w, r in zip(ids, paths, waves, rates, strict=True):
+            if w is not None and not (np.isscalar(w) and pd.isna(w)):
+                sources.append(("audio", w, r))
+            elif p is not None and not (np.isscalar(p) and pd.isna(p)):
+                sources.append(("path", p))
+            else:
+                sources.append(("missing", uid))
+        return ids, sources, X
+    if isinstance(X, str | os.PathLike):
+        X = [X]
+    try:
+        items = list(X)
+    except TypeError:
+        raise TypeError(
+            "Audio input must be an utterance DataFrame (path or audio column), a "
+            f"list of file paths or a list of waveforms; got {type(X).__name__}."
+        ) from None
+    if not items:
+        raise ValueError("No utterance was given (empty input).")
+    sources = []
+    for item in items:
+        if isinstance(item, str | os.PathLike):
+            sources.append(("path", os.fspath(item)))
+        else:
+            sources.append(("audio", item, sample_rate_param))
+    frame = pd.DataFrame(index=pd.RangeIndex(len(items), name="utterance"))
+    if all(s[0] == "path" for s in sources):
+        frame["path"] = [s[1] for s in sources]
+    return list(frame.index), sources, frame
+
+
+def source_digest(source, h=None):
+    """Content hash of one source (file bytes, or waveform bytes and rate)."""
+    h = h or hashlib.sha1()
+    if source[0] == "path":
+        with open(source[1], "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    elif source[0] == "audio":
+        wave = np.ascontiguousarray(np.asarray(source[1]))
+        h.update(str(wave.dtype).encode())
+        h.update(str(wave.shape).encode())
+        h.update(str(source[2]).encode())
+        h.update(wave.tobytes())
+    return h.hexdigest()
+
+
+def load_audio(uid, source, sample_rate=16000):
+    """Read one utterance as a mono float32 waveform at ``sample_rate``.
+
+    Returns ``(waveform, rate, upsampled_from)``; raises :class:`AudioError`
+    naming the utterance for every unusable input.
+    """
+    kind = source[0]
+    if kind == "missing":
+        raise AudioError(f"Utterance {uid!r} has neither a path nor an audio waveform.")
+    if kind == "path":
+        path = os.fspath(source[1])
+        if not os.path.exists(path):
+            raise AudioError(f"Utterance {uid!r}: audio file {path!r} does not exist.")
+        if os.path.getsize(path) == 0:
+            raise AudioError(
+                f"Utterance {uid!r}: audio file {path!r} is empty (0 bytes)."
+            )
+        import soundfile as sf
+
+        try:
+            wave, rate = sf.read(path, dtype="float32", always_2d=True)
+        except Exception as exc:  # soundfile raises LibsndfileError, RuntimeError...
+            raise AudioError(
+                f"Utterance {uid!r}: cannot read audio file {path!r} ({exc})."
+            ) from exc
+        where = f"audio file {path!r}"
+    else:
+        wave, rate = source[1], source[2]
+        where = "its waveform"
+        if rate is None or (np.isscalar(rate) and pd.isna(rate)):
+            raise AudioError(
+                f"Utterance {uid!r}: an in-memory waveform needs its sample rate "
+                "(a 'sample_rate' column or the sample_rate parameter)."
+            )
+        try:
+            wave = np.asarray(wave, dtype=np.float32)
+        except (TypeError, ValueError) as exc:
+            raise AudioError(
+                f"Utterance {uid!r}: the audio cell is not a numeric waveform "
+                f"({type(source[1]).__name__})."
+            ) from exc
+        if wave.ndim == 2 and wave.shape[0] < wave.shape[1] and wave.shape[0] <= 8:
+            wave = wave.T  # (channels, samples) -> (samples, channels)
+        if wave.ndim == 1:
+            wave = wave[:, None]
+        if wave.ndim != 2:
+            raise AudioError(
+                f"Utterance {uid!r}: a waveform must be 1-D (samples) or 2-D "
+                f"(samples, channels); got shape {wave.shape}."
+            )
+        rate = int(rate)
+    if wave.shape[0] == 0:
+        raise AudioError(f"Utterance {uid!r}: {where} has no samples (zero length).")
+    if not np.isfinite(wave).all():
+        bad = int((~np.isfinite(wave)).sum())
+        raise AudioError(
+            f"Utterance {uid!r}: {where} holds {bad} NaN or infinite sample(s)."
+        )
+    mono = wave.mean(axis=1) if wave.shape[1] > 1 else wave[:, 0]
+    if not np.any(mono):
+        raise AudioError(
+            f"Utterance {uid!r}: {where} is silent (every sample is 0); no "
+            "feature can be computed."
+        )
+    upsampled_from = None
+    if sample_rate is not None and rate != sample_rate:
+        from scipy.signal import resample_poly
+
+        g = gcd(int(sample_rate), int(rate))
+        mono = resample_poly(mono, sample_rate // g, rate // g).astype(np.float32)
+        if rate < sample_rate:
+            upsampled_from = rate
+        rate = sample_rate
+    return np.ascontiguousarray(mono, dtype=np.float32), int(rate), upsampled_from

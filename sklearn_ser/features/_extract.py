@@ -1,0 +1,227 @@
+"""Shared machinery of the audio feature extractors.
+
+Parallel extraction with joblib (``n_jobs``), a per-file cache keyed by the
+*content* of the audio and the extraction settings (``memory``), a progress
+bar for long runs (tqdm) and an ``on_error`` policy. Output order always
+follows the input order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import numbers
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import joblib
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ..exceptions import DroppedRowsWarning, SERWarning
+from ._audio import AudioError, LowBandwidthWarning, audio_sources, load_audio
+from ._audio import source_digest as _digest
+from ._base import with_frames
+
+CACHE_VERSION = "1"
+
+
+class UnvoicedWarning(SERWarning):
+    """Utterances with no voiced frame at all (F0 = 0 throughout)."""
+
+
+def _cache_dir(memory):
+    if memory is None:
+        return None
+    if isinstance(memory, joblib.Memory):
+        if memory.location is None:
+            return None
+        return Path(memory.location) / "sklearn_ser_features"
+    if isinstance(memory, str | os.PathLike):
+        return Path(memory) / "sklearn_ser_features"
+    raise TypeError(
+        "memory must be None, a folder path or a joblib.Memory; got "
+        f"{type(memory).__name__}."
+    )
+
+
+def _extract_one(extractor, uid, source, cache_dir, signature):
+    """Worker: frames for one utterance, from the cache when possible."""
+    cache_file = None
+    try:
+        if cache_dir is not None and source[0] in {"path", "audio"}:
+            h = hashlib.sha1(signature.encode())
+            try:
+                digest = _digest(source, h)
+            except OSError:
+                digest = None  # unreadable: load_audio below names the problem
+            if digest is not None:
+                cache_file = cache_dir / digest[:2] / f"{digest}.npy"
+                if cache_file.exists():
+                    return ("ok", np.load(cache_file), None, None)
+        wave, rate, upsampled = load_audio(uid, source, extractor.sample_rate)
+        frames = extractor._compute(uid, wave, rate)
+        frames = np.ascontiguousarray(frames, dtype=np.float32)
+        if cache_file is not None:
+            cache_file.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=cache_file.parent, suffix=".npy.tmp")
+            with os.fdopen(fd, "wb") as fh:
+                np.save(fh, frames)
+            os.replace(tmp, cache_file)  # atomic: parallel writers never clash
+        return ("ok", frames, upsampled, None)
+    except AudioError as exc:
+        return ("error", None, None, str(exc))
+
+
+def _extract_batch(extractor, batch, cache_dir, signature):
+    return [_extract_one(extractor, uid, src, cache_dir, signature)
+            for uid, src in batch]
+
+
+class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
+    """Base class: audio in, frame sequences out (see :mod:`sklearn_ser.features`)."""
+
+    _parameter_constraints: dict = {
+        "sample_rate": [Interval(numbers.Integral, 1000, None, closed="left"), None],
+        "n_jobs": [numbers.Integral, None],
+        "memory": [None, str, os.PathLike, joblib.Memory],
+        "on_error": [StrOptions({"raise", "skip"})],
+        "progress": ["boolean", StrOptions({"auto"})],
+    }
+
+    # -- to implement --------------------------------------------------------
+    def _compute(self, uid, wave, rate):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _feature_names(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _cache_signature(self):
+        return f"{type(self).__name__}|{CACHE_VERSION}|{self.sample_rate}"
+
+    def _bandwidth_needed(self):
+        """Highest frequency (Hz) the features look at; upsampling below warns."""
+        return (self.sample_rate or 16000) / 2
+
+    # -- sklearn API -----------------------------------------------------------
+    def fit(self, X=None, y=None):
+        """Check the parameters and name the output columns (no learning).
+
+        Parameters
+        ----------
+        X : ignored
+        y : ignored
+
+        Returns
+        -------
+        self : object
+        """
+        self._validate_params()
+        self.feature_names_ = np.asarray(self._feature_names(), dtype=object)
+        self.n_features_out_ = len(self.feature_names_)
+        return self
+
+    def transform(self, X):
+        """Extract frame sequences.
+
+        Parameters
+        ----------
+        X : DataFrame, list of paths or list of waveforms
+            A DataFrame needs a ``path`` column or an ``audio`` column (with a
+            ``sample_rate`` column or the ``sample_rate`` parameter); other
+            columns are kept.
+
+        Returns
+        -------
+        Xt : DataFrame
+            ``X`` (shallow copy) with a ``frames`` column of ``(T, D)`` float32
+            arrays; ``None`` where ``on_error="skip"`` skipped an utterance.
+        """
+        if not hasattr(self, "feature_names_"):
+            self.fit()
+        ids, sources, frame = audio_sources(X, self.sample_rate)
+        results = self._run(ids, sources)
+        frames, errors, upsampled = [], [], []
+        for uid, (status, arr, up, message) in zip(ids, results, strict=True):
+            if status == "error":
+                if self.on_error == "raise":
+                    raise AudioError(message)
+                errors.append(message)
+                frames.append(None)
+                continue
+            if up is not None and up / 2 < self._bandwidth_needed():
+                upsampled.append((uid, up))
+            frames.append(arr)
+        if errors:
+            warnings.warn(
+                f"{type(self).__name__}: skipped {len(errors)} of {len(ids)} "
+                f"utterance(s) whose audio cannot be used (their frames are None). "
+                f"First: {errors[0]}",
+                DroppedRowsWarning,
+                stacklevel=2,
+            )
+        if upsampled:
+            rates = sorted({r for _, r in upsampled})
+            warnings.warn(
+                f"{type(self).__name__}: {len(upsampled)} utterance(s) were "
+                f"upsampled from {rates} Hz to {self.sample_rate} Hz; they hold no "
+                f"content above {min(rates) // 2} Hz (e.g. {upsampled[0][0]!r}).",
+                LowBandwidthWarning,
+                stacklevel=2,
+            )
+        self._check_output(ids, frames)
+        return with_frames(frame, frames)
+
+    def _check_output(self, ids, frames):
+        """Hook for subclasses (e.g. the unvoiced check of openSMILE sets)."""
+
+    def _run(self, ids, sources):
+        cache_dir = _cache_dir(self.memory)
+        signature = self._cache_signature()
+        n = len(ids)
+        n_jobs = joblib.effective_n_jobs(self.n_jobs)
+        show = self.progress is True or (self.progress == "auto" and n >= 500)
+        items = list(zip(ids, sources, strict=True))
+        if n_jobs == 1:
+            iterator = (
+                _extract_one(self, uid, src, cache_dir, signature) for uid, src in items
+            )
+            if show:
+                from tqdm.auto import tqdm
+
+                iterator = tqdm(iterator, total=n, desc=type(self).__name__,
+                                unit="utt")
+            return list(iterator)
+        size = max(1, min(64, n // (8 * n_jobs) or 1))
+        batches = [items[i:i + size] for i in range(0, n, size)]
+        parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
+        gen = parallel(
+            joblib.delayed(_extract_batch)(self, b, cache_dir, signature)
+            for b in batches
+        )
+        if show:
+            from tqdm.auto import tqdm
+
+            gen = tqdm(gen, total=len(batches), desc=type(self).__name__,
+                       unit="batch")
+        out = []
+        for res in gen:
+            out.extend(res)
+        return out
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the per-frame features (the columns of each ``frames`` array)."""
+        if not hasattr(self, "feature_names_"):
+            self.fit()
+        return self.feature_names_.copy()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # input is audio (paths or waveforms in an utterance table), which
+        # sklearn's generic checks (numeric 2-D arrays) cannot provide
+        tags.input_tags.two_d_array = False
+        tags.requires_fit = False
+        tags.non_deterministic = False
+        return tags
