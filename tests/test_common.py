@@ -12,6 +12,15 @@ from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_ser.annotations import ExistenceLabels, HardLabels, RaterLabels, SoftLabels
+from sklearn_ser.features import (
+    FrameAverager,
+    LogSpectrogram,
+    OpenSmileFrames,
+    OpenSmileFunctionals,
+    SpeakerStandardizer,
+    SpeedPerturbation,
+)
+from sklearn_ser.models import BLSTMAttentionClassifier, CNNBLSTMClassifier
 
 _ONE_D_IS_LABELS = (
     "a 1-D input is one label per utterance by design (annotations may be plain "
@@ -37,12 +46,38 @@ def _expected_failed_checks(estimator):
     return EXPECTED_FAILURES.get(type(estimator).__name__, {})
 
 
-ESTIMATORS = [HardLabels(), SoftLabels(), ExistenceLabels()]
+# Small networks and lr keep the checks fast; the architecture is the same.
+MODELS = [
+    BLSTMAttentionClassifier(dense_units=16, lstm_units=8, head_units=16, lr=0.01,
+                             max_epochs=40, random_state=0),
+    CNNBLSTMClassifier(channels=(4, 4, 4), kernels=((3, 3), (3, 3), (3, 3)),
+                       lstm_units=8, attention_units=8, head_units=8, lr=0.01,
+                       max_epochs=40, random_state=0),
+]
+ESTIMATORS = [HardLabels(), SoftLabels(), ExistenceLabels(), *MODELS]
+
+# Estimators whose input is audio or frame sequences inside an utterance table
+# declare ``input_tags.two_d_array = False``: scikit-learn's generic checks,
+# which feed numeric 2-D arrays, skip them (SkipTestWarning). Their API
+# contract (clone, params, pickling) is tested below and in test_features.py.
+AUDIO_OR_SEQUENCE_INPUT = [OpenSmileFrames(), LogSpectrogram(), OpenSmileFunctionals(),
+                           SpeakerStandardizer(), FrameAverager(), SpeedPerturbation(),
+                           RaterLabels("E1")]
 
 
+@pytest.mark.filterwarnings("ignore::sklearn_ser.exceptions.SERWarning")
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("estimator", AUDIO_OR_SEQUENCE_INPUT,
+                         ids=lambda e: type(e).__name__)
+def test_audio_and_sequence_estimators_declare_their_input(estimator):
+    from sklearn.utils import get_tags
+
+    assert get_tags(estimator).input_tags.two_d_array is False
+    assert clone(estimator).get_params() == estimator.get_params()
 
 
 def test_rater_labels_api():
@@ -59,7 +94,8 @@ def test_rater_labels_api():
         clone(enc).transform(table)
 
 
-@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize("estimator", [HardLabels(), SoftLabels(), ExistenceLabels()],
+                         ids=lambda e: type(e).__name__)
 def test_joblib_roundtrip(estimator, tmp_path):
     table = pd.DataFrame({"E1": [("sad",), ("neu",)], "E2": [("sad",), ("ang",)]},
                          dtype=object)

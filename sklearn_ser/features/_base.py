@@ -3,7 +3,9 @@
 Feature transformers take the utterance DataFrame and return a shallow copy
 with a ``frames`` column holding one ``(T, D)`` float32 array per utterance,
 so metadata (speaker, session, ...) stays reachable by every later step and
-by the models. A plain list of ``(T, D)`` arrays is accepted too.
+by the models. A plain list of ``(T, D)`` arrays is accepted too; a 2-D
+array (or a list of 1-D feature vectors) is read as one single-frame sequence
+per row.
 """
 
 from __future__ import annotations
@@ -16,6 +18,10 @@ FRAMES = "frames"
 
 def get_frames(X, *, allow_missing=False, whom="this step"):
     """Return the list of frame arrays of ``X`` (DataFrame or list)."""
+    if isinstance(X, pd.DataFrame) and FRAMES not in X.columns and X.shape[1] and all(
+        pd.api.types.is_numeric_dtype(t) for t in X.dtypes
+    ):
+        X = X.to_numpy()  # plain numeric features: one frame per row
     if isinstance(X, pd.DataFrame):
         if FRAMES not in X.columns:
             raise ValueError(
@@ -46,7 +52,8 @@ def get_frames(X, *, allow_missing=False, whom="this step"):
             )
         arr = np.asarray(s, dtype=np.float32)
         if arr.ndim == 1:
-            arr = arr[:, None]
+            # a feature vector (a row of a 2-D X): one frame of D features
+            arr = arr[None, :]
         if arr.ndim != 2:
             raise ValueError(
                 f"Utterance {uid!r}: frames must be a (T, D) array, got shape "

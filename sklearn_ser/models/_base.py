@@ -1,0 +1,510 @@
+"""The scikit-learn estimator around a skorch net, shared by both networks."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.exceptions import DataConversionWarning
+from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit
+from sklearn.utils import TransformerTags, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+from skorch import NeuralNet
+from skorch.callbacks import Callback, EarlyStopping
+from skorch.dataset import ValidSplit
+
+from ..annotations import ExistenceLabels, HardLabels, SoftLabels
+from ..annotations._encoders import _TargetEncoder
+from ..annotations._table import align_annotations
+from ..exceptions import DroppedRowsWarning, SERWarning
+from ..features._base import get_frames
+from ._data import SequenceDataset, SequenceLoader, pad_batch
+from ._losses import SERLoss, balanced_weights, existence_weights
+
+
+class InnerSplitWarning(SERWarning):
+    """The early-stopping split could not hold out whole speakers."""
+
+
+class AbsentClassWarning(SERWarning):
+    """A target class has no training example."""
+
+
+class _FiniteLoss(Callback):
+    """Stop with a clear error as soon as the training loss is NaN or inf."""
+
+    def on_batch_end(self, net, batch=None, training=None, loss=None, **kwargs):
+        if loss is not None and not torch.isfinite(loss).all():
+            epoch = len(net.history)
+            raise FloatingPointError(
+                f"The training loss became {float(loss.detach())} at epoch {epoch}. "
+                "Lower lr "
+                f"(now {net.lr}), check the features for extreme values (normalise "
+                "them, e.g. with SpeakerStandardizer) or use a smaller batch_size."
+            )
+
+
+class _SERNet(NeuralNet):
+    """skorch net with seeded, epoch-dependent length-bucketed batches."""
+
+    def get_iterator(self, dataset, training=False):
+        if training:
+            kwargs = self.get_params_for("iterator_train")
+            kwargs.setdefault("batch_size", self.batch_size)
+            kwargs["shuffle"] = True
+            kwargs["seed"] = int(getattr(self, "seed_", 0)) * 7919 + len(self.history)
+            return self.iterator_train(dataset, **kwargs)
+        return super().get_iterator(dataset, training=training)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        weight = getattr(self, "sample_weight_", None)
+        if weight is not None and isinstance(X, dict) and "sample_ids" in X:
+            w = weight.to(y_pred.device)[X["sample_ids"].to(y_pred.device)]
+            return self.criterion_(y_pred, y_true, sample_weight=w)
+        return self.criterion_(y_pred, y_true)
+
+
+def make_target_encoder(target, classes=None, label_map=None):
+    """A target encoder from ``"hard"``/``"soft"``/``"existence"`` or an encoder."""
+    if isinstance(target, _TargetEncoder):
+        enc = clone(target)
+        if classes is not None and enc.classes is None:
+            enc.set_params(classes=classes)
+        if label_map is not None and enc.label_map is None:
+            enc.set_params(label_map=label_map)
+        return enc
+    makers = {"hard": HardLabels, "soft": SoftLabels, "existence": ExistenceLabels}
+    if target not in makers:
+        raise ValueError(
+            f"target={target!r}; use 'hard', 'soft', 'existence' or a target encoder "
+            "such as SoftLabels(alpha=0.5)."
+        )
+    return makers[target](classes, label_map=label_map)
+
+
+def target_kind(encoder):
+    if isinstance(encoder, SoftLabels):
+        return "soft"
+    if isinstance(encoder, ExistenceLabels):
+        return "existence"
+    kind = getattr(encoder, "kind", None)  # RaterLabels
+    return kind if kind in {"soft", "hard", "existence"} else "hard"
+
+
+def as_input(X):
+    """Array-likes that are not lists, arrays or DataFrames become arrays."""
+    if not isinstance(X, pd.DataFrame | list | tuple | np.ndarray) and hasattr(
+        X, "__array__"
+    ) and not sp.issparse(X):
+        return np.asarray(X)
+    return X
+
+
+def sequences_from(X, whom):
+    """(T, D) float32 arrays from X, with utterance-named errors."""
+    if sp.issparse(X):
+        raise TypeError(
+            f"{whom} does not accept sparse input; pass frame sequences (a list of "
+            "dense (T, D) arrays or a DataFrame with a 'frames' column)."
+        )
+    if not isinstance(X, pd.DataFrame | list | tuple | np.ndarray) and hasattr(
+        X, "__array__"
+    ):
+        X = np.asarray(X)
+    if isinstance(X, np.ndarray) and X.dtype != object and X.ndim == 1:
+        raise ValueError(
+            "Expected 2D array (utterances x features) or a list of (T, D) "
+            "sequences, got 1D array instead. Reshape your data either using "
+            "array.reshape(-1, 1) if your data has a single feature or "
+            "array.reshape(1, -1) if it contains a single sample."
+        )
+    if len(X) == 0:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape=(0, ...)) while a minimum of 1 is "
+            f"required by {whom}."
+        )
+    frames = get_frames(X, whom=whom)
+    if frames and frames[0].shape[1] == 0:
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape=({len(frames)}, 0)) while a "
+            f"minimum of 1 is required by {whom}."
+        )
+    ids = list(X.index) if isinstance(X, pd.DataFrame) else list(range(len(frames)))
+    for uid, f in zip(ids, frames, strict=True):
+        if f.shape[0] == 0:
+            raise ValueError(f"Utterance {uid!r} has an empty sequence (0 frames).")
+        if not np.isfinite(f).all():
+            raise ValueError(
+                f"Utterance {uid!r} has NaN or infinite feature values "
+                f"({int((~np.isfinite(f)).sum())} of {f.size})."
+            )
+    return frames, ids
+
+
+class SequenceClassifier(ClassifierMixin, BaseEstimator):
+    """Base class: fit on sequences and ratings, predict emotions.
+
+    Subclasses implement ``_build_module(n_features, n_outputs)`` and set
+    the defaults of their paper.
+    """
+
+    _parameter_constraints: dict = {
+        "target": [StrOptions({"hard", "soft", "existence"}), _TargetEncoder],
+        "classes": ["array-like", None],
+        "label_map": [dict, StrOptions({"iemocap"}), None],
+        "optimizer": [StrOptions({"adam", "adamax", "sgd"})],
+        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "patience": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither"), None],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "bucket": ["boolean"],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    # -- to implement -----------------------------------------------------------
+    def _build_module(self, n_features, n_outputs):  # pragma: no cover
+        raise NotImplementedError
+
+    def _min_length(self):
+        return 1
+
+    # -- data ----------------------------------------------------------------------
+    def _tensors(self, frames):
+        n_min = self._min_length()
+        out = []
+        for f in frames:
+            if f.shape[0] < n_min:  # shorter than the receptive field: zero-pad
+                f = np.concatenate([f, np.zeros((n_min - f.shape[0], f.shape[1]),
+                                                dtype=np.float32)])
+            out.append(torch.from_numpy(np.ascontiguousarray(f, dtype=np.float32)))
+        return out
+
+    def _targets(self, X, y):
+        """Fit the target encoder and return (row mask, target array)."""
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is "
+                "None: give annotations (a rater table, vote counts or labels)."
+            )
+        if not isinstance(y, pd.DataFrame | pd.Series | list | tuple | np.ndarray) and (
+            hasattr(y, "__array__")
+        ):
+            y = np.asarray(y)
+        if isinstance(y, np.ndarray) and y.ndim == 2 and y.shape[1] == 1 and (
+            not isinstance(y, pd.DataFrame)
+        ):
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected; it is "
+                "read as one label per utterance.",
+                DataConversionWarning,
+                stacklevel=3,
+            )
+            y = y.ravel()
+        if not isinstance(y, pd.DataFrame) and np.ndim(y) == 1:
+            arr = y.to_numpy() if isinstance(y, pd.Series) else np.asarray(y)
+            if arr.dtype == object:
+                arr = arr[~pd.isna(pd.Series(arr, dtype=object)).to_numpy()]
+            check_classification_targets(list(arr))
+        y = align_annotations(X, y)
+        enc = make_target_encoder(self.target, self.classes, self.label_map)
+        enc.fit(y)
+        self.target_encoder_ = enc
+        self.target_kind_ = target_kind(enc)
+        targets = enc.transform(y)
+        values = targets.to_numpy() if isinstance(targets, pd.DataFrame) else (
+            targets.to_numpy(dtype=object))
+        if values.ndim == 1:
+            keep = ~pd.isna(pd.Series(values, dtype=object)).to_numpy()
+        else:
+            keep = ~np.isnan(values.astype(float)).any(axis=1)
+        n_drop = int((~keep).sum())
+        if n_drop:
+            status = enc.target_status(y)[~keep].value_counts().to_dict()
+            why = ", ".join(f"{k}: {v}" for k, v in sorted(status.items()))
+            warnings.warn(
+                f"{type(self).__name__}: left out {n_drop} of {len(keep)} training "
+                f"utterance(s) with no usable {self.target_kind_} target ({why}).",
+                DroppedRowsWarning,
+                stacklevel=3,
+            )
+        if not keep.any():
+            raise ValueError(
+                f"No training utterance has a usable {self.target_kind_} target."
+            )
+        classes = np.asarray(enc.classes_)
+        if self.target_kind_ == "hard":
+            pos = {c: i for i, c in enumerate(classes)}
+            t = np.array([pos[v] for v in values[keep]], dtype=np.int64)
+            present = np.unique(t)
+            if len(present) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs at least two classes in the "
+                    f"training targets; got 1 class: {list(classes[present])}."
+                )
+            counts = np.bincount(t, minlength=len(classes))
+        else:
+            t = values[keep].astype(np.float32)
+            counts = t.sum(axis=0)
+        absent = [str(c) for c, n in zip(classes, counts, strict=True) if n == 0]
+        if absent:
+            warnings.warn(
+                f"{type(self).__name__}: class(es) {absent} have no training target; "
+                "the model cannot learn them.",
+                AbsentClassWarning,
+                stacklevel=3,
+            )
+        return keep, t, counts
+
+    def _criterion_params(self, t, counts):
+        params = {"criterion__kind": self.target_kind_}
+        if isinstance(self.class_weight, dict):
+            w = np.array([float(self.class_weight.get(c, 1.0)) for c in self.classes_])
+            if self.target_kind_ == "existence":
+                params["criterion__pos_weight"] = w
+                params["criterion__neg_weight"] = np.ones_like(w)
+            else:
+                params["criterion__weight"] = w
+        elif self.class_weight == "balanced":
+            if self.target_kind_ == "existence":
+                pos, neg = existence_weights(t)
+                params["criterion__pos_weight"] = pos
+                params["criterion__neg_weight"] = neg
+            else:
+                params["criterion__weight"] = balanced_weights(counts)
+        return params
+
+    def _inner_split(self, X, groups, keep, rng):
+        """Indices (within kept rows) for training and early-stopping validation."""
+        n = int(keep.sum())
+        all_idx = np.arange(n)
+        if not self.validation_fraction or self.patience is None:
+            return all_idx, None
+        if groups is None and isinstance(X, pd.DataFrame) and "speaker" in X.columns:
+            groups = X["speaker"].to_numpy()
+        seed = rng.randint(2**31 - 1)
+        if groups is None:
+            warnings.warn(
+                f"{type(self).__name__}: no speaker information (no 'speaker' column "
+                "and no groups); the early-stopping validation holds out random "
+                "utterances instead of whole speakers.",
+                InnerSplitWarning,
+                stacklevel=3,
+            )
+            if n < 4:
+                return all_idx, None
+            split = ShuffleSplit(1, test_size=self.validation_fraction,
+                                 random_state=seed)
+            tr, va = next(split.split(all_idx))
+            return tr, va
+        g = np.asarray(groups)[keep]
+        if len(np.unique(g)) < 2:
+            warnings.warn(
+                f"{type(self).__name__}: a single speaker/group in training; no "
+                "early-stopping validation, training runs max_epochs.",
+                InnerSplitWarning,
+                stacklevel=3,
+            )
+            return all_idx, None
+        split = GroupShuffleSplit(1, test_size=self.validation_fraction,
+                                  random_state=seed)
+        tr, va = next(split.split(all_idx, groups=g))
+        return tr, va
+
+    # -- fit ------------------------------------------------------------------------
+    def fit(self, X, y, groups=None):
+        """Train on frame sequences and annotations.
+
+        Parameters
+        ----------
+        X : DataFrame with a ``frames`` column, or list of (T, D) arrays
+            Output of a feature extractor (metadata such as ``speaker`` is
+            used for the early-stopping split), or plain sequences.
+        y : annotation table, vote-count table or 1-D labels
+            Turned into targets by ``target``; rows with no usable target are
+            left out (a ``DroppedRowsWarning`` gives the count).
+        groups : array-like, default=None
+            Speaker (or session) of each utterance for the early-stopping
+            split; by default ``X["speaker"]``. Routed by metadata routing
+            when requested (``set_fit_request(groups=True)``).
+
+        Returns
+        -------
+        self : object
+        """
+        self._validate_params()
+        X = as_input(X)
+        frames, _ = sequences_from(X, type(self).__name__)
+        if groups is not None and len(groups) != len(frames):
+            raise ValueError(
+                f"groups has {len(groups)} entries but X has {len(frames)} utterances."
+            )
+        keep, t, counts = self._targets(X, y)
+        rng = check_random_state(self.random_state)
+        seed = rng.randint(2**31 - 1)
+        torch.manual_seed(seed)
+        self.n_features_in_ = frames[0].shape[1]
+        self.classes_ = np.asarray(self.target_encoder_.classes_)
+        kept = [f for f, k in zip(frames, keep, strict=True) if k]
+        tensors = self._tensors(kept)
+        tr, va = self._inner_split(X, groups, keep, rng)
+        target_t = torch.as_tensor(t)
+        self.net_ = self._make_net(tensors, target_t, counts, t, tr, va, seed)
+        self.net_.seed_ = seed
+        train_ds = SequenceDataset([tensors[i] for i in tr], target_t[tr])
+        self.net_.fit(train_ds, None)
+        self.n_iter_ = len(self.net_.history)
+        self.history_ = pd.DataFrame(
+            [{k: h.get(k) for k in ("epoch", "train_loss", "valid_loss", "dur")}
+             for h in self.net_.history]
+        )
+        return self
+
+    def _make_net(self, tensors, target_t, counts, t, tr, va, seed, module=None,
+                  lr=None, sample_weight=None):
+        n_out = len(self.classes_)
+        module = module if module is not None else self._build_module(
+            self.n_features_in_, n_out)
+        callbacks = [("finite_loss", _FiniteLoss())]
+        train_split = None
+        if va is not None and len(va):
+            valid_ds = SequenceDataset([tensors[i] for i in va], target_t[va])
+            train_split = _Predefined(valid_ds)
+            callbacks.append(("early_stopping", EarlyStopping(
+                monitor="valid_loss", patience=self.patience, load_best=True)))
+        opt = {"adam": torch.optim.Adam, "adamax": torch.optim.Adamax,
+               "sgd": torch.optim.SGD}[self.optimizer]
+        net = _SERNet(
+            module=module,
+            criterion=SERLoss,
+            optimizer=opt,
+            lr=self.lr if lr is None else lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_train=SequenceLoader,
+            iterator_train__bucket=self.bucket,
+            iterator_valid=SequenceLoader,
+            iterator_valid__bucket=self.bucket,
+            train_split=train_split,
+            callbacks=callbacks,
+            device=self.device,
+            verbose=self.verbose,
+            **self._criterion_params(
+                t[tr], _counts_of(t[tr], len(self.classes_), self.target_kind_)),
+        )
+        return net
+
+    # -- inference ------------------------------------------------------------------
+    def _forward(self, X, what="logits", batch_size=None):
+        check_is_fitted(self, "net_")
+        frames, _ = sequences_from(X, type(self).__name__)
+        if frames and frames[0].shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {frames[0].shape[1]} features, but {type(self).__name__} is "
+                f"expecting {self.n_features_in_} features as input (per frame)."
+            )
+        tensors = self._tensors(frames)
+        ds = SequenceDataset(tensors)
+        loader = SequenceLoader(ds, batch_size=batch_size or max(self.batch_size, 64),
+                                shuffle=False, bucket=True)
+        module = self.net_.module_
+        module.eval()
+        device = self.net_.device
+        outputs = [None] * len(tensors)
+        order = iter(loader.batch_sampler)
+        with torch.no_grad():
+            for (xb, _), idx in zip(loader, order, strict=True):
+                x = xb["x"].to(device)
+                lengths = xb["lengths"].to(device)
+                if what == "embed":
+                    out = module.embed(x, lengths)
+                else:
+                    out = module(x, lengths)
+                if what == "attention":
+                    att = module.last_attention.cpu().numpy()
+                    steps = (module.out_lengths(lengths).cpu().numpy()
+                             if hasattr(module, "out_lengths") else
+                             lengths.cpu().numpy())
+                    for j, i in enumerate(idx):
+                        outputs[i] = att[j, : steps[j]]
+                    continue
+                out = out.cpu().numpy()
+                for j, i in enumerate(idx):
+                    outputs[i] = out[j]
+        if what == "attention":
+            return outputs
+        return np.stack(outputs).astype(np.float32)
+
+    def decision_function(self, X):
+        """Logits, one column per class in ``classes_``.
+
+        With two classes, as in scikit-learn, a 1-D score for ``classes_[1]``
+        (the difference of the two logits).
+        """
+        logits = self._forward(X)
+        if logits.shape[1] == 2:
+            return logits[:, 1] - logits[:, 0]
+        return logits
+
+    def predict_proba(self, X):
+        """Class probabilities (softmax); for existence targets the per-class
+        existence probabilities (sigmoid, rows need not sum to 1)."""
+        logits = torch.from_numpy(self._forward(X))
+        if getattr(self, "target_kind_", "hard") == "existence":
+            return torch.sigmoid(logits).numpy()
+        return torch.softmax(logits, dim=1).numpy()
+
+    def predict(self, X):
+        """Most probable class (Eq. 7 of Ando et al. for existence targets)."""
+        logits = self._forward(X)
+        return self.classes_[np.argmax(logits, axis=1)]
+
+    def fit_transform(self, X, y=None, **fit_params):
+        """Fit, then return the penultimate representation of ``X``."""
+        return self.fit(X, y, **fit_params).transform(X)
+
+    def transform(self, X):
+        """Penultimate representation (the input of the output layer)."""
+        return self._forward(X, what="embed")
+
+    def attention_weights(self, X):
+        """Attention weights over time, one 1-D array per utterance."""
+        return self._forward(X, what="attention")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.non_deterministic = False
+        tags.classifier_tags.poor_score = True
+        # transform() gives the penultimate representation
+        tags.transformer_tags = TransformerTags(preserves_dtype=["float32"])
+        return tags
+
+
+class _Predefined(ValidSplit):
+    """skorch train_split returning a fixed validation dataset."""
+
+    def __init__(self, valid_ds):
+        self.valid_ds = valid_ds
+
+    def __call__(self, dataset, y=None, groups=None):
+        return dataset, self.valid_ds
+
+
+def _counts_of(t, n_classes, kind):
+    if kind == "hard":
+        return np.bincount(np.asarray(t, dtype=np.int64), minlength=n_classes)
+    return np.asarray(t, dtype=float).sum(axis=0)
+
+
+__all__ = ["SequenceClassifier", "pad_batch"]
