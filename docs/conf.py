@@ -1,0 +1,22 @@
+"""Sphinx configuration of the sklearn-ser documentation.
+
+Build: pip install -e ".[docs]" && sphinx-build -b html docs docs/_build/html
+"""
+
+project = "sklearn-ser"
+author = "sklearn-ser developers"
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+]
+autosummary_generate = True
+numpydoc_show_class_members = False
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"plot_",
+}
+html_theme = "pydata_sphinx_theme"
+exclude_patterns = ["_build"]

@@ -1,0 +1,8 @@
+"""``python -m sklearn_ser`` runs the ``sklearn-ser`` command line."""
+
+import sys
+
+from ._cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+"""Every example script runs (the docs gallery executes the same files)."""
+
+import runpy
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = sorted((Path(__file__).parents[1] / "examples").rglob("plot_*.py"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_example_runs(path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    monkeypatch.chdir(path.parent)
+    runpy.run_path(str(path), run_name="__main__")
+
+
+def test_there_are_examples():
+    assert EXAMPLES
