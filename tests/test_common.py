@@ -20,7 +20,13 @@ from sklearn_ser.features import (
     SpeakerStandardizer,
     SpeedPerturbation,
 )
-from sklearn_ser.models import BLSTMAttentionClassifier, CNNBLSTMClassifier
+from sklearn_ser.models import (
+    BLSTMAttentionClassifier,
+    CNNBLSTMClassifier,
+    MLEEFusionClassifier,
+    NoisyLabelMetaClassifier,
+    StackedAnnotatorClassifier,
+)
 
 _ONE_D_IS_LABELS = (
     "a 1-D input is one label per utterance by design (annotations may be plain "
@@ -54,7 +60,16 @@ MODELS = [
                        lstm_units=8, attention_units=8, head_units=8, lr=0.01,
                        max_epochs=40, random_state=0),
 ]
-ESTIMATORS = [HardLabels(), SoftLabels(), ExistenceLabels(), *MODELS]
+_TINY = BLSTMAttentionClassifier(dense_units=8, lstm_units=4, head_units=8, lr=0.02,
+                                 max_epochs=15, random_state=0)
+META = [
+    StackedAnnotatorClassifier(_TINY, components="CrowdHS", random_state=0),
+    MLEEFusionClassifier(_TINY, mode="pretrain", pretrain_lr=0.02, finetune_lr=0.02,
+                         random_state=0),
+    NoisyLabelMetaClassifier(dense_units=8, lstm_units=4, lr=0.02, max_epochs=15,
+                             random_state=0),
+]
+ESTIMATORS = [HardLabels(), SoftLabels(), ExistenceLabels(), *MODELS, *META]
 
 # Estimators whose input is audio or frame sequences inside an utterance table
 # declare ``input_tags.two_d_array = False``: scikit-learn's generic checks,

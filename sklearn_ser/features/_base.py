@@ -50,6 +50,10 @@ def get_frames(X, *, allow_missing=False, whom="this step"):
                 f"Utterance {uid!r} has no frames (its extraction was skipped); "
                 "leave it out before this step."
             )
+        if np.iscomplexobj(s):
+            raise ValueError(
+                f"Complex data not supported: utterance {uid!r} has complex frames."
+            )
         arr = np.asarray(s, dtype=np.float32)
         if arr.ndim == 1:
             # a feature vector (a row of a 2-D X): one frame of D features

@@ -3,18 +3,31 @@
 * :class:`BLSTMAttentionClassifier`: Dense-BLSTM-attention-Dense (Chou & Lee;
   Fujioka et al.'s sizes by parameters);
 * :class:`CNNBLSTMClassifier`: CNN+BLSTM+self-attention on spectrograms
-  (Ando et al.).
-
-Each learns from hard, soft or existence targets built from the ratings.
+  (Ando et al.);
+* :class:`StackedAnnotatorClassifier`: crowd and individual-rater models,
+  frozen and fused (Chou & Lee 2019);
+* :class:`MLEEFusionClassifier`: multi-label emotion existence pre-training
+  and fusion (Ando et al. 2019);
+* :class:`NoisyLabelMetaClassifier`: learned label correction and sample
+  weights (Fujioka et al. 2020).
 """
 
 from ._base import AbsentClassWarning, InnerSplitWarning, SequenceClassifier
 from ._estimators import BLSTMAttentionClassifier, CNNBLSTMClassifier
+from ._fusion import FrozenFusionClassifier
+from ._mlee import MLEEFusionClassifier
+from ._noisy import NoisyLabelMetaClassifier
+from ._stacked import NoRaterModelWarning, StackedAnnotatorClassifier
 
 __all__ = [
     "AbsentClassWarning",
     "BLSTMAttentionClassifier",
     "CNNBLSTMClassifier",
+    "FrozenFusionClassifier",
     "InnerSplitWarning",
+    "MLEEFusionClassifier",
+    "NoRaterModelWarning",
+    "NoisyLabelMetaClassifier",
     "SequenceClassifier",
+    "StackedAnnotatorClassifier",
 ]

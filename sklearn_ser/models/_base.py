@@ -98,6 +98,23 @@ def target_kind(encoder):
     return kind if kind in {"soft", "hard", "existence"} else "hard"
 
 
+def prepare_y(y):
+    """Array-likes become arrays; a column vector becomes 1-D labels (warned)."""
+    if not isinstance(y, pd.DataFrame | pd.Series | list | tuple | np.ndarray) and (
+        hasattr(y, "__array__")
+    ):
+        y = np.asarray(y)
+    if isinstance(y, np.ndarray) and y.ndim == 2 and y.shape[1] == 1:
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected; it is "
+            "read as one label per utterance.",
+            DataConversionWarning,
+            stacklevel=4,
+        )
+        y = y.ravel()
+    return y
+
+
 def as_input(X):
     """Array-likes that are not lists, arrays or DataFrames become arrays."""
     if not isinstance(X, pd.DataFrame | list | tuple | np.ndarray) and hasattr(
@@ -197,20 +214,7 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y is "
                 "None: give annotations (a rater table, vote counts or labels)."
             )
-        if not isinstance(y, pd.DataFrame | pd.Series | list | tuple | np.ndarray) and (
-            hasattr(y, "__array__")
-        ):
-            y = np.asarray(y)
-        if isinstance(y, np.ndarray) and y.ndim == 2 and y.shape[1] == 1 and (
-            not isinstance(y, pd.DataFrame)
-        ):
-            warnings.warn(
-                "A column-vector y was passed when a 1d array was expected; it is "
-                "read as one label per utterance.",
-                DataConversionWarning,
-                stacklevel=3,
-            )
-            y = y.ravel()
+        y = prepare_y(y)
         if not isinstance(y, pd.DataFrame) and np.ndim(y) == 1:
             arr = y.to_numpy() if isinstance(y, pd.Series) else np.asarray(y)
             if arr.dtype == object:

@@ -1,0 +1,98 @@
+"""Shared pieces of the meta-estimators."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.utils import TransformerTags
+from sklearn.utils.validation import check_is_fitted
+
+from ..annotations import HardLabels
+from ..annotations._table import align_annotations
+from ._base import as_input, sequences_from
+
+
+def fit_quietly(estimator, X, y, groups=None):
+    """Fit a component; its expected DroppedRowsWarnings are summarised upstream."""
+    from ..exceptions import DroppedRowsWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DroppedRowsWarning)
+        return estimator.fit(X, y, groups=groups)
+
+
+def with_params(estimator, **params):
+    """A clone of ``estimator`` with the parameters it has set."""
+    est = clone(estimator)
+    valid = est.get_params(deep=False)
+    est.set_params(**{k: v for k, v in params.items() if k in valid})
+    return est
+
+
+def component_scores(models, X, y, classes, label_map=None):
+    """UAR and per-class recall of each fitted model against the hard majority."""
+    y = align_annotations(X, y)
+    enc = HardLabels(classes, label_map=label_map).fit(y)
+    truth = enc.transform(y)
+    keep = truth.notna().to_numpy()
+    idx = np.flatnonzero(keep)
+    X_kept = X.iloc[idx] if isinstance(X, pd.DataFrame) else [X[i] for i in idx]
+    t = truth.to_numpy(dtype=object)[idx]
+    rows = {}
+    for name, model in models.items():
+        pred = np.asarray(model.predict(X_kept), dtype=object)
+        recalls = {c: float(np.mean(pred[t == c] == c)) if np.any(t == c) else np.nan
+                   for c in enc.classes_}
+        present = [v for v in recalls.values() if not np.isnan(v)]
+        rows[name] = {"UAR": float(np.mean(present)), **recalls}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "model"
+    table.attrs["n_scored"] = int(keep.sum())
+    table.attrs["n_left_out"] = int((~keep).sum())
+    return table
+
+
+class MetaClassifierMixin(ClassifierMixin, BaseEstimator):
+    """predict / predict_proba / transform delegated to ``final_``."""
+
+    def _final(self):
+        check_is_fitted(self, "final_")
+        return self.final_
+
+    def predict(self, X):
+        """Predicted emotion per utterance."""
+        return self._final().predict(as_input(X))
+
+    def predict_proba(self, X):
+        """Class probabilities, columns in ``classes_`` order."""
+        return self._final().predict_proba(as_input(X))
+
+    def decision_function(self, X):
+        """Logits of the final model (1-D for two classes)."""
+        return self._final().decision_function(as_input(X))
+
+    def transform(self, X):
+        """Penultimate representation of the final model."""
+        return self._final().transform(as_input(X))
+
+    def fit_transform(self, X, y=None, **fit_params):
+        return self.fit(X, y, **fit_params).transform(X)
+
+    def attention_weights(self, X):
+        """Attention weights over time (of the final model's first encoder)."""
+        return self._final().attention_weights(as_input(X))
+
+    def _check_X(self, X):
+        X = as_input(X)
+        frames, _ = sequences_from(X, type(self).__name__)
+        return X, frames
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.classifier_tags.poor_score = True
+        tags.transformer_tags = TransformerTags(preserves_dtype=["float32"])
+        return tags

@@ -1,0 +1,187 @@
+"""Multi-label emotion existence pre-training and fusion (Ando et al. 2019)."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ..annotations import ExistenceLabels, HardLabels, SoftLabels
+from ..annotations._table import align_annotations
+from ._base import SequenceClassifier, prepare_y
+from ._estimators import CNNBLSTMClassifier
+from ._fusion import FrozenFusionClassifier
+from ._meta_base import MetaClassifierMixin, component_scores, fit_quietly, with_params
+
+
+class MLEEFusionClassifier(MetaClassifierMixin):
+    """Dominant emotion recognition helped by an emotion-existence model.
+
+    The MLEE model (3.1) is ``base_estimator`` with a sigmoid head trained by
+    class-weighted binary cross entropy on existence targets (Eq. 5-6): on
+    every utterance, including those with no target emotion, which are
+    negatives (``training_set="all"``), or only on utterances with a dominant
+    emotion (``"dominant"``). Then, by ``mode`` (3.2):
+
+    * ``"mlee_only"``: the arg-max of the existence probabilities (Eq. 7);
+    * ``"pretrain"``: the MLEE encoder frozen, a new classifier part (Dense 64
+      + output, Table 2) fine-tuned on ``finetune_target``;
+    * ``"fusion"``: the frozen MLEE encoder and the frozen encoder of a
+      dominant-emotion model (trained on ``finetune_target``), concatenated,
+      a new classifier part fine-tuned.
+
+    Learning rates of 4.1: 2e-4 for the MLEE and dominant models, 1e-4 for
+    fine-tuning after pre-training, 5e-5 for fusion fine-tuning.
+
+    Parameters
+    ----------
+    base_estimator : SequenceClassifier, default=None
+        Default ``CNNBLSTMClassifier()`` (Table 2; Adam, batch 16).
+    mode : {"fusion", "pretrain", "mlee_only"}, default="fusion"
+    finetune_target : {"soft", "hard"}, default="soft"
+    training_set : {"all", "dominant"}, default="all"
+        Utterances the MLEE model learns from.
+    classes, label_map : see :class:`BLSTMAttentionClassifier`
+    alpha : float, default=0.75
+        Smoothing of soft targets.
+    pretrain_lr, finetune_lr, fusion_lr : float
+        2e-4, 1e-4 and 5e-5 (Ando et al. 4.1).
+    dominant_lr : float, default=2e-4
+        Learning rate of the dominant-emotion model used by ``"fusion"``.
+    hidden_units : int, default=64
+        Dense layer of the new classifier part.
+    random_state : int, RandomState or None
+
+    Attributes
+    ----------
+    mlee_ : the fitted existence model
+    dominant_ : the fitted dominant-emotion model (``mode="fusion"``)
+    final_ : the model used for prediction
+    classes_ : ndarray
+    """
+
+    _parameter_constraints: dict = {
+        "base_estimator": [SequenceClassifier, None],
+        "mode": [StrOptions({"fusion", "pretrain", "mlee_only"})],
+        "finetune_target": [StrOptions({"soft", "hard"})],
+        "training_set": [StrOptions({"all", "dominant"})],
+        "classes": ["array-like", None],
+        "label_map": [dict, StrOptions({"iemocap"}), None],
+        "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "pretrain_lr": [Interval(numbers.Real, 0, None, closed="neither")],
+        "finetune_lr": [Interval(numbers.Real, 0, None, closed="neither")],
+        "fusion_lr": [Interval(numbers.Real, 0, None, closed="neither")],
+        "dominant_lr": [Interval(numbers.Real, 0, None, closed="neither")],
+        "hidden_units": [Interval(numbers.Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        base_estimator=None,
+        *,
+        mode="fusion",
+        finetune_target="soft",
+        training_set="all",
+        classes=None,
+        label_map=None,
+        alpha=0.75,
+        pretrain_lr=2e-4,
+        finetune_lr=1e-4,
+        fusion_lr=5e-5,
+        dominant_lr=2e-4,
+        hidden_units=64,
+        random_state=None,
+    ):
+        self.base_estimator = base_estimator
+        self.mode = mode
+        self.finetune_target = finetune_target
+        self.training_set = training_set
+        self.classes = classes
+        self.label_map = label_map
+        self.alpha = alpha
+        self.pretrain_lr = pretrain_lr
+        self.finetune_lr = finetune_lr
+        self.fusion_lr = fusion_lr
+        self.dominant_lr = dominant_lr
+        self.hidden_units = hidden_units
+        self.random_state = random_state
+
+    def _finetune_encoder(self, classes):
+        if self.finetune_target == "soft":
+            return SoftLabels(classes, alpha=self.alpha, label_map=self.label_map)
+        return HardLabels(classes, label_map=self.label_map)
+
+    def fit(self, X, y, groups=None):
+        """Pre-train the MLEE model, then build the chosen mode."""
+        self._validate_params()
+        X, _ = self._check_X(X)
+        if y is None:
+            raise ValueError(
+                "MLEEFusionClassifier requires y to be passed, but the target y is "
+                "None: give annotations."
+            )
+        if hasattr(self, "dominant_"):
+            del self.dominant_  # from an earlier fit in another mode
+        y = align_annotations(X, prepare_y(y))
+        rng = check_random_state(self.random_state)
+        seeds = [int(s) for s in rng.randint(2**31 - 1, size=3)]
+        base = self.base_estimator if self.base_estimator is not None else (
+            CNNBLSTMClassifier())
+        classes = list(HardLabels(self.classes, label_map=self.label_map).fit(
+            y).classes_)
+        X_mlee, y_mlee, g_mlee = X, y, groups
+        if self.training_set == "dominant":
+            hard = HardLabels(classes, label_map=self.label_map).fit(y).transform(y)
+            rows = np.flatnonzero(hard.notna().to_numpy())
+            X_mlee = X.iloc[rows] if hasattr(X, "iloc") else [X[i] for i in rows]
+            y_mlee = y.iloc[rows] if hasattr(y, "iloc") else [y[i] for i in rows]
+            g_mlee = None if groups is None else np.asarray(groups)[rows]
+        mlee = with_params(base, target=ExistenceLabels(classes,
+                                                        label_map=self.label_map),
+                           classes=classes, label_map=self.label_map,
+                           lr=self.pretrain_lr, random_state=seeds[0])
+        self.mlee_ = fit_quietly(mlee, X_mlee, y_mlee, g_mlee)
+        encoders = [self.mlee_.net_.module_]
+        if self.mode == "mlee_only":
+            self.final_ = self.mlee_
+        else:
+            lr = self.finetune_lr
+            if self.mode == "fusion":
+                dom = with_params(base, target=self._finetune_encoder(classes),
+                                  classes=classes, label_map=self.label_map,
+                                  lr=self.dominant_lr, random_state=seeds[1])
+                self.dominant_ = fit_quietly(dom, X, y, groups)
+                encoders.append(self.dominant_.net_.module_)
+                lr = self.fusion_lr
+            final = FrozenFusionClassifier(
+                encoders=encoders,
+                target=self._finetune_encoder(classes),
+                classes=classes,
+                hidden_units=self.hidden_units,
+                optimizer=getattr(base, "optimizer", "adam"),
+                lr=lr,
+                batch_size=getattr(base, "batch_size", 16),
+                max_epochs=getattr(base, "max_epochs", 100),
+                patience=getattr(base, "patience", 10),
+                validation_fraction=getattr(base, "validation_fraction", 0.1),
+                device=getattr(base, "device", "cpu"),
+                random_state=seeds[2],
+            )
+            self.final_ = fit_quietly(final, X, y, groups)
+        self.classes_ = np.asarray(self.final_.classes_)
+        self.n_features_in_ = self.final_.n_features_in_
+        return self
+
+    def score_components(self, X, y):
+        """UAR and per-class recall of the MLEE model (Eq. 7), the dominant
+        model (fusion mode) and the final model, against the hard majority."""
+        self._final()
+        models = {"mlee_only": self.mlee_}
+        if hasattr(self, "dominant_"):
+            models["dominant"] = self.dominant_
+        if self.mode != "mlee_only":
+            models[self.mode] = self.final_
+        return component_scores(models, X, y, list(self.classes_), self.label_map)

@@ -1,0 +1,301 @@
+"""Joint learning of crowd and individual raters (Chou & Lee, ICASSP 2019)."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ..annotations import HardLabels, RaterLabels, SoftLabels, rater_counts
+from ..annotations._table import align_annotations, parse_annotations
+from ..exceptions import SERWarning
+from ._base import SequenceClassifier, prepare_y
+from ._estimators import BLSTMAttentionClassifier
+from ._fusion import FrozenFusionClassifier
+from ._meta_base import MetaClassifierMixin, component_scores, fit_quietly, with_params
+
+_SELECTIONS = {"CrowdH", "CrowdS", "CrowdHS", "E_n", "all"}
+
+
+class NoRaterModelWarning(SERWarning):
+    """No individual rater model could be built (no rater table, or too few
+    ratings per rater)."""
+
+
+class _PooledSoftLabels(SoftLabels):
+    """Soft labels from a subset of rater columns (a rater group)."""
+
+    def __init__(self, raters=None, classes=None, *, alpha=0.75, label_map=None):
+        super().__init__(classes, alpha=alpha, label_map=label_map)
+        self.raters = raters
+
+    def _parse(self, y, label_map):
+        if isinstance(y, pd.DataFrame) and self.raters is not None:
+            y = y[list(self.raters)]
+        return super()._parse(y, label_map)
+
+
+def _fit_component(estimator, X, y, groups):
+    return fit_quietly(estimator, X, y, groups)
+
+
+class StackedAnnotatorClassifier(MetaClassifierMixin):
+    """Crowd and individual-rater models, frozen and fused (Chou & Lee 2019).
+
+    Stage 1 trains, as clones of ``base_estimator``: CrowdH on the hard
+    majority, CrowdS on soft labels (alpha 0.75, every rating), and one soft
+    model E_n per rater with at least ``min_rater_items`` rated utterances,
+    each only on the utterances that rater labelled. Stage 2 freezes them,
+    concatenates their penultimate representations and trains one final
+    softmax layer on the hard targets (2.2.4).
+
+    Parameters
+    ----------
+    base_estimator : SequenceClassifier, default=None
+        The building block (default: ``BLSTMAttentionClassifier()`` with Chou &
+        Lee's sizes, dropout 0.5, Adamax). Its ``target`` is set per component.
+    components : {"all", "CrowdH", "CrowdS", "CrowdHS", "E_n"}, default="all"
+        Which rows of Chou & Lee's Table 3 to build: "all" is the proposed
+        model (CrowdH + CrowdS + every E_n), "CrowdHS" the crowd fusion, "E_n"
+        the raters only. A single component (CrowdH or CrowdS) is used as is,
+        without a second stage.
+    classes, label_map : see :class:`BLSTMAttentionClassifier`
+    alpha : float, default=0.75
+        Smoothing of the soft targets (CrowdS and every E_n).
+    raters : list of str, default=None
+        Raters to model individually (default: all with enough ratings).
+    min_rater_items : int, default=50
+        Minimum number of rated utterances for an individual model.
+    rater_models : {"auto", "individual", "grouped"}, default="auto"
+        Strategy for sparse crowds (CREMA-D: thousands of raters, ~9 ratings
+        per clip). "grouped" clusters raters by their label distribution
+        (k-means on each rater's vote shares) into ``n_rater_groups`` groups
+        and trains one soft model per group on the pooled ratings of its
+        members. "auto" groups when more than ``max_rater_models`` raters
+        qualify, or when none does but raters exist.
+    n_rater_groups : int, default=6
+    max_rater_models : int, default=12
+    final_lr : float, default=None
+        Learning rate of the final layer (default: the base estimator's).
+    n_jobs : int, default=None
+        Stage-1 models trained in parallel (joblib processes).
+    random_state : int, RandomState or None
+
+    Attributes
+    ----------
+    components_ : dict
+        Fitted stage-1 models by name (``CrowdH``, ``CrowdS``, ``E1``... or
+        ``G1``... for rater groups).
+    rater_groups_ : dict
+        Group name -> member raters (grouped strategy only).
+    final_ : fitted classifier used for prediction.
+    classes_ : ndarray
+    """
+
+    _parameter_constraints: dict = {
+        "base_estimator": [SequenceClassifier, None],
+        "components": [StrOptions(_SELECTIONS)],
+        "classes": ["array-like", None],
+        "label_map": [dict, StrOptions({"iemocap"}), None],
+        "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "raters": ["array-like", None],
+        "min_rater_items": [Interval(numbers.Integral, 1, None, closed="left")],
+        "rater_models": [StrOptions({"auto", "individual", "grouped"})],
+        "n_rater_groups": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_rater_models": [Interval(numbers.Integral, 1, None, closed="left")],
+        "final_lr": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "n_jobs": [numbers.Integral, None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        base_estimator=None,
+        *,
+        components="all",
+        classes=None,
+        label_map=None,
+        alpha=0.75,
+        raters=None,
+        min_rater_items=50,
+        rater_models="auto",
+        n_rater_groups=6,
+        max_rater_models=12,
+        final_lr=None,
+        n_jobs=None,
+        random_state=None,
+    ):
+        self.base_estimator = base_estimator
+        self.components = components
+        self.classes = classes
+        self.label_map = label_map
+        self.alpha = alpha
+        self.raters = raters
+        self.min_rater_items = min_rater_items
+        self.rater_models = rater_models
+        self.n_rater_groups = n_rater_groups
+        self.max_rater_models = max_rater_models
+        self.final_lr = final_lr
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    # -- stage 1 plan ---------------------------------------------------------------
+    def _rater_targets(self, y, classes, rng):
+        """[(name, encoder, columns)] for the individual or grouped rater models."""
+        table = isinstance(y, pd.DataFrame) and parse_annotations(y).kind == "table"
+        if not table:
+            warnings.warn(
+                "StackedAnnotatorClassifier: the annotations hold no individual raters "
+                "(vote counts or plain labels); no E_n model is built.",
+                NoRaterModelWarning,
+                stacklevel=3,
+            )
+            return []
+        counts = rater_counts(y)
+        if self.raters is not None:
+            missing = [r for r in self.raters if r not in counts.index]
+            if missing:
+                raise ValueError(
+                    f"raters {missing} are not columns of the annotations."
+                )
+            eligible = list(self.raters)
+        else:
+            eligible = [r for r, n in counts.items() if n >= self.min_rater_items]
+        group = self.rater_models == "grouped" or (
+            self.rater_models == "auto"
+            and (len(eligible) > self.max_rater_models
+                 or (not eligible and len(counts) > 0))
+        )
+        self.rater_groups_ = {}
+        if not group:
+            if not eligible:
+                warnings.warn(
+                    f"StackedAnnotatorClassifier: no rater has {self.min_rater_items} "
+                    "rated utterances; no E_n model is built (lower min_rater_items "
+                    "or use rater_models='grouped').",
+                    NoRaterModelWarning,
+                    stacklevel=3,
+                )
+            return [(str(r), RaterLabels(r, "soft", classes=classes, alpha=self.alpha,
+                                         label_map=self.label_map), None)
+                    for r in eligible]
+        # grouped: cluster raters by their vote shares over the target classes
+        pool = list(counts.index) if self.raters is None else eligible
+        profiles = []
+        for r in pool:
+            shares = RaterLabels(r, "soft", classes=classes, alpha=0,
+                                 label_map=self.label_map).fit(y).transform(y)
+            profiles.append(np.nan_to_num(shares.mean(axis=0).to_numpy()))
+        profiles = np.asarray(profiles)
+        k = min(self.n_rater_groups, len(pool))
+        labels = KMeans(k, n_init=10, random_state=rng.randint(2**31 - 1)).fit_predict(
+            profiles)
+        out = []
+        for g in range(k):
+            members = [pool[i] for i in np.flatnonzero(labels == g)]
+            name = f"G{g + 1}"
+            self.rater_groups_[name] = members
+            out.append((name, _PooledSoftLabels(members, classes, alpha=self.alpha,
+                                                label_map=self.label_map), members))
+        return out
+
+    def _plan(self, y, classes, rng):
+        crowd_h = ("CrowdH", HardLabels(classes, label_map=self.label_map), None)
+        crowd_s = ("CrowdS", SoftLabels(classes, alpha=self.alpha,
+                                        label_map=self.label_map), None)
+        if self.components == "CrowdH":
+            return [crowd_h]
+        if self.components == "CrowdS":
+            return [crowd_s]
+        if self.components == "CrowdHS":
+            return [crowd_h, crowd_s]
+        raters = self._rater_targets(y, classes, rng)
+        if self.components == "E_n":
+            if not raters:
+                raise ValueError(
+                    "components='E_n' needs individual raters with enough ratings."
+                )
+            return raters
+        return [crowd_h, crowd_s, *raters]
+
+    # -- fit ---------------------------------------------------------------------------
+    def fit(self, X, y, groups=None):
+        """Stage 1 (components) then stage 2 (frozen fusion).
+
+        Parameters
+        ----------
+        X : frame sequences (DataFrame with ``frames`` or list of (T, D) arrays)
+        y : annotation table (vote counts or labels give CrowdH/CrowdS only)
+        groups : array-like, default=None
+            Speakers/sessions for the early-stopping splits.
+        """
+        self._validate_params()
+        X, _ = self._check_X(X)
+        if y is None:
+            raise ValueError(
+                "StackedAnnotatorClassifier requires y to be passed, but the target "
+                "y is None: give annotations."
+            )
+        y = align_annotations(X, prepare_y(y))
+        rng = check_random_state(self.random_state)
+        base = self.base_estimator if self.base_estimator is not None else (
+            BLSTMAttentionClassifier())
+        enc = HardLabels(self.classes, label_map=self.label_map).fit(y)
+        classes = list(enc.classes_)
+        plan = self._plan(y, classes, rng)
+        seeds = rng.randint(2**31 - 1, size=len(plan) + 1)
+        jobs = []
+        for (name, target, columns), seed in zip(plan, seeds, strict=False):
+            est = with_params(base, target=target, classes=classes,
+                              label_map=self.label_map, random_state=int(seed))
+            y_part = y if columns is None else y[list(columns)]
+            jobs.append((name, est, y_part))
+        fitted = joblib.Parallel(n_jobs=self.n_jobs)(
+            joblib.delayed(_fit_component)(est, X, y_part, groups)
+            for _, est, y_part in jobs
+        )
+        self.components_ = {name: est for (name, _, _), est in zip(jobs, fitted,
+                                                                     strict=True)}
+        if len(self.components_) == 1:
+            self.final_ = next(iter(self.components_.values()))
+        else:
+            final = FrozenFusionClassifier(
+                encoders=[c.net_.module_ for c in self.components_.values()],
+                target=HardLabels(classes, label_map=self.label_map),
+                classes=classes,
+                hidden_units=None,
+                optimizer=getattr(base, "optimizer", "adamax"),
+                lr=self.final_lr or getattr(base, "lr", 1e-3),
+                batch_size=getattr(base, "batch_size", 32),
+                max_epochs=getattr(base, "max_epochs", 100),
+                patience=getattr(base, "patience", 10),
+                validation_fraction=getattr(base, "validation_fraction", 0.1),
+                device=getattr(base, "device", "cpu"),
+                random_state=int(seeds[-1]),
+            )
+            self.final_ = fit_quietly(final, X, y, groups)
+        self.classes_ = np.asarray(self.final_.classes_)
+        self.n_features_in_ = self.final_.n_features_in_
+        return self
+
+    def score_components(self, X, y):
+        """Chou & Lee's Table 3 for this data: UAR and per-class recall.
+
+        Every stage-1 model and the fusion (row ``"fusion"``, the proposed
+        model when ``components="all"``) scored against the hard majority of
+        ``y`` (no-consensus utterances left out; the counts are in
+        ``table.attrs``).
+        """
+        self._final()
+        models = dict(self.components_)
+        if len(self.components_) > 1:
+            models["fusion"] = self.final_
+        return component_scores(models, X, y, list(self.classes_), self.label_map)
+
+

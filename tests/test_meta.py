@@ -1,0 +1,220 @@
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import LeaveOneGroupOut, cross_validate
+from test_models import CLASSES, make_corpus
+
+from sklearn_ser.metrics import ser_scoring
+from sklearn_ser.models import (
+    BLSTMAttentionClassifier,
+    MLEEFusionClassifier,
+    NoisyLabelMetaClassifier,
+    NoRaterModelWarning,
+    StackedAnnotatorClassifier,
+)
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::sklearn_ser.exceptions.DroppedRowsWarning")
+
+# tiny networks and few epochs: these tests check the wiring, not accuracy
+TINY = dict(dense_units=8, lstm_units=4, head_units=8, lr=0.02, max_epochs=6,
+            batch_size=16, patience=3)
+BASE = BLSTMAttentionClassifier(**TINY, random_state=0)
+FAST_LR = dict(pretrain_lr=0.02, finetune_lr=0.02, fusion_lr=0.02, dominant_lr=0.02)
+NOISY = dict(dense_units=8, lstm_units=4, lr=0.02, batch_size=16, patience=3)
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return make_corpus(60)
+
+
+# --- Chou & Lee -------------------------------------------------------------
+def test_stacked_components_and_table3(corpus):
+    X, y, intended = corpus
+    clf = StackedAnnotatorClassifier(BASE, classes=CLASSES, min_rater_items=10,
+                                     random_state=0).fit(X, y)
+    assert list(clf.components_) == ["CrowdH", "CrowdS", "E1", "E2", "E3"]
+    assert clf.components_["CrowdS"].target_kind_ == "soft"
+    assert clf.components_["E2"].target_encoder_.rater == "E2"
+    # stage 2: frozen encoders, one trainable softmax layer
+    head = clf.final_.net_.module_
+    trainable = [p for p in head.parameters() if p.requires_grad]
+    assert len(trainable) == 2  # weight and bias of the final layer
+    assert head.classifier.in_features == 5 * 8
+    assert np.mean(clf.predict(X) == intended) > 0.5
+    table = clf.score_components(X, y)
+    assert list(table.index) == ["CrowdH", "CrowdS", "E1", "E2", "E3", "fusion"]
+    assert list(table.columns) == ["UAR", *CLASSES]
+    assert table.attrs["n_scored"] + table.attrs["n_left_out"] == len(X)
+
+
+@pytest.mark.parametrize("components, names", [
+    ("CrowdH", ["CrowdH"]), ("CrowdHS", ["CrowdH", "CrowdS"]),
+    ("E_n", ["E1", "E2", "E3"]),
+])
+def test_stacked_paper_rows(corpus, components, names):
+    X, y, _ = corpus
+    base = clone(BASE).set_params(max_epochs=3)
+    clf = StackedAnnotatorClassifier(base, components=components, classes=CLASSES,
+                                     min_rater_items=10, random_state=0).fit(X, y)
+    assert list(clf.components_) == names
+    if len(names) == 1:
+        assert clf.final_ is clf.components_[names[0]]
+
+
+def test_stacked_rater_threshold_and_sparse_crowds(corpus):
+    X, y, _ = corpus
+    y = y.copy()
+    y.loc[y.index[:50], "E3"] = None  # E3 rated only 10 utterances
+    base = clone(BASE).set_params(max_epochs=2)
+    clf = StackedAnnotatorClassifier(base, classes=CLASSES, min_rater_items=20,
+                                     random_state=0).fit(X, y)
+    assert "E3" not in clf.components_
+    # a sparse crowd: many raters with a few ratings each -> groups
+    rng = np.random.default_rng(0)
+    sparse = pd.DataFrame(None, index=y.index, columns=[f"W{i}" for i in range(40)],
+                          dtype=object)
+    for uid in y.index:
+        for w in rng.choice(40, size=3, replace=False):
+            sparse.loc[uid, f"W{w}"] = y.loc[uid, "E1"]
+    grouped = StackedAnnotatorClassifier(base, classes=CLASSES, n_rater_groups=3,
+                                         min_rater_items=50, random_state=0
+                                         ).fit(X, sparse)
+    assert set(grouped.rater_groups_) == {"G1", "G2", "G3"}
+    assert sorted(sum(grouped.rater_groups_.values(), [])) == sorted(sparse.columns)
+    assert {"G1", "G2", "G3"} <= set(grouped.components_)
+
+
+def test_stacked_without_raters_warns(corpus):
+    X, y, _ = corpus
+    labels = y["E1"].str[0]
+    with pytest.warns(NoRaterModelWarning, match="no individual raters"):
+        clf = StackedAnnotatorClassifier(clone(BASE).set_params(max_epochs=2),
+                                         classes=CLASSES).fit(X, labels)
+    assert list(clf.components_) == ["CrowdH", "CrowdS"]
+
+
+def test_stacked_parallel_matches_serial(corpus):
+    X, y, _ = corpus
+    base = clone(BASE).set_params(max_epochs=2)
+    a = StackedAnnotatorClassifier(base, components="CrowdHS", classes=CLASSES,
+                                   random_state=0).fit(X, y)
+    b = StackedAnnotatorClassifier(base, components="CrowdHS", classes=CLASSES,
+                                   random_state=0, n_jobs=2).fit(X, y)
+    np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), atol=1e-5)
+
+
+# --- Ando et al. ------------------------------------------------------------
+def test_mlee_fusion_modes(corpus):
+    X, y, intended = corpus
+    fusion = MLEEFusionClassifier(BASE, classes=CLASSES, random_state=0,
+                                  **FAST_LR).fit(X, y)
+    assert fusion.mlee_.target_kind_ == "existence"
+    assert fusion.mlee_.lr == 0.02 and fusion.final_.lr == 0.02
+    assert fusion.dominant_.target_kind_ == "soft"
+    head = fusion.final_.net_.module_
+    assert len(head.encoders) == 2
+    assert all(not p.requires_grad for p in head.encoders.parameters())
+    assert np.mean(fusion.predict(X) == intended) > 0.5
+    table = fusion.score_components(X, y)
+    assert list(table.index) == ["mlee_only", "dominant", "fusion"]
+    pre = MLEEFusionClassifier(BASE, mode="pretrain", finetune_target="hard",
+                               classes=CLASSES, random_state=0, **FAST_LR).fit(X, y)
+    assert not hasattr(pre, "dominant_") and len(pre.final_.net_.module_.encoders) == 1
+    only = MLEEFusionClassifier(BASE, mode="mlee_only", classes=CLASSES,
+                                random_state=0, **FAST_LR).fit(X, y)
+    assert only.final_ is only.mlee_
+    proba = only.predict_proba(X)  # per-class existence probabilities
+    assert proba.shape == (len(X), 3) and not np.allclose(proba.sum(axis=1), 1)
+
+
+def test_mlee_defaults_follow_the_paper():
+    clf = MLEEFusionClassifier()
+    assert (clf.pretrain_lr, clf.finetune_lr, clf.fusion_lr) == (2e-4, 1e-4, 5e-5)
+    assert clf.mode == "fusion" and clf.training_set == "all"
+
+
+def test_mlee_training_sets(corpus):
+    X, y, _ = corpus
+    y = y.copy()
+    y.iloc[:6] = [[("fru",)] * 3] * 6  # no target emotion: MLEE negatives
+    base = clone(BASE).set_params(max_epochs=2)
+    all_ = MLEEFusionClassifier(base, mode="mlee_only", classes=CLASSES,
+                                random_state=0).fit(X, y)
+    dom = MLEEFusionClassifier(base, mode="mlee_only", training_set="dominant",
+                               classes=CLASSES, random_state=0).fit(X, y)
+    n_all = all_.mlee_.net_.history[0, "batches"]
+    n_dom = dom.mlee_.net_.history[0, "batches"]
+    size = lambda h: sum(b.get("train_batch_size", 0) for b in h)  # noqa: E731
+    assert size(n_all) > size(n_dom)
+
+
+# --- Fujioka et al. ---------------------------------------------------------
+def test_noisy_label_meta_attributes(corpus):
+    X, y, _ = corpus
+    clf = NoisyLabelMetaClassifier(classes=CLASSES, max_epochs=6, random_state=0,
+                                   **NOISY).fit(X, y)
+    w = clf.sample_weights_
+    assert w.index.isin(X.index).all()
+    np.testing.assert_allclose(w.mean(), 1.0, rtol=1e-5)  # Eq. 8
+    assert (w > 0).all()
+    dist = clf.label_distributions_
+    np.testing.assert_allclose(dist.sum(axis=1), 1.0, rtol=1e-5)
+    assert set(clf.corrected_labels_) <= set(CLASSES)
+    tm = clf.transition_matrix_
+    assert list(tm.index) == CLASSES and list(tm.columns) == CLASSES
+    np.testing.assert_allclose(tm.sum(axis=1), 1.0)
+    assert list(clf.weights_by_class_.index) == ["initial", "learned"]
+    assert set(clf.history_["phase"]) == {"meta"}
+
+
+def test_noisy_label_eq4_initial_weights():
+    X, y, _ = make_corpus(60)
+    labels = np.array(["anger"] * 30 + ["neutral"] * 20 + ["sadness"] * 10)
+    clf = NoisyLabelMetaClassifier(update="none", max_epochs=2, random_state=0,
+                                   **NOISY)
+    clf.fit(X, pd.Series(labels, index=X.index))
+    init = clf.weights_by_class_.loc["initial"]
+    # w_n = n_c / mean_n(n_c(n)): frequent classes start higher (less weight)
+    assert init["anger"] > init["neutral"] > init["sadness"]
+    # with update="none" nothing is learned: baseline BLSTM + ATT
+    pd.testing.assert_series_equal(clf.weights_by_class_.loc["learned"], init,
+                                   check_names=False)
+    assert (clf.corrected_labels_ == clf.gold_labels_).all()
+
+
+@pytest.mark.parametrize("update, pretrain, phases", [
+    ("L", False, {"meta"}), ("w", False, {"meta"}), ("Lw", True, {"gold", "meta"}),
+])
+def test_noisy_label_variants(corpus, update, pretrain, phases):
+    X, y, _ = corpus
+    clf = NoisyLabelMetaClassifier(update=update, pretrain=pretrain, classes=CLASSES,
+                                   max_epochs=3, random_state=0, **NOISY).fit(X, y)
+    assert set(clf.history_["phase"]) == phases
+    if update == "L":
+        np.testing.assert_allclose(clf.weights_by_class_.loc["learned"],
+                                   clf.weights_by_class_.loc["initial"], rtol=1e-6)
+    if update == "w":
+        assert (clf.corrected_labels_ == clf.gold_labels_).all()
+
+
+def test_noisy_label_needs_hard_gold(corpus):
+    X, y, _ = corpus
+    with pytest.raises(ValueError, match="hard gold labels"):
+        NoisyLabelMetaClassifier("soft", max_epochs=1).fit(X, y)
+
+
+# --- in sklearn tools -------------------------------------------------------
+@pytest.mark.filterwarnings("ignore::sklearn_ser.exceptions.SERWarning")
+def test_meta_estimators_in_cross_validate(corpus):
+    X, y, _ = corpus
+    base = clone(BASE).set_params(max_epochs=2)
+    for est in (StackedAnnotatorClassifier(base, components="CrowdHS",
+                                           classes=CLASSES),
+                MLEEFusionClassifier(base, mode="pretrain", classes=CLASSES),
+                NoisyLabelMetaClassifier(classes=CLASSES, max_epochs=2, **NOISY)):
+        cv = cross_validate(est, X, y, groups=X["session"], cv=LeaveOneGroupOut(),
+                            scoring=ser_scoring(classes=CLASSES, warn=False))
+        assert len(cv["test_uar"]) == 3
