@@ -50,6 +50,10 @@ def main():
     ap.add_argument("--models", default="svm,hard,soft,existence,cnn")
     ap.add_argument("--cache", default=".cache/features")
     ap.add_argument("--max-epochs", type=int, default=100)
+    ap.add_argument("--lr", type=float, default=None,
+                    help="BLSTM learning rate (default: the estimator's, 1e-3)")
+    ap.add_argument("--patience", type=int, default=10)
+    ap.add_argument("--validation-fraction", type=float, default=0.1)
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     data = load_emodb(args.root)
@@ -94,9 +98,11 @@ def main():
                     pool = FrameAverager(5)
                     Xtr = pool.fit_transform(norm.fit_transform(lld[tr]))
                     Xte = pool.transform(norm.transform(lld[te]))
-                    clf = BLSTMAttentionClassifier(name, classes=classes,
-                                                   random_state=seed,
-                                                   max_epochs=args.max_epochs)
+                    extra = {} if args.lr is None else {"lr": args.lr}
+                    clf = BLSTMAttentionClassifier(
+                        name, classes=classes, random_state=seed,
+                        max_epochs=args.max_epochs, patience=args.patience,
+                        validation_fraction=args.validation_fraction, **extra)
                 clf.fit(Xtr, a[tr])
                 pred[te] = clf.predict(Xte)
             el = time.perf_counter() - t

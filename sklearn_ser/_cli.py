@@ -25,6 +25,26 @@ def _methods():
                                             max_epochs=epochs, patience=8)
         return build
 
+    def stacked(classes, seed, epochs):
+        from .models import StackedAnnotatorClassifier
+
+        return StackedAnnotatorClassifier(blstm("hard")(classes, seed, epochs),
+                                          classes=classes, random_state=seed)
+
+    def mlee(classes, seed, epochs):
+        from .models import MLEEFusionClassifier
+
+        # the BLSTM encoder on LLD frames (the paper's CNN on spectrograms is
+        # MLEEFusionClassifier's default; too slow for a CPU demo)
+        return MLEEFusionClassifier(blstm("hard")(classes, seed, epochs),
+                                    classes=classes, random_state=seed)
+
+    def noisy(classes, seed, epochs):
+        from .models import NoisyLabelMetaClassifier
+
+        return NoisyLabelMetaClassifier(classes=classes, random_state=seed,
+                                        max_epochs=epochs, patience=8)
+
     return {
         "svm_egemaps": ("eGeMAPS functionals, z-scored per speaker, + linear SVM "
                         "on the majority", None),
@@ -34,7 +54,17 @@ def _methods():
                        blstm("soft")),
         "mlee_only": ("BLSTM-attention on existence targets, Eq. 7 (MLEE only)",
                       blstm("existence")),
+        "stacked": ("StackedAnnotatorClassifier: CrowdH + CrowdS + raters, fused",
+                    stacked),
+        "mlee_fusion": ("MLEEFusionClassifier (BLSTM encoders), soft fine-tuning",
+                        mlee),
+        "noisy_meta": ("NoisyLabelMetaClassifier: BLSTM + L + w", noisy),
     }
+
+
+#: Methods run by ``sklearn-ser demo`` when --methods is not given (<= 5 min on
+#: two cores); the meta-estimators are opt-in there.
+DEMO_METHODS = ("svm_egemaps", "crowd_hard", "crowd_soft", "mlee_only")
 
 
 def speaker_z(features, speakers):
@@ -76,8 +106,10 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
     ok = majority.notna().to_numpy()
     groups = u[group_column].to_numpy()
     t = time.perf_counter()
-    lld = OpenSmileFrames("emobase45", n_jobs=n_jobs, memory=cache,
-                          progress=progress).fit_transform(u)
+    lld = None
+    if any(registry[m][1] is not None for m in methods):
+        lld = OpenSmileFrames("emobase45", n_jobs=n_jobs, memory=cache,
+                              progress=progress).fit_transform(u)
     func = None
     if "svm_egemaps" in methods:
         func = OpenSmileFunctionals("eGeMAPSv02", n_jobs=n_jobs, memory=cache,
@@ -206,7 +238,7 @@ def cmd_demo(args):
           "(make_emotional_speech)...", file=sys.stderr)
     data = make_emotional_speech(n, n_speakers=10, n_sessions=5,
                                  random_state=args.random_state)
-    methods = args.methods.split(",") if args.methods else list(_methods())
+    methods = args.methods.split(",") if args.methods else list(DEMO_METHODS)
     results = run_comparison(data.utterances, data.annotations, data.classes,
                              methods=methods, seeds=args.seeds, epochs=epochs,
                              n_jobs=args.n_jobs, progress=not args.no_progress)
@@ -214,6 +246,59 @@ def cmd_demo(args):
     print(results_table(results))
     out = _out_dir(args.out)
     paths = _write(out, results)
+    print(f"\nwrote {paths[0]} and {paths[1]}", file=sys.stderr)
+    return 0
+
+
+def _load_dataset(name, root):
+    from .datasets import load_crema_d, load_emodb, load_iemocap
+
+    if root is None:
+        raise SystemExit(f"sklearn-ser benchmark: --dataset {name} needs --root DIR "
+                         "(the corpus folder).")
+    if name == "emodb":
+        data = load_emodb(root)
+        return data.utterances, data.annotations, data.classes, "intended", "session"
+    if name == "iemocap":
+        from .annotations import normalize_label
+
+        data = load_iemocap(root)
+        # the usual four classes: excitement counts as happiness (the map is
+        # applied to the table once, so every method sees the same labels)
+        mapping = data.label_map
+
+        def merge(cell):
+            if not isinstance(cell, tuple):
+                return cell
+            labels = [mapping.get(normalize_label(x), normalize_label(x)) for x in cell]
+            return tuple(dict.fromkeys(labels))  # a rater counts once per class
+
+        merged = data.annotations.map(merge)
+        return data.utterances, merged, data.classes, None, "session"
+    data = load_crema_d(root)
+    return data.utterances, data.annotations, data.classes, "intended", "speaker"
+
+
+def cmd_benchmark(args):
+    from pathlib import Path as _P
+
+    u, a, classes, truth, group = _load_dataset(args.dataset, args.root)
+    if "path" in u.columns:
+        missing = [p for p in u["path"] if not _P(p).exists()]
+        if missing:
+            raise SystemExit(
+                f"sklearn-ser benchmark: {len(missing)} of {len(u)} audio files are "
+                f"missing (e.g. {missing[0]}); check --root (the corpus folder)."
+            )
+    methods = args.methods.split(",") if args.methods else list(_methods())
+    epochs = 8 if args.quick else args.max_epochs
+    results = run_comparison(u, a, classes, methods=methods, seeds=args.seeds,
+                             epochs=epochs, n_jobs=args.n_jobs, cache=args.cache,
+                             truth_column=truth, group_column=group,
+                             progress=not args.no_progress)
+    results["meta"]["corpus"] = f"{args.dataset} ({args.root})"
+    print(results_table(results))
+    paths = _write(_out_dir(args.out), results)
     print(f"\nwrote {paths[0]} and {paths[1]}", file=sys.stderr)
     return 0
 
@@ -240,6 +325,21 @@ def build_parser():
                       help="a small corpus and few epochs, for smoke runs")
     demo.add_argument("--no-progress", action="store_true")
     demo.set_defaults(func=cmd_demo)
+    bench = sub.add_parser("benchmark", help="compare the methods on a corpus on disk")
+    bench.add_argument("--dataset", required=True,
+                       choices=["emodb", "iemocap", "crema-d"])
+    bench.add_argument("--root", default=None, help="the corpus folder")
+    bench.add_argument("--out", default="sklearn_ser_results")
+    bench.add_argument("--methods", default=None,
+                       help=f"comma-separated subset of {','.join(_methods())}")
+    bench.add_argument("--seeds", type=int, default=1)
+    bench.add_argument("--max-epochs", type=int, default=100)
+    bench.add_argument("--n-jobs", type=int, default=-1)
+    bench.add_argument("--cache", default=".cache/features",
+                       help="feature cache folder (content-keyed)")
+    bench.add_argument("--quick", action="store_true")
+    bench.add_argument("--no-progress", action="store_true")
+    bench.set_defaults(func=cmd_benchmark)
     return parser
 
 

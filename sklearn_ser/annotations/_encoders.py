@@ -593,6 +593,13 @@ class RaterLabels(_TargetEncoder):
         return pd.Series(status, index=ratings.index, name="status")
 
 
+def missing_reasons(encoder, annotations, missing):
+    """``"tie: 3, unrated: 1"``: why the ``missing`` rows lack a target."""
+    status = encoder.target_status(annotations)[np.asarray(missing)]
+    counts = status.value_counts().to_dict()
+    return ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
+
+
 def rater_counts(annotations):
     """Number of utterances each rater rated, most active first.
 

@@ -157,7 +157,7 @@ class OpenSmileFrames(AudioFeatureExtractor):
 
         return sig + f"|opensmile {opensmile.__version__}"
 
-    def _compute(self, uid, wave, rate):
+    def _check_length(self, uid, wave, rate):
         need = int(np.ceil(self.frame_length * rate))
         if len(wave) < need:
             raise AudioError(
@@ -165,6 +165,9 @@ class OpenSmileFrames(AudioFeatureExtractor):
                 f"shorter than one {1000 * self.frame_length:.0f} ms frame of "
                 f"{self.feature_set}."
             )
+
+    def _compute(self, uid, wave, rate):
+        self._check_length(uid, wave, rate)
         smile = _smile(self.feature_set, "LowLevelDescriptors")
         return _run_smile(smile, uid, wave, rate)
 
@@ -270,12 +273,7 @@ class _FunctionalsExtractor(OpenSmileFrames):
         return super()._cache_signature() + "|functionals"
 
     def _compute(self, uid, wave, rate):
-        need = int(np.ceil(self.frame_length * rate))
-        if len(wave) < need:
-            raise AudioError(
-                f"Utterance {uid!r}: audio is {1000 * len(wave) / rate:.1f} ms long, "
-                f"shorter than one {1000 * self.frame_length:.0f} ms frame."
-            )
+        self._check_length(uid, wave, rate)
         return _run_smile(_smile(self.feature_set, "Functionals"), uid, wave, rate)
 
     def _check_output(self, ids, frames):

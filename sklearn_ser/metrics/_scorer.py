@@ -10,6 +10,7 @@ import pandas as pd
 from sklearn.utils import _safe_indexing
 
 from ..annotations import HardLabels
+from ..annotations._encoders import missing_reasons
 from ..exceptions import DroppedRowsWarning
 from ._metrics import unweighted_average_recall, weighted_accuracy
 
@@ -72,8 +73,7 @@ class SERScorer:
             keep = targets.notna().to_numpy()
             n_drop = int((~keep).sum())
             if n_drop and self.warn:
-                status = encoder.target_status(y)[~keep].value_counts().to_dict()
-                why = ", ".join(f"{k}: {v}" for k, v in sorted(status.items()))
+                why = missing_reasons(encoder, y, ~keep)
                 warnings.warn(
                     f"Scoring left out {n_drop} of {len(keep)} utterance(s) with no "
                     f"hard target ({why}).",

@@ -21,7 +21,7 @@ from skorch.callbacks import Callback, EarlyStopping
 from skorch.dataset import ValidSplit
 
 from ..annotations import ExistenceLabels, HardLabels, SoftLabels
-from ..annotations._encoders import _TargetEncoder
+from ..annotations._encoders import _TargetEncoder, missing_reasons
 from ..annotations._table import align_annotations
 from ..exceptions import DroppedRowsWarning, SERWarning
 from ..features._base import get_frames
@@ -234,8 +234,7 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
             keep = ~np.isnan(values.astype(float)).any(axis=1)
         n_drop = int((~keep).sum())
         if n_drop:
-            status = enc.target_status(y)[~keep].value_counts().to_dict()
-            why = ", ".join(f"{k}: {v}" for k, v in sorted(status.items()))
+            why = missing_reasons(enc, y, ~keep)
             warnings.warn(
                 f"{type(self).__name__}: left out {n_drop} of {len(keep)} training "
                 f"utterance(s) with no usable {self.target_kind_} target ({why}).",
@@ -326,6 +325,23 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
         return tr, va
 
     # -- fit ------------------------------------------------------------------------
+    def _fit_inputs(self, X, y, groups):
+        """Validated sequences and targets, seeded RNGs: the start of every fit."""
+        self._validate_params()
+        X = as_input(X)
+        frames, ids = sequences_from(X, type(self).__name__)
+        if groups is not None and len(groups) != len(frames):
+            raise ValueError(
+                f"groups has {len(groups)} entries but X has {len(frames)} utterances."
+            )
+        keep, t, counts = self._targets(X, y)
+        rng = check_random_state(self.random_state)
+        seed = rng.randint(2**31 - 1)
+        torch.manual_seed(seed)
+        self.n_features_in_ = frames[0].shape[1]
+        self.classes_ = np.asarray(self.target_encoder_.classes_)
+        return X, frames, ids, keep, t, counts, rng, seed
+
     def fit(self, X, y, groups=None):
         """Train on frame sequences and annotations.
 
@@ -346,19 +362,7 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : object
         """
-        self._validate_params()
-        X = as_input(X)
-        frames, _ = sequences_from(X, type(self).__name__)
-        if groups is not None and len(groups) != len(frames):
-            raise ValueError(
-                f"groups has {len(groups)} entries but X has {len(frames)} utterances."
-            )
-        keep, t, counts = self._targets(X, y)
-        rng = check_random_state(self.random_state)
-        seed = rng.randint(2**31 - 1)
-        torch.manual_seed(seed)
-        self.n_features_in_ = frames[0].shape[1]
-        self.classes_ = np.asarray(self.target_encoder_.classes_)
+        X, frames, ids, keep, t, counts, rng, seed = self._fit_inputs(X, y, groups)
         kept = [f for f, k in zip(frames, keep, strict=True) if k]
         tensors = self._tensors(kept)
         tr, va = self._inner_split(X, groups, keep, rng)

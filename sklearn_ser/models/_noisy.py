@@ -8,10 +8,9 @@ import numbers
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import _FiniteLoss, _SERNet, sequences_from
+from ._base import _FiniteLoss, _SERNet, make_target_encoder, target_kind
 from ._data import SequenceDataset, SequenceLoader
 from ._estimators import BLSTMAttentionClassifier
 from ._losses import SERLoss, balanced_weights
@@ -169,26 +168,13 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
     # -- fit -----------------------------------------------------------------
     def fit(self, X, y, groups=None):
         """Alternate network epochs and label/weight epochs (Algorithm 1)."""
-        self._validate_params()
-        from ._base import as_input
-
-        X = as_input(X)
-        frames, ids = sequences_from(X, type(self).__name__)
-        if groups is not None and len(groups) != len(frames):
-            raise ValueError(
-                f"groups has {len(groups)} entries but X has {len(frames)} utterances."
-            )
-        keep, t, _ = self._targets(X, y)
-        if self.target_kind_ != "hard":
+        if not (self.target == "hard" or target_kind(make_target_encoder(
+                self.target)) == "hard"):
             raise ValueError(
                 "NoisyLabelMetaClassifier learns from hard gold labels; use "
-                f"target='hard' (got a {self.target_kind_} target)."
+                f"target='hard' (got target={self.target!r})."
             )
-        rng = check_random_state(self.random_state)
-        seed = rng.randint(2**31 - 1)
-        torch.manual_seed(seed)
-        self.n_features_in_ = frames[0].shape[1]
-        self.classes_ = np.asarray(self.target_encoder_.classes_)
+        X, frames, ids, keep, t, _, rng, seed = self._fit_inputs(X, y, groups)
         K = len(self.classes_)
         kept_ids = np.asarray(ids, dtype=object)[keep]
         tensors = self._tensors([f for f, k in zip(frames, keep, strict=True) if k])
