@@ -32,6 +32,19 @@ def with_params(estimator, **params):
     return est
 
 
+def frozen_fusion(base, encoders, target, classes, *, hidden_units, lr, seed):
+    """The second-stage classifier, trained like ``base`` (batch size, epochs,
+    early stopping, optimizer, device) but at its own learning rate."""
+    from ._fusion import FrozenFusionClassifier
+
+    inherited = ("optimizer", "batch_size", "max_epochs", "patience",
+                 "validation_fraction", "device")
+    params = {k: v for k, v in base.get_params(deep=False).items() if k in inherited}
+    return FrozenFusionClassifier(encoders=encoders, target=target, classes=classes,
+                                  hidden_units=hidden_units, lr=lr,
+                                  random_state=int(seed), **params)
+
+
 def component_scores(models, X, y, classes, label_map=None):
     """UAR and per-class recall of each fitted model against the hard majority."""
     y = align_annotations(X, y)

@@ -12,8 +12,13 @@ from ..annotations import ExistenceLabels, HardLabels, SoftLabels
 from ..annotations._table import align_annotations
 from ._base import SequenceClassifier, prepare_y
 from ._estimators import CNNBLSTMClassifier
-from ._fusion import FrozenFusionClassifier
-from ._meta_base import MetaClassifierMixin, component_scores, fit_quietly, with_params
+from ._meta_base import (
+    MetaClassifierMixin,
+    component_scores,
+    fit_quietly,
+    frozen_fusion,
+    with_params,
+)
 
 
 class MLEEFusionClassifier(MetaClassifierMixin):
@@ -156,20 +161,9 @@ class MLEEFusionClassifier(MetaClassifierMixin):
                 self.dominant_ = fit_quietly(dom, X, y, groups)
                 encoders.append(self.dominant_.net_.module_)
                 lr = self.fusion_lr
-            final = FrozenFusionClassifier(
-                encoders=encoders,
-                target=self._finetune_encoder(classes),
-                classes=classes,
-                hidden_units=self.hidden_units,
-                optimizer=getattr(base, "optimizer", "adam"),
-                lr=lr,
-                batch_size=getattr(base, "batch_size", 16),
-                max_epochs=getattr(base, "max_epochs", 100),
-                patience=getattr(base, "patience", 10),
-                validation_fraction=getattr(base, "validation_fraction", 0.1),
-                device=getattr(base, "device", "cpu"),
-                random_state=seeds[2],
-            )
+            final = frozen_fusion(base, encoders, self._finetune_encoder(classes),
+                                  classes, hidden_units=self.hidden_units, lr=lr,
+                                  seed=seeds[2])
             self.final_ = fit_quietly(final, X, y, groups)
         self.classes_ = np.asarray(self.final_.classes_)
         self.n_features_in_ = self.final_.n_features_in_

@@ -17,8 +17,13 @@ from ..annotations._table import align_annotations, parse_annotations
 from ..exceptions import SERWarning
 from ._base import SequenceClassifier, prepare_y
 from ._estimators import BLSTMAttentionClassifier
-from ._fusion import FrozenFusionClassifier
-from ._meta_base import MetaClassifierMixin, component_scores, fit_quietly, with_params
+from ._meta_base import (
+    MetaClassifierMixin,
+    component_scores,
+    fit_quietly,
+    frozen_fusion,
+    with_params,
+)
 
 _SELECTIONS = {"CrowdH", "CrowdS", "CrowdHS", "E_n", "all"}
 
@@ -265,19 +270,11 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         if len(self.components_) == 1:
             self.final_ = next(iter(self.components_.values()))
         else:
-            final = FrozenFusionClassifier(
-                encoders=[c.net_.module_ for c in self.components_.values()],
-                target=HardLabels(classes, label_map=self.label_map),
-                classes=classes,
-                hidden_units=None,
-                optimizer=getattr(base, "optimizer", "adamax"),
-                lr=self.final_lr or getattr(base, "lr", 1e-3),
-                batch_size=getattr(base, "batch_size", 32),
-                max_epochs=getattr(base, "max_epochs", 100),
-                patience=getattr(base, "patience", 10),
-                validation_fraction=getattr(base, "validation_fraction", 0.1),
-                device=getattr(base, "device", "cpu"),
-                random_state=int(seeds[-1]),
+            final = frozen_fusion(
+                base, [c.net_.module_ for c in self.components_.values()],
+                HardLabels(classes, label_map=self.label_map), classes,
+                hidden_units=None, lr=self.final_lr or getattr(base, "lr", 1e-3),
+                seed=seeds[-1],
             )
             self.final_ = fit_quietly(final, X, y, groups)
         self.classes_ = np.asarray(self.final_.classes_)
