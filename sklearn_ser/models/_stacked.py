@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import os
 import warnings
 
 import joblib
@@ -46,7 +47,14 @@ class _PooledSoftLabels(SoftLabels):
         return super()._parse(y, label_map)
 
 
-def _fit_component(estimator, X, y, groups):
+def _fit_component(estimator, X, y, groups, threads=None):
+    if threads is not None:
+        # parallel workers share the cores: torch's own thread pool in every
+        # worker would oversubscribe them (spin-waits make that many times
+        # slower), so each worker gets its share
+        import torch
+
+        torch.set_num_threads(threads)
     return fit_quietly(estimator, X, y, groups)
 
 
@@ -261,8 +269,12 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
                               label_map=self.label_map, random_state=int(seed))
             y_part = y if columns is None else y[list(columns)]
             jobs.append((name, est, y_part))
+        n_workers = joblib.effective_n_jobs(self.n_jobs)
+        threads = None
+        if n_workers > 1:
+            threads = max(1, (os.cpu_count() or 1) // n_workers)
         fitted = joblib.Parallel(n_jobs=self.n_jobs)(
-            joblib.delayed(_fit_component)(est, X, y_part, groups)
+            joblib.delayed(_fit_component)(est, X, y_part, groups, threads)
             for _, est, y_part in jobs
         )
         self.components_ = {name: est for (name, _, _), est in zip(jobs, fitted,
