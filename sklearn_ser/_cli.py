@@ -280,11 +280,9 @@ def _load_dataset(name, root):
 
 
 def cmd_benchmark(args):
-    from pathlib import Path as _P
-
     u, a, classes, truth, group = _load_dataset(args.dataset, args.root)
     if "path" in u.columns:
-        missing = [p for p in u["path"] if not _P(p).exists()]
+        missing = [p for p in u["path"] if not Path(p).exists()]
         if missing:
             raise SystemExit(
                 f"sklearn-ser benchmark: {len(missing)} of {len(u)} audio files are "

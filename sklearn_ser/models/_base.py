@@ -25,7 +25,7 @@ from ..annotations._encoders import _TargetEncoder, missing_reasons
 from ..annotations._table import align_annotations
 from ..exceptions import DroppedRowsWarning, SERWarning
 from ..features._base import get_frames
-from ._data import SequenceDataset, SequenceLoader, pad_batch
+from ._data import SequenceDataset, SequenceLoader
 from ._losses import SERLoss, balanced_weights, existence_weights
 
 
@@ -131,10 +131,7 @@ def sequences_from(X, whom):
             f"{whom} does not accept sparse input; pass frame sequences (a list of "
             "dense (T, D) arrays or a DataFrame with a 'frames' column)."
         )
-    if not isinstance(X, pd.DataFrame | list | tuple | np.ndarray) and hasattr(
-        X, "__array__"
-    ):
-        X = np.asarray(X)
+    X = as_input(X)
     if isinstance(X, np.ndarray) and X.dtype != object and X.ndim == 1:
         raise ValueError(
             "Expected 2D array (utterances x features) or a list of (T, D) "
@@ -515,4 +512,3 @@ def _counts_of(t, n_classes, kind):
     return np.asarray(t, dtype=float).sum(axis=0)
 
 
-__all__ = ["SequenceClassifier", "pad_batch"]
