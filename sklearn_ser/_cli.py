@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import warnings
@@ -14,36 +15,57 @@ import pandas as pd
 
 from . import __version__
 
+#: Training settings. "benchmark" = the settings measured on EmoDB-crowd
+#: (BENCHMARKS.md); "demo" = a compact network so that every method runs on
+#: the generated corpus within 5 minutes on two CPU cores.
+PROFILES = {
+    "benchmark": {"pool": 10, "blstm": {"lr": 3e-3, "patience": 20,
+                                        "validation_fraction": 0.25}},
+    "demo": {"pool": 10, "blstm": {"dense_units": 64, "lstm_units": 32,
+                                   "head_units": 64, "lr": 3e-3, "patience": 5,
+                                   "validation_fraction": 0.25}},
+}
+
 
 def _methods():
-    """name -> (description, builder(classes, seed, epochs)); None = the SVM."""
+    """name -> (description, builder(classes, seed, epochs, profile)); None = SVM."""
     from .models import BLSTMAttentionClassifier
 
     def blstm(target):
-        def build(classes, seed, epochs):
+        def build(classes, seed, epochs, profile):
             return BLSTMAttentionClassifier(target, classes=classes, random_state=seed,
-                                            max_epochs=epochs, patience=8)
+                                            max_epochs=epochs, **profile["blstm"])
         return build
 
-    def stacked(classes, seed, epochs):
+    def stacked(classes, seed, epochs, profile):
         from .models import StackedAnnotatorClassifier
 
-        return StackedAnnotatorClassifier(blstm("hard")(classes, seed, epochs),
+        return StackedAnnotatorClassifier(blstm("hard")(classes, seed, epochs, profile),
                                           classes=classes, random_state=seed)
 
-    def mlee(classes, seed, epochs):
+    def mlee(classes, seed, epochs, profile):
         from .models import MLEEFusionClassifier
 
-        # the BLSTM encoder on LLD frames (the paper's CNN on spectrograms is
-        # MLEEFusionClassifier's default; too slow for a CPU demo)
-        return MLEEFusionClassifier(blstm("hard")(classes, seed, epochs),
-                                    classes=classes, random_state=seed)
+        # the BLSTM encoder on LLD frames, at the learning rate of the other
+        # BLSTMs (the paper's CNN on spectrograms is MLEEFusionClassifier's
+        # default; far too slow for two CPU cores)
+        lr = profile["blstm"].get("lr", 1e-3)
+        base = blstm("hard")(classes, seed, epochs, profile).set_params(
+            optimizer="adam")
+        return MLEEFusionClassifier(base, classes=classes, random_state=seed,
+                                    pretrain_lr=lr, dominant_lr=lr,
+                                    finetune_lr=lr / 2, fusion_lr=lr / 4)
 
-    def noisy(classes, seed, epochs):
+    def noisy(classes, seed, epochs, profile):
         from .models import NoisyLabelMetaClassifier
 
+        params = dict(profile["blstm"])
+        params.pop("lr", None)  # Fujioka et al.: Adam at its default 1e-3
+        if "dense_units" in params:  # compact profile: keep Fujioka's ratio
+            params["dense_units"] *= 2
+        params.pop("head_units", None)
         return NoisyLabelMetaClassifier(classes=classes, random_state=seed,
-                                        max_epochs=epochs, patience=8)
+                                        max_epochs=epochs, **params)
 
     return {
         "svm_egemaps": ("eGeMAPS functionals, z-scored per speaker, + linear SVM "
@@ -62,9 +84,10 @@ def _methods():
     }
 
 
-#: Methods run by ``sklearn-ser demo`` when --methods is not given (<= 5 min on
-#: two cores); the meta-estimators are opt-in there.
-DEMO_METHODS = ("svm_egemaps", "crowd_hard", "crowd_soft", "mlee_only")
+#: Methods run by ``sklearn-ser demo`` when --methods is not given: the
+#: majority-trained baseline, CrowdH, CrowdS and the three papers' methods.
+DEMO_METHODS = ("svm_egemaps", "crowd_hard", "crowd_soft", "stacked", "mlee_fusion",
+                "noisy_meta")
 
 
 def speaker_z(features, speakers):
@@ -77,10 +100,42 @@ def speaker_z(features, speakers):
     return np.concatenate(list(out), axis=0)
 
 
+def _fit_fold(name, build, seed, epochs, profile, Xtr, ytr, Xte, classes, threads,
+              extras):
+    """One (method, seed, fold) job: predictions, and plot material if asked."""
+    import torch
+
+    if threads is not None:
+        torch.set_num_threads(threads)
+    t = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = build(classes, seed, epochs, profile).fit(Xtr, ytr)
+    seconds = time.perf_counter() - t
+    out = {"pred": np.asarray(clf.predict(Xte), dtype=object), "seconds": seconds}
+    if extras:
+        if hasattr(clf, "weights_by_class_"):
+            out["weights_by_class"] = clf.weights_by_class_
+            out["transition_matrix"] = clf.transition_matrix_
+        try:
+            out["attention"] = clf.attention_weights(Xte.iloc[:1])[0]
+            out["attention_frames"] = np.asarray(Xte["frames"].iloc[0])
+        except (AttributeError, TypeError, ValueError):  # no attention pooling
+            pass
+    return out
+
+
 def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
                    epochs=60, n_jobs=1, cache=None, truth_column="intended",
-                   group_column="session", progress=True):
-    """Leave-one-group-out comparison; returns the results dict."""
+                   group_column="session", profile="benchmark", progress=True):
+    """Leave-one-group-out comparison of ``methods`` on a corpus.
+
+    Returns the results dict (``methods``, ``meta``) with, under the private
+    key ``"_plots"``, the material of the plots: predictions of seed 0 for
+    every utterance, fitted weights of the noisy-label model and one
+    utterance's attention.
+    """
+    import joblib
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
     from sklearn.svm import SVC
@@ -100,11 +155,19 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
         raise SystemExit(
             f"sklearn-ser: unknown method(s) {unknown}; choose from {list(registry)}."
         )
+    if isinstance(profile, str):
+        profile = PROFILES[profile]
     u, a = utterances, annotations
     enc = HardLabels(classes).fit(a)
     majority = enc.transform(a)
     ok = majority.notna().to_numpy()
-    groups = u[group_column].to_numpy()
+    groups = u[group_column].astype(str).to_numpy()
+    if len(np.unique(groups)) < 2:
+        raise SystemExit(
+            f"sklearn-ser: the group column {group_column!r} has a single value; "
+            "leave-one-group-out needs at least two groups (give another "
+            "--group-column)."
+        )
     t = time.perf_counter()
     lld = None
     if any(registry[m][1] is not None for m in methods):
@@ -116,30 +179,63 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
                                     progress=progress).fit_transform(u)
         func = speaker_z(func, u["speaker"])
     feature_seconds = time.perf_counter() - t
-    results = {}
+    folds = {}
+    if lld is not None:
+        for g in np.unique(groups):
+            te, tr = groups == g, groups != g
+            norm, pool = SpeakerStandardizer(), FrameAverager(profile["pool"])
+            folds[g] = (pool.fit_transform(norm.fit_transform(lld[tr])), a[tr],
+                        pool.transform(norm.transform(lld[te])))
+    # every (method, seed, fold) of the neural methods is one job; the jobs
+    # share the cores (each worker gets its share of torch threads)
+    workers = joblib.effective_n_jobs(n_jobs)
+    threads = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None
+    tasks = [(name, seed, g) for name in methods if registry[name][1] is not None
+             for seed in range(seeds) for g in np.unique(groups)]
+    first_group = np.unique(groups)[0]
+    jobs = (joblib.delayed(_fit_fold)(
+        name, registry[name][1], seed, epochs, profile, *folds[g], classes, threads,
+        seed == 0 and g == first_group) for name, seed, g in tasks)
+    fitted = {}
+    if tasks:
+        bar = _progress(len(tasks), "training", progress)
+        for key, res in zip(tasks, joblib.Parallel(n_jobs=n_jobs,
+                                                   return_as="generator")(jobs),
+                            strict=True):
+            fitted[key] = res
+            bar.update(1)
+        bar.close()
+    results, plots = {}, {"predictions": {}, "weights_by_class": None,
+                          "transition_matrix": None, "attention": None}
     for name in methods:
-        build = registry[name][1]
         per_seed = []
         for seed in range(seeds):
             pred = np.empty(len(u), dtype=object)
-            t = time.perf_counter()
+            seconds = 0.0
             for g in np.unique(groups):
                 te, tr = groups == g, groups != g
-                if build is None:
+                if registry[name][1] is None:
+                    t = time.perf_counter()
                     fit_rows = tr & ok
                     clf = make_pipeline(StandardScaler(), SVC(
                         kernel="linear", C=0.01, class_weight="balanced"))
                     clf.fit(func[fit_rows], majority[fit_rows].astype(str))
                     pred[te] = clf.predict(func[te])
+                    seconds += time.perf_counter() - t
                     continue
-                norm, pool = SpeakerStandardizer(), FrameAverager(5)
-                Xtr = pool.fit_transform(norm.fit_transform(lld[tr]))
-                Xte = pool.transform(norm.transform(lld[te]))
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    clf = build(classes, seed, epochs).fit(Xtr, a[tr])
-                pred[te] = clf.predict(Xte)
-            seconds = time.perf_counter() - t
+                res = fitted[name, seed, g]
+                pred[te] = res["pred"]
+                seconds += res["seconds"]
+                if "weights_by_class" in res and plots["weights_by_class"] is None:
+                    plots["weights_by_class"] = res["weights_by_class"]
+                    plots["transition_matrix"] = res["transition_matrix"]
+                if "attention" in res and plots["attention"] is None:
+                    plots["attention"] = {"method": name, "weights": res["attention"],
+                                          "frames": res["attention_frames"],
+                                          "utterance": str(u.index[te][0]),
+                                          "hop_seconds": 0.01 * profile["pool"]}
+            if seed == 0:
+                plots["predictions"][name] = pred.copy()
             y_maj = majority[ok].to_numpy()
             recall = {c: float(np.mean(pred[ok][y_maj == c] == c))
                       for c in classes if np.any(y_maj == c)}
@@ -154,9 +250,6 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
                 "per_class_recall": recall,
                 "fit_seconds": seconds,
             })
-            if progress:
-                print(f"  {name} seed {seed}: UAR {per_seed[-1]['uar']:.3f}"
-                      f" ({seconds:.0f} s)", file=sys.stderr)
         results[name] = _mean_over_seeds(per_seed)
         results[name]["description"] = registry[name][0]
     meta = {
@@ -166,9 +259,22 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
         "classes": list(classes),
         "folds": f"leave-one-{group_column}-out ({len(np.unique(groups))} folds)",
         "seeds": seeds,
+        "truth_column": truth_column if truth_column in u.columns else None,
         "feature_seconds": feature_seconds,
     }
-    return {"methods": results, "meta": meta}
+    plots["majority"] = majority.to_numpy(dtype=object)
+    plots["groups"] = groups
+    plots["index"] = u.index
+    plots["truth"] = (u[truth_column].to_numpy(dtype=object)
+                      if truth_column and truth_column in u.columns else None)
+    plots["annotations"] = a
+    return {"methods": results, "meta": meta, "_plots": plots}
+
+
+def _progress(total, desc, enabled):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, disable=not enabled, file=sys.stderr)
 
 
 def _mean_over_seeds(rows):
@@ -205,12 +311,75 @@ def results_table(results):
     return "\n".join(lines)
 
 
-def _write(out, results):
+def _public(results):
+    return {k: v for k, v in results.items() if not k.startswith("_")}
+
+
+def write_outputs(out, results):
+    """results.json, results.md, predictions.csv and the PNG plots in ``out``.
+
+    Returns the list of written paths.
+    """
+    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     json_path, md_path = out / "results.json", out / "results.md"
-    json_path.write_text(json.dumps(results, indent=2))
+    json_path.write_text(json.dumps(_public(results), indent=2))
     md_path.write_text(results_table(results) + "\n")
-    return json_path, md_path
+    paths = [json_path, md_path]
+    plots = results.get("_plots")
+    if plots:
+        paths += _write_plots(out, results, plots)
+    return paths
+
+
+def _write_plots(out, results, plots):
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, never a window
+    import matplotlib.pyplot as plt
+
+    from . import plotting
+
+    classes = results["meta"]["classes"]
+    preds = plots["predictions"]
+    paths = []
+    agreement = plotting.agreement_levels(plots["annotations"], classes)
+    table = pd.DataFrame({"group": plots["groups"], "majority": plots["majority"],
+                          "agreement": agreement.to_numpy()}, index=plots["index"])
+    if plots["truth"] is not None:
+        table["truth"] = plots["truth"]
+    for name, pred in preds.items():
+        table[name] = pred
+    table.index.name = "utterance"
+    csv = out / "predictions.csv"
+    table.to_csv(csv)
+    paths.append(csv)
+
+    def save(fig, name):
+        path = out / name
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        paths.append(path)
+
+    save(plotting.plot_confusion_matrices(preds, plots["majority"], classes),
+         "confusion_matrices.png")
+    save(plotting.plot_per_class_recall(
+        {m: r["per_class_recall"] for m, r in results["methods"].items()}, classes),
+        "per_class_recall.png")
+    save(plotting.plot_agreement_accuracy(preds, plots["majority"], agreement),
+         "agreement_accuracy.png")
+    if plots["attention"] is not None:
+        att = plots["attention"]
+        save(plotting.plot_attention(
+            att["weights"], frames=att["frames"], hop_seconds=att["hop_seconds"],
+            title=f"{att['method']}: attention over {att['utterance']}"),
+            "attention.png")
+    if plots["weights_by_class"] is not None:
+        save(plotting.plot_sample_weights(plots["weights_by_class"]),
+             "noisy_meta_weights.png")
+        save(plotting.plot_transition_matrix(plots["transition_matrix"]),
+             "noisy_meta_transitions.png")
+    return paths
 
 
 def _out_dir(path):
@@ -229,6 +398,14 @@ def _out_dir(path):
     return out
 
 
+def _finish(results, out):
+    print(results_table(results))
+    paths = write_outputs(_out_dir(out), results)
+    print(f"\nwrote {len(paths)} files to {paths[0].parent}: "
+          + ", ".join(p.name for p in paths), file=sys.stderr)
+    return 0
+
+
 def cmd_demo(args):
     from .datasets import make_emotional_speech
 
@@ -238,16 +415,29 @@ def cmd_demo(args):
           "(make_emotional_speech)...", file=sys.stderr)
     data = make_emotional_speech(n, n_speakers=10, n_sessions=5,
                                  random_state=args.random_state)
-    methods = args.methods.split(",") if args.methods else list(DEMO_METHODS)
+    methods = _method_list(args.methods, DEMO_METHODS)
+    t = time.perf_counter()
     results = run_comparison(data.utterances, data.annotations, data.classes,
                              methods=methods, seeds=args.seeds, epochs=epochs,
-                             n_jobs=args.n_jobs, progress=not args.no_progress)
+                             n_jobs=args.n_jobs, profile="demo",
+                             progress=not args.no_progress)
     results["meta"]["corpus"] = "make_emotional_speech"
-    print(results_table(results))
-    out = _out_dir(args.out)
-    paths = _write(out, results)
-    print(f"\nwrote {paths[0]} and {paths[1]}", file=sys.stderr)
-    return 0
+    results["meta"]["wall_seconds"] = time.perf_counter() - t
+    return _finish(results, args.out)
+
+
+def _method_list(text, default):
+    if not text:
+        return list(default)
+    methods = [m.strip() for m in text.split(",") if m.strip()]
+    known = list(_methods())
+    unknown = [m for m in methods if m not in known]
+    if unknown or not methods:
+        raise SystemExit(
+            f"sklearn-ser: unknown method(s) {unknown}; choose from {known} "
+            "(comma-separated, e.g. --methods svm_egemaps,crowd_soft)."
+        )
+    return methods
 
 
 def _load_dataset(name, root):
@@ -256,6 +446,9 @@ def _load_dataset(name, root):
     if root is None:
         raise SystemExit(f"sklearn-ser benchmark: --dataset {name} needs --root DIR "
                          "(the corpus folder).")
+    if not Path(root).is_dir():
+        raise SystemExit(f"sklearn-ser benchmark: --root {root!r} is not a folder; "
+                         f"give the folder of your {name} copy.")
     if name == "emodb":
         data = load_emodb(root)
         return data.utterances, data.annotations, data.classes, "intended", "session"
@@ -279,8 +472,82 @@ def _load_dataset(name, root):
     return data.utterances, data.annotations, data.classes, "intended", "speaker"
 
 
+def load_generic(audio_dir, ratings, metadata=None):
+    """:func:`sklearn_ser.datasets.load_corpus` with its errors as exit messages."""
+    from .datasets import load_corpus
+
+    try:
+        data = load_corpus(audio_dir, ratings, metadata)
+    except (FileNotFoundError, ValueError) as e:
+        raise SystemExit(
+            f"sklearn-ser benchmark: {e} (options: --audio-dir {audio_dir}, "
+            f"--ratings {ratings}, --metadata {metadata})"
+        ) from None
+    return data.utterances, data.annotations
+
+
+def _resolve_columns(u, a, args, classes, truth, group):
+    from .annotations import HardLabels, normalize_label
+
+    cols = [c for c in u.columns if c != "path"]
+    if args.group_column:
+        group = args.group_column
+    elif group is None:
+        group = next((c for c in ("session", "speaker") if c in u.columns), None)
+    if group is None or group not in u.columns:
+        raise SystemExit(
+            "sklearn-ser benchmark: no group column for leave-one-group-out"
+            + (f" ({group!r} is not a metadata column)" if group else "")
+            + f"; give --group-column NAME, one of {cols}"
+            + ("" if cols else " (pass --metadata with speaker/session columns)") + "."
+        )
+    if args.truth_column:
+        if args.truth_column not in u.columns:
+            raise SystemExit(f"sklearn-ser benchmark: --truth-column "
+                             f"{args.truth_column!r} is not a metadata column; "
+                             f"choose from {cols}.")
+        truth = args.truth_column
+    if truth is not None:
+        u = u.copy()
+        u[truth] = [normalize_label(x) if isinstance(x, str) and x else None
+                    for x in u[truth]]
+    if args.classes:
+        wanted = [normalize_label(c) for c in args.classes.split(",") if c.strip()]
+        seen = list(HardLabels().fit(a).classes_)
+        absent = [c for c in wanted if c not in seen]
+        if absent:
+            raise SystemExit(f"sklearn-ser benchmark: --classes {absent} never appear "
+                             f"in the ratings; labels seen: {seen}.")
+        classes = wanted
+    elif classes is None:
+        classes = list(HardLabels().fit(a).classes_)
+    if "speaker" not in u.columns:
+        print(f"sklearn-ser benchmark: no 'speaker' column; speaker normalisation "
+              f"uses the {group!r} groups instead.", file=sys.stderr)
+        u = u.copy()
+        u["speaker"] = u[group]
+    return u, list(classes), truth, group
+
+
 def cmd_benchmark(args):
-    u, a, classes, truth, group = _load_dataset(args.dataset, args.root)
+    generic = args.audio_dir or args.ratings or args.metadata
+    if args.dataset and generic:
+        raise SystemExit("sklearn-ser benchmark: give either --dataset with --root, or "
+                         "a generic corpus (--audio-dir, --ratings, --metadata), "
+                         "not both.")
+    if args.dataset:
+        u, a, classes, truth, group = _load_dataset(args.dataset, args.root)
+        corpus = f"{args.dataset} ({args.root})"
+    elif args.audio_dir and args.ratings:
+        u, a = load_generic(args.audio_dir, args.ratings, args.metadata)
+        classes, truth, group = None, None, None
+        corpus = f"{args.audio_dir} with {args.ratings}"
+    else:
+        raise SystemExit(
+            "sklearn-ser benchmark: say which corpus: --dataset emodb|iemocap|crema-d "
+            "--root DIR, or --audio-dir DIR --ratings FILE [--metadata FILE] for "
+            "any corpus (see sklearn-ser benchmark --help)."
+        )
     if "path" in u.columns:
         missing = [p for p in u["path"] if not Path(p).exists()]
         if missing:
@@ -288,17 +555,30 @@ def cmd_benchmark(args):
                 f"sklearn-ser benchmark: {len(missing)} of {len(u)} audio files are "
                 f"missing (e.g. {missing[0]}); check --root (the corpus folder)."
             )
-    methods = args.methods.split(",") if args.methods else list(_methods())
+    u, classes, truth, group = _resolve_columns(u, a, args, classes, truth, group)
+    methods = _method_list(args.methods, _methods())
     epochs = 8 if args.quick else args.max_epochs
+    t = time.perf_counter()
     results = run_comparison(u, a, classes, methods=methods, seeds=args.seeds,
                              epochs=epochs, n_jobs=args.n_jobs, cache=args.cache,
                              truth_column=truth, group_column=group,
                              progress=not args.no_progress)
-    results["meta"]["corpus"] = f"{args.dataset} ({args.root})"
-    print(results_table(results))
-    paths = _write(_out_dir(args.out), results)
-    print(f"\nwrote {paths[0]} and {paths[1]}", file=sys.stderr)
-    return 0
+    results["meta"]["corpus"] = corpus
+    results["meta"]["wall_seconds"] = time.perf_counter() - t
+    return _finish(results, args.out)
+
+
+def _positive(kind):
+    def check(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected a number, got {text!r}") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+        return value
+    return check
 
 
 def build_parser():
@@ -308,34 +588,70 @@ def build_parser():
     )
     parser.add_argument("--version", action="version", version=__version__)
     sub = parser.add_subparsers(dest="command")
+    names = ",".join(_methods())
+    outputs = ("writes results.json, results.md, predictions.csv and PNG plots "
+               "(confusion matrices, per-class recall, agreement vs accuracy, "
+               "attention, noisy-label weights) to --out; an existing results "
+               "folder is never overwritten (a numbered one is made)")
     demo = sub.add_parser(
-        "demo", help="compare the methods on a generated corpus (no data needed)")
+        "demo", help="compare the methods on a generated corpus (no data needed)",
+        description="Generate a corpus with make_emotional_speech and compare the "
+                    "methods leave-one-session-out; " + outputs + ".")
     demo.add_argument("--out", default="sklearn_ser_results",
-                      help="folder for results.json and results.md")
-    demo.add_argument("--n-utterances", type=int, default=400)
-    demo.add_argument("--max-epochs", type=int, default=40)
-    demo.add_argument("--seeds", type=int, default=1)
+                      help="output folder (default: %(default)s)")
+    demo.add_argument("--n-utterances", type=_positive(int), default=300)
+    demo.add_argument("--max-epochs", type=_positive(int), default=20)
+    demo.add_argument("--seeds", type=_positive(int), default=1)
     demo.add_argument("--methods", default=None,
-                      help=f"comma-separated subset of {','.join(_methods())}")
-    demo.add_argument("--n-jobs", type=int, default=-1)
+                      help=f"comma-separated subset of {names} "
+                           f"(default: {','.join(DEMO_METHODS)})")
+    demo.add_argument("--n-jobs", type=int, default=-1,
+                      help="parallel jobs for features and training (default: all "
+                           "cores)")
     demo.add_argument("--random-state", type=int, default=0)
     demo.add_argument("--quick", action="store_true",
                       help="a small corpus and few epochs, for smoke runs")
     demo.add_argument("--no-progress", action="store_true")
     demo.set_defaults(func=cmd_demo)
-    bench = sub.add_parser("benchmark", help="compare the methods on a corpus on disk")
-    bench.add_argument("--dataset", required=True,
-                       choices=["emodb", "iemocap", "crema-d"])
-    bench.add_argument("--root", default=None, help="the corpus folder")
-    bench.add_argument("--out", default="sklearn_ser_results")
+    bench = sub.add_parser(
+        "benchmark", help="compare the methods on a corpus on disk",
+        description="Compare the methods leave-one-group-out on a known corpus "
+                    "(--dataset, --root) or on any corpus in generic form "
+                    "(--audio-dir, --ratings, --metadata); " + outputs + ". UAR/WA "
+                    "are scored against the hard majority of the ratings.")
+    known = bench.add_argument_group("a known corpus")
+    known.add_argument("--dataset", choices=["emodb", "iemocap", "crema-d"])
+    known.add_argument("--root", default=None, help="the corpus folder")
+    gen = bench.add_argument_group("any corpus")
+    gen.add_argument("--audio-dir", default=None,
+                     help="folder with one <utterance>.wav per utterance")
+    gen.add_argument("--ratings", default=None,
+                     help="long CSV, one row per rating: utterance, rater, label")
+    gen.add_argument("--metadata", default=None,
+                     help="CSV: utterance plus columns such as speaker, session, "
+                          "intended")
+    bench.add_argument("--group-column", default=None,
+                       help="metadata column whose groups are the folds (default: "
+                            "session, else speaker)")
+    bench.add_argument("--truth-column", default=None,
+                       help="metadata column with an extra ground truth to score "
+                            "against (uar_truth)")
+    bench.add_argument("--classes", default=None,
+                       help="comma-separated target classes (default: every label "
+                            "seen)")
+    bench.add_argument("--out", default="sklearn_ser_results",
+                       help="output folder (default: %(default)s)")
     bench.add_argument("--methods", default=None,
-                       help=f"comma-separated subset of {','.join(_methods())}")
-    bench.add_argument("--seeds", type=int, default=1)
-    bench.add_argument("--max-epochs", type=int, default=100)
-    bench.add_argument("--n-jobs", type=int, default=-1)
+                       help=f"comma-separated subset of {names} (default: all)")
+    bench.add_argument("--seeds", type=_positive(int), default=1)
+    bench.add_argument("--max-epochs", type=_positive(int), default=100)
+    bench.add_argument("--n-jobs", type=int, default=-1,
+                       help="parallel jobs for features and training (default: all "
+                            "cores)")
     bench.add_argument("--cache", default=".cache/features",
                        help="feature cache folder (content-keyed)")
-    bench.add_argument("--quick", action="store_true")
+    bench.add_argument("--quick", action="store_true",
+                       help="8 epochs per model, for smoke runs")
     bench.add_argument("--no-progress", action="store_true")
     bench.set_defaults(func=cmd_benchmark)
     return parser

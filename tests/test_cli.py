@@ -1,8 +1,16 @@
 import json
 
+import pandas as pd
 import pytest
 
 from sklearn_ser._cli import main
+from sklearn_ser.datasets import make_emotional_speech, save_corpus
+
+
+@pytest.fixture(scope="module")
+def generic_corpus(tmp_path_factory):
+    data = make_emotional_speech(40, n_speakers=4, n_sessions=2, random_state=3)
+    return save_corpus(data, tmp_path_factory.mktemp("corpus"))
 
 
 @pytest.mark.filterwarnings("ignore::sklearn_ser.exceptions.SERWarning")
@@ -19,6 +27,13 @@ def test_demo_writes_results_and_never_overwrites(tmp_path, capsys):
         assert 0 <= r["uar"] <= 1
     assert "| svm_egemaps |" in (out / "results.md").read_text()
     assert "| method | UAR | WA |" in capsys.readouterr().out
+    for png in ("confusion_matrices", "per_class_recall", "agreement_accuracy",
+                "attention", "noisy_meta_weights", "noisy_meta_transitions"):
+        assert (out / f"{png}.png").stat().st_size > 1000, png
+    pred = pd.read_csv(out / "predictions.csv", index_col="utterance")
+    assert len(pred) == 60
+    assert {"group", "majority", "agreement", "truth", "svm_egemaps",
+            "noisy_meta"} <= set(pred.columns)
     # a second run keeps the first results
     assert main(args) == 0
     assert (tmp_path / "res-2" / "results.json").exists()
@@ -49,3 +64,58 @@ def test_benchmark_on_emodb_svm(emodb_root, tmp_path):
                  "--cache", str(tmp_path / "cache"), "--n-jobs", "2"]) == 0
     r = json.loads((out / "results.json").read_text())["methods"]["svm_egemaps"]
     assert r["uar_truth"] > 0.6  # eGeMAPS + SVM vs the intended emotion
+
+
+@pytest.mark.filterwarnings("ignore::sklearn_ser.exceptions.SERWarning")
+def test_benchmark_on_a_generic_corpus(generic_corpus, tmp_path):
+    c = generic_corpus
+    out = tmp_path / "generic"
+    assert main(["benchmark", "--audio-dir", str(c.audio_dir), "--ratings",
+                 str(c.ratings), "--metadata", str(c.metadata), "--group-column",
+                 "speaker", "--truth-column", "intended", "--classes",
+                 "anger,happiness,neutral,sadness", "--methods",
+                 "svm_egemaps,crowd_hard", "--max-epochs", "2", "--n-jobs", "1",
+                 "--no-progress", "--cache", str(tmp_path / "cache"), "--out",
+                 str(out)]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["meta"]["folds"] == "leave-one-speaker-out (4 folds)"
+    assert results["meta"]["classes"] == ["anger", "happiness", "neutral", "sadness"]
+    for r in results["methods"].values():
+        assert r["uar_truth"] is not None
+        assert set(r["per_class_recall"]) <= set(results["meta"]["classes"])
+    assert (out / "confusion_matrices.png").exists()
+
+
+def _bench(*args):
+    return main(["benchmark", *args, "--no-progress", "--methods", "svm_egemaps"])
+
+
+def test_generic_corpus_errors_name_the_problem(generic_corpus, tmp_path):
+    c = generic_corpus
+    base = ["--audio-dir", str(c.audio_dir), "--ratings", str(c.ratings),
+            "--metadata", str(c.metadata), "--out", str(tmp_path / "o")]
+    with pytest.raises(SystemExit, match="say which corpus"):
+        _bench("--out", str(tmp_path / "o"))
+    with pytest.raises(SystemExit, match="not both"):
+        _bench("--dataset", "emodb", "--root", str(tmp_path), *base)
+    with pytest.raises(SystemExit, match="no such file"):
+        _bench(*base[:2], "--ratings", str(tmp_path / "nope.csv"))
+    with pytest.raises(SystemExit, match=r"--group-column 'room' is not|'room'"):
+        _bench(*base, "--group-column", "room")
+    with pytest.raises(SystemExit, match="--truth-column 'gold'"):
+        _bench(*base, "--truth-column", "gold")
+    with pytest.raises(SystemExit, match=r"\['surprise'\] never appear"):
+        _bench(*base, "--classes", "anger,surprise")
+    # a rated utterance missing from the metadata, and missing audio
+    meta = pd.read_csv(c.metadata)
+    meta.iloc[1:].to_csv(tmp_path / "meta.csv", index=False)
+    with pytest.raises(SystemExit, match=r"1 rated utterance\(s\) are not in"):
+        _bench(*base[:4], "--metadata", str(tmp_path / "meta.csv"))
+    (tmp_path / "wav").mkdir()
+    with pytest.raises(SystemExit, match="40 of 40 audio files are missing"):
+        _bench("--audio-dir", str(tmp_path / "wav"), *base[2:])
+
+def test_bad_numbers_are_usage_errors(capsys):
+    with pytest.raises(SystemExit):
+        main(["benchmark", "--dataset", "emodb", "--seeds", "0"])
+    assert "--seeds: expected at least 1, got 0" in capsys.readouterr().err

@@ -21,7 +21,13 @@ from ._encoders import (
     SoftLabels,
     rater_counts,
 )
-from ._table import align_annotations, from_long, is_vote_table, parse_annotations
+from ._table import (
+    align_annotations,
+    from_long,
+    is_vote_table,
+    parse_annotations,
+    to_long,
+)
 from ._vocabulary import (
     CANONICAL_EMOTIONS,
     IEMOCAP_LABEL_MAP,
@@ -44,4 +50,5 @@ __all__ = [
     "normalize_label",
     "parse_annotations",
     "rater_counts",
+    "to_long",
 ]

@@ -555,3 +555,32 @@ def align_annotations(X, y):
             f"X has {n_x} utterances but the annotations have {n_y} rows."
         )
     return y
+
+
+def to_long(table, *, item="utterance", rater="rater", label="label"):
+    """The long ``item, rater, label`` form of an annotation table.
+
+    The inverse of :func:`from_long`: one row per chosen label, a rater's
+    choices in their order (first choice first). Empty cells give no row.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"A": [("sad", "angry"), None],
+    ...                       "B": [("sad",), ("neutral",)]}, index=["u1", "u2"])
+    >>> to_long(table).to_numpy().tolist()  # doctest: +NORMALIZE_WHITESPACE
+    [['u1', 'A', 'sad'], ['u1', 'A', 'angry'], ['u1', 'B', 'sad'],
+     ['u2', 'B', 'neutral']]
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"to_long expects an annotation table (DataFrame), got "
+                        f"{type(table).__name__}.")
+    rows = []
+    for utt, cells in table.iterrows():
+        for r, cell in cells.items():
+            if cell is None or (not isinstance(cell, (tuple, list, str))
+                                and _is_missing(cell)):
+                continue
+            for lab in ((cell,) if isinstance(cell, str) else cell):
+                rows.append((utt, r, lab))
+    return pd.DataFrame(rows, columns=[item, rater, label])

@@ -1,0 +1,168 @@
+"""Any corpus in generic form: a folder of WAV files and two CSV files."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import Bunch
+
+from ..annotations import from_long, to_long
+
+
+def _read_csv(path, what):
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"{str(p)!r}: no such file; expected {what}.")
+    try:
+        return pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as e:
+        raise ValueError(f"{str(p)!r} is not a readable CSV ({e}); expected "
+                         f"{what}.") from None
+
+
+def load_corpus(audio_dir, ratings, metadata=None, *, extension=".wav"):
+    """Load a corpus in generic form.
+
+    Parameters
+    ----------
+    audio_dir : str or Path
+        Folder with one ``<utterance><extension>`` file per rated utterance.
+    ratings : str or Path
+        Long CSV, one row per rating: ``utterance, rater, label`` (the column
+        names :func:`~sklearn_ser.annotations.from_long` recognises; a rater
+        who chose several labels has several rows, first choice first).
+    metadata : str or Path, optional
+        CSV with an utterance column (``utterance``, ``item``, ``file`` or
+        ``id``, else the first column) and any others, e.g. ``speaker``,
+        ``session``, ``intended``.
+    extension : str, default=".wav"
+
+    Returns
+    -------
+    data : sklearn.utils.Bunch
+        ``utterances`` (index = utterance id, ``path`` plus the metadata
+        columns), ``annotations`` (rater table aligned with it).
+
+    Raises
+    ------
+    FileNotFoundError
+        A missing folder, CSV or audio file (the count and an example).
+    ValueError
+        Unreadable CSVs, ratings without the needed columns, rated utterances
+        absent from the metadata, duplicate metadata rows.
+
+    Notes
+    -----
+    Metadata rows without any rating are left out, with a count on stderr.
+    """
+    audio_dir = Path(audio_dir)
+    if not audio_dir.is_dir():
+        raise FileNotFoundError(f"audio folder {str(audio_dir)!r} does not exist; "
+                                f"expected a folder of <utterance>{extension} files.")
+    long = _read_csv(ratings, "a long CSV with columns utterance, rater, label")
+    try:
+        table = from_long(long)
+    except (ValueError, KeyError) as e:
+        raise ValueError(
+            f"{str(ratings)!r}: {e} (expected one row per rating with columns "
+            f"utterance, rater, label; got columns {list(long.columns)})."
+        ) from None
+    ids = [str(i) for i in table.index]
+    table.index = pd.Index(ids, name="utterance")
+    if metadata is not None:
+        meta = _read_csv(metadata, "a CSV with an utterance column plus columns such "
+                                   "as speaker, session, intended")
+        key = next((c for c in ("utterance", "item", "file", "id")
+                    if c in meta.columns), meta.columns[0])
+        meta = meta.set_index(key)
+        meta.index = meta.index.astype(str)
+        if meta.index.duplicated().any():
+            dup = meta.index[meta.index.duplicated()][0]
+            raise ValueError(f"{str(metadata)!r} lists utterance {dup!r} more than "
+                             "once; give one row per utterance.")
+        missing = [i for i in ids if i not in meta.index]
+        if missing:
+            raise ValueError(
+                f"{len(missing)} rated utterance(s) are not in {str(metadata)!r} "
+                f"(e.g. {missing[0]!r}); add a row for each."
+            )
+        unrated = int((~meta.index.isin(ids)).sum())
+        if unrated:
+            print(f"load_corpus: {unrated} utterance(s) of {str(metadata)!r} have no "
+                  "rating and are left out.", file=sys.stderr)
+        utterances = meta.loc[ids].copy()
+    else:
+        utterances = pd.DataFrame(index=ids)
+    utterances.index.name = "utterance"
+    paths = [audio_dir / f"{i}{extension}" for i in ids]
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"{len(missing)} of {len(ids)} audio files are missing (e.g. "
+            f"{missing[0]}); {str(audio_dir)!r} must hold <utterance>{extension} for "
+            "every rated utterance."
+        )
+    utterances["path"] = [str(p) for p in paths]
+    return Bunch(utterances=utterances, annotations=table.loc[ids])
+
+
+def save_corpus(data, folder):
+    """Write a corpus in the generic form :func:`load_corpus` reads.
+
+    ``<folder>/wav/<utterance>.wav`` (16-bit PCM), ``<folder>/ratings.csv``
+    (long form) and ``<folder>/metadata.csv`` (every utterance column except
+    the waveform and path). Useful to try ``sklearn-ser benchmark
+    --audio-dir ...`` on :func:`make_emotional_speech` data.
+
+    Parameters
+    ----------
+    data : Bunch
+        With ``utterances`` (an ``audio`` + ``sample_rate`` column, or
+        ``path``) and ``annotations`` (a rater table).
+    folder : str or Path
+        Must not hold a ``ratings.csv`` or ``metadata.csv`` already (nothing is
+        overwritten).
+
+    Returns
+    -------
+    paths : Bunch
+        ``audio_dir``, ``ratings``, ``metadata``.
+    """
+    import soundfile as sf
+
+    folder = Path(folder)
+    ratings, metadata, wav = (folder / "ratings.csv", folder / "metadata.csv",
+                              folder / "wav")
+    for p in (ratings, metadata):
+        if p.exists():
+            raise FileExistsError(f"{p} exists; save_corpus never overwrites, give "
+                                  "another folder.")
+    u = data.utterances
+    if "audio" not in u.columns and "path" not in u.columns:
+        raise ValueError("data.utterances needs an 'audio' (with 'sample_rate') or a "
+                         "'path' column.")
+    wav.mkdir(parents=True, exist_ok=True)
+    for utt, row in u.iterrows():
+        target = wav / f"{utt}.wav"
+        if target.exists():
+            raise FileExistsError(f"{target} exists; save_corpus never overwrites, "
+                                  "give another folder.")
+        if "audio" in u.columns:
+            audio = np.asarray(row["audio"], dtype=np.float32)
+            peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+            if peak > 1.0:
+                warnings.warn(f"utterance {utt!r} peaks at {peak:.2f}; written "
+                              "scaled to 0.99.", stacklevel=2)
+                audio = audio * (0.99 / peak)
+            sf.write(target, audio, int(row["sample_rate"]), subtype="PCM_16")
+        else:
+            target.write_bytes(Path(row["path"]).read_bytes())
+    to_long(data.annotations).to_csv(ratings, index=False)
+    keep = [c for c in u.columns if c not in ("audio", "path", "sample_rate")
+            and u[c].map(lambda v: np.isscalar(v) or v is None).all()]
+    u[keep].rename_axis("utterance").to_csv(metadata)
+    return Bunch(audio_dir=wav, ratings=ratings, metadata=metadata)

@@ -1,0 +1,285 @@
+"""Plots of a method comparison: what ``sklearn-ser benchmark`` writes as PNG.
+
+Every function takes plain data (predictions, fitted attributes) and an
+optional matplotlib ``ax``, returns the figure, and never calls ``show``; the
+command line saves them with the Agg backend.
+
+* :func:`plot_confusion_matrices`: one row-normalised confusion matrix per
+  method, against the hard majority of the ratings;
+* :func:`plot_per_class_recall`: grouped bars, one group per class;
+* :func:`plot_sample_weights`: mean learned ``w`` per gold class before and
+  after training (Fujioka et al., Table 3);
+* :func:`plot_transition_matrix`: gold label -> corrected label shares
+  (Fujioka et al., Fig. 3);
+* :func:`plot_attention`: attention weights over time for one utterance;
+* :func:`plot_agreement_accuracy`: accuracy against the majority by how much
+  the raters agreed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "agreement_levels",
+    "plot_agreement_accuracy",
+    "plot_attention",
+    "plot_confusion_matrices",
+    "plot_per_class_recall",
+    "plot_sample_weights",
+    "plot_transition_matrix",
+]
+
+
+def _plt():
+    # headless runs (CI, the command line) get Agg automatically when no
+    # display is available; notebooks keep their inline backend
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _check_predictions(predictions, truth):
+    if not isinstance(predictions, dict) or not predictions:
+        raise ValueError(
+            "predictions must be a non-empty dict {method name: predicted labels}; "
+            f"got {type(predictions).__name__}."
+        )
+    truth = np.asarray(truth, dtype=object)
+    out = {}
+    for name, pred in predictions.items():
+        pred = np.asarray(pred, dtype=object)
+        if pred.shape != truth.shape:
+            raise ValueError(
+                f"predictions[{name!r}] has {pred.shape[0]} labels for "
+                f"{truth.shape[0]} reference labels."
+            )
+        out[name] = pred
+    return out, truth
+
+
+def _matrix(ax, values, rows, cols, title, fmt="{:.2f}", cmap="Blues"):
+    im = ax.imshow(values, cmap=cmap, vmin=0, vmax=max(1.0, float(np.nanmax(values))))
+    ax.set_xticks(range(len(cols)), [str(c) for c in cols], rotation=45, ha="right")
+    ax.set_yticks(range(len(rows)), [str(r) for r in rows])
+    for i in range(len(rows)):
+        for j in range(len(cols)):
+            v = values[i, j]
+            if np.isfinite(v):
+                ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=7,
+                        color="white" if v > 0.6 else "black")
+    ax.set_title(title, fontsize=9)
+    return im
+
+
+def plot_confusion_matrices(predictions, truth, classes, *, ncols=3):
+    """Row-normalised confusion matrices, one panel per method.
+
+    Parameters
+    ----------
+    predictions : dict
+        ``{method: predicted labels}``, aligned with ``truth``.
+    truth : array-like
+        Reference labels (e.g. the hard majority); missing values (no
+        consensus) are left out of every matrix.
+    classes : list of str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from sklearn.metrics import confusion_matrix
+
+    predictions, truth = _check_predictions(predictions, truth)
+    keep = pd.notna(truth)
+    plt = _plt()
+    n = len(predictions)
+    ncols = min(ncols, n)
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.3 * ncols, 3.2 * nrows),
+                             squeeze=False)
+    for ax, (name, pred) in zip(axes.flat, predictions.items(), strict=False):
+        cm = confusion_matrix(truth[keep].astype(str), pred[keep].astype(str),
+                              labels=[str(c) for c in classes]).astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cm = cm / cm.sum(axis=1, keepdims=True)
+        _matrix(ax, cm, classes, classes, name)
+        ax.set_xlabel("predicted", fontsize=8)
+        ax.set_ylabel("majority", fontsize=8)
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def plot_per_class_recall(recalls, classes, *, ax=None):
+    """Grouped bars: recall of each class, one bar per method.
+
+    Parameters
+    ----------
+    recalls : dict
+        ``{method: {class: recall}}`` (the ``per_class_recall`` entries of
+        ``results.json``).
+    classes : list of str
+    """
+    plt = _plt()
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(classes) * 1.5), 3.5))
+    else:
+        fig = ax.figure
+    names = list(recalls)
+    width = 0.8 / max(1, len(names))
+    x = np.arange(len(classes))
+    for k, name in enumerate(names):
+        vals = [recalls[name].get(c, np.nan) for c in classes]
+        ax.bar(x + (k - (len(names) - 1) / 2) * width, vals, width, label=name)
+    ax.set_xticks(x, [str(c) for c in classes])
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("recall (vs majority)")
+    ax.legend(fontsize=7, ncols=min(3, len(names)))
+    fig.tight_layout()
+    return fig
+
+
+def plot_sample_weights(weights_by_class, *, ax=None):
+    """Mean learned ``w`` per gold class, before and after (Fujioka, Table 3).
+
+    ``weights_by_class`` is ``NoisyLabelMetaClassifier.weights_by_class_``
+    (columns ``initial`` and ``learned``). Lower ``w`` = larger loss weight.
+    """
+    plt = _plt()
+    table = pd.DataFrame(weights_by_class)
+    if table.empty:
+        raise ValueError("weights_by_class is empty.")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    else:
+        fig = ax.figure
+    x = np.arange(len(table))
+    cols = list(table.columns)
+    width = 0.8 / len(cols)
+    for k, col in enumerate(cols):
+        ax.bar(x + (k - (len(cols) - 1) / 2) * width, table[col].to_numpy(float),
+               width, label=str(col))
+    ax.axhline(1.0, color="grey", lw=0.8, ls=":")
+    ax.set_xticks(x, [str(i) for i in table.index])
+    ax.set_ylabel("mean w (lower = more weight)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_transition_matrix(transition, *, ax=None):
+    """Share of each gold label updated to each corrected label (Fujioka, Fig. 3)."""
+    plt = _plt()
+    table = pd.DataFrame(transition)
+    if table.empty:
+        raise ValueError("transition matrix is empty.")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(4.2, 3.8))
+    else:
+        fig = ax.figure
+    _matrix(ax, table.to_numpy(float), list(table.index), list(table.columns),
+            "gold -> corrected label")
+    ax.set_xlabel("corrected", fontsize=8)
+    ax.set_ylabel("gold", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_attention(weights, *, frames=None, hop_seconds=None, title=None, ax=None):
+    """Attention weights over time for one utterance.
+
+    Parameters
+    ----------
+    weights : array of shape (T,)
+        One entry of ``attention_weights(X)``.
+    frames : array of shape (T, D), optional
+        The input frames, drawn underneath (z-scored per column) for context.
+    hop_seconds : float, optional
+        Time between frames; the x axis is in seconds when given.
+    """
+    plt = _plt()
+    w = np.asarray(weights, dtype=float).ravel()
+    if w.size == 0:
+        raise ValueError("attention weights are empty.")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 2.8))
+    else:
+        fig = ax.figure
+    t = np.arange(w.size) * (hop_seconds or 1.0)
+    if frames is not None:
+        f = np.asarray(frames, dtype=float)
+        f = (f - f.mean(0)) / (f.std(0) + 1e-8)
+        ax.imshow(f.T, aspect="auto", origin="lower", cmap="Greys", alpha=0.5,
+                  extent=(t[0], t[-1] if t.size > 1 else 1, 0, 1),
+                  transform=ax.get_xaxis_transform())
+    ax2 = ax.twinx() if frames is not None else ax
+    ax2.plot(t, w, color="C3", lw=1.5)
+    ax2.set_ylabel("attention weight")
+    ax.set_xlabel("time (s)" if hop_seconds else "frame")
+    if frames is not None:
+        ax.set_yticks([])
+    ax.set_title(title or "attention over time", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def agreement_levels(annotations, classes=None, label_map=None):
+    """Share of the ratings that chose the majority class, per utterance.
+
+    ``NaN`` where there is no majority (ties) or no usable rating. Counts
+    votes as :class:`~sklearn_ser.annotations.HardLabels` does by default
+    (every label a rater chose), so the share refers to the same majority.
+    """
+    from .annotations import HardLabels, SoftLabels
+
+    hard = HardLabels(classes, label_map=label_map).fit(annotations)
+    majority = hard.transform(annotations)
+    soft = SoftLabels(list(hard.classes_), alpha=0, label_map=label_map)
+    shares = soft.fit(annotations).transform(annotations)
+    out = np.full(len(majority), np.nan)
+    for i, (label, ok) in enumerate(zip(majority, majority.notna(), strict=True)):
+        if ok:
+            out[i] = shares.iloc[i][label]
+    return pd.Series(out, index=majority.index, name="agreement")
+
+
+def plot_agreement_accuracy(predictions, truth, agreement, *, bins=(0, 0.5, 0.75, 1.0),
+                            ax=None):
+    """Accuracy against the majority by rater agreement, one line per method.
+
+    Parameters
+    ----------
+    predictions : dict ``{method: labels}``
+    truth : array-like
+        The hard majority (missing = no consensus, left out).
+    agreement : array-like
+        Share of ratings for the majority class (:func:`agreement_levels`).
+    bins : sequence of float
+        Edges of the agreement levels (right-closed).
+    """
+    predictions, truth = _check_predictions(predictions, truth)
+    agreement = np.asarray(agreement, dtype=float)
+    keep = pd.notna(truth) & np.isfinite(agreement)
+    level = pd.cut(agreement[keep], bins=list(bins), include_lowest=True)
+    plt = _plt()
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    else:
+        fig = ax.figure
+    cats = level.categories
+    counts = pd.Series(level).value_counts().reindex(cats).fillna(0).astype(int)
+    x = np.arange(len(cats))
+    for name, pred in predictions.items():
+        hit = pd.Series(pred[keep] == truth[keep])
+        acc = hit.groupby(np.asarray(level.codes)).mean().reindex(range(len(cats)))
+        ax.plot(x, acc.to_numpy(float), marker="o", label=name)
+    ax.set_xticks(x, [f"{c}\n(n={counts[c]})" for c in cats], fontsize=7)
+    ax.set_xlabel("share of ratings for the majority class")
+    ax.set_ylabel("accuracy vs majority")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
