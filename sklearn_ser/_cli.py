@@ -140,6 +140,7 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
     from sklearn.preprocessing import StandardScaler
     from sklearn.svm import SVC
 
+    from ._parallel import parallel
     from .annotations import HardLabels
     from .features import (
         FrameAverager,
@@ -199,9 +200,7 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
     fitted = {}
     if tasks:
         bar = _progress(len(tasks), "training", progress)
-        for key, res in zip(tasks, joblib.Parallel(n_jobs=n_jobs,
-                                                   return_as="generator")(jobs),
-                            strict=True):
+        for key, res in zip(tasks, parallel(n_jobs)(jobs), strict=True):
             fitted[key] = res
             bar.update(1)
         bar.close()

@@ -20,6 +20,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._parallel import parallel
 from ..exceptions import DroppedRowsWarning, SERWarning
 from ._audio import AudioError, LowBandwidthWarning, audio_sources, load_audio
 from ._audio import source_digest as _digest
@@ -196,8 +197,7 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
             return list(iterator)
         size = max(1, min(64, n // (8 * n_jobs) or 1))
         batches = [items[i:i + size] for i in range(0, n, size)]
-        parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
-        gen = parallel(
+        gen = parallel(n_jobs)(
             joblib.delayed(_extract_batch)(self, b, cache_dir, signature)
             for b in batches
         )
