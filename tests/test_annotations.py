@@ -273,3 +273,17 @@ def test_encoders_clone_and_get_params():
     assert enc2.get_params()["alpha"] == 0.5
     enc2.set_params(alpha=0.0)
     assert enc.alpha == 0.5
+
+
+def test_to_long_inverts_from_long():
+    from sklearn_ser.annotations import to_long
+
+    long = pd.DataFrame({"utterance": ["u1", "u1", "u1", "u2", "u3"],
+                         "rater": ["A", "A", "B", "B", "A"],
+                         "label": ["sad", "angry", "sad", "neutral", "happy"]})
+    table = from_long(long)
+    back = to_long(table)
+    assert back.to_numpy().tolist() == long.to_numpy().tolist()
+    pd.testing.assert_frame_equal(from_long(back), table)
+    with pytest.raises(TypeError, match="annotation table"):
+        to_long([("sad",)])

@@ -211,3 +211,43 @@ def test_make_emotional_speech_is_learnable_but_not_trivial():
 def test_make_emotional_speech_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         make_emotional_speech(10, **kwargs)
+
+
+def test_save_and_load_corpus_round_trip(tmp_path):
+    from sklearn_ser.datasets import load_corpus, save_corpus
+
+    data = make_emotional_speech(12, n_speakers=4, n_sessions=2, random_state=0)
+    paths = save_corpus(data, tmp_path / "c")
+    back = load_corpus(paths.audio_dir, paths.ratings, paths.metadata)
+    assert list(back.utterances.index) == list(data.utterances.index)
+    pd.testing.assert_frame_equal(back.annotations, data.annotations,
+                                  check_names=False)
+    assert (back.utterances["speaker"] == data.utterances["speaker"]).all()
+    audio, sr = sf.read(back.utterances["path"].iloc[0])
+    assert sr == data.utterances["sample_rate"].iloc[0]
+    np.testing.assert_allclose(audio, data.utterances["audio"].iloc[0], atol=1e-4)
+    # never overwrites
+    with pytest.raises(FileExistsError, match="never overwrites"):
+        save_corpus(data, tmp_path / "c")
+
+
+def test_load_corpus_errors_name_the_item(tmp_path):
+    from sklearn_ser.datasets import load_corpus, save_corpus
+
+    data = make_emotional_speech(6, n_speakers=2, n_sessions=1, random_state=0)
+    p = save_corpus(data, tmp_path / "c")
+    with pytest.raises(FileNotFoundError, match="audio folder"):
+        load_corpus(tmp_path / "nowhere", p.ratings)
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        load_corpus(p.audio_dir, tmp_path / "none.csv")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    with pytest.raises(ValueError, match=r"expected one row per rating"):
+        load_corpus(p.audio_dir, bad)
+    meta = pd.read_csv(p.metadata)
+    pd.concat([meta, meta.iloc[:1]]).to_csv(tmp_path / "dup.csv", index=False)
+    with pytest.raises(ValueError, match=r"lists utterance 'utt0000' more than once"):
+        load_corpus(p.audio_dir, p.ratings, tmp_path / "dup.csv")
+    (p.audio_dir / "utt0003.wav").unlink()
+    with pytest.raises(FileNotFoundError, match=r"1 of 6 audio files are missing"):
+        load_corpus(p.audio_dir, p.ratings)

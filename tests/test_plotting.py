@@ -1,0 +1,70 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from sklearn_ser import plotting  # noqa: E402
+
+CLASSES = ["anger", "happiness", "neutral"]
+
+
+@pytest.fixture(autouse=True)
+def _close():
+    yield
+    plt.close("all")
+
+
+def test_confusion_matrices_leave_out_no_consensus_rows():
+    truth = np.array(["anger", "anger", "neutral", None, "happiness"], dtype=object)
+    pred = {"a": ["anger", "neutral", "neutral", "anger", "happiness"],
+            "b": ["anger"] * 5}
+    fig = plotting.plot_confusion_matrices(pred, truth, CLASSES)
+    panels = [ax for ax in fig.axes if ax.images]
+    assert [ax.get_title() for ax in panels] == ["a", "b"]
+    # row-normalised, the None row left out: anger row of "a" = [0.5, 0, 0.5]
+    np.testing.assert_allclose(panels[0].images[0].get_array()[0], [0.5, 0, 0.5])
+    np.testing.assert_allclose(panels[1].images[0].get_array()[:, 0], [1, 1, 1])
+
+
+def test_predictions_must_match_the_truth():
+    with pytest.raises(ValueError, match=r"predictions\['a'\] has 2 labels for 3"):
+        plotting.plot_confusion_matrices({"a": ["x", "y"]}, ["x", "y", "z"], ["x"])
+    with pytest.raises(ValueError, match="non-empty dict"):
+        plotting.plot_agreement_accuracy({}, [], [])
+
+
+def test_agreement_levels_and_accuracy_by_level():
+    table = pd.DataFrame({"A": [("anger",), ("anger",), ("neutral",)],
+                          "B": [("anger",), ("neutral",), ("anger",)],
+                          "C": [("anger",), ("neutral",), None]},
+                         index=["u1", "u2", "u3"])
+    agree = plotting.agreement_levels(table, CLASSES)
+    np.testing.assert_allclose(agree.to_numpy(), [1.0, 2 / 3, np.nan])
+    truth = np.array(["anger", "neutral", None], dtype=object)
+    fig = plotting.plot_agreement_accuracy({"m": ["anger", "anger", "x"]}, truth,
+                                           agree)
+    y = fig.axes[0].lines[0].get_ydata()
+    np.testing.assert_allclose(y, [np.nan, 0.0, 1.0])  # (0,.5], (.5,.75], (.75,1]
+
+
+def test_weights_transitions_recall_and_attention_plots():
+    w = pd.DataFrame({"initial": [1.2, 0.8], "learned": [1.1, 0.9]},
+                     index=["anger", "neutral"])
+    assert len(plotting.plot_sample_weights(w).axes[0].patches) == 4
+    tm = pd.DataFrame([[0.9, 0.1], [0.2, 0.8]], index=["anger", "neutral"],
+                      columns=["anger", "neutral"])
+    assert plotting.plot_transition_matrix(tm).axes[0].images
+    fig = plotting.plot_per_class_recall({"a": {"anger": 0.5, "neutral": 1.0}},
+                                         ["anger", "neutral"])
+    assert [p.get_height() for p in fig.axes[0].patches] == [0.5, 1.0]
+    fig = plotting.plot_attention(np.full(20, 0.05), frames=np.random.rand(20, 3),
+                                  hop_seconds=0.1)
+    assert fig.axes[0].get_xlabel() == "time (s)"
+    with pytest.raises(ValueError, match="empty"):
+        plotting.plot_attention([])
+    with pytest.raises(ValueError, match="empty"):
+        plotting.plot_sample_weights(pd.DataFrame())
