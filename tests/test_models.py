@@ -19,6 +19,7 @@ from sklearn_ser.models import (
     BLSTMAttentionClassifier,
     CNNBLSTMClassifier,
     InnerSplitWarning,
+    NoisyLabelMetaClassifier,
 )
 from sklearn_ser.models._data import BucketBatchSampler, pad_batch
 from sklearn_ser.models._losses import SERLoss, balanced_weights, existence_weights
@@ -119,6 +120,27 @@ def test_early_stopping_holds_out_speakers_and_restores_best():
     tr, va = clf._inner_split(X, None, np.ones(len(X), bool), rng)
     spk = X["speaker"].to_numpy()
     assert not set(spk[tr]) & set(spk[va])
+
+
+@pytest.mark.parametrize("target", ["hard", "existence"])
+def test_early_stopping_can_watch_the_validation_uar(target):
+    X, y, _ = make_corpus()
+    clf = BLSTMAttentionClassifier(target, random_state=0, patience=4, monitor="uar",
+                                   **{**SMALL, "max_epochs": 60}).fit(X, y)
+    uar = clf.history_["valid_uar"]
+    assert uar.between(0, 1).all()
+    # stopped `patience` epochs after the best UAR (the first of equal bests)
+    assert clf.n_iter_ == 60 or uar.idxmax() == len(uar) - 1 - 4
+    with pytest.raises(ValueError, match="monitor"):
+        BLSTMAttentionClassifier(monitor="f1", **SMALL).fit(X, y)
+
+
+def test_noisy_label_model_can_watch_the_validation_uar():
+    X, y, _ = make_corpus()
+    noisy = NoisyLabelMetaClassifier(random_state=0, patience=3, monitor="uar",
+                                     **{**SMALL, "head_units": None,
+                                        "max_epochs": 8}).fit(X, y)
+    assert noisy.history_["valid_uar"].between(0, 1).all()
 
 
 def test_inner_split_warnings():

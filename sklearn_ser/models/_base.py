@@ -51,6 +51,30 @@ class _FiniteLoss(Callback):
             )
 
 
+class _ValidUAR(Callback):
+    """Record ``valid_uar``: the UAR of the validation predictions against the
+    arg-max of the validation targets (the class index for hard targets, the
+    strongest class of soft or existence targets), for ``monitor="uar"``."""
+
+    def on_epoch_begin(self, net, **kwargs):
+        self._pred, self._true = [], []
+
+    def on_batch_end(self, net, batch=None, training=None, y_pred=None, **kwargs):
+        if training or y_pred is None:
+            return
+        y = batch[1]
+        self._pred.append(y_pred.detach().argmax(1).cpu())
+        self._true.append((y if y.ndim == 1 else y.argmax(1)).cpu())
+
+    def on_epoch_end(self, net, **kwargs):
+        if not self._pred:
+            return
+        pred, true = torch.cat(self._pred), torch.cat(self._true)
+        recalls = [float((pred[true == c] == c).float().mean())
+                   for c in torch.unique(true)]
+        net.history.record("valid_uar", float(np.mean(recalls)))
+
+
 class _SERNet(NeuralNet):
     """skorch net with seeded, epoch-dependent length-bucketed batches."""
 
@@ -178,6 +202,7 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
         "patience": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "monitor": [StrOptions({"loss", "uar"})],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither"), None],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "bucket": ["boolean"],
@@ -370,7 +395,8 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
         self.net_.fit(train_ds, None)
         self.n_iter_ = len(self.net_.history)
         self.history_ = pd.DataFrame(
-            [{k: h.get(k) for k in ("epoch", "train_loss", "valid_loss", "dur")}
+            [{k: h.get(k) for k in ("epoch", "train_loss", "valid_loss", "valid_uar",
+                                    "dur") if k in h}
              for h in self.net_.history]
         )
         return self
@@ -385,8 +411,12 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
         if va is not None and len(va):
             valid_ds = SequenceDataset([tensors[i] for i in va], target_t[va])
             train_split = _Predefined(valid_ds)
+            monitor = getattr(self, "monitor", "loss")
+            if monitor == "uar":
+                callbacks.append(("valid_uar", _ValidUAR()))
             callbacks.append(("early_stopping", EarlyStopping(
-                monitor="valid_loss", patience=self.patience, load_best=True)))
+                monitor=f"valid_{monitor}", lower_is_better=monitor == "loss",
+                patience=self.patience, load_best=True)))
         opt = {"adam": torch.optim.Adam, "adamax": torch.optim.Adamax,
                "sgd": torch.optim.SGD}[self.optimizer]
         net = _SERNet(

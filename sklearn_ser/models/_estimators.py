@@ -43,8 +43,11 @@ class BLSTMAttentionClassifier(SequenceClassifier):
     batch_size : int, default=32
     max_epochs : int, default=100
     patience : int or None, default=10
-        Early stopping on the validation loss; the best epoch's weights are
-        restored. None trains ``max_epochs`` epochs.
+        Early stopping on the validation loss (or UAR, see ``monitor``); the
+        best epoch's weights are restored. None trains ``max_epochs`` epochs.
+    monitor : {"loss", "uar"}, default="loss"
+        What early stopping watches on the held-out speakers: the loss, or
+        the UAR of their predictions against the arg-max of their targets.
     validation_fraction : float or None, default=0.1
         Share of training *speakers* held out for early stopping (from the
         ``speaker`` column of X or the ``groups`` passed to ``fit``).
@@ -109,6 +112,7 @@ class BLSTMAttentionClassifier(SequenceClassifier):
         batch_size=32,
         max_epochs=100,
         patience=10,
+        monitor="loss",
         validation_fraction=0.1,
         class_weight="balanced",
         bucket=True,
@@ -128,6 +132,7 @@ class BLSTMAttentionClassifier(SequenceClassifier):
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.patience = patience
+        self.monitor = monitor
         self.validation_fraction = validation_fraction
         self.class_weight = class_weight
         self.bucket = bucket
@@ -185,6 +190,7 @@ class CNNBLSTMClassifier(SequenceClassifier):
         batch_size=16,
         max_epochs=100,
         patience=10,
+        monitor="loss",
         validation_fraction=0.1,
         class_weight="balanced",
         bucket=True,
@@ -207,6 +213,7 @@ class CNNBLSTMClassifier(SequenceClassifier):
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.patience = patience
+        self.monitor = monitor
         self.validation_fraction = validation_fraction
         self.class_weight = class_weight
         self.bucket = bucket

@@ -43,6 +43,7 @@ class FrozenFusionClassifier(SequenceClassifier):
         batch_size=32,
         max_epochs=100,
         patience=10,
+        monitor="loss",
         validation_fraction=0.1,
         class_weight="balanced",
         bucket=True,
@@ -61,6 +62,7 @@ class FrozenFusionClassifier(SequenceClassifier):
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.patience = patience
+        self.monitor = monitor
         self.validation_fraction = validation_fraction
         self.class_weight = class_weight
         self.bucket = bucket

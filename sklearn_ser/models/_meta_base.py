@@ -37,7 +37,7 @@ def frozen_fusion(base, encoders, target, classes, *, hidden_units, lr, seed):
     early stopping, optimizer, device) but at its own learning rate."""
     from ._fusion import FrozenFusionClassifier
 
-    inherited = ("optimizer", "batch_size", "max_epochs", "patience",
+    inherited = ("optimizer", "batch_size", "max_epochs", "patience", "monitor",
                  "validation_fraction", "device")
     params = {k: v for k, v in base.get_params(deep=False).items() if k in inherited}
     return FrozenFusionClassifier(encoders=encoders, target=target, classes=classes,

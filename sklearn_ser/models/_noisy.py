@@ -105,6 +105,7 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
         batch_size=32,
         max_epochs=100,
         patience=10,
+        monitor="loss",
         validation_fraction=0.1,
         class_weight="balanced",
         bucket=True,
@@ -116,7 +117,8 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
             target, classes=classes, label_map=label_map, dense_units=dense_units,
             lstm_units=lstm_units, head_units=head_units, dropout=dropout,
             optimizer=optimizer, lr=lr, batch_size=batch_size, max_epochs=max_epochs,
-            patience=patience, validation_fraction=validation_fraction,
+            patience=patience, monitor=monitor,
+            validation_fraction=validation_fraction,
             class_weight=class_weight, bucket=bucket, device=device,
             random_state=random_state, verbose=verbose,
         )
@@ -127,15 +129,21 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
         self.min_weight = min_weight
 
     # -- helpers -------------------------------------------------------------
-    def _valid_loss(self, module, loader, criterion):
+    def _valid_scores(self, module, loader, criterion):
+        """Loss and UAR on the held-out speakers, against their gold labels."""
         module.eval()
-        total, n = 0.0, 0
+        total, n, pred, true = 0.0, 0, [], []
         with torch.no_grad():
             for xb, yb in loader:
                 logits = module(xb["x"].to(self.device), xb["lengths"].to(self.device))
                 total += float(criterion(logits, yb.to(self.device))) * len(yb)
                 n += len(yb)
-        return total / max(n, 1)
+                pred.append(logits.argmax(1).cpu())
+                true.append(yb)
+        pred, true = torch.cat(pred), torch.cat(true)
+        uar = float(np.mean([float((pred[true == c] == c).float().mean())
+                             for c in torch.unique(true)]))
+        return total / max(n, 1), uar
 
     def _meta_epoch(self, module, dataset, L, w, epoch_seed):
         """One epoch updating L and/or w with the network fixed (Algorithm 1)."""
@@ -233,10 +241,13 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
                 if phase == "meta":
                     self._meta_epoch(net.module_, train_ds, L, w, seed * 31 + epoch)
                 if valid_loader is not None:
-                    row["valid_loss"] = self._valid_loss(net.module_, valid_loader,
-                                                         criterion)
-                    if row["valid_loss"] < best_loss:
-                        best_loss, bad = row["valid_loss"], 0
+                    row["valid_loss"], row["valid_uar"] = self._valid_scores(
+                        net.module_, valid_loader, criterion)
+                    # lower is better: the loss, or minus the UAR
+                    score = (row["valid_loss"] if self.monitor == "loss"
+                             else -row["valid_uar"])
+                    if score < best_loss:
+                        best_loss, bad = score, 0
                         best = (copy.deepcopy(net.module_.state_dict()), L.clone(),
                                 w.clone())
                     else:
