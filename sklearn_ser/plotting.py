@@ -123,47 +123,45 @@ def plot_per_class_recall(recalls, classes, *, ax=None):
         ``results.json``).
     classes : list of str
     """
-    plt = _plt()
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(classes) * 1.5), 3.5))
-    else:
-        fig = ax.figure
-    names = list(recalls)
-    width = 0.8 / max(1, len(names))
-    x = np.arange(len(classes))
-    for k, name in enumerate(names):
-        vals = [recalls[name].get(c, np.nan) for c in classes]
-        ax.bar(x + (k - (len(names) - 1) / 2) * width, vals, width, label=name)
-    ax.set_xticks(x, [str(c) for c in classes])
+    table = pd.DataFrame({name: [r.get(c, np.nan) for c in classes]
+                          for name, r in recalls.items()}, index=list(classes))
+    fig, ax = _grouped_bars(table, ax, (max(6, 1.65 * len(classes)), 3.5))
     ax.set_ylim(0, 1)
     ax.set_ylabel("recall (vs majority)")
-    ax.legend(fontsize=7, ncols=min(3, len(names)))
+    ax.legend(fontsize=7, ncols=min(3, table.shape[1]))
     fig.tight_layout()
     return fig
+
+
+def _grouped_bars(table, ax, figsize):
+    """One group of bars per row of ``table``, one bar per column."""
+    if ax is None:
+        fig, ax = _plt().subplots(figsize=figsize)
+    else:
+        fig = ax.figure
+    x = np.arange(len(table))
+    width = 0.8 / max(1, table.shape[1])
+    for k, col in enumerate(table.columns):
+        ax.bar(x + (k - (table.shape[1] - 1) / 2) * width,
+               table[col].to_numpy(float), width, label=str(col))
+    ax.set_xticks(x, [str(i) for i in table.index])
+    return fig, ax
 
 
 def plot_sample_weights(weights_by_class, *, ax=None):
     """Mean learned ``w`` per gold class, before and after (Fujioka, Table 3).
 
     ``weights_by_class`` is ``NoisyLabelMetaClassifier.weights_by_class_``
-    (columns ``initial`` and ``learned``). Lower ``w`` = larger loss weight.
+    (rows ``initial`` and ``learned``, one column per class; the transposed
+    form is accepted too). Lower ``w`` = larger loss weight.
     """
-    plt = _plt()
     table = pd.DataFrame(weights_by_class)
     if table.empty:
         raise ValueError("weights_by_class is empty.")
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(5.5, 3.2))
-    else:
-        fig = ax.figure
-    x = np.arange(len(table))
-    cols = list(table.columns)
-    width = 0.8 / len(cols)
-    for k, col in enumerate(cols):
-        ax.bar(x + (k - (len(cols) - 1) / 2) * width, table[col].to_numpy(float),
-               width, label=str(col))
+    if {"initial", "learned"} <= set(table.index):
+        table = table.T  # classes on the x axis
+    fig, ax = _grouped_bars(table, ax, (5.5, 3.2))
     ax.axhline(1.0, color="grey", lw=0.8, ls=":")
-    ax.set_xticks(x, [str(i) for i in table.index])
     ax.set_ylabel("mean w (lower = more weight)")
     ax.legend(fontsize=8)
     fig.tight_layout()
