@@ -274,7 +274,12 @@ def plot_agreement_accuracy(predictions, truth, agreement, *, bins=(0, 0.5, 0.75
         hit = pd.Series(pred[keep] == truth[keep])
         acc = hit.groupby(np.asarray(level.codes)).mean().reindex(range(len(cats)))
         ax.plot(x, acc.to_numpy(float), marker="o", label=name)
-    ax.set_xticks(x, [f"{c}\n(n={counts[c]})" for c in cats], fontsize=7)
+    edges = list(bins)
+    names = [f"{lo:.2f}-{hi:.2f}" for lo, hi in zip(edges[:-1], edges[1:],
+                                                   strict=True)]
+    ax.set_xticks(x, [f"{name}\n(n={counts[c]})" for name, c in zip(names, cats,
+                                                                    strict=True)],
+                  fontsize=7)
     ax.set_xlabel("share of ratings for the majority class")
     ax.set_ylabel("accuracy vs majority")
     ax.set_ylim(0, 1)
