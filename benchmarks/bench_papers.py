@@ -133,7 +133,9 @@ def run_fujioka(Xtr, ytr, Xte, classes, seed, args):
                         ("+w", {"update": "w"}), ("+L+w", {"update": "Lw"}),
                         ("pretrained +L+w", {"update": "Lw", "pretrain": True})):
         clf, secs[row] = _timed(lambda p=params: NoisyLabelMetaClassifier(
-            classes=classes, random_state=seed, **p, **_protocol(args)).fit(Xtr, ytr))
+            classes=classes, random_state=seed, meta_lr=args.fujioka_meta_lr,
+            label_logit_scale=args.fujioka_logit_scale, **p,
+            **_protocol(args)).fit(Xtr, ytr))
         pred[row] = clf.predict(Xte)
     return pred, secs
 
@@ -226,6 +228,11 @@ def main():
     ap.add_argument("--validation-fraction", type=float, default=0.25)
     ap.add_argument("--pool", type=int, default=10)
     ap.add_argument("--chou-lr", type=float, default=3e-3)
+    ap.add_argument("--fujioka-meta-lr", type=float, default=0.1,
+                    help="step size of the L/w updates (not given by the paper)")
+    ap.add_argument("--fujioka-logit-scale", type=float, default=1.0,
+                    help="L_n starts as this times the one-hot gold label (1 = the "
+                         "paper: softmax of it is a smoothed label)")
     ap.add_argument("--ando-encoder", choices=["blstm", "cnn"], default="blstm")
     ap.add_argument("--report-only", action="store_true")
     args = ap.parse_args()
