@@ -48,11 +48,11 @@ from sklearn_ser.metrics import unweighted_average_recall, weighted_accuracy
 from sklearn_ser.models import (
     BLSTMAttentionClassifier,
     CNNBLSTMClassifier,
-    FrozenFusionClassifier,
     MLEEFusionClassifier,
     NoisyLabelMetaClassifier,
     StackedAnnotatorClassifier,
 )
+from sklearn_ser.models._meta_base import frozen_fusion
 
 ROWS = {
     "chou": ["CrowdH", "CrowdS", "CrowdHS", "E_n", "proposed"],
@@ -77,12 +77,9 @@ def _timed(fn):
 
 
 def _fusion(encoders, target, classes, lr, hidden, seed, base):
-    keep = ("optimizer", "batch_size", "max_epochs", "patience",
-            "validation_fraction")
-    params = {k: v for k, v in base.get_params(deep=False).items() if k in keep}
-    return FrozenFusionClassifier(encoders=[e.net_.module_ for e in encoders],
-                                  target=target, classes=classes, lr=lr,
-                                  hidden_units=hidden, random_state=seed, **params)
+    """A head on frozen fitted models, built as the meta-estimators build theirs."""
+    return frozen_fusion(base, [e.net_.module_ for e in encoders], target, classes,
+                         hidden_units=hidden, lr=lr, seed=seed)
 
 
 def run_chou(Xtr, ytr, Xte, classes, seed, args):

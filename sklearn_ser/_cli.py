@@ -537,6 +537,13 @@ def cmd_benchmark(args):
     if args.dataset:
         u, a, classes, truth, group = _load_dataset(args.dataset, args.root)
         corpus = f"{args.dataset} ({args.root})"
+        # (load_corpus checks the generic form's audio itself)
+        missing = [p for p in u.get("path", []) if not Path(p).exists()]
+        if missing:
+            raise SystemExit(
+                f"sklearn-ser benchmark: {len(missing)} of {len(u)} audio files are "
+                f"missing (e.g. {missing[0]}); check --root (the corpus folder)."
+            )
     elif args.audio_dir and args.ratings:
         u, a = load_generic(args.audio_dir, args.ratings, args.metadata)
         classes, truth, group = None, None, None
@@ -547,13 +554,6 @@ def cmd_benchmark(args):
             "--root DIR, or --audio-dir DIR --ratings FILE [--metadata FILE] for "
             "any corpus (see sklearn-ser benchmark --help)."
         )
-    if "path" in u.columns:
-        missing = [p for p in u["path"] if not Path(p).exists()]
-        if missing:
-            raise SystemExit(
-                f"sklearn-ser benchmark: {len(missing)} of {len(u)} audio files are "
-                f"missing (e.g. {missing[0]}); check --root (the corpus folder)."
-            )
     u, classes, truth, group = _resolve_columns(u, a, args, classes, truth, group)
     methods = _method_list(args.methods, _methods())
     epochs = 8 if args.quick else args.max_epochs

@@ -104,6 +104,14 @@ def test_generic_corpus_errors_name_the_problem(generic_corpus, tmp_path):
         _bench(*base, "--group-column", "room")
     with pytest.raises(SystemExit, match="--truth-column 'gold'"):
         _bench(*base, "--truth-column", "gold")
+    with pytest.raises(SystemExit, match="is not a folder"):
+        _bench("--dataset", "emodb", "--root", str(tmp_path / "nowhere"),
+               "--out", str(tmp_path / "o"))
+    meta = pd.read_csv(c.metadata).assign(room="A")
+    meta.to_csv(tmp_path / "one_room.csv", index=False)
+    with pytest.raises(SystemExit, match="'room' has a single value"):
+        _bench(*base[:4], "--metadata", str(tmp_path / "one_room.csv"),
+               "--group-column", "room", "--out", str(tmp_path / "o"))
     with pytest.raises(SystemExit, match=r"\['surprise'\] never appear"):
         _bench(*base, "--classes", "anger,surprise")
     # a rated utterance missing from the metadata, and missing audio

@@ -248,6 +248,10 @@ def test_load_corpus_errors_name_the_item(tmp_path):
     pd.concat([meta, meta.iloc[:1]]).to_csv(tmp_path / "dup.csv", index=False)
     with pytest.raises(ValueError, match=r"lists utterance 'utt0000' more than once"):
         load_corpus(p.audio_dir, p.ratings, tmp_path / "dup.csv")
+    no_audio = data.utterances.drop(columns=["audio"])
+    with pytest.raises(ValueError, match="needs an 'audio'"):
+        save_corpus(type(data)(utterances=no_audio, annotations=data.annotations),
+                    tmp_path / "d")
     (p.audio_dir / "utt0003.wav").unlink()
     with pytest.raises(FileNotFoundError, match=r"1 of 6 audio files are missing"):
         load_corpus(p.audio_dir, p.ratings)

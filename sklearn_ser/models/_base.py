@@ -51,6 +51,13 @@ class _FiniteLoss(Callback):
             )
 
 
+def tensor_uar(pred, true):
+    """UAR of predicted class indices against true ones (classes present in
+    ``true``), for the early-stopping monitors."""
+    return float(np.mean([float((pred[true == c] == c).float().mean())
+                          for c in torch.unique(true)]))
+
+
 class _ValidUAR(Callback):
     """Record ``valid_uar``: the UAR of the validation predictions against the
     arg-max of the validation targets (the class index for hard targets, the
@@ -69,10 +76,8 @@ class _ValidUAR(Callback):
     def on_epoch_end(self, net, **kwargs):
         if not self._pred:
             return
-        pred, true = torch.cat(self._pred), torch.cat(self._true)
-        recalls = [float((pred[true == c] == c).float().mean())
-                   for c in torch.unique(true)]
-        net.history.record("valid_uar", float(np.mean(recalls)))
+        net.history.record("valid_uar", tensor_uar(torch.cat(self._pred),
+                                                   torch.cat(self._true)))
 
 
 class _SERNet(NeuralNet):

@@ -10,7 +10,13 @@ import pandas as pd
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import _FiniteLoss, _SERNet, make_target_encoder, target_kind
+from ._base import (
+    _FiniteLoss,
+    _SERNet,
+    make_target_encoder,
+    target_kind,
+    tensor_uar,
+)
 from ._data import SequenceDataset, SequenceLoader
 from ._estimators import BLSTMAttentionClassifier
 from ._losses import SERLoss, balanced_weights
@@ -140,10 +146,7 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
                 n += len(yb)
                 pred.append(logits.argmax(1).cpu())
                 true.append(yb)
-        pred, true = torch.cat(pred), torch.cat(true)
-        uar = float(np.mean([float((pred[true == c] == c).float().mean())
-                             for c in torch.unique(true)]))
-        return total / max(n, 1), uar
+        return total / max(n, 1), tensor_uar(torch.cat(pred), torch.cat(true))
 
     def _meta_epoch(self, module, dataset, L, w, epoch_seed):
         """One epoch updating L and/or w with the network fixed (Algorithm 1)."""
