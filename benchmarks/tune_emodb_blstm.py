@@ -2,8 +2,10 @@
 
 Run: python benchmarks/tune_emodb_blstm.py --configs '[{"lr": 3e-3}, {"pool": 10}]'
 
-Each config is a dict of BLSTMAttentionClassifier parameters plus three
-pipeline keys: ``pool`` (FrameAverager window, default 5), ``target``
+Each config is a dict of BLSTMAttentionClassifier parameters plus four
+pipeline keys: ``ensemble`` (members whose predicted probabilities are
+averaged, each with its own seed and so its own early-stopping speakers;
+default 1), ``pool`` (FrameAverager window, default 5), ``target``
 (default "soft") and ``features`` (an OpenSmileFrames feature set, default
 "emobase45"). Every config is scored by UAR against the intended emotion
 and against the majority of the ratings, one line per config, so the chosen
@@ -45,6 +47,7 @@ def main():
         pool = params.pop("pool", 5)
         target = params.pop("target", "soft")
         fset = params.pop("features", "emobase45")
+        members = params.pop("ensemble", 1)
         if fset not in frames:
             frames[fset] = OpenSmileFrames(fset, n_jobs=2, memory=args.cache,
                                            progress=False).fit_transform(u)
@@ -57,10 +60,15 @@ def main():
                 norm, avg = SpeakerStandardizer(), FrameAverager(pool)
                 Xtr = avg.fit_transform(norm.fit_transform(lld[tr]))
                 Xte = avg.transform(norm.transform(lld[te]))
-                clf = BLSTMAttentionClassifier(target, classes=classes,
-                                               random_state=seed, **params)
-                clf.fit(Xtr, a[tr])
-                pred[te] = clf.predict(Xte)
+                proba = 0
+                for m in range(members):
+                    clf = BLSTMAttentionClassifier(
+                        target, classes=classes,
+                        random_state=seed if members == 1 else 1000 * seed + m,
+                        **params)
+                    clf.fit(Xtr, a[tr])
+                    proba = proba + clf.predict_proba(Xte)
+                pred[te] = clf.classes_[np.argmax(proba, axis=1)]
             print(json.dumps({
                 "config": config, "seed": seed,
                 "uar_intended": round(unweighted_average_recall(

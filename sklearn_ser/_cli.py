@@ -37,6 +37,12 @@ def _methods():
                                             max_epochs=epochs, **profile["blstm"])
         return build
 
+    def soft_x5(classes, seed, epochs, profile):
+        from .models import SeedEnsembleClassifier
+
+        return SeedEnsembleClassifier(blstm("soft")(classes, seed, epochs, profile),
+                                      n_members=5, random_state=seed)
+
     def stacked(classes, seed, epochs, profile):
         from .models import StackedAnnotatorClassifier
 
@@ -74,6 +80,8 @@ def _methods():
                        blstm("hard")),
         "crowd_soft": ("BLSTM-attention on soft targets, alpha 0.75 (CrowdS)",
                        blstm("soft")),
+        "crowd_soft_x5": ("five CrowdS BLSTMs with their own seeds, probabilities "
+                          "averaged (SeedEnsembleClassifier)", soft_x5),
         "mlee_only": ("BLSTM-attention on existence targets, Eq. 7 (MLEE only)",
                       blstm("existence")),
         "stacked": ("StackedAnnotatorClassifier: CrowdH + CrowdS + raters, fused",

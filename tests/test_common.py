@@ -25,6 +25,7 @@ from sklearn_ser.models import (
     CNNBLSTMClassifier,
     MLEEFusionClassifier,
     NoisyLabelMetaClassifier,
+    SeedEnsembleClassifier,
     StackedAnnotatorClassifier,
 )
 
@@ -68,6 +69,7 @@ META = [
                          random_state=0),
     NoisyLabelMetaClassifier(dense_units=8, lstm_units=4, lr=0.02, max_epochs=15,
                              random_state=0),
+    SeedEnsembleClassifier(_TINY, n_members=2, random_state=0),
 ]
 ESTIMATORS = [HardLabels(), SoftLabels(), ExistenceLabels(), *MODELS, *META]
 

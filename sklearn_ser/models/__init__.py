@@ -9,10 +9,13 @@
 * :class:`MLEEFusionClassifier`: multi-label emotion existence pre-training
   and fusion (Ando et al. 2019);
 * :class:`NoisyLabelMetaClassifier`: learned label correction and sample
-  weights (Fujioka et al. 2020).
+  weights (Fujioka et al. 2020);
+* :class:`SeedEnsembleClassifier`: the mean probability of copies of one
+  classifier trained with different seeds.
 """
 
 from ._base import AbsentClassWarning, InnerSplitWarning, SequenceClassifier
+from ._ensemble import SeedEnsembleClassifier
 from ._estimators import BLSTMAttentionClassifier, CNNBLSTMClassifier
 from ._fusion import FrozenFusionClassifier
 from ._mlee import MLEEFusionClassifier
@@ -28,6 +31,7 @@ __all__ = [
     "MLEEFusionClassifier",
     "NoRaterModelWarning",
     "NoisyLabelMetaClassifier",
+    "SeedEnsembleClassifier",
     "SequenceClassifier",
     "StackedAnnotatorClassifier",
 ]
