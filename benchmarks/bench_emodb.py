@@ -1,6 +1,7 @@
 """Accuracy on EmoDB-crowd, leave-one-session-out (5 speaker-pair sessions).
 
 Run: python benchmarks/bench_emodb.py [--root ../shared/data/emodb] [--seeds 1]
+     [--first-seed 0]
      [--models svm,hard,soft,existence,soft_ensemble,cnn] [--cache .cache/features]
      [--pool 5] [--lr 3e-3] [--patience 20] [--validation-fraction 0.25]
      [--members 5] [--n-jobs 2]
@@ -54,6 +55,8 @@ def main():
     ap.add_argument("--root", default=str(Path(__file__).parents[2] / "shared" / "data"
                                           / "emodb"))
     ap.add_argument("--seeds", type=int, default=1)
+    ap.add_argument("--first-seed", type=int, default=0,
+                    help="run seeds first-seed .. first-seed + seeds - 1")
     ap.add_argument("--models", default="svm,hard,soft,existence,soft_ensemble,cnn")
     ap.add_argument("--cache", default=".cache/features")
     ap.add_argument("--max-epochs", type=int, default=100)
@@ -86,7 +89,7 @@ def main():
     sessions = u["session"].to_numpy()
     rows = []
     for name in models:
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             pred = np.empty(len(u), dtype=object)
             t = time.perf_counter()
             for s in np.unique(sessions):
@@ -102,8 +105,10 @@ def main():
                     # Ando et al.: z-normalised with training statistics
                     norm = SpeakerStandardizer("global").fit(spec[tr])
                     Xtr, Xte = norm.transform(spec[tr]), norm.transform(spec[te])
-                    clf = CNNBLSTMClassifier("soft", classes=classes, random_state=seed,
-                                             max_epochs=args.max_epochs)
+                    clf = CNNBLSTMClassifier(
+                        "soft", classes=classes, random_state=seed,
+                        max_epochs=args.max_epochs, patience=args.patience,
+                        validation_fraction=args.validation_fraction)
                 else:
                     norm = SpeakerStandardizer()
                     pool = FrameAverager(args.pool)
@@ -121,8 +126,10 @@ def main():
                                                      random_state=seed)
                 clf.fit(Xtr, a[tr])
                 pred[te] = clf.predict(Xte)
+                epochs = len(getattr(clf, "history_", None) or [])
                 print(f"  {name} seed {seed} session {s}: "
-                      f"{time.perf_counter() - t:.0f} s so far", flush=True)
+                      f"{time.perf_counter() - t:.0f} s so far"
+                      + (f", {epochs} epochs" if epochs else ""), flush=True)
             el = time.perf_counter() - t
             ok = majority.notna().to_numpy()
             rows.append({
