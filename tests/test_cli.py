@@ -74,12 +74,14 @@ def test_benchmark_on_a_generic_corpus(generic_corpus, tmp_path):
                  str(c.ratings), "--metadata", str(c.metadata), "--group-column",
                  "speaker", "--truth-column", "intended", "--classes",
                  "anger,happiness,neutral,sadness", "--methods",
-                 "svm_egemaps,crowd_hard", "--max-epochs", "2", "--n-jobs", "1",
+                 "svm_egemaps,crowd_hard,crowd_soft_x5", "--max-epochs", "2",
+                 "--n-jobs", "1",
                  "--no-progress", "--cache", str(tmp_path / "cache"), "--out",
                  str(out)]) == 0
     results = json.loads((out / "results.json").read_text())
     assert results["meta"]["folds"] == "leave-one-speaker-out (4 folds)"
     assert results["meta"]["classes"] == ["anger", "happiness", "neutral", "sadness"]
+    assert set(results["methods"]) == {"svm_egemaps", "crowd_hard", "crowd_soft_x5"}
     for r in results["methods"].values():
         assert r["uar_truth"] is not None
         assert set(r["per_class_recall"]) <= set(results["meta"]["classes"])
