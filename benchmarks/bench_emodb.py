@@ -126,7 +126,8 @@ def main():
                                                      random_state=seed)
                 clf.fit(Xtr, a[tr])
                 pred[te] = clf.predict(Xte)
-                epochs = len(getattr(clf, "history_", None) or [])
+                history = getattr(clf, "history_", None)  # one row per epoch
+                epochs = 0 if history is None else len(history)
                 print(f"  {name} seed {seed} session {s}: "
                       f"{time.perf_counter() - t:.0f} s so far"
                       + (f", {epochs} epochs" if epochs else ""), flush=True)
