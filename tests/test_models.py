@@ -46,8 +46,10 @@ def make_corpus(n=90, dim=6, seed=0):
         for c in intended
     ]
     idx = pd.Index([f"u{i:03d}" for i in range(n)], name="utterance")
-    X = pd.DataFrame({"speaker": [f"s{i % 6}" for i in range(n)],
-                      "session": [i % 3 for i in range(n)]}, index=idx)
+    # every speaker (and session) utters every class: i // 3 runs over the
+    # speakers while i % 3 runs over the classes
+    X = pd.DataFrame({"speaker": [f"s{(i // 3) % 6}" for i in range(n)],
+                      "session": [(i // 3) % 3 for i in range(n)]}, index=idx)
     X["frames"] = pd.Series(frames, index=idx, dtype=object)
     cells = np.empty((n, 3), dtype=object)
     for i, c in enumerate(intended):
@@ -312,6 +314,9 @@ def test_grid_search_over_target_and_lr():
         cv=LeaveOneGroupOut(),
     )
     search.fit(X, y, groups=X["session"])
+    # every candidate scored (no fold failed, every test fold has every class)
+    assert np.all(np.isfinite(search.cv_results_["mean_test_uar"]))
+    assert np.all(np.isfinite(search.cv_results_["mean_test_wa"]))
     assert search.best_params_["clf__target"] in {"hard", "soft"}
     assert search.predict(X).shape == (60,)
 
