@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 import warnings
@@ -14,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from ._parallel import torch_thread_share, use_torch_threads
 
 #: Training settings. "benchmark" = the settings measured on EmoDB-crowd
 #: (BENCHMARKS.md); "demo" = a compact network so that every method runs on
@@ -111,10 +111,7 @@ def speaker_z(features, speakers):
 def _fit_fold(name, build, seed, epochs, profile, Xtr, ytr, Xte, classes, threads,
               extras):
     """One (method, seed, fold) job: predictions, and plot material if asked."""
-    import torch
-
-    if threads is not None:
-        torch.set_num_threads(threads)
+    use_torch_threads(threads)
     t = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -197,8 +194,7 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
                         pool.transform(norm.transform(lld[te])))
     # every (method, seed, fold) of the neural methods is one job; the jobs
     # share the cores (each worker gets its share of torch threads)
-    workers = joblib.effective_n_jobs(n_jobs)
-    threads = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None
+    threads = torch_thread_share(n_jobs)
     tasks = [(name, seed, g) for name in methods if registry[name][1] is not None
              for seed in range(seeds) for g in np.unique(groups)]
     first_group = np.unique(groups)[0]

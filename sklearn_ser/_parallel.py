@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import joblib
 
 
@@ -15,3 +17,25 @@ def parallel(n_jobs):
     as_generator = getattr(backend, "supports_return_generator", False)
     return joblib.Parallel(n_jobs=n_jobs,
                            return_as="generator" if as_generator else "list")
+
+
+def torch_thread_share(n_jobs, n_tasks=None):
+    """Torch threads for each of ``n_jobs`` parallel workers (at most
+    ``n_tasks`` of them busy), so that together they use the cores once; None
+    for a single worker (torch keeps its default). Without it every worker
+    starts a thread pool over all cores, and the spin-waiting pools
+    oversubscribe the machine many times over."""
+    workers = joblib.effective_n_jobs(n_jobs)
+    if n_tasks is not None:
+        workers = min(workers, n_tasks)
+    if workers <= 1:
+        return None
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
+def use_torch_threads(threads):
+    """In a worker: apply the share from :func:`torch_thread_share`."""
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numbers
-import os
 
 import joblib
 import numpy as np
@@ -18,6 +17,7 @@ from sklearn.utils.metadata_routing import (
 )
 from sklearn.utils.validation import check_is_fitted
 
+from .._parallel import torch_thread_share, use_torch_threads
 from ._base import as_input
 
 
@@ -38,12 +38,7 @@ def _seeded(estimator, seed):
 
 
 def _fit_member(estimator, X, y, fit_params, threads):
-    if threads is not None:
-        # members trained side by side share the cores (see
-        # StackedAnnotatorClassifier): one torch thread pool per worker
-        import torch
-
-        torch.set_num_threads(threads)
+    use_torch_threads(threads)  # members trained side by side share the cores
     return estimator.fit(X, y, **fit_params)
 
 
@@ -146,8 +141,7 @@ class SeedEnsembleClassifier(ClassifierMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         seeds = rng.randint(2**31 - 1, size=self.n_members)
         members = [_seeded(self._member(), s) for s in seeds]
-        n_workers = min(joblib.effective_n_jobs(self.n_jobs), self.n_members)
-        threads = max(1, (os.cpu_count() or 1) // n_workers) if n_workers > 1 else None
+        threads = torch_thread_share(self.n_jobs, self.n_members)
         self.estimators_ = joblib.Parallel(n_jobs=self.n_jobs)(
             joblib.delayed(_fit_member)(m, X, y, fit_params, threads) for m in members
         )

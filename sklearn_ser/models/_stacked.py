@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numbers
-import os
 import warnings
 
 import joblib
@@ -13,6 +12,7 @@ from sklearn.cluster import KMeans
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._parallel import torch_thread_share, use_torch_threads
 from ..annotations import HardLabels, RaterLabels, SoftLabels, rater_counts
 from ..annotations._table import align_annotations, parse_annotations
 from ..exceptions import SERWarning
@@ -48,13 +48,7 @@ class _PooledSoftLabels(SoftLabels):
 
 
 def _fit_component(estimator, X, y, groups, threads=None):
-    if threads is not None:
-        # parallel workers share the cores: torch's own thread pool in every
-        # worker would oversubscribe them (spin-waits make that many times
-        # slower), so each worker gets its share
-        import torch
-
-        torch.set_num_threads(threads)
+    use_torch_threads(threads)  # parallel workers share the cores
     return fit_quietly(estimator, X, y, groups)
 
 
@@ -269,10 +263,7 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
                               label_map=self.label_map, random_state=int(seed))
             y_part = y if columns is None else y[list(columns)]
             jobs.append((name, est, y_part))
-        n_workers = joblib.effective_n_jobs(self.n_jobs)
-        threads = None
-        if n_workers > 1:
-            threads = max(1, (os.cpu_count() or 1) // n_workers)
+        threads = torch_thread_share(self.n_jobs)
         fitted = joblib.Parallel(n_jobs=self.n_jobs)(
             joblib.delayed(_fit_component)(est, X, y_part, groups, threads)
             for _, est, y_part in jobs
