@@ -74,8 +74,10 @@ def _methods():
                                         max_epochs=epochs, **params)
 
     return {
-        "svm_egemaps": ("eGeMAPS functionals, z-scored per speaker, + linear SVM "
-                        "on the majority", None),
+        "svm_egemaps": ("eGeMAPS functionals + linear SVM (C=0.01, balanced) on "
+                        "the majority", None),
+        "logreg_egemaps": ("eGeMAPS functionals + logistic regression (C=0.01, "
+                           "balanced) on the majority", None),
         "crowd_hard": ("BLSTM-attention on hard majority targets (CrowdH)",
                        blstm("hard")),
         "crowd_soft": ("BLSTM-attention on soft targets, alpha 0.75 (CrowdS)",
@@ -93,19 +95,40 @@ def _methods():
 
 
 #: Methods run by ``sklearn-ser demo`` when --methods is not given: the
-#: majority-trained baseline, CrowdH, CrowdS and the three papers' methods.
-DEMO_METHODS = ("svm_egemaps", "crowd_hard", "crowd_soft", "stacked", "mlee_fusion",
-                "noisy_meta")
+#: majority-trained baselines, CrowdH, CrowdS and the three papers' methods.
+DEMO_METHODS = ("svm_egemaps", "logreg_egemaps", "crowd_hard", "crowd_soft",
+                "stacked", "mlee_fusion", "noisy_meta")
+
+#: The majority-trained functionals baselines (no network).
+BASELINES = ("svm_egemaps", "logreg_egemaps")
+
+NORMALISATIONS = ("auto", "speaker", "global", "none")
 
 
-def speaker_z(features, speakers):
-    """Z-score utterance-level features per speaker (SpeakerStandardizer)."""
-    from .features import SpeakerStandardizer
+def _as_frames(features, utterances):
+    """Utterance-level feature rows as one-frame sequences (with speakers)."""
+    table = pd.DataFrame(index=utterances.index)
+    if "speaker" in utterances.columns:
+        table["speaker"] = utterances["speaker"].to_numpy()
+    table["frames"] = [row[None, :] for row in np.asarray(features)]
+    return table
 
-    table = pd.DataFrame({"speaker": np.asarray(speakers)})
-    table["frames"] = [row[None, :] for row in features]
-    out = SpeakerStandardizer().fit_transform(table)["frames"]
-    return np.concatenate(list(out), axis=0)
+
+def _unframe(table):
+    return np.concatenate(list(table["frames"]), axis=0)
+
+
+def _baseline(name):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    if name == "svm_egemaps":
+        clf = SVC(kernel="linear", C=0.01, class_weight="balanced")
+    else:
+        clf = LogisticRegression(C=0.01, class_weight="balanced", max_iter=2000)
+    return make_pipeline(StandardScaler(), clf)
 
 
 def _fit_fold(name, build, seed, epochs, profile, Xtr, ytr, Xte, classes, threads,
@@ -132,8 +155,14 @@ def _fit_fold(name, build, seed, epochs, profile, Xtr, ytr, Xte, classes, thread
 
 def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
                    epochs=60, n_jobs=1, cache=None, truth_column="intended",
-                   group_column="session", profile="benchmark", progress=True):
+                   group_column="session", profile="benchmark", progress=True,
+                   normalise="auto"):
     """Leave-one-group-out comparison of ``methods`` on a corpus.
+
+    ``normalise`` is the :class:`~sklearn_ser.features.SpeakerStandardizer`
+    mode of every method (frames and functionals): ``"auto"`` decides in each
+    fold from that fold's training speakers and labels; the decisions are in
+    ``meta["normalisation"]``.
 
     Returns the results dict (``methods``, ``meta``) with, under the private
     key ``"_plots"``, the material of the plots: predictions of seed 0 for
@@ -141,9 +170,6 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
     utterance's attention.
     """
     import joblib
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-    from sklearn.svm import SVC
 
     from ._parallel import parallel
     from .annotations import HardLabels
@@ -161,6 +187,9 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
         raise SystemExit(
             f"sklearn-ser: unknown method(s) {unknown}; choose from {list(registry)}."
         )
+    if normalise not in NORMALISATIONS:
+        raise SystemExit(f"sklearn-ser: unknown normalisation {normalise!r}; choose "
+                         f"from {list(NORMALISATIONS)}.")
     if isinstance(profile, str):
         profile = PROFILES[profile]
     u, a = utterances, annotations
@@ -180,18 +209,29 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
         lld = OpenSmileFrames("emobase45", n_jobs=n_jobs, memory=cache,
                               progress=progress).fit_transform(u)
     func = None
-    if "svm_egemaps" in methods:
-        func = OpenSmileFunctionals("eGeMAPSv02", n_jobs=n_jobs, memory=cache,
-                                    progress=progress).fit_transform(u)
-        func = speaker_z(func, u["speaker"])
+    if any(m in BASELINES for m in methods):
+        func = _as_frames(OpenSmileFunctionals(
+            "eGeMAPSv02", n_jobs=n_jobs, memory=cache,
+            progress=progress).fit_transform(u), u)
     feature_seconds = time.perf_counter() - t
-    folds = {}
-    if lld is not None:
-        for g in np.unique(groups):
-            te, tr = groups == g, groups != g
-            norm, pool = SpeakerStandardizer(), FrameAverager(profile["pool"])
-            folds[g] = (pool.fit_transform(norm.fit_transform(lld[tr])), a[tr],
-                        pool.transform(norm.transform(lld[te])))
+    folds, func_folds, decisions = {}, {}, {}
+    for g in np.unique(groups):
+        te, tr = groups == g, groups != g
+        # one decision per fold, from the training fold only (it depends on
+        # the training speakers and labels, not on the features)
+        for feats, store in ((lld, folds), (func, func_folds)):
+            if feats is None:
+                continue
+            norm = SpeakerStandardizer(normalise).fit(feats[tr], a[tr])
+            decisions[str(g)] = {"mode": norm.mode_, "reason": norm.mode_reason_,
+                                 "speaker_dependence": norm.speaker_dependence_}
+            if store is folds:
+                pool = FrameAverager(profile["pool"])
+                store[g] = (pool.fit_transform(norm.transform(feats[tr])), a[tr],
+                            pool.transform(norm.transform(feats[te])))
+            else:
+                store[g] = (_unframe(norm.transform(feats[tr])),
+                            _unframe(norm.transform(feats[te])))
     # every (method, seed, fold) of the neural methods is one job; the jobs
     # share the cores (each worker gets its share of torch threads)
     threads = torch_thread_share(n_jobs)
@@ -219,11 +259,11 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
                 te, tr = groups == g, groups != g
                 if registry[name][1] is None:
                     t = time.perf_counter()
-                    fit_rows = tr & ok
-                    clf = make_pipeline(StandardScaler(), SVC(
-                        kernel="linear", C=0.01, class_weight="balanced"))
-                    clf.fit(func[fit_rows], majority[fit_rows].astype(str))
-                    pred[te] = clf.predict(func[te])
+                    f_tr, f_te = func_folds[g]
+                    fit_rows = ok[tr]
+                    clf = _baseline(name)
+                    clf.fit(f_tr[fit_rows], majority[tr][fit_rows].astype(str))
+                    pred[te] = clf.predict(f_te)
                     seconds += time.perf_counter() - t
                     continue
                 res = fitted[name, seed, g]
@@ -264,6 +304,7 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
         "seeds": seeds,
         "truth_column": truth_column if truth_column in u.columns else None,
         "feature_seconds": feature_seconds,
+        "normalisation": _normalisation_summary(normalise, decisions),
     }
     plots["majority"] = majority.to_numpy(dtype=object)
     plots["groups"] = groups
@@ -272,6 +313,35 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
                       if truth_column and truth_column in u.columns else None)
     plots["annotations"] = a
     return {"methods": results, "meta": meta, "_plots": plots}
+
+
+def _normalisation_summary(asked, decisions):
+    """What --normalise did in each fold, and one sentence saying so."""
+    modes = [d["mode"] for d in decisions.values()]
+    chosen = {m: modes.count(m) for m in dict.fromkeys(modes)}
+    dep = [d["speaker_dependence"] for d in decisions.values()
+           if d["speaker_dependence"] is not None
+           and not np.isnan(d["speaker_dependence"])]
+    if asked == "auto":
+        parts = ", ".join(f"{m} in {n} of {len(modes)} folds"
+                          for m, n in chosen.items())
+        text = f"auto: {parts}"
+        if dep:
+            text += (f" (speaker explains {min(dep):.0%}-{max(dep):.0%} of the "
+                     "training labels' entropy; per-speaker z-scores below 30%)")
+    else:
+        text = asked
+        if dep and asked == "speaker" and max(dep) >= 0.3:
+            text += (f" (warning: speaker explains up to {max(dep):.0%} of the "
+                     "training labels' entropy; per-speaker normalisation may "
+                     "remove emotion)")
+    return {"asked": asked, "chosen": chosen, "text": text,
+            "per_fold": {g: {"mode": d["mode"],
+                             "speaker_dependence": (None if d["speaker_dependence"]
+                                                    is None or np.isnan(
+                                                        d["speaker_dependence"])
+                                                    else d["speaker_dependence"])}
+                         for g, d in decisions.items()}}
 
 
 def _progress(total, desc, enabled):
@@ -311,7 +381,69 @@ def results_table(results):
     lines.append("UAR/WA against the hard majority of the ratings over "
                  f"{m['n_scored']} utterances ({m['n_no_consensus']} without "
                  f"consensus left out); {m['folds']}; mean of {m['seeds']} seed(s).")
+    if m.get("normalisation"):
+        lines.append("")
+        lines.append(f"Normalisation (--normalise): {m['normalisation']['text']}.")
+    if m.get("classes_rule"):
+        lines.append("")
+        lines.append(f"Classes: {', '.join(classes)} ({m['classes_rule']}).")
+    note = _trailing_note(results)
+    if note:
+        lines += ["", note]
     return "\n".join(lines)
+
+
+def _trailing_note(results):
+    """One line when every crowd method trails the best functionals baseline."""
+    methods = results["methods"]
+    key = "uar_truth" if any(r.get("uar_truth") is not None
+                             for r in methods.values()) else "uar"
+    base = {n: r[key] for n, r in methods.items() if n in BASELINES
+            and r.get(key) is not None}
+    crowd = {n: r[key] for n, r in methods.items() if n not in BASELINES
+             and r.get(key) is not None}
+    if not base or not crowd:
+        return ""
+    best_base = max(base, key=base.get)
+    if max(crowd.values()) >= base[best_base]:
+        return ""
+    what = "UAR vs truth" if key == "uar_truth" else "UAR"
+    return (f"Note: every crowd-trained method trails {best_base} "
+            f"({what} {100 * base[best_base]:.1f} vs at best "
+            f"{100 * max(crowd.values()):.1f}); on this corpus the networks do "
+            "not pay for their cost (try --normalise global or more --seeds).")
+
+
+def results_legend(results):
+    """What the columns and methods of :func:`results_table` mean."""
+    m = results["meta"]
+    lines = ["## Legend", ""]
+    lines.append("- **UAR**: unweighted average recall (mean of per-class recalls) "
+                 "against the hard majority of the ratings; **WA**: accuracy "
+                 "against it (weighted by class frequency).")
+    if m.get("truth_column"):
+        lines.append(f"- **UAR vs truth**: UAR against the `{m['truth_column']}` "
+                     "column (e.g. the intended emotion), over every utterance "
+                     "that has one, whether the raters agreed or not.")
+    else:
+        lines.append("- **UAR vs truth**: `-` (no truth column was given).")
+    lines.append("- class columns: recall of each class against the majority.")
+    lines.append("- **fit s**: training seconds summed over one seed's folds "
+                 "(0 means under half a second: the functionals baselines train "
+                 "in milliseconds; feature extraction is not counted, it took "
+                 f"{m.get('feature_seconds', 0):.0f} s once for all methods).")
+    lines.append("")
+    for name, r in results["methods"].items():
+        lines.append(f"- `{name}`: {r.get('description', '')}")
+    return "\n".join(lines)
+
+
+def _report_head(results):
+    m = results["meta"]
+    corpus = m.get("corpus", "corpus")
+    return (f"# sklearn-ser {m.get('command', 'benchmark')}: {corpus}\n\n"
+            f"{m['n_utterances']} utterances, {len(m['classes'])} classes, "
+            f"{m['folds']}.\n\n")
 
 
 def _public(results):
@@ -327,7 +459,8 @@ def write_outputs(out, results):
     out.mkdir(parents=True, exist_ok=True)
     json_path, md_path = out / "results.json", out / "results.md"
     json_path.write_text(json.dumps(_public(results), indent=2))
-    md_path.write_text(results_table(results) + "\n")
+    md_path.write_text(_report_head(results) + results_table(results) + "\n\n"
+                       + results_legend(results) + "\n")
     paths = [json_path, md_path]
     plots = results.get("_plots")
     if plots:
@@ -403,7 +536,7 @@ def _out_dir(path):
 
 def _finish(results, out):
     print(results_table(results))
-    paths = write_outputs(_out_dir(out), results)
+    paths = write_outputs(out, results)
     print(f"\nwrote {len(paths)} files to {paths[0].parent}: "
           + ", ".join(p.name for p in paths), file=sys.stderr)
     return 0
@@ -416,17 +549,22 @@ def cmd_demo(args):
     epochs = 8 if args.quick else args.max_epochs
     print(f"sklearn-ser {__version__} demo: generating {n} utterances "
           "(make_emotional_speech)...", file=sys.stderr)
-    data = make_emotional_speech(n, n_speakers=10, n_sessions=5,
-                                 random_state=args.random_state)
     methods = _method_list(args.methods, DEMO_METHODS)
+    out = _out_dir(args.out)
+    data = make_emotional_speech(n, n_speakers=10, n_sessions=5,
+                                 emotions_per_speaker=args.emotions_per_speaker,
+                                 random_state=args.random_state)
     t = time.perf_counter()
     results = run_comparison(data.utterances, data.annotations, data.classes,
                              methods=methods, seeds=args.seeds, epochs=epochs,
                              n_jobs=args.n_jobs, profile="demo",
-                             progress=not args.no_progress)
-    results["meta"]["corpus"] = "make_emotional_speech"
+                             progress=not args.no_progress, normalise=args.normalise)
+    results["meta"]["command"] = "demo"
+    results["meta"]["corpus"] = "make_emotional_speech" + (
+        f" (emotions_per_speaker={args.emotions_per_speaker})"
+        if args.emotions_per_speaker else "")
     results["meta"]["wall_seconds"] = time.perf_counter() - t
-    return _finish(results, args.out)
+    return _finish(results, out)
 
 
 def _method_list(text, default):
@@ -443,7 +581,7 @@ def _method_list(text, default):
     return methods
 
 
-def _load_dataset(name, root):
+def _load_dataset(name, root, emotions_per_speaker=None):
     from .datasets import load_crema_d, load_emodb, load_iemocap
 
     if root is None:
@@ -452,8 +590,10 @@ def _load_dataset(name, root):
     if not Path(root).is_dir():
         raise SystemExit(f"sklearn-ser benchmark: --root {root!r} is not a folder; "
                          f"give the folder of your {name} copy.")
-    if name == "emodb":
-        data = load_emodb(root)
+    if name in ("emodb", "emodb-confounded"):
+        data = load_emodb(root, emotions_per_speaker=(
+            emotions_per_speaker or 2) if name == "emodb-confounded"
+            else emotions_per_speaker)
         return data.utterances, data.annotations, data.classes, "intended", "session"
     if name == "iemocap":
         from .annotations import normalize_label
@@ -490,7 +630,7 @@ def load_generic(audio_dir, ratings, metadata=None):
 
 
 def _resolve_columns(u, a, args, classes, truth, group):
-    from .annotations import HardLabels, normalize_label
+    from .annotations import HardLabels, infer_classes, normalize_label
 
     cols = [c for c in u.columns if c != "path"]
     if args.group_column:
@@ -514,6 +654,7 @@ def _resolve_columns(u, a, args, classes, truth, group):
         u = u.copy()
         u[truth] = [normalize_label(x) if isinstance(x, str) and x else None
                     for x in u[truth]]
+    rule = None
     if args.classes:
         wanted = [normalize_label(c) for c in args.classes.split(",") if c.strip()]
         seen = list(HardLabels().fit(a).classes_)
@@ -521,26 +662,46 @@ def _resolve_columns(u, a, args, classes, truth, group):
         if absent:
             raise SystemExit(f"sklearn-ser benchmark: --classes {absent} never appear "
                              f"in the ratings; labels seen: {seen}.")
-        classes = wanted
+        classes, rule = wanted, "given with --classes"
     elif classes is None:
-        classes = list(HardLabels().fit(a).classes_)
+        try:
+            classes, report = infer_classes(a, return_report=True)
+        except ValueError as e:
+            raise SystemExit(f"sklearn-ser benchmark: {e} (give --classes)") from None
+        rule = report["rule"]
+        left = report["left_out"]
+        print(f"sklearn-ser benchmark: classes {classes} ({rule})"
+              + (f"; labels never a majority, left out as classes (counted as "
+                 f"non-target votes): {left}" if left else "")
+              + "; give --classes to choose them.", file=sys.stderr)
+    else:
+        rule = "the corpus' classes"
     if "speaker" not in u.columns:
         print(f"sklearn-ser benchmark: no 'speaker' column; speaker normalisation "
               f"uses the {group!r} groups instead.", file=sys.stderr)
         u = u.copy()
         u["speaker"] = u[group]
-    return u, list(classes), truth, group
+    return u, list(classes), truth, group, rule
 
 
 def cmd_benchmark(args):
+    methods = _method_list(args.methods, _methods())
     generic = args.audio_dir or args.ratings or args.metadata
     if args.dataset and generic:
         raise SystemExit("sklearn-ser benchmark: give either --dataset with --root, or "
                          "a generic corpus (--audio-dir, --ratings, --metadata), "
                          "not both.")
+    if args.emotions_per_speaker and args.dataset not in ("emodb",
+                                                          "emodb-confounded"):
+        raise SystemExit("sklearn-ser benchmark: --emotions-per-speaker works with "
+                         "--dataset emodb or emodb-confounded only.")
+    out = _out_dir(args.out)
     if args.dataset:
-        u, a, classes, truth, group = _load_dataset(args.dataset, args.root)
+        u, a, classes, truth, group = _load_dataset(args.dataset, args.root,
+                                                    args.emotions_per_speaker)
         corpus = f"{args.dataset} ({args.root})"
+        if args.emotions_per_speaker or args.dataset == "emodb-confounded":
+            corpus += f", {args.emotions_per_speaker or 2} emotion(s) per speaker"
         # (load_corpus checks the generic form's audio itself)
         missing = [p for p in u.get("path", []) if not Path(p).exists()]
         if missing:
@@ -558,17 +719,19 @@ def cmd_benchmark(args):
             "--root DIR, or --audio-dir DIR --ratings FILE [--metadata FILE] for "
             "any corpus (see sklearn-ser benchmark --help)."
         )
-    u, classes, truth, group = _resolve_columns(u, a, args, classes, truth, group)
-    methods = _method_list(args.methods, _methods())
+    u, classes, truth, group, rule = _resolve_columns(u, a, args, classes, truth,
+                                                      group)
     epochs = 8 if args.quick else args.max_epochs
     t = time.perf_counter()
     results = run_comparison(u, a, classes, methods=methods, seeds=args.seeds,
                              epochs=epochs, n_jobs=args.n_jobs, cache=args.cache,
                              truth_column=truth, group_column=group,
-                             progress=not args.no_progress)
+                             progress=not args.no_progress, normalise=args.normalise)
+    results["meta"]["command"] = "benchmark"
     results["meta"]["corpus"] = corpus
+    results["meta"]["classes_rule"] = rule
     results["meta"]["wall_seconds"] = time.perf_counter() - t
-    return _finish(results, args.out)
+    return _finish(results, out)
 
 
 def _positive(kind):
@@ -592,6 +755,10 @@ def build_parser():
     parser.add_argument("--version", action="version", version=__version__)
     sub = parser.add_subparsers(dest="command")
     names = ",".join(_methods())
+    normalise_help = ("feature normalisation of every method: per speaker, global "
+                      "z-scores or none; auto (default) decides in each fold from "
+                      "the training data: per speaker unless speaker predicts the "
+                      "training labels (speakers showing one or a few emotions)")
     outputs = ("writes results.json, results.md, predictions.csv and PNG plots "
                "(confusion matrices, per-class recall, agreement vs accuracy, "
                "attention, noisy-label weights) to --out; an existing results "
@@ -612,6 +779,12 @@ def build_parser():
                       help="parallel jobs for features and training (default: all "
                            "cores)")
     demo.add_argument("--random-state", type=int, default=0)
+    demo.add_argument("--emotions-per-speaker", type=_positive(int), default=None,
+                      help="each generated speaker shows only this many emotions "
+                           "(1: speaker and emotion confounded, as in many "
+                           "naturalistic corpora; default: every emotion)")
+    demo.add_argument("--normalise", choices=NORMALISATIONS, default="auto",
+                      help=normalise_help)
     demo.add_argument("--quick", action="store_true",
                       help="a small corpus and few epochs, for smoke runs")
     demo.add_argument("--no-progress", action="store_true")
@@ -623,7 +796,13 @@ def build_parser():
                     "(--audio-dir, --ratings, --metadata); " + outputs + ". UAR/WA "
                     "are scored against the hard majority of the ratings.")
     known = bench.add_argument_group("a known corpus")
-    known.add_argument("--dataset", choices=["emodb", "iemocap", "crema-d"])
+    known.add_argument("--dataset", choices=["emodb", "emodb-confounded", "iemocap",
+                                             "crema-d"],
+                       help="emodb-confounded: EmoDB with 2 of the 7 emotions kept "
+                            "per speaker (speaker predicts emotion)")
+    known.add_argument("--emotions-per-speaker", type=_positive(int), default=None,
+                       help="with emodb/emodb-confounded: emotions kept per "
+                            "speaker (default for emodb-confounded: 2)")
     known.add_argument("--root", default=None, help="the corpus folder")
     gen = bench.add_argument_group("any corpus")
     gen.add_argument("--audio-dir", default=None,
@@ -640,8 +819,10 @@ def build_parser():
                        help="metadata column with an extra ground truth to score "
                             "against (uar_truth)")
     bench.add_argument("--classes", default=None,
-                       help="comma-separated target classes (default: every label "
-                            "seen)")
+                       help="comma-separated target classes (default: the labels "
+                            "that win the majority vote of at least one utterance)")
+    bench.add_argument("--normalise", choices=NORMALISATIONS, default="auto",
+                       help=normalise_help)
     bench.add_argument("--out", default="sklearn_ser_results",
                        help="output folder (default: %(default)s)")
     bench.add_argument("--methods", default=None,

@@ -287,3 +287,28 @@ def test_to_long_inverts_from_long():
     pd.testing.assert_frame_equal(from_long(back), table)
     with pytest.raises(TypeError, match="annotation table"):
         to_long([("sad",)])
+
+
+def test_infer_classes_keeps_labels_that_win_a_majority():
+    from sklearn_ser.annotations import infer_classes
+    from sklearn_ser.exceptions import AnnotationError
+
+    table = pd.DataFrame({
+        "A": [("sad",), ("angry", "contempt"), ("neu", "surprise"), ("happy",),
+              ("other",)],
+        "B": [("sad",), ("angry",), ("neu",), ("happy",), ("other",)],
+        "C": [("sad", "fear"), ("angry",), ("neutral",), ("sad",), ("other",)],
+    })
+    classes, report = infer_classes(table, return_report=True)
+    # second choices (contempt, surprise, fear) and "other" are not classes
+    assert classes == ["anger", "happiness", "neutral", "sadness"]
+    assert report["left_out"] == {"contempt": 1, "fear": 1, "other": 3,
+                                  "surprise": 1}
+    assert report["wins"] == {"anger": 1, "happiness": 1, "neutral": 1,
+                              "sadness": 1}
+    with pytest.raises(AnnotationError, match="Fewer than two labels win"):
+        infer_classes(table, min_wins=2)
+    with pytest.raises(ValueError, match="min_wins"):
+        infer_classes(table, min_wins=0)
+    # plain labels and vote tables work too
+    assert infer_classes(pd.Series(["a", "b", "a"])) == ["a", "b"]

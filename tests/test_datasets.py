@@ -255,3 +255,89 @@ def test_load_corpus_errors_name_the_item(tmp_path):
     (p.audio_dir / "utt0003.wav").unlink()
     with pytest.raises(FileNotFoundError, match=r"1 of 6 audio files are missing"):
         load_corpus(p.audio_dir, p.ratings)
+
+
+# --- corpora whose speakers show few emotions ------------------------------------
+def test_make_emotional_speech_emotions_per_speaker():
+    data = make_emotional_speech(80, n_speakers=10, n_sessions=5,
+                                 emotions_per_speaker=1, random_state=0)
+    u = data.utterances
+    per_speaker = u.groupby("speaker")["intended"].nunique()
+    assert (per_speaker == 1).all()
+    # every class is shown in at least two sessions (leave-one-session-out
+    # training folds keep every class)
+    assert (u.groupby("intended")["session"].nunique() >= 2).all()
+    two = make_emotional_speech(80, emotions_per_speaker=2, random_state=0)
+    assert (two.utterances.groupby("speaker")["intended"].nunique() <= 2).all()
+    # the default stays as it was (same seed, same corpus)
+    a = make_emotional_speech(10, random_state=3).utterances["intended"]
+    b = make_emotional_speech(10, random_state=3,
+                              emotions_per_speaker=None).utterances["intended"]
+    assert a.tolist() == b.tolist()
+    with pytest.raises(ValueError, match="emotions_per_speaker"):
+        make_emotional_speech(10, emotions_per_speaker=5)
+
+
+def test_restrict_speaker_emotions_keeps_every_emotion_in_two_groups():
+    from sklearn.utils import Bunch
+
+    from sklearn_ser.datasets import restrict_speaker_emotions
+
+    data = make_emotional_speech(120, n_speakers=10, n_sessions=5, random_state=1)
+    out = restrict_speaker_emotions(data, 2, random_state=0)
+    u = out.utterances
+    assert (u.groupby("speaker")["intended"].nunique() <= 2).all()
+    assert set(u["intended"]) == set(data.utterances["intended"])
+    assert (u.groupby("intended")["session"].nunique() >= 2).all()
+    assert list(out.annotations.index) == list(u.index)
+    assert out.speaker_emotions["spk00"] == sorted(
+        u.loc[u.speaker == "spk00", "intended"].unique())
+    # seeded
+    again = restrict_speaker_emotions(data, 2, random_state=0)
+    assert list(again.utterances.index) == list(u.index)
+    assert "2 emotion(s) per speaker" in out.DESCR
+    with pytest.raises(ValueError, match="no 'intended' column"):
+        restrict_speaker_emotions(Bunch(utterances=u.drop(columns="intended"),
+                                        annotations=out.annotations))
+    with pytest.raises(ValueError, match="emotions_per_speaker"):
+        restrict_speaker_emotions(data, 0)
+    # one speaker per emotion, each in its own session: kept whole
+    tiny = Bunch(utterances=pd.DataFrame({"speaker": ["a", "b"], "session": [1, 2],
+                                          "intended": ["x", "y"]}),
+                 annotations=pd.Series(["x", "y"]))
+    assert len(restrict_speaker_emotions(tiny, 1).utterances) == 2
+    # impossible: one speaker, one emotion kept, two emotions to keep
+    one = Bunch(utterances=pd.DataFrame({"speaker": ["a", "a"], "session": [1, 1],
+                                         "intended": ["x", "y"]}),
+                annotations=pd.Series(["x", "y"]))
+    with pytest.raises(ValueError, match="keep more emotions per speaker"):
+        restrict_speaker_emotions(one, 1, max_tries=20)
+
+
+@pytest.mark.realdata
+def test_emodb_confounded(emodb_root):
+    data = load_emodb(emodb_root, emotions_per_speaker=2)
+    u = data.utterances
+    assert (u.groupby("speaker")["intended"].nunique() == 2).all()
+    assert set(u["intended"]) == set(data.classes)
+    assert (u.groupby("intended")["session"].nunique() >= 2).all()
+    assert 100 < len(u) < 535
+    assert list(data.annotations.index) == list(u.index)
+
+
+def test_load_corpus_gives_the_majority_classes(tmp_path):
+    from sklearn_ser.datasets import load_corpus, save_corpus
+
+    data = make_emotional_speech(12, n_speakers=4, n_sessions=2, random_state=0)
+    table = data.annotations.copy()
+    # a stray second choice of a label that never wins a majority
+    first = table.index[0]
+    col = table.loc[first].first_valid_index()
+    table.loc[first, col] = table.loc[first, col] + ("contempt",)
+    data.annotations = table
+    paths = save_corpus(data, tmp_path / "c")
+    back = load_corpus(paths.audio_dir, paths.ratings, paths.metadata)
+    assert "contempt" not in back.classes
+    assert set(back.classes) <= set(data.classes)
+    assert back.classes_report["left_out"]["contempt"] == 1
+    assert "win the majority" in back.DESCR

@@ -1,4 +1,5 @@
 import pickle
+import warnings
 
 import joblib
 import numpy as np
@@ -16,10 +17,12 @@ from sklearn_ser.features import (
     OpenSmileFrames,
     OpenSmileFunctionals,
     SingleUtteranceSpeakerWarning,
+    SpeakerConfoundWarning,
     SpeakerStandardizer,
     SpeedPerturbation,
     UnvoicedWarning,
     get_frames,
+    speaker_label_dependence,
 )
 
 SR = 16000
@@ -263,13 +266,94 @@ def test_speaker_standardizer_bad_input():
     with pytest.warns(SingleUtteranceSpeakerWarning, match="2 speaker.*single"):
         SpeakerStandardizer().fit(X)
     with pytest.raises(ValueError, match="needs a 'speaker' column"):
-        SpeakerStandardizer().fit(X.drop(columns="speaker"))
+        SpeakerStandardizer("speaker").fit(X.drop(columns="speaker"))
+    # auto without a speaker column normalises globally, and says why
+    auto = SpeakerStandardizer().fit(X.drop(columns="speaker"))
+    assert auto.mode_ == "global" and "no 'speaker' column" in auto.mode_reason_
     X2 = X.copy()
     X2.loc[1, "speaker"] = None
     with pytest.raises(ValueError, match="Utterance 1 has no 'speaker'"):
         SpeakerStandardizer().fit(X2)
     with pytest.raises(ValueError, match="needs frame sequences"):
         SpeakerStandardizer().fit(pd.DataFrame({"speaker": ["a"]}))
+
+
+def _confound_table(n_speakers=6, n_per=8, emotions_per_speaker=None, seed=0):
+    """Frames whose mean carries a speaker offset plus an emotion offset."""
+    rng = np.random.default_rng(seed)
+    classes = ["anger", "happiness", "neutral", "sadness"]
+    rows, labels = [], []
+    for k in range(n_speakers):
+        shown = (classes if emotions_per_speaker is None
+                 else [classes[(k + j) % 4] for j in range(emotions_per_speaker)])
+        for i in range(n_per):
+            lab = shown[i % len(shown)]
+            rows.append((f"s{k}", rng.normal(k + 3 * classes.index(lab), 1, (5, 2))))
+            labels.append(lab)
+    X = _frames_table([f for _, f in rows], [s for s, _ in rows])
+    return X, pd.Series(labels)
+
+
+def test_speaker_label_dependence():
+    assert speaker_label_dependence(list("aabb"), list("xyxy")) == 0.0
+    assert speaker_label_dependence(list("aabb"), list("xxyy")) == 1.0
+    # rows without a label are left out; one label only: undefined
+    assert speaker_label_dependence(list("aabb"), ["x", None, "y", "y"]) == 1.0
+    assert np.isnan(speaker_label_dependence(list("ab"), ["x", "x"]))
+    X, y = _confound_table(emotions_per_speaker=2)
+    assert 0.3 < speaker_label_dependence(X["speaker"], y) < 0.7
+
+
+def test_speaker_standardizer_auto_decides_from_training_labels():
+    X, y = _confound_table()  # every speaker shows every emotion
+    norm = SpeakerStandardizer().fit(X, y)
+    assert norm.mode_ == "speaker"
+    assert norm.speaker_dependence_ < 0.3 and "< auto_threshold" in norm.mode_reason_
+    X1, y1 = _confound_table(emotions_per_speaker=1)  # one emotion each
+    norm1 = SpeakerStandardizer().fit(X1, y1)
+    assert norm1.mode_ == "global" and norm1.speaker_dependence_ == 1.0
+    assert ">= auto_threshold" in norm1.mode_reason_
+    # the emotion offset survives global but not per-speaker normalisation
+    out = norm1.transform(X1)["frames"]
+    means = pd.Series([f.mean() for f in out]).groupby(y1.to_numpy()).mean()
+    assert means.max() - means.min() > 1.0
+    # an annotation table works as y (the majority is read)
+    table = pd.DataFrame({"R1": [(lab,) for lab in y1], "R2": [(lab,) for lab in y1]})
+    assert SpeakerStandardizer().fit(X1, table).mode_ == "global"
+    # a stricter threshold keeps per-speaker normalisation
+    assert SpeakerStandardizer(auto_threshold=1.0).fit(X, y).mode_ == "speaker"
+    # without labels: per speaker (as the papers), and says why
+    nolab = SpeakerStandardizer().fit(X1)
+    assert nolab.mode_ == "speaker" and "no labels" in nolab.mode_reason_
+    assert np.isnan(nolab.speaker_dependence_)
+    # the decision is made in fit only: transform on test speakers keeps it
+    assert norm1.transform(X)["frames"].iloc[0].dtype == np.float32
+
+
+def test_speaker_standardizer_auto_in_a_pipeline_uses_the_fold_labels():
+    from sklearn.pipeline import Pipeline
+
+    X1, y1 = _confound_table(emotions_per_speaker=1)
+    pipe = Pipeline([("norm", SpeakerStandardizer()), ("pool", FrameAverager(5))])
+    pipe.fit(X1, y1)
+    assert pipe.named_steps["norm"].mode_ == "global"
+
+
+def test_speaker_mode_warns_when_speakers_carry_one_label():
+    X1, y1 = _confound_table(emotions_per_speaker=1)
+    with pytest.warns(SpeakerConfoundWarning, match="6 of 6 training speakers"):
+        SpeakerStandardizer("speaker").fit(X1, y1)
+    X, y = _confound_table()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        SpeakerStandardizer("speaker").fit(X, y)
+
+
+def test_speaker_standardizer_none_mode_passes_frames():
+    X, y = _confound_table()
+    out = SpeakerStandardizer("none").fit_transform(X, y)["frames"]
+    np.testing.assert_allclose(out.iloc[3], X["frames"].iloc[3])
+    assert out.iloc[3].dtype == np.float32
 
 
 def test_frame_averager():

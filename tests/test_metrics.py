@@ -105,7 +105,35 @@ def test_scorer_predicts_once_per_fold(corpus):
     scoring = ser_scoring(classes=["anger", "neutral", "sadness"], warn=False)
     for scorer in scoring.values():
         scorer(est, X, y)
-    assert calls == [6]
+    # every test utterance is predicted (8), the 2 without a target are only
+    # left out of the score
+    assert calls == [8]
+
+
+def test_scorer_predicts_every_row_so_test_statistics_do_not_depend_on_labels(
+        corpus):
+    """A model that uses statistics of the data it predicts (per-speaker
+    z-scores of unseen speakers do) must see all the test utterances: scores
+    may not depend on which rows the raters agreed on."""
+    X, y = corpus
+
+    class CentresOnTestData(_Lookup):
+        # predicts "anger" for rows above the mean of the rows it is given
+        def predict(self, X):
+            f = X["f"].to_numpy()
+            return np.where(f > f.mean(), "anger", "sadness")
+
+    X = X.assign(f=[0.0, 1, 2, 3, 4, 5, 6, 100])  # u7 (no target) is an outlier
+    est = CentresOnTestData().fit(X)
+    scoring = ser_scoring(classes=["anger", "neutral", "sadness"], warn=False)
+    # with all 8 rows the mean is 15.1: every row but u7 is "sadness"
+    expected = np.where(X["f"] > X["f"].mean(), "anger", "sadness")
+    keep = [0, 2, 3, 4, 5, 6]  # u1 tie, u7 no target
+    truth = np.array(["anger", "sadness", "neutral", "sadness", "anger", "sadness"])
+    from sklearn_ser.metrics import unweighted_average_recall
+
+    assert scoring["uar"](est, X, y) == pytest.approx(unweighted_average_recall(
+        truth, expected[keep], labels=["anger", "neutral", "sadness"]))
 
 
 @pytest.mark.filterwarnings("ignore:One or more of the test scores are non-finite")

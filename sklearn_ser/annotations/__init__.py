@@ -11,6 +11,9 @@ The target encoders turn a table into what a model learns from:
 * :class:`SoftLabels`: smoothed vote shares (Eq. 1 of Chou & Lee);
 * :class:`ExistenceLabels`: multi-label emotion existence (Eq. 5 of Ando et al.);
 * :class:`RaterLabels`: the targets of one rater.
+
+:func:`infer_classes` says which classes a table gives (the labels that win a
+majority somewhere).
 """
 
 from ._encoders import (
@@ -19,6 +22,7 @@ from ._encoders import (
     HardLabels,
     RaterLabels,
     SoftLabels,
+    infer_classes,
     rater_counts,
 )
 from ._table import (
@@ -46,6 +50,7 @@ __all__ = [
     "SoftLabels",
     "align_annotations",
     "from_long",
+    "infer_classes",
     "is_vote_table",
     "normalize_label",
     "parse_annotations",

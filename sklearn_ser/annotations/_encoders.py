@@ -624,3 +624,75 @@ def rater_counts(annotations):
         counts, index=pd.Index(ratings.raters, name="rater"), name="n_rated"
     )
     return out.sort_values(ascending=False, kind="stable")
+
+
+def infer_classes(annotations, *, label_map=None, votes="all", min_wins=1,
+                  return_report=False):
+    """The target classes an annotation table gives: labels that win a majority.
+
+    A label is a class when it is the unique plurality winner of at least
+    ``min_wins`` utterances (and is not ``"other"``). Labels that raters chose
+    only as second choices or in a minority (a ``contempt`` picked by one
+    rater here and there) are not classes: with every label seen as a class,
+    a 4-emotion corpus with a few stray second choices becomes a 6-class
+    problem, with classes no utterance can be scored on.
+
+    Parameters
+    ----------
+    annotations : annotation table, vote-count table or 1-D labels
+    label_map : dict or "iemocap", default=None
+        Applied before counting (see :class:`HardLabels`).
+    votes : {"all", "first"}, default="all"
+        Votes of the majority (see :class:`HardLabels`).
+    min_wins : int, default=1
+        Utterances a label must win to be a class.
+    return_report : bool, default=False
+        Also return a dict: ``wins`` (label -> utterances won), ``left_out``
+        (labels seen but not classes, with their number of ratings) and
+        ``rule`` (a sentence saying how the classes were chosen).
+
+    Returns
+    -------
+    classes : list of str
+        Sorted.
+    report : dict
+        Only with ``return_report=True``.
+
+    Raises
+    ------
+    AnnotationError
+        When fewer than two labels win a majority anywhere.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"A": [("sad",), ("angry",), ("neu", "contempt")],
+    ...                       "B": [("sad",), ("angry",), ("neu",)]})
+    >>> infer_classes(table)
+    ['anger', 'neutral', 'sadness']
+    """
+    if not isinstance(min_wins, numbers.Integral) or min_wins < 1:
+        raise ValueError(f"min_wins must be an integer >= 1, got {min_wins!r}.")
+    encoder = HardLabels(label_map=label_map, votes=votes)
+    encoder.fit(annotations)
+    winners = encoder.transform(annotations).dropna()
+    wins = winners.value_counts()
+    classes = sorted(str(c) if isinstance(c, str) else c
+                     for c, n in wins.items() if n >= min_wins)
+    if len(classes) < 2:
+        raise AnnotationError(
+            f"Fewer than two labels win a majority of at least {min_wins} "
+            f"utterance(s) (winners: {wins.to_dict()}); pass the classes "
+            "explicitly."
+        )
+    ratings = encoder._ratings(annotations)
+    counts = ratings.counts("all").sum(axis=0)
+    seen = dict(zip(ratings.labels, counts.tolist(), strict=True))
+    left_out = {lab: int(n) for lab, n in seen.items()
+                if lab not in classes and n > 0}
+    if not return_report:
+        return classes
+    rule = ("labels that win the majority vote of at least "
+            f"{min_wins} utterance(s)")
+    return classes, {"wins": {c: int(wins[c]) for c in classes},
+                     "left_out": left_out, "rule": rule}

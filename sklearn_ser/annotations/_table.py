@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .._warnings import user_stacklevel
 from ..exceptions import AnnotationError, DroppedRowsWarning, EmptyRaterWarning
 from ._vocabulary import CANONICAL_EMOTIONS, _is_missing, canonical_label
 
@@ -139,7 +140,7 @@ def from_long(df, item=None, rater=None, label=None, *, sort_raters=True):
         warnings.warn(
             "from_long: left out " + " and ".join(parts) + f" of {len(df)} rows.",
             DroppedRowsWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
     if len(long) == 0:
         raise AnnotationError("from_long: no rating is left after removing empty rows.")
@@ -384,7 +385,7 @@ def _parse_rater_table(y, label_map, check_label):
             f"{len(empty)} of {len(rater_names)} rater column(s) hold no rating: "
             f"{shown}{' ...' if len(empty) > 8 else ''}.",
             EmptyRaterWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
     unique_raw = pd.unique(pd.Series(raw, dtype=object))
     canon_of = {}

@@ -7,6 +7,7 @@ annotation table, a vote-count table or labels), aligned row by row.
 """
 
 from ._abaw import load_abaw
+from ._confound import restrict_speaker_emotions
 from ._crema_d import load_crema_d, parse_crema_d_name
 from ._emodb import EMODB_SESSIONS, load_emodb
 from ._generic import load_corpus, save_corpus
@@ -22,5 +23,6 @@ __all__ = [
     "load_iemocap",
     "make_emotional_speech",
     "parse_crema_d_name",
+    "restrict_speaker_emotions",
     "save_corpus",
 ]

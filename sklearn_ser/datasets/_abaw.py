@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from .._warnings import user_stacklevel
 from ..exceptions import DroppedRowsWarning
 
 #: Intensity scale of the questionnaire, weakest first.
@@ -103,7 +104,7 @@ def load_abaw(path, *, threshold="A little", none_label="neutral"):
             f"load_abaw: {int(dup.sum())} repeated (clip, annotator) row(s) were "
             "left out; the first of each is kept.",
             DroppedRowsWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
         raw, codes = raw[~dup.to_numpy()], codes[~dup.to_numpy()]
     clips = pd.unique(raw["clip"])

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from .._warnings import user_stacklevel
 from ..annotations import from_long
 from ..exceptions import DroppedRowsWarning
 from ._base import check_root
@@ -160,7 +161,7 @@ def _read_responses(path, code):
             f"load_crema_d: {int(bad.sum())} response(s) hold no emotion letter "
             f"A/D/F/H/N/S (e.g. {letters[bad].iloc[0]!r}) and were left out.",
             DroppedRowsWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     long = pd.DataFrame({
         "clip": resp["clipName"].astype(str).str.strip(),
@@ -185,7 +186,7 @@ def _clip_table(root, clips):
             f"load_crema_d: {len(bad)} clip name(s) do not follow "
             f"ACTOR_SENTENCE_EMOTION_LEVEL and were left out (e.g. {bad[:3]}).",
             DroppedRowsWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     table = pd.DataFrame(rows).set_index("clip")
     table["speaker"] = table["actor"]

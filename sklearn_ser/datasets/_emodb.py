@@ -8,6 +8,7 @@ import warnings
 import pandas as pd
 from sklearn.utils import Bunch
 
+from .._warnings import user_stacklevel
 from ..annotations import from_long
 from ..exceptions import DroppedRowsWarning
 from ._base import check_root
@@ -51,7 +52,8 @@ _NAME = re.compile(r"^(?P<speaker>\d\d)(?P<text>[ab]\d\d)(?P<emotion>[WLEAFTN])"
                    r"(?P<version>[a-z])$")
 
 
-def load_emodb(root, *, ratings="ratings.csv"):
+def load_emodb(root, *, ratings="ratings.csv", emotions_per_speaker=None,
+               random_state=0):
     """Load EmoDB: utterances, intended emotions and any ratings beside them.
 
     Parameters
@@ -64,6 +66,14 @@ def load_emodb(root, *, ratings="ratings.csv"):
     ratings : str or None, default="ratings.csv"
         File name (in ``root``) of a long ``utterance, rater, label`` table.
         When absent (or None) the annotations are the intended emotions.
+    emotions_per_speaker : int, default=None
+        Keep, for each speaker, only the utterances of this many of the seven
+        emotions ("EmoDB-confounded": speaker predicts emotion, as in
+        naturalistic corpora; see
+        :func:`~sklearn_ser.datasets.restrict_speaker_emotions`). Every
+        emotion stays in at least two sessions. None keeps everything.
+    random_state : int, default=0
+        The draw of the kept emotions (with ``emotions_per_speaker``).
 
     Returns
     -------
@@ -108,7 +118,7 @@ def load_emodb(root, *, ratings="ratings.csv"):
             f"load_emodb: {len(skipped)} file(s) in wav/ do not follow EmoDB's "
             f"SSTTTEV.wav naming and were left out (e.g. {skipped[:3]}).",
             DroppedRowsWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
     if not rows:
         raise FileNotFoundError(
@@ -142,13 +152,13 @@ def load_emodb(root, *, ratings="ratings.csv"):
                 f"load_emodb: {len(unknown)} rated utterance(s) have no wav file and "
                 f"were left out (e.g. {list(unknown[:3])}).",
                 DroppedRowsWarning,
-                stacklevel=2,
+                stacklevel=user_stacklevel(),
             )
         annotations = table.reindex(utterances.index)
         annotations.index.name = "utterance"
         raters = list(table.columns)
         source = str(root / ratings)
-    return Bunch(
+    data = Bunch(
         utterances=utterances,
         annotations=annotations,
         classes=sorted(EMODB_EMOTIONS.values()),
@@ -158,3 +168,9 @@ def load_emodb(root, *, ratings="ratings.csv"):
         "originally; sessions are speaker pairs (03,08) (09,10) (11,13) (12,14) "
         "(15,16).",
     )
+    if emotions_per_speaker is not None:
+        from ._confound import restrict_speaker_emotions
+
+        data = restrict_speaker_emotions(data, emotions_per_speaker,
+                                         random_state=random_state)
+    return data

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from ..annotations import from_long, to_long
+from .._warnings import user_stacklevel
+from ..annotations import from_long, infer_classes, to_long
 
 
 def _read_csv(path, what):
@@ -45,7 +46,11 @@ def load_corpus(audio_dir, ratings, metadata=None, *, extension=".wav"):
     -------
     data : sklearn.utils.Bunch
         ``utterances`` (index = utterance id, ``path`` plus the metadata
-        columns), ``annotations`` (rater table aligned with it).
+        columns), ``annotations`` (rater table aligned with it), ``classes``
+        (the labels that win the majority of at least one utterance, see
+        :func:`~sklearn_ser.annotations.infer_classes`; labels only ever
+        chosen in a minority are not classes), ``classes_report`` (how many
+        utterances each class wins and which labels were left out).
 
     Raises
     ------
@@ -107,7 +112,16 @@ def load_corpus(audio_dir, ratings, metadata=None, *, extension=".wav"):
             "every rated utterance."
         )
     utterances["path"] = [str(p) for p in paths]
-    return Bunch(utterances=utterances, annotations=table.loc[ids])
+    annotations = table.loc[ids]
+    try:
+        classes, report = infer_classes(annotations, return_report=True)
+    except ValueError as e:
+        raise ValueError(f"{str(ratings)!r}: {e}") from None
+    return Bunch(utterances=utterances, annotations=annotations, classes=classes,
+                 classes_report=report,
+                 DESCR=f"Corpus in generic form from {str(audio_dir)!r} and "
+                       f"{str(ratings)!r}: {len(ids)} utterances; classes "
+                       f"{classes} ({report['rule']}).")
 
 
 def save_corpus(data, folder):
@@ -156,7 +170,7 @@ def save_corpus(data, folder):
             peak = float(np.max(np.abs(audio))) if audio.size else 0.0
             if peak > 1.0:
                 warnings.warn(f"utterance {utt!r} peaks at {peak:.2f}; written "
-                              "scaled to 0.99.", stacklevel=2)
+                              "scaled to 0.99.", stacklevel=user_stacklevel())
                 audio = audio * (0.99 / peak)
             sf.write(target, audio, int(row["sample_rate"]), subtype="PCM_16")
         else:

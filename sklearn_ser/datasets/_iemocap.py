@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from .._warnings import user_stacklevel
 from ..exceptions import DroppedRowsWarning
 from ._base import check_root
 
@@ -187,5 +188,5 @@ def _parse_evaluation(txt: Path, sdir: Path, session, rows, ratings):
             f"load_iemocap: {skipped} summary line(s) of {txt.name} could not be "
             "read and were left out.",
             DroppedRowsWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )

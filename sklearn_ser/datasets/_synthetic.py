@@ -157,6 +157,7 @@ def make_emotional_speech(
     second_choice_rate=0.12,
     other_rate=0.04,
     class_weights=None,
+    emotions_per_speaker=None,
     random_state=None,
 ):
     """Generate emotional speech with simulated raters.
@@ -189,6 +190,12 @@ def make_emotional_speech(
         Probability that a rater answers a non-target label (``"other"``).
     class_weights : sequence of float, default=None
         Relative frequency of each intended class (default: equal).
+    emotions_per_speaker : int, default=None
+        Each speaker shows only this many of the classes (1: one emotion per
+        speaker, as in many naturalistic corpora, where speaker and emotion
+        are confounded). Classes are dealt to speakers in turn, so that each
+        class is shown by speakers of at least two sessions where there are
+        enough speakers. None: every speaker shows every class.
     random_state : int, RandomState or None
 
     Returns
@@ -256,7 +263,25 @@ def make_emotional_speech(
     speaker_names = [f"spk{k:02d}" for k in range(n_speakers)]
 
     spk = rng.randint(n_speakers, size=n_utterances)
-    intended = rng.choice(len(classes), size=n_utterances, p=weights)
+    if emotions_per_speaker is None:
+        intended = rng.choice(len(classes), size=n_utterances, p=weights)
+    else:
+        if (not isinstance(emotions_per_speaker, numbers.Integral)
+                or not 1 <= emotions_per_speaker <= len(classes)):
+            raise ValueError(
+                f"emotions_per_speaker must be an integer in [1, {len(classes)}], "
+                f"got {emotions_per_speaker!r}."
+            )
+        order = rng.permutation(len(classes))
+        shown = [[order[(k * emotions_per_speaker + j) % len(classes)]
+                  for j in range(emotions_per_speaker)] for k in range(n_speakers)]
+        intended = np.empty(n_utterances, dtype=int)
+        for i in range(n_utterances):
+            allowed = np.asarray(shown[spk[i]])
+            p = weights[allowed]
+            p = p / p.sum() if p.sum() > 0 else np.full(len(allowed),
+                                                         1 / len(allowed))
+            intended[i] = rng.choice(allowed, p=p)
     intensity = rng.beta(2.2, 1.6, size=n_utterances)
     blend = np.full(n_utterances, -1)
     blended = rng.random(n_utterances) < ambiguity

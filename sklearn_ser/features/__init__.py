@@ -9,8 +9,9 @@ speaker, session and other metadata stay reachable by later steps:
 * :class:`LogSpectrogram`: 400-bin log power spectrograms (Ando et al.);
 * :class:`OpenSmileFunctionals`: utterance-level functionals (eGeMAPS) as a
   2-D array, for classic baselines;
-* :class:`SpeakerStandardizer`, :class:`FrameAverager`: normalisation and
-  pooling of frame sequences;
+* :class:`SpeakerStandardizer`, :class:`FrameAverager`: normalisation (per
+  speaker or global, chosen from the training data by default, see
+  :func:`speaker_label_dependence`) and pooling of frame sequences;
 * :class:`SpeedPerturbation`: a training-only sampler (``fit_resample``).
 """
 
@@ -18,7 +19,12 @@ from ._audio import AudioError, LowBandwidthWarning, load_audio
 from ._augment import SpeedPerturbation, speed_perturb
 from ._base import FRAMES, get_frames
 from ._extract import UnvoicedWarning
-from ._normalize import SingleUtteranceSpeakerWarning, SpeakerStandardizer
+from ._normalize import (
+    SingleUtteranceSpeakerWarning,
+    SpeakerConfoundWarning,
+    SpeakerStandardizer,
+    speaker_label_dependence,
+)
 from ._opensmile import OpenSmileFrames, OpenSmileFunctionals
 from ._pooling import FrameAverager
 from ._spectrogram import LogSpectrogram
@@ -32,10 +38,12 @@ __all__ = [
     "OpenSmileFrames",
     "OpenSmileFunctionals",
     "SingleUtteranceSpeakerWarning",
+    "SpeakerConfoundWarning",
     "SpeakerStandardizer",
     "SpeedPerturbation",
     "UnvoicedWarning",
     "get_frames",
     "load_audio",
+    "speaker_label_dependence",
     "speed_perturb",
 ]

@@ -21,6 +21,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._parallel import parallel
+from .._warnings import user_stacklevel
 from ..exceptions import DroppedRowsWarning, SERWarning
 from ._audio import AudioError, LowBandwidthWarning, audio_sources, load_audio
 from ._audio import source_digest as _digest
@@ -161,7 +162,7 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
                 f"utterance(s) whose audio cannot be used (their frames are None). "
                 f"First: {errors[0]}",
                 DroppedRowsWarning,
-                stacklevel=2,
+                stacklevel=user_stacklevel(),
             )
         if upsampled:
             rates = sorted({r for _, r in upsampled})
@@ -170,7 +171,7 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
                 f"upsampled from {rates} Hz to {self.sample_rate} Hz; they hold no "
                 f"content above {min(rates) // 2} Hz (e.g. {upsampled[0][0]!r}).",
                 LowBandwidthWarning,
-                stacklevel=2,
+                stacklevel=user_stacklevel(),
             )
         self._check_output(ids, frames)
         return with_frames(frame, frames)

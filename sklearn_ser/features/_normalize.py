@@ -11,12 +11,77 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._warnings import user_stacklevel
 from ..exceptions import SERWarning
 from ._base import frame_dim, get_frames, with_frames
 
 
 class SingleUtteranceSpeakerWarning(SERWarning):
     """Speakers whose statistics come from a single utterance."""
+
+
+class SpeakerConfoundWarning(SERWarning):
+    """Per-speaker normalisation asked for where speaker predicts the labels.
+
+    When most training speakers show a single emotion (or a few), removing a
+    speaker's mean removes their emotion too; ``mode="auto"`` or
+    ``mode="global"`` is the safer choice there.
+    """
+
+
+def _training_labels(y, n):
+    """Hard labels of ``y`` (annotation table, vote table or labels), or None.
+
+    Returns ``(labels, why)``: an object array with None where a row has no
+    consensus, or ``(None, reason)`` when ``y`` cannot be read as labels.
+    """
+    if y is None:
+        return None, "no labels were given to fit"
+    from ..annotations import HardLabels
+
+    try:
+        if isinstance(y, pd.DataFrame | pd.Series):
+            y = y.reset_index(drop=True)
+        labels = HardLabels().fit(y).transform(y)
+    except (ValueError, TypeError, KeyError) as e:
+        return None, f"the labels could not be read ({type(e).__name__}: {e})"
+    labels = np.asarray(labels, dtype=object)
+    if labels.ndim != 1 or len(labels) != n:
+        return None, "the labels are not one per utterance"
+    labels = np.array([None if (v is None or (isinstance(v, float) and np.isnan(v)))
+                       else v for v in labels], dtype=object)
+    return labels, None
+
+
+def speaker_label_dependence(speakers, labels):
+    """How much of the label uncertainty the speaker explains, in [0, 1].
+
+    ``1 - H(label | speaker) / H(label)`` over the rows with a label: 0 when
+    every speaker shows the label mix of the whole corpus, 1 when each speaker
+    shows a single label. Rows whose label is None are left out.
+
+    Examples
+    --------
+    >>> speaker_label_dependence(["a", "a", "b", "b"], ["x", "y", "x", "y"])
+    0.0
+    >>> speaker_label_dependence(["a", "a", "b", "b"], ["x", "x", "y", "y"])
+    1.0
+    """
+    table = pd.DataFrame({"s": np.asarray(speakers, dtype=object),
+                          "y": np.asarray(labels, dtype=object)}).dropna()
+    if table.empty or table["y"].nunique() < 2:
+        return float("nan")
+
+    def entropy(counts):
+        p = counts / counts.sum()
+        return float(-(p * np.log(p)).sum())
+
+    h = entropy(table["y"].value_counts().to_numpy(dtype=float))
+    cond = 0.0
+    for _, part in table.groupby("s", sort=False)["y"]:
+        cond += len(part) / len(table) * entropy(
+            part.value_counts().to_numpy(dtype=float))
+    return float(np.clip(1.0 - cond / h, 0.0, 1.0))
 
 
 def _stats(frames):
@@ -36,7 +101,21 @@ class SpeakerStandardizer(TransformerMixin, BaseEstimator):
 
     ``mode="utterance"``: each utterance by its own statistics (no speaker
     needed). ``mode="global"`` (Fujioka et al. 3.2): mean and standard
-    deviation over all training frames.
+    deviation over all training frames. ``mode="none"``: frames pass
+    unchanged (as float32).
+
+    ``mode="auto"`` (the default) decides in ``fit``, from the training data
+    only: it reads the hard majority labels of ``y`` and measures how much of
+    the label uncertainty the speaker explains
+    (:func:`speaker_label_dependence`, ``1 - H(label | speaker) / H(label)``).
+    Below ``auto_threshold`` (speakers show the corpus' mix of emotions, as in
+    acted corpora and IEMOCAP) it normalises per speaker; at or above it
+    (speakers show one or a few emotions, as in many naturalistic corpora) it
+    normalises globally. Without a speaker column it normalises globally;
+    without labels (``fit(X)`` alone) it cannot measure the dependence and
+    normalises per speaker, as the papers do. ``mode_`` says what was chosen
+    and ``mode_reason_`` why. Pass ``y`` (a ``Pipeline`` does) to let it
+    decide.
 
     When per-speaker normalisation hurts: it removes whatever is constant in
     a speaker's recordings, which is the point (voice, microphone) but also
@@ -51,12 +130,36 @@ class SpeakerStandardizer(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    mode : {"speaker", "utterance", "global"}, default="speaker"
+    mode : {"auto", "speaker", "utterance", "global", "none"}, default="auto"
     speaker_column : str, default="speaker"
         Column of the utterance table naming the speaker.
+    auto_threshold : float in [0, 1], default=0.3
+        With ``mode="auto"``: normalise globally when the speaker explains at
+        least this share of the training labels' entropy. An acted corpus
+        whose speakers each show every emotion scores about 0.05 (EmoDB);
+        speakers showing 2 of 7 emotions about 0.6; one emotion each, 1.
     eps : float, default=1e-8
         Standard deviations below this are replaced by 1 (constant features
         are only centred).
+
+    Attributes
+    ----------
+    mode_ : str
+        The normalisation applied: ``mode``, or what ``"auto"`` chose.
+    mode_reason_ : str
+        Why (for ``"auto"``: the measured dependence and the threshold).
+    speaker_dependence_ : float
+        :func:`speaker_label_dependence` of the training data (NaN when it
+        could not be measured: no labels or no speaker column).
+    n_features_in_ : int
+        Features per frame.
+
+    Warns
+    -----
+    SpeakerConfoundWarning
+        With ``mode="speaker"`` and labels in ``fit``, when most training
+        speakers carry a single label (their emotion would be normalised
+        away).
 
     Examples
     --------
@@ -70,14 +173,17 @@ class SpeakerStandardizer(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "mode": [StrOptions({"speaker", "utterance", "global"})],
+        "mode": [StrOptions({"auto", "speaker", "utterance", "global", "none"})],
         "speaker_column": [str],
+        "auto_threshold": [Interval(numbers.Real, 0, 1, closed="both")],
         "eps": [Interval(numbers.Real, 0, None, closed="left")],
     }
 
-    def __init__(self, mode="speaker", *, speaker_column="speaker", eps=1e-8):
+    def __init__(self, mode="auto", *, speaker_column="speaker", auto_threshold=0.3,
+                 eps=1e-8):
         self.mode = mode
         self.speaker_column = speaker_column
+        self.auto_threshold = auto_threshold
         self.eps = eps
 
     def _speakers(self, X):
@@ -101,16 +207,82 @@ class SpeakerStandardizer(TransformerMixin, BaseEstimator):
     def _scale(self, std):
         return np.where(std < self.eps, 1.0, std)
 
+    def _has_speakers(self, X):
+        if not (isinstance(X, pd.DataFrame) and self.speaker_column in X.columns):
+            return False
+        self._speakers(X)  # every utterance needs one (clear error otherwise)
+        return True
+
+    def _choose(self, X, y, n):
+        """(mode, reason, dependence) for this training data."""
+        dependence = float("nan")
+        labels, why = _training_labels(y, n)
+        has_speakers = self._has_speakers(X)
+        if labels is not None and has_speakers:
+            dependence = speaker_label_dependence(X[self.speaker_column].to_numpy(),
+                                                  labels)
+        if self.mode != "auto":
+            if self.mode == "speaker" and labels is not None and has_speakers:
+                self._check_confound(X[self.speaker_column].to_numpy(), labels,
+                                     dependence)
+            return self.mode, f"mode={self.mode!r} was asked for", dependence
+        if not has_speakers:
+            return "global", (f"auto: no {self.speaker_column!r} column for every "
+                              "utterance"), dependence
+        if labels is None:
+            return "speaker", (f"auto: {why}, so the speaker-label dependence "
+                               "cannot be measured; per speaker, as the papers "
+                               "do"), dependence
+        if np.isnan(dependence):
+            return "global", "auto: fewer than two labels in the training data", \
+                dependence
+        if dependence >= self.auto_threshold:
+            return "global", (f"auto: speaker explains {dependence:.0%} of the "
+                              "training labels' entropy (>= auto_threshold "
+                              f"{self.auto_threshold:.0%})"), dependence
+        return "speaker", (f"auto: speaker explains {dependence:.0%} of the "
+                           "training labels' entropy (< auto_threshold "
+                           f"{self.auto_threshold:.0%})"), dependence
+
+    def _check_confound(self, speakers, labels, dependence):
+        table = pd.DataFrame({"s": speakers, "y": labels}).dropna()
+        per = table.groupby("s")["y"].nunique()
+        single = int((per == 1).sum())
+        if len(per) and single > len(per) / 2:
+            warnings.warn(
+                f"SpeakerStandardizer(mode='speaker'): {single} of {len(per)} "
+                "training speakers carry a single label (speaker explains "
+                f"{dependence:.0%} of the label entropy); normalising per speaker "
+                "removes their emotion with their voice. Use mode='auto' or "
+                "'global'.",
+                SpeakerConfoundWarning,
+                stacklevel=user_stacklevel(),
+            )
+
     def fit(self, X, y=None):
-        """Learn the statistics (per speaker, or global)."""
+        """Learn the statistics (per speaker, or global).
+
+        Parameters
+        ----------
+        X : utterance table with a ``frames`` column, or a list of arrays
+        y : annotation table, vote-count table or labels, default=None
+            Read only to choose the mode (``mode="auto"``) and to warn when
+            speaker and label are confounded (``mode="speaker"``).
+
+        Returns
+        -------
+        self : object
+        """
         self._validate_params()
         frames = get_frames(X, allow_missing=True, whom="SpeakerStandardizer")
         self.n_features_in_ = frame_dim(frames)
-        if self.mode == "global":
+        self.mode_, self.mode_reason_, self.speaker_dependence_ = self._choose(
+            X, y, len(frames))
+        if self.mode_ == "global":
             present = [f for f in frames if f is not None]
             mean, std = _stats(present)
             self.mean_, self.scale_ = mean, self._scale(std)
-        elif self.mode == "speaker":
+        elif self.mode_ == "speaker":
             self.speaker_stats_ = self._speaker_stats(X, frames)
         return self
 
@@ -127,7 +299,7 @@ class SpeakerStandardizer(TransformerMixin, BaseEstimator):
                 f"{single[:3]}); their per-speaker statistics equal per-utterance "
                 "normalisation. Consider mode='global'.",
                 SingleUtteranceSpeakerWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
         stats = {}
         for spk, fs in groups.items():
@@ -146,11 +318,16 @@ class SpeakerStandardizer(TransformerMixin, BaseEstimator):
                 f"{self.n_features_in_}."
             )
         out = list(frames)
-        if self.mode == "global":
+        mode = getattr(self, "mode_", self.mode)
+        if mode == "none":
+            for i, f in enumerate(frames):
+                if f is not None:
+                    out[i] = np.asarray(f, dtype=np.float32)
+        elif mode == "global":
             for i, f in enumerate(frames):
                 if f is not None:
                     out[i] = ((f - self.mean_) / self.scale_).astype(np.float32)
-        elif self.mode == "utterance":
+        elif mode == "utterance":
             for i, f in enumerate(frames):
                 if f is not None:
                     mean, std = _stats([f])

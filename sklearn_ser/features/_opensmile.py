@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from .._warnings import user_stacklevel
 from ._audio import AudioError
 from ._extract import AudioFeatureExtractor, UnvoicedWarning
 
@@ -185,7 +186,7 @@ class OpenSmileFrames(AudioFeatureExtractor):
                 f"throughout), e.g. {unvoiced[:3]}; their pitch features carry no "
                 "information (silence, noise or whisper?).",
                 UnvoicedWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
 
 

@@ -7,8 +7,8 @@ import weakref
 
 import numpy as np
 import pandas as pd
-from sklearn.utils import _safe_indexing
 
+from .._warnings import user_stacklevel
 from ..annotations import HardLabels
 from ..annotations._encoders import missing_reasons
 from ..exceptions import DroppedRowsWarning
@@ -49,10 +49,13 @@ class SERScorer:
     """Score an estimator against the hard majority of an annotation table.
 
     ``y`` may be an annotation table, a vote-count table or plain labels. It is
-    turned into hard labels over ``classes`` with :class:`HardLabels`; rows with
-    no consensus or no target emotion are left out (their count is reported in
-    a :class:`~sklearn_ser.exceptions.DroppedRowsWarning`), the estimator
-    predicts the remaining utterances and ``metric`` compares.
+    turned into hard labels over ``classes`` with :class:`HardLabels`. The
+    estimator predicts *every* utterance of the split (so that whatever it
+    computes from the test data, such as per-speaker statistics, comes from
+    all of it, not from a subset chosen by the labels); rows with no consensus
+    or no target emotion are then left out of the score (their count is
+    reported in a :class:`~sklearn_ser.exceptions.DroppedRowsWarning`) and
+    ``metric`` compares the rest.
 
     Use :func:`ser_scoring` to build these.
     """
@@ -78,17 +81,24 @@ class SERScorer:
                     f"Scoring left out {n_drop} of {len(keep)} utterance(s) with no "
                     f"hard target ({why}).",
                     DroppedRowsWarning,
-                    stacklevel=4,
+                    stacklevel=user_stacklevel(),
                 )
             if not keep.any():
                 raise ValueError(
                     "No utterance of this split has a hard target over classes "
                     f"{list(encoder.classes_)}; nothing to score."
                 )
+            # every test utterance is predicted, as in deployment: a model that
+            # uses the test data (per-speaker statistics, pooling) must not see
+            # a subset chosen by the test labels; only the scores use the targets
             idx = np.flatnonzero(keep)
-            X_kept = X if keep.all() else _safe_indexing(X, idx)
-            pred = np.asarray(estimator.predict(X_kept), dtype=object)
-            return targets.to_numpy(dtype=object)[idx], pred
+            pred = np.asarray(estimator.predict(X), dtype=object)
+            if len(pred) != len(keep):
+                raise ValueError(
+                    f"{type(estimator).__name__}.predict returned {len(pred)} "
+                    f"predictions for {len(keep)} utterances."
+                )
+            return targets.to_numpy(dtype=object)[idx], pred[idx]
 
         return self.cache.get(estimator, X, y, compute)
 

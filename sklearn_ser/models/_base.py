@@ -20,6 +20,7 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping
 from skorch.dataset import ValidSplit
 
+from .._warnings import user_stacklevel
 from ..annotations import ExistenceLabels, HardLabels, SoftLabels
 from ..annotations._encoders import _TargetEncoder, missing_reasons
 from ..annotations._table import align_annotations
@@ -138,7 +139,7 @@ def prepare_y(y):
             "A column-vector y was passed when a 1d array was expected; it is "
             "read as one label per utterance.",
             DataConversionWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
         y = y.ravel()
     return y
@@ -266,7 +267,7 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__}: left out {n_drop} of {len(keep)} training "
                 f"utterance(s) with no usable {self.target_kind_} target ({why}).",
                 DroppedRowsWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
         if not keep.any():
             raise ValueError(
@@ -292,7 +293,7 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__}: class(es) {absent} have no training target; "
                 "the model cannot learn them.",
                 AbsentClassWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
         return keep, t, counts
 
@@ -329,7 +330,7 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
                 "and no groups); the early-stopping validation holds out random "
                 "utterances instead of whole speakers.",
                 InnerSplitWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
             if n < 4:
                 return all_idx, None
@@ -343,7 +344,7 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__}: a single speaker/group in training; no "
                 "early-stopping validation, training runs max_epochs.",
                 InnerSplitWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
             return all_idx, None
         split = GroupShuffleSplit(1, test_size=self.validation_fraction,

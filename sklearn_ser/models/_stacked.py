@@ -13,6 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._parallel import torch_thread_share, use_torch_threads
+from .._warnings import user_stacklevel
 from ..annotations import HardLabels, RaterLabels, SoftLabels, rater_counts
 from ..annotations._table import align_annotations, parse_annotations
 from ..exceptions import SERWarning
@@ -161,7 +162,7 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
                 "StackedAnnotatorClassifier: the annotations hold no individual raters "
                 "(vote counts or plain labels); no E_n model is built.",
                 NoRaterModelWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
             return []
         counts = rater_counts(y)
@@ -187,7 +188,7 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
                     "rated utterances; no E_n model is built (lower min_rater_items "
                     "or use rater_models='grouped').",
                     NoRaterModelWarning,
-                    stacklevel=3,
+                    stacklevel=user_stacklevel(),
                 )
             return [(str(r), RaterLabels(r, "soft", classes=classes, alpha=self.alpha,
                                          label_map=self.label_map), None)
