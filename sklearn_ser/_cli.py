@@ -408,10 +408,14 @@ def _trailing_note(results):
     if max(crowd.values()) >= base[best_base]:
         return ""
     what = "UAR vs truth" if key == "uar_truth" else "UAR"
+    hint = "more --seeds or --max-epochs"
+    norm = results["meta"].get("normalisation") or {}
+    if "speaker" in norm.get("chosen", {}):
+        hint = "--normalise global, " + hint
     return (f"Note: every crowd-trained method trails {best_base} "
             f"({what} {100 * base[best_base]:.1f} vs at best "
             f"{100 * max(crowd.values()):.1f}); on this corpus the networks do "
-            "not pay for their cost (try --normalise global or more --seeds).")
+            f"not pay for their cost as configured (try {hint}).")
 
 
 def results_legend(results):

@@ -62,8 +62,51 @@ def test_benchmark_on_emodb_svm(emodb_root, tmp_path):
     assert main(["benchmark", "--dataset", "emodb", "--root", str(emodb_root),
                  "--methods", "svm_egemaps", "--out", str(out), "--no-progress",
                  "--cache", str(tmp_path / "cache"), "--n-jobs", "2"]) == 0
-    r = json.loads((out / "results.json").read_text())["methods"]["svm_egemaps"]
+    results = json.loads((out / "results.json").read_text())
+    r = results["methods"]["svm_egemaps"]
     assert r["uar_truth"] > 0.6  # eGeMAPS + SVM vs the intended emotion
+    # every EmoDB speaker acts every emotion: auto keeps per-speaker z-scores
+    assert results["meta"]["normalisation"]["chosen"] == {"speaker": 5}
+
+
+@pytest.mark.realdata
+@pytest.mark.filterwarnings("ignore::sklearn_ser.exceptions.SERWarning")
+def test_benchmark_on_emodb_confounded_decides_global(emodb_root, tmp_path):
+    """Speakers showing 2 of 7 emotions: auto normalises globally, and the
+    baselines stay far above chance (1/7); per-speaker z-scores fall."""
+    runs = {}
+    for norm in ("auto", "speaker"):
+        out = tmp_path / norm
+        assert main(["benchmark", "--dataset", "emodb-confounded", "--root",
+                     str(emodb_root), "--methods", "svm_egemaps,logreg_egemaps",
+                     "--normalise", norm, "--out", str(out), "--no-progress",
+                     "--cache", str(tmp_path / "cache"), "--n-jobs", "2"]) == 0
+        runs[norm] = json.loads((out / "results.json").read_text())
+    auto = runs["auto"]
+    assert auto["meta"]["normalisation"]["chosen"] == {"global": 5}
+    assert auto["meta"]["n_utterances"] < 535
+    for name in ("svm_egemaps", "logreg_egemaps"):
+        assert auto["methods"][name]["uar_truth"] > 0.3
+        assert (auto["methods"][name]["uar_truth"]
+                > runs["speaker"]["methods"][name]["uar_truth"] + 0.05)
+    assert "may remove emotion" in runs["speaker"]["meta"]["normalisation"]["text"]
+    md = (tmp_path / "auto" / "results.md").read_text()
+    assert "Normalisation (--normalise): auto: global in 5 of 5 folds" in md
+    assert "## Legend" in md and "`logreg_egemaps`" in md and "fit s" in md
+
+
+@pytest.mark.filterwarnings("ignore::sklearn_ser.exceptions.SERWarning")
+def test_demo_one_emotion_per_speaker_normalises_globally(tmp_path):
+    out = tmp_path / "conf"
+    assert main(["demo", "--out", str(out), "--n-utterances", "80",
+                 "--emotions-per-speaker", "1", "--methods",
+                 "svm_egemaps,logreg_egemaps", "--no-progress", "--n-jobs",
+                 "1"]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["meta"]["normalisation"]["chosen"] == {"global": 5}
+    assert "emotions_per_speaker=1" in results["meta"]["corpus"]
+    for fold in results["meta"]["normalisation"]["per_fold"].values():
+        assert fold["speaker_dependence"] >= 0.3
 
 
 @pytest.mark.filterwarnings("ignore::sklearn_ser.exceptions.SERWarning")
@@ -125,7 +168,30 @@ def test_generic_corpus_errors_name_the_problem(generic_corpus, tmp_path):
     with pytest.raises(SystemExit, match="40 of 40 audio files are missing"):
         _bench("--audio-dir", str(tmp_path / "wav"), *base[2:])
 
+
 def test_bad_numbers_are_usage_errors(capsys):
     with pytest.raises(SystemExit):
         main(["benchmark", "--dataset", "emodb", "--seeds", "0"])
     assert "--seeds: expected at least 1, got 0" in capsys.readouterr().err
+
+
+@pytest.mark.filterwarnings("ignore::sklearn_ser.exceptions.SERWarning")
+def test_generic_corpus_default_classes_are_majority_winners(generic_corpus,
+                                                             tmp_path, capsys):
+    c = generic_corpus
+    long = pd.read_csv(c.ratings)
+    # a label that only ever appears as a stray rating is not a class
+    extra = long.iloc[:1].assign(rater="X9", label="contempt")
+    extra.pipe(lambda d: pd.concat([long, d])).to_csv(tmp_path / "r.csv",
+                                                      index=False)
+    out = tmp_path / "o"
+    assert main(["benchmark", "--audio-dir", str(c.audio_dir), "--ratings",
+                 str(tmp_path / "r.csv"), "--metadata", str(c.metadata),
+                 "--methods", "logreg_egemaps", "--no-progress", "--n-jobs", "1",
+                 "--cache", str(tmp_path / "cache"), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "classes ['anger', 'happiness', 'neutral', 'sadness']" in err
+    assert "'contempt': 1" in err
+    results = json.loads((out / "results.json").read_text())
+    assert results["meta"]["classes"] == ["anger", "happiness", "neutral", "sadness"]
+    assert "win the majority vote" in (out / "results.md").read_text()
