@@ -17,6 +17,10 @@ sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"plot_",
+    # "your own ratings CSV" first, then the quick start (by file name)
+    "within_subsection_order": "FileNameSortKey",
+    "subsection_order": ["../examples/start", "../examples/annotations",
+                         "../examples/papers", "../examples/howto"],
 }
 html_theme = "pydata_sphinx_theme"
 exclude_patterns = ["_build"]

@@ -243,9 +243,13 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
         seed == 0 and g == first_group) for name, seed, g in tasks)
     fitted = {}
     if tasks:
-        bar = _progress(len(tasks), "training", progress)
+        bar = _progress(len(tasks), f"training {len(tasks)} (method, seed, "
+                        f"{group_column}) models", progress)
         for key, res in zip(tasks, parallel(n_jobs)(jobs), strict=True):
             fitted[key] = res
+            name, seed, g = key
+            bar.set_postfix_str(f"done: {name} seed {seed} {group_column} {g} "
+                                f"({res['seconds']:.0f} s)")
             bar.update(1)
         bar.close()
     results, plots = {}, {"predictions": {}, "weights_by_class": None,
@@ -501,8 +505,10 @@ def _write_plots(out, results, plots):
         plt.close(fig)
         paths.append(path)
 
-    save(plotting.plot_confusion_matrices(preds, plots["majority"], classes),
-         "confusion_matrices.png")
+    save(plotting.plot_confusion_matrices(
+        preds, plots["majority"], classes,
+        title=f"Confusion matrices vs the majority ({results['meta']['folds']}, "
+              "seed 0; each row sums to 1)"), "confusion_matrices.png")
     save(plotting.plot_per_class_recall(
         {m: r["per_class_recall"] for m, r in results["methods"].items()}, classes),
         "per_class_recall.png")

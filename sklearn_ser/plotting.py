@@ -23,6 +23,7 @@ import pandas as pd
 
 __all__ = [
     "agreement_levels",
+    "frame_hop",
     "plot_agreement_accuracy",
     "plot_attention",
     "plot_confusion_matrices",
@@ -73,7 +74,7 @@ def _matrix(ax, values, rows, cols, title, fmt="{:.2f}", cmap="Blues"):
     return im
 
 
-def plot_confusion_matrices(predictions, truth, classes, *, ncols=3):
+def plot_confusion_matrices(predictions, truth, classes, *, ncols=3, title=None):
     """Row-normalised confusion matrices, one panel per method.
 
     Parameters
@@ -84,6 +85,8 @@ def plot_confusion_matrices(predictions, truth, classes, *, ncols=3):
         Reference labels (e.g. the hard majority); missing values (no
         consensus) are left out of every matrix.
     classes : list of str
+    title : str, optional
+        Figure title (default: says what the rows and colours are).
 
     Returns
     -------
@@ -104,12 +107,15 @@ def plot_confusion_matrices(predictions, truth, classes, *, ncols=3):
                               labels=[str(c) for c in classes]).astype(float)
         with np.errstate(invalid="ignore", divide="ignore"):
             cm = cm / cm.sum(axis=1, keepdims=True)
-        _matrix(ax, cm, classes, classes, name)
+        im = _matrix(ax, cm, classes, classes, name)
         ax.set_xlabel("predicted", fontsize=8)
         ax.set_ylabel("majority", fontsize=8)
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
+    fig.suptitle(title or "Confusion matrices (rows: majority label, each row "
+                 "sums to 1)", fontsize=10)
     fig.tight_layout()
+    fig.colorbar(im, ax=list(axes.flat), shrink=0.8, label="share of the row")
     return fig
 
 
@@ -128,6 +134,7 @@ def plot_per_class_recall(recalls, classes, *, ax=None):
     fig, ax = _grouped_bars(table, ax, (max(6, 1.65 * len(classes)), 3.5))
     ax.set_ylim(0, 1)
     ax.set_ylabel("recall (vs majority)")
+    ax.set_title("Recall of each class, by method", fontsize=10)
     ax.legend(fontsize=7, ncols=min(3, table.shape[1]))
     fig.tight_layout()
     return fig
@@ -163,6 +170,14 @@ def plot_sample_weights(weights_by_class, *, ax=None):
     fig, ax = _grouped_bars(table, ax, (5.5, 3.2))
     ax.axhline(1.0, color="grey", lw=0.8, ls=":")
     ax.set_ylabel("mean w (lower = more weight)")
+    title = "Learned sample weights w by gold class"
+    if {"initial", "learned"} <= set(table.columns):
+        change = np.nanmax(np.abs(table["learned"].to_numpy(float)
+                                  - table["initial"].to_numpy(float)))
+        if not np.isfinite(change) or change < 1e-3:
+            title += ("\n(nothing learned: w stayed at its initial value; too "
+                      "few epochs, or early stopping at the first epoch)")
+    ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -178,15 +193,53 @@ def plot_transition_matrix(transition, *, ax=None):
         fig, ax = plt.subplots(figsize=(4.2, 3.8))
     else:
         fig = ax.figure
-    _matrix(ax, table.to_numpy(float), list(table.index), list(table.columns),
-            "gold -> corrected label")
+    values = table.to_numpy(float)
+    title = "Label transitions: gold -> corrected label"
+    shared = [c for c in table.index if c in table.columns]
+    if shared and all(np.isclose(table.loc[c, c], 1.0) for c in shared
+                      if np.isfinite(table.loc[c, c])):
+        title += "\n(no label was corrected)"
+    im = _matrix(ax, values, list(table.index), list(table.columns), title)
     ax.set_xlabel("corrected", fontsize=8)
     ax.set_ylabel("gold", fontsize=8)
+    fig.colorbar(im, ax=ax, shrink=0.8, label="share of the gold label")
     fig.tight_layout()
     return fig
 
 
-def plot_attention(weights, *, frames=None, hop_seconds=None, title=None, ax=None):
+def frame_hop(pipeline):
+    """Seconds between the frames a pipeline's model sees.
+
+    The extractor's frame shift (10 ms for the openSMILE sets,
+    ``frame_shift`` of :class:`~sklearn_ser.features.LogSpectrogram`) times
+    the ``window`` of every :class:`~sklearn_ser.features.FrameAverager`.
+    ``pipeline`` is a ``Pipeline`` (or a list of steps); None when it has no
+    frame extractor.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn_ser.features import FrameAverager, OpenSmileFrames
+    >>> frame_hop(make_pipeline(OpenSmileFrames(), FrameAverager(10)))
+    0.1
+    """
+    from .features import FrameAverager, LogSpectrogram, OpenSmileFrames
+
+    steps = getattr(pipeline, "steps", pipeline)
+    steps = [s[1] if isinstance(s, tuple) else s for s in steps]
+    hop = None
+    for step in steps:
+        if isinstance(step, LogSpectrogram):
+            hop = float(step.frame_shift)
+        elif isinstance(step, OpenSmileFrames):
+            hop = 0.010
+        elif isinstance(step, FrameAverager) and hop is not None:
+            hop *= int(step.window)
+    return None if hop is None else round(hop, 6)
+
+
+def plot_attention(weights, *, frames=None, hop_seconds=None, pipeline=None,
+                   title=None, ax=None):
     """Attention weights over time for one utterance.
 
     Parameters
@@ -197,11 +250,16 @@ def plot_attention(weights, *, frames=None, hop_seconds=None, title=None, ax=Non
         The input frames, drawn underneath (z-scored per column) for context.
     hop_seconds : float, optional
         Time between frames; the x axis is in seconds when given.
+    pipeline : Pipeline, optional
+        The fitted pipeline whose model gave the weights: the hop is read
+        from it (:func:`frame_hop`) when ``hop_seconds`` is not given.
     """
     plt = _plt()
     w = np.asarray(weights, dtype=float).ravel()
     if w.size == 0:
         raise ValueError("attention weights are empty.")
+    if hop_seconds is None and pipeline is not None:
+        hop_seconds = frame_hop(pipeline)
     if ax is None:
         fig, ax = plt.subplots(figsize=(7, 2.8))
     else:
@@ -215,6 +273,7 @@ def plot_attention(weights, *, frames=None, hop_seconds=None, title=None, ax=Non
                   transform=ax.get_xaxis_transform())
     ax2 = ax.twinx() if frames is not None else ax
     ax2.plot(t, w, color="C3", lw=1.5)
+    ax2.set_ylim(0, 1.1 * float(np.nanmax(w)) if np.nanmax(w) > 0 else 1.0)
     ax2.set_ylabel("attention weight")
     ax.set_xlabel("time (s)" if hop_seconds else "frame")
     if frames is not None:
@@ -283,6 +342,8 @@ def plot_agreement_accuracy(predictions, truth, agreement, *, bins=(0, 0.5, 0.75
     ax.set_xlabel("share of ratings for the majority class")
     ax.set_ylabel("accuracy vs majority")
     ax.set_ylim(0, 1)
+    ax.set_title("Accuracy by rater agreement (clear utterances to the right)",
+                 fontsize=10)
     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig

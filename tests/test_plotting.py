@@ -71,3 +71,43 @@ def test_weights_transitions_recall_and_attention_plots():
         plotting.plot_attention([])
     with pytest.raises(ValueError, match="empty"):
         plotting.plot_sample_weights(pd.DataFrame())
+
+
+def test_plots_say_what_they_show():
+    truth = np.array(["anger", "neutral", "happiness"], dtype=object)
+    fig = plotting.plot_confusion_matrices({"a": truth}, truth, CLASSES)
+    assert "rows" in fig._suptitle.get_text()
+    assert any(ax.get_label() == "<colorbar>" for ax in fig.axes)
+    # the noisy-label plots say when nothing was learned / corrected
+    same = pd.DataFrame({"anger": [1.0, 1.0], "neutral": [1.0, 1.0]},
+                        index=["initial", "learned"])
+    ax = plotting.plot_sample_weights(same).axes[0]
+    assert "nothing learned" in ax.get_title()
+    moved = same.copy()
+    moved.loc["learned", "anger"] = 0.7
+    assert "nothing learned" not in plotting.plot_sample_weights(
+        moved).axes[0].get_title()
+    ident = pd.DataFrame(np.eye(2), index=["anger", "neutral"],
+                         columns=["anger", "neutral"])
+    fig = plotting.plot_transition_matrix(ident)
+    assert "no label was corrected" in fig.axes[0].get_title()
+    assert any(ax.get_label() == "<colorbar>" for ax in fig.axes)
+
+
+def test_attention_axis_from_zero_and_hop_from_the_pipeline():
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_ser.features import FrameAverager, LogSpectrogram, OpenSmileFrames
+
+    assert plotting.frame_hop(make_pipeline(OpenSmileFrames(),
+                                            FrameAverager(10))) == 0.1
+    assert plotting.frame_hop([LogSpectrogram(frame_shift=0.02),
+                               FrameAverager(5)]) == 0.1
+    assert plotting.frame_hop([FrameAverager(5)]) is None
+    w = np.array([0.30, 0.32, 0.38])
+    fig = plotting.plot_attention(w, pipeline=make_pipeline(OpenSmileFrames(),
+                                                            FrameAverager(10)))
+    ax = fig.axes[0]
+    assert ax.get_ylim()[0] == 0
+    assert ax.get_xlabel() == "time (s)"
+    np.testing.assert_allclose(ax.lines[0].get_xdata(), [0, 0.1, 0.2])

@@ -30,6 +30,11 @@ from ._base import with_frames
 CACHE_VERSION = "1"
 
 
+
+#: ``progress="auto"`` shows a bar from this many utterances on (a few seconds
+#: of extraction on one core).
+AUTO_PROGRESS_MIN = 100
+
 class UnvoicedWarning(SERWarning):
     """Utterances with no voiced frame at all (F0 = 0 throughout)."""
 
@@ -176,6 +181,13 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
         self._check_output(ids, frames)
         return with_frames(frame, frames)
 
+    def _progress_name(self):
+        """The public step named on the progress bar, e.g.
+        ``OpenSmileFrames(emobase45)``."""
+        name = getattr(self, "_public_name", type(self).__name__)
+        detail = getattr(self, "feature_set", None)
+        return f"{name}({detail})" if detail else name
+
     def _check_output(self, ids, frames):
         """Hook for subclasses (e.g. the unvoiced check of openSMILE sets)."""
 
@@ -184,7 +196,8 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
         signature = self._cache_signature()
         n = len(ids)
         n_jobs = joblib.effective_n_jobs(self.n_jobs)
-        show = self.progress is True or (self.progress == "auto" and n >= 500)
+        show = self.progress is True or (self.progress == "auto"
+                                         and n >= AUTO_PROGRESS_MIN)
         items = list(zip(ids, sources, strict=True))
         if n_jobs == 1:
             iterator = (
@@ -193,7 +206,7 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
             if show:
                 from tqdm.auto import tqdm
 
-                iterator = tqdm(iterator, total=n, desc=type(self).__name__,
+                iterator = tqdm(iterator, total=n, desc=self._progress_name(),
                                 unit="utt")
             return list(iterator)
         size = max(1, min(64, n // (8 * n_jobs) or 1))
@@ -205,7 +218,7 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
         if show:
             from tqdm.auto import tqdm
 
-            gen = tqdm(gen, total=len(batches), desc=type(self).__name__,
+            gen = tqdm(gen, total=len(batches), desc=self._progress_name(),
                        unit="batch")
         out = []
         for res in gen:

@@ -98,7 +98,8 @@ class OpenSmileFrames(AudioFeatureExtractor):
         ``"skip"`` leaves unusable utterances with ``frames=None`` and warns
         with their count instead of raising.
     progress : bool or "auto", default="auto"
-        Show a tqdm progress bar ("auto": from 500 utterances on).
+        Show a tqdm progress bar, named after this step and its feature set
+        ("auto": from 100 utterances on).
 
     Attributes
     ----------
@@ -259,6 +260,8 @@ class OpenSmileFunctionals(TransformerMixin, BaseEstimator):
 
 class _FunctionalsExtractor(OpenSmileFrames):
     """OpenSmileFrames at the functionals level (one row per utterance)."""
+
+    _public_name = "OpenSmileFunctionals"
 
     _parameter_constraints: dict = dict(OpenSmileFrames._parameter_constraints)
 
