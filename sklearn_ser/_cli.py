@@ -27,6 +27,27 @@ PROFILES = {
 }
 
 
+#: Where the training fold's speakers predict its labels (speaker explains
+#: >= 30 % of the label entropy: speakers show one or a few emotions), holding
+#: out whole speakers for early stopping removes emotions from training and
+#: the networks fall towards chance (measured on EmoDB-confounded and on a
+#: generated one-emotion-per-speaker corpus, BENCHMARKS.md). There the
+#: networks train on eGeMAPS LLD frames for a fixed 20 epochs on all training
+#: speakers instead; the rest of the profile (sizes, lr, pooling) is kept.
+CONFOUNDED = {"features": "eGeMAPSv02", "epochs": 20,
+              "blstm": {"validation_fraction": None}}
+
+#: The speaker-label dependence from which a fold counts as confounded.
+CONFOUND_THRESHOLD = 0.3
+
+
+def _confounded(profile):
+    out = {**profile, "features": CONFOUNDED["features"],
+           "epochs": CONFOUNDED["epochs"]}
+    out["blstm"] = {**profile["blstm"], **CONFOUNDED["blstm"]}
+    return out
+
+
 def _methods():
     """name -> (description, builder(classes, seed, epochs, profile)); None = SVM."""
     from .models import BLSTMAttentionClassifier
@@ -203,11 +224,30 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
             "leave-one-group-out needs at least two groups (give another "
             "--group-column)."
         )
+    from .features._normalize import _training_labels, speaker_label_dependence
+
+    # the training profile of each fold, from its training speakers and labels
+    fold_ids = np.unique(groups)
+    speakers = (u["speaker"].to_numpy() if "speaker" in u.columns
+                else groups)
+    dependence, fold_profile = {}, {}
+    for g in fold_ids:
+        tr = groups != g
+        labels, _ = _training_labels(a[tr], int(tr.sum()))
+        dep = (float("nan") if labels is None
+               else speaker_label_dependence(speakers[tr], labels))
+        dependence[g] = dep
+        confounded = bool(np.isfinite(dep) and dep >= CONFOUND_THRESHOLD)
+        fold_profile[g] = _confounded(profile) if confounded else profile
     t = time.perf_counter()
-    lld = None
-    if any(registry[m][1] is not None for m in methods):
-        lld = OpenSmileFrames("emobase45", n_jobs=n_jobs, memory=cache,
-                              progress=progress).fit_transform(u)
+    neural = any(registry[m][1] is not None for m in methods)
+    frames = {}
+    for feature_set in dict.fromkeys(fold_profile[g].get("features", "emobase45")
+                                     for g in fold_ids):
+        if neural:
+            frames[feature_set] = OpenSmileFrames(
+                feature_set, n_jobs=n_jobs, memory=cache,
+                progress=progress).fit_transform(u)
     func = None
     if any(m in BASELINES for m in methods):
         func = _as_frames(OpenSmileFunctionals(
@@ -215,8 +255,10 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
             progress=progress).fit_transform(u), u)
     feature_seconds = time.perf_counter() - t
     folds, func_folds, decisions = {}, {}, {}
-    for g in np.unique(groups):
+    for g in fold_ids:
         te, tr = groups == g, groups != g
+        prof = fold_profile[g]
+        lld = frames.get(prof.get("features", "emobase45"))
         # one decision per fold, from the training fold only (it depends on
         # the training speakers and labels, not on the features)
         for feats, store in ((lld, folds), (func, func_folds)):
@@ -226,7 +268,7 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
             decisions[str(g)] = {"mode": norm.mode_, "reason": norm.mode_reason_,
                                  "speaker_dependence": norm.speaker_dependence_}
             if store is folds:
-                pool = FrameAverager(profile["pool"])
+                pool = FrameAverager(prof["pool"])
                 store[g] = (pool.fit_transform(norm.transform(feats[tr])), a[tr],
                             pool.transform(norm.transform(feats[te])))
             else:
@@ -238,9 +280,13 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
     tasks = [(name, seed, g) for name in methods if registry[name][1] is not None
              for seed in range(seeds) for g in np.unique(groups)]
     first_group = np.unique(groups)[0]
+    def fold_epochs(g):
+        prof = fold_profile[g]
+        return min(epochs, prof["epochs"]) if "epochs" in prof else epochs
+
     jobs = (joblib.delayed(_fit_fold)(
-        name, registry[name][1], seed, epochs, profile, *folds[g], classes, threads,
-        seed == 0 and g == first_group) for name, seed, g in tasks)
+        name, registry[name][1], seed, fold_epochs(g), fold_profile[g], *folds[g],
+        classes, threads, seed == 0 and g == first_group) for name, seed, g in tasks)
     fitted = {}
     if tasks:
         bar = _progress(len(tasks), f"training {len(tasks)} (method, seed, "
@@ -280,7 +326,8 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
                     plots["attention"] = {"method": name, "weights": res["attention"],
                                           "frames": res["attention_frames"],
                                           "utterance": str(u.index[te][0]),
-                                          "hop_seconds": 0.01 * profile["pool"]}
+                                          "hop_seconds": 0.01 * fold_profile[g][
+                                              "pool"]}
             if seed == 0:
                 plots["predictions"][name] = pred.copy()
             y_maj = majority[ok].to_numpy()
@@ -309,6 +356,8 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
         "truth_column": truth_column if truth_column in u.columns else None,
         "feature_seconds": feature_seconds,
         "normalisation": _normalisation_summary(normalise, decisions),
+        "training": _training_summary(fold_profile, dependence, profile, epochs,
+                                      neural),
     }
     plots["majority"] = majority.to_numpy(dtype=object)
     plots["groups"] = groups
@@ -346,6 +395,33 @@ def _normalisation_summary(asked, decisions):
                                                         d["speaker_dependence"])
                                                     else d["speaker_dependence"])}
                          for g, d in decisions.items()}}
+
+
+def _training_summary(fold_profile, dependence, profile, epochs, neural):
+    """Which network settings each fold used, and one sentence saying so."""
+    confounded = [str(g) for g, p in fold_profile.items() if p is not profile]
+    n = len(fold_profile)
+    if not neural:
+        text = "no network was trained"
+    elif not confounded:
+        text = (f"in every fold the training speakers show a mix of emotions "
+                f"(speaker explains < {CONFOUND_THRESHOLD:.0%} of the label "
+                f"entropy): emobase45 frames, early stopping on held-out "
+                f"speakers, at most {epochs} epochs")
+    else:
+        text = (f"in {len(confounded)} of {n} folds the training speakers "
+                f"predict the labels (speaker explains >= "
+                f"{CONFOUND_THRESHOLD:.0%} of the label entropy): there the "
+                f"networks train on {CONFOUNDED['features']} LLD frames for "
+                f"{min(epochs, CONFOUNDED['epochs'])} epochs on every training "
+                "speaker, without early stopping (holding out whole speakers "
+                "would remove emotions from training)")
+        if len(confounded) < n:
+            text += ("; in the other folds emobase45 frames with early stopping "
+                     "on held-out speakers")
+    return {"confounded_folds": confounded, "text": text,
+            "speaker_dependence": {str(g): (None if not np.isfinite(d) else d)
+                                   for g, d in dependence.items()}}
 
 
 def _progress(total, desc, enabled):
@@ -388,6 +464,9 @@ def results_table(results):
     if m.get("normalisation"):
         lines.append("")
         lines.append(f"Normalisation (--normalise): {m['normalisation']['text']}.")
+    if m.get("training"):
+        lines.append("")
+        lines.append(f"Networks: {m['training']['text']}.")
     if m.get("classes_rule"):
         lines.append("")
         lines.append(f"Classes: {', '.join(classes)} ({m['classes_rule']}).")

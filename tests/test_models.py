@@ -1,4 +1,5 @@
 import pickle
+import warnings
 
 import joblib
 import numpy as np
@@ -94,7 +95,7 @@ class _nowarn:
 
 def test_random_state_reproducible_and_list_input():
     X, y, _ = make_corpus(60)
-    X = X.assign(speaker=[f"s{i % 6}" for i in range(60)])
+    X = X.assign(speaker=[f"s{(i // 3) % 6}" for i in range(60)])
     a = BLSTMAttentionClassifier(random_state=3, **SMALL).fit(X, y.E1.str[0])
     b = BLSTMAttentionClassifier(random_state=3, **SMALL).fit(X, y.E1.str[0])
     np.testing.assert_array_equal(a.predict_proba(list(X["frames"])),
@@ -332,3 +333,16 @@ def test_pickle_and_joblib_roundtrip_identical_predictions(tmp_path):
     loaded = joblib.load(tmp_path / "pipe.joblib")
     np.testing.assert_array_equal(loaded.predict_proba(X), ref)
     assert clone(pipe).get_params()["clf__lr"] == SMALL["lr"]
+
+
+def test_early_stopping_split_warns_when_speakers_predict_the_labels():
+    X, y, intended = make_corpus(60)
+    # each speaker utters one class only: held-out speakers take it along
+    X = X.assign(speaker=[f"s{k}" for k in np.arange(60) % 6])
+    with pytest.warns(InnerSplitWarning, match=r"speakers predict the training "
+                                               r"labels \(speaker explains \d+%"):
+        BLSTMAttentionClassifier("soft", random_state=0, **SMALL).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        BLSTMAttentionClassifier("soft", random_state=0, **{
+            **SMALL, "validation_fraction": None}).fit(X, y)

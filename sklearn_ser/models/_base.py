@@ -31,7 +31,8 @@ from ._losses import SERLoss, balanced_weights, existence_weights
 
 
 class InnerSplitWarning(SERWarning):
-    """The early-stopping split could not hold out whole speakers."""
+    """The early-stopping split could not hold out whole speakers, or holding
+    them out removes emotions from training (speakers predict the labels)."""
 
 
 class AbsentClassWarning(SERWarning):
@@ -315,7 +316,7 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
                 params["criterion__weight"] = balanced_weights(counts)
         return params
 
-    def _inner_split(self, X, groups, keep, rng):
+    def _inner_split(self, X, groups, keep, rng, targets=None):
         """Indices (within kept rows) for training and early-stopping validation."""
         n = int(keep.sum())
         all_idx = np.arange(n)
@@ -347,10 +348,31 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
                 stacklevel=user_stacklevel(),
             )
             return all_idx, None
+        self._check_confounded_split(g, targets)
         split = GroupShuffleSplit(1, test_size=self.validation_fraction,
                                   random_state=seed)
         tr, va = next(split.split(all_idx, groups=g))
         return tr, va
+
+    def _check_confounded_split(self, groups, t):
+        """Warn when the held-out speakers would take their emotions along."""
+        from ..features._normalize import speaker_label_dependence
+
+        if t is None or self.target_kind_ == "existence":
+            return
+        labels = t if t.ndim == 1 else np.asarray(t).argmax(axis=1)
+        dep = speaker_label_dependence(groups, labels)
+        if np.isfinite(dep) and dep >= 0.3:
+            warnings.warn(
+                f"{type(self).__name__}: the speakers predict the training labels "
+                f"(speaker explains {dep:.0%} of their entropy: speakers show one "
+                "or a few emotions), so holding out whole speakers for early "
+                "stopping removes emotions from training. On such corpora a fixed "
+                "number of epochs without early stopping did better "
+                "(validation_fraction=None, max_epochs=20; BENCHMARKS.md).",
+                InnerSplitWarning,
+                stacklevel=user_stacklevel(),
+            )
 
     # -- fit ------------------------------------------------------------------------
     def _fit_inputs(self, X, y, groups):
@@ -393,7 +415,7 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
         X, frames, ids, keep, t, counts, rng, seed = self._fit_inputs(X, y, groups)
         kept = [f for f, k in zip(frames, keep, strict=True) if k]
         tensors = self._tensors(kept)
-        tr, va = self._inner_split(X, groups, keep, rng)
+        tr, va = self._inner_split(X, groups, keep, rng, t)
         target_t = torch.as_tensor(t)
         self.net_ = self._make_net(tensors, target_t, counts, t, tr, va, seed)
         self.net_.seed_ = seed

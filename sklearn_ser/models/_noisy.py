@@ -189,7 +189,7 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
         K = len(self.classes_)
         kept_ids = np.asarray(ids, dtype=object)[keep]
         tensors = self._tensors([f for f, k in zip(frames, keep, strict=True) if k])
-        tr, va = self._inner_split(X, groups, keep, rng)
+        tr, va = self._inner_split(X, groups, keep, rng, t)
         gold = torch.as_tensor(t[tr], dtype=torch.long)
         n = len(tr)
         # L: one-hot gold logits; w: Eq. 4 (class frequency / its mean)
