@@ -936,4 +936,11 @@ def main(argv=None):
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        # results are written only once every model is trained: an interrupted
+        # run leaves nothing that looks complete
+        print("\nsklearn-ser: interrupted (Ctrl-C); nothing was written.",
+              file=sys.stderr)
+        return 130

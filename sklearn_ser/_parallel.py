@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
+from contextlib import contextmanager
 
 import joblib
 
@@ -39,3 +42,38 @@ def use_torch_threads(threads):
         import torch
 
         torch.set_num_threads(threads)
+
+
+@contextmanager
+def catch_swallowed_interrupt():
+    """Re-raise a Ctrl-C that native code swallowed.
+
+    openSMILE's Python callback catches the ``KeyboardInterrupt`` raised
+    while it runs and returns normally with one frame too few. Inside this
+    context a SIGINT is recorded as well as raised; call the yielded
+    function after the native call: it raises ``KeyboardInterrupt`` if one
+    arrived. Outside the main thread (where signals cannot be handled) it
+    does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: None
+        return
+    hit = []
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum, frame):
+        hit.append(signum)
+        if callable(previous):
+            previous(signum, frame)
+        elif previous != signal.SIG_IGN:
+            raise KeyboardInterrupt
+
+    def check():
+        if hit:
+            raise KeyboardInterrupt("interrupted (Ctrl-C) during feature extraction")
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield check
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from .._parallel import catch_swallowed_interrupt
 from .._warnings import user_stacklevel
 from ._audio import AudioError
 from ._extract import AudioFeatureExtractor, UnvoicedWarning
@@ -62,12 +63,15 @@ def _run_smile(smile, uid, wave, rate):
     if peak > 1.0:
         # openSMILE reads 16-bit PCM: scale down rather than wrap around
         wave = wave / peak
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), catch_swallowed_interrupt() as check:
         warnings.simplefilter("error", UserWarning)
         try:
             out = smile(wave[None, :], rate)
         except UserWarning as exc:  # "Segment too short, filling with NaN."
             raise AudioError(f"Utterance {uid!r}: openSMILE: {exc}") from exc
+        # openSMILE swallows a Ctrl-C and returns a frame short: never let
+        # that truncated result out (nor into the cache)
+        check()
     return out[0].T
 
 

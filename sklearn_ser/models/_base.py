@@ -94,6 +94,29 @@ class _SERNet(NeuralNet):
             return self.iterator_train(dataset, **kwargs)
         return super().get_iterator(dataset, training=training)
 
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """skorch's ``partial_fit``, except that Ctrl-C stops.
+
+        skorch catches ``KeyboardInterrupt`` and returns a half-trained net as
+        if training had finished. Here the end-of-training callbacks still
+        run (early stopping restores the best weights so far), ``interrupted_``
+        is set, and the interrupt propagates: scikit-learn callers
+        (``cross_validate``, the meta-estimators, the command line) stop.
+        """
+        if not self.initialized_:
+            self.initialize()
+        routing_method = fit_params.pop("_routing_method", "partial_fit")
+        self.interrupted_ = False
+        self.notify("on_train_begin", X=X, y=y)
+        try:
+            self.fit_loop(X, y, _routing_method=routing_method, **fit_params)
+        except KeyboardInterrupt:
+            self.interrupted_ = True
+            self.notify("on_train_end", X=X, y=y)
+            raise
+        self.notify("on_train_end", X=X, y=y)
+        return self
+
     def get_loss(self, y_pred, y_true, X=None, training=False):
         weight = getattr(self, "sample_weight_", None)
         if weight is not None and isinstance(X, dict) and "sample_ids" in X:
@@ -420,13 +443,21 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
         self.net_ = self._make_net(tensors, target_t, counts, t, tr, va, seed)
         self.net_.seed_ = seed
         train_ds = SequenceDataset([tensors[i] for i in tr], target_t[tr])
-        self.net_.fit(train_ds, None)
-        self.n_iter_ = len(self.net_.history)
-        self.history_ = pd.DataFrame(
-            [{k: h.get(k) for k in ("epoch", "train_loss", "valid_loss", "valid_uar",
-                                    "dur") if k in h}
-             for h in self.net_.history]
-        )
+        self.interrupted_ = False
+        try:
+            self.net_.fit(train_ds, None)
+        except KeyboardInterrupt:
+            # Ctrl-C stops (as scikit-learn users expect); what was trained so
+            # far stays inspectable, flagged as interrupted
+            self.interrupted_ = True
+            raise
+        finally:
+            self.n_iter_ = len(self.net_.history)
+            self.history_ = pd.DataFrame(
+                [{k: h.get(k) for k in ("epoch", "train_loss", "valid_loss",
+                                        "valid_uar", "dur") if k in h}
+                 for h in self.net_.history]
+            )
         return self
 
     def _make_net(self, tensors, target_t, counts, t, tr, va, seed, module=None,

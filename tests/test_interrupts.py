@@ -1,0 +1,73 @@
+"""Ctrl-C stops: no truncated features in the cache, no half-trained model
+returned as if finished (issue 12)."""
+
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sklearn_ser.features import OpenSmileFrames
+from sklearn_ser.models import BLSTMAttentionClassifier
+
+pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name == "nt",
+                                reason="needs POSIX signals")
+
+
+def _interrupt_after(seconds):
+    timer = threading.Timer(seconds, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    return timer
+
+
+def test_interrupted_extraction_raises_and_caches_nothing(tmp_path):
+    rng = np.random.default_rng(0)
+    sr = 16000
+    long = (0.1 * rng.standard_normal(sr * 240)).astype(np.float32)  # 4 min
+    X = pd.DataFrame({"audio": [long], "sample_rate": [sr]}, index=["long"])
+    ext = OpenSmileFrames("emobase45", memory=tmp_path, progress=False)
+    timer = _interrupt_after(0.5)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            ext.fit_transform(X)
+    finally:
+        timer.cancel()
+    assert not list(tmp_path.rglob("*.npy")), "a truncated result was cached"
+
+
+def test_interrupted_fit_stops_and_says_so():
+    rng = np.random.default_rng(0)
+    X = [rng.normal(size=(20, 4)).astype(np.float32) for _ in range(200)]
+    y = np.array(["a", "b"] * 100, dtype=object)
+    clf = BLSTMAttentionClassifier("hard", max_epochs=100_000,
+                                   validation_fraction=None, random_state=0)
+    timer = _interrupt_after(3.0)
+    t = time.perf_counter()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            clf.fit(X, y)
+    finally:
+        timer.cancel()
+    assert time.perf_counter() - t < 60
+    # the estimator says so; what was trained so far stays inspectable
+    assert clf.interrupted_
+    assert 0 < clf.n_iter_ < 100_000 and len(clf.history_) == clf.n_iter_
+
+
+def test_interrupted_command_line_exits_non_zero_and_writes_nothing(
+        tmp_path, monkeypatch, capsys):
+    from sklearn_ser import _cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_cli, "_fit_fold", interrupted)
+    out = tmp_path / "res"
+    code = _cli.main(["demo", "--out", str(out), "--n-utterances", "30",
+                      "--methods", "crowd_soft", "--no-progress", "--n-jobs", "1"])
+    assert code == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert not out.exists()
