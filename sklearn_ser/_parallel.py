@@ -77,3 +77,57 @@ def catch_swallowed_interrupt():
         yield check
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+#: Environment variable that fixes the torch threads of every fit.
+THREADS_ENV = "SKLEARN_SER_TORCH_THREADS"
+
+
+def fit_thread_count():
+    """Torch threads for one fit: a fair share of the idle cores.
+
+    ``$SKLEARN_SER_TORCH_THREADS`` when set. Otherwise torch's current
+    setting (its default is every core; a parallel worker has already been
+    given its share by :func:`use_torch_threads`), lowered to the cores the
+    1-minute load average leaves idle (at least one): on a shared machine
+    torch's spin-waiting threads slow a small recurrent network several-fold
+    when the cores are busy (BENCHMARKS.md).
+    """
+    import torch
+
+    fixed = os.environ.get(THREADS_ENV)
+    if fixed:
+        try:
+            value = int(fixed)
+        except ValueError:
+            raise ValueError(f"${THREADS_ENV}={fixed!r}: expected a positive "
+                             "integer.") from None
+        if value < 1:
+            raise ValueError(f"${THREADS_ENV}={fixed!r}: expected a positive "
+                             "integer.")
+        return value
+    current = torch.get_num_threads()
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):  # no load average (Windows)
+        return current
+    cores = os.cpu_count() or 1
+    idle = max(1, int(round(cores - busy)))
+    return max(1, min(current, idle))
+
+
+@contextmanager
+def torch_threads_for_fit():
+    """Run a fit with :func:`fit_thread_count` torch threads, then restore the
+    caller's setting."""
+    import torch
+
+    previous = torch.get_num_threads()
+    wanted = fit_thread_count()
+    if wanted != previous:
+        torch.set_num_threads(wanted)
+    try:
+        yield wanted
+    finally:
+        if torch.get_num_threads() != previous:
+            torch.set_num_threads(previous)

@@ -346,3 +346,35 @@ def test_early_stopping_split_warns_when_speakers_predict_the_labels():
         warnings.simplefilter("error")
         BLSTMAttentionClassifier("soft", random_state=0, **{
             **SMALL, "validation_fraction": None}).fit(X, y)
+
+
+def test_fit_uses_a_fair_share_of_threads_and_restores_the_callers(monkeypatch):
+    from sklearn_ser import _parallel
+
+    before = torch.get_num_threads()
+    monkeypatch.setenv(_parallel.THREADS_ENV, "1")
+    assert _parallel.fit_thread_count() == 1
+    seen = []
+
+    class Spy(BLSTMAttentionClassifier):
+        def _make_net(self, *args, **kwargs):
+            net = super()._make_net(*args, **kwargs)
+            original = net.partial_fit
+
+            def partial_fit(*a, **k):
+                seen.append(torch.get_num_threads())
+                return original(*a, **k)
+
+            net.partial_fit = partial_fit
+            return net
+
+    X, y, _ = make_corpus(30)
+    Spy(random_state=0, **SMALL).fit(X, y)
+    assert seen == [1]
+    assert torch.get_num_threads() == before  # the caller's setting is back
+    monkeypatch.setenv(_parallel.THREADS_ENV, "zero")
+    with pytest.raises(ValueError, match="SKLEARN_SER_TORCH_THREADS"):
+        _parallel.fit_thread_count()
+    monkeypatch.delenv(_parallel.THREADS_ENV)
+    # otherwise at most the idle cores, at least one
+    assert 1 <= _parallel.fit_thread_count() <= max(1, torch.get_num_threads())

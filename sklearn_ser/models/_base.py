@@ -20,6 +20,7 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping
 from skorch.dataset import ValidSplit
 
+from .._parallel import torch_threads_for_fit
 from .._warnings import user_stacklevel
 from ..annotations import ExistenceLabels, HardLabels, SoftLabels
 from ..annotations._encoders import _TargetEncoder, missing_reasons
@@ -445,7 +446,8 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
         train_ds = SequenceDataset([tensors[i] for i in tr], target_t[tr])
         self.interrupted_ = False
         try:
-            self.net_.fit(train_ds, None)
+            with torch_threads_for_fit():
+                self.net_.fit(train_ds, None)
         except KeyboardInterrupt:
             # Ctrl-C stops (as scikit-learn users expect); what was trained so
             # far stays inspectable, flagged as interrupted

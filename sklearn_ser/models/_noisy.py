@@ -10,6 +10,7 @@ import pandas as pd
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._parallel import torch_threads_for_fit
 from ._base import (
     _FiniteLoss,
     _SERNet,
@@ -227,39 +228,41 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
             phases = ["gold"]
         best = None
         epoch = 0
-        for phase in phases:
-            best_loss, bad = np.inf, 0
-            if best is not None:  # continue from the best pre-trained network
-                net.module_.load_state_dict(best[0])
-            for _ in range(self.max_epochs):
-                epoch += 1
-                # the gold phase (baseline, pre-training) learns the one-hot gold
-                # labels; the meta phase learns s_n = softmax(L_n)
-                train_ds.targets = (one_hot if phase == "gold"
-                                    else torch.softmax(L, dim=1))
-                net.sample_weight_ = 1.0 / w  # Eq. 6: the loss is divided by w_n
-                net.partial_fit(train_ds, None)
-                row = {"epoch": epoch, "phase": phase,
-                       "train_loss": net.history[-1, "train_loss"]}
-                if phase == "meta":
-                    self._meta_epoch(net.module_, train_ds, L, w, seed * 31 + epoch)
-                if valid_loader is not None:
-                    row["valid_loss"], row["valid_uar"] = self._valid_scores(
-                        net.module_, valid_loader, criterion)
-                    # lower is better: the loss, or minus the UAR
-                    score = (row["valid_loss"] if self.monitor == "loss"
-                             else -row["valid_uar"])
-                    if score < best_loss:
-                        best_loss, bad = score, 0
-                        best = (copy.deepcopy(net.module_.state_dict()), L.clone(),
-                                w.clone())
-                    else:
-                        bad += 1
-                history.append(row)
-                if valid_loader is not None and bad >= self.patience:
-                    break
-            if valid_loader is None:
-                best = (copy.deepcopy(net.module_.state_dict()), L.clone(), w.clone())
+        with torch_threads_for_fit():  # a fair share of the idle cores
+            for phase in phases:
+                best_loss, bad = np.inf, 0
+                if best is not None:  # continue from the best pre-trained network
+                    net.module_.load_state_dict(best[0])
+                for _ in range(self.max_epochs):
+                    epoch += 1
+                    # the gold phase (baseline, pre-training) learns the one-hot gold
+                    # labels; the meta phase learns s_n = softmax(L_n)
+                    train_ds.targets = (one_hot if phase == "gold"
+                                        else torch.softmax(L, dim=1))
+                    net.sample_weight_ = 1.0 / w  # Eq. 6: the loss is divided by w_n
+                    net.partial_fit(train_ds, None)
+                    row = {"epoch": epoch, "phase": phase,
+                           "train_loss": net.history[-1, "train_loss"]}
+                    if phase == "meta":
+                        self._meta_epoch(net.module_, train_ds, L, w, seed * 31 + epoch)
+                    if valid_loader is not None:
+                        row["valid_loss"], row["valid_uar"] = self._valid_scores(
+                            net.module_, valid_loader, criterion)
+                        # lower is better: the loss, or minus the UAR
+                        score = (row["valid_loss"] if self.monitor == "loss"
+                                 else -row["valid_uar"])
+                        if score < best_loss:
+                            best_loss, bad = score, 0
+                            best = (copy.deepcopy(net.module_.state_dict()), L.clone(),
+                                    w.clone())
+                        else:
+                            bad += 1
+                    history.append(row)
+                    if valid_loader is not None and bad >= self.patience:
+                        break
+                if valid_loader is None:
+                    best = (copy.deepcopy(net.module_.state_dict()), L.clone(),
+                            w.clone())
         net.module_.load_state_dict(best[0])
         L, w = best[1], best[2]
         self.net_ = net
