@@ -436,3 +436,22 @@ def test_pipeline_keeps_metadata_and_pickles(table, tmp_path):
     again = joblib.load(tmp_path / "p.joblib").transform(table)
     for a, b in zip(out["frames"], again["frames"], strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_speaker_standardizer_refuses_non_finite_frames():
+    X, y = _confound_table()
+    bad = X.copy()
+    f = bad["frames"].iloc[2].copy()
+    f[1, 0] = np.nan
+    bad.at[bad.index[2], "frames"] = f
+    for mode in ("speaker", "global", "auto"):
+        with pytest.raises(ValueError, match=r"Utterance 2: 1 non-finite value.*"
+                                             r"frame 1, feature 0"):
+            SpeakerStandardizer(mode).fit(bad, y)
+    fitted = SpeakerStandardizer("global").fit(X, y)
+    inf = X.copy()
+    g = inf["frames"].iloc[0].copy()
+    g[0, 1] = np.inf
+    inf.at[inf.index[0], "frames"] = g
+    with pytest.raises(ValueError, match="Utterance 0: 1 non-finite"):
+        fitted.transform(inf)

@@ -378,3 +378,14 @@ def test_fit_uses_a_fair_share_of_threads_and_restores_the_callers(monkeypatch):
     monkeypatch.delenv(_parallel.THREADS_ENV)
     # otherwise at most the idle cores, at least one
     assert 1 <= _parallel.fit_thread_count() <= max(1, torch.get_num_threads())
+
+
+def test_fit_leaves_the_callers_torch_random_state_alone():
+    X, y, _ = make_corpus(30)
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    BLSTMAttentionClassifier(random_state=0, **SMALL).fit(X, y)
+    NoisyLabelMetaClassifier(random_state=0, **{**SMALL, "max_epochs": 2}).fit(
+        X, y.E1.str[0])
+    torch.testing.assert_close(torch.rand(3), expected)

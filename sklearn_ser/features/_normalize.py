@@ -204,6 +204,27 @@ class SpeakerStandardizer(TransformerMixin, BaseEstimator):
             )
         return speakers.to_numpy()
 
+    @staticmethod
+    def _check_finite(X, frames):
+        """Raise on NaN/inf: one would spread through the statistics to every
+        utterance of its speaker (or of the corpus, globally)."""
+        ids = X.index if isinstance(X, pd.DataFrame) else range(len(frames))
+        for uid, f in zip(ids, frames, strict=True):
+            if f is None:
+                continue
+            arr = np.asarray(f)
+            if not np.isfinite(arr).all():
+                bad = np.argwhere(~np.isfinite(arr))
+                raise ValueError(
+                    f"Utterance {uid!r}: {len(bad)} non-finite value(s) (NaN or "
+                    f"inf) in its frames (first at frame {bad[0][0]}, feature "
+                    f"{bad[0][1] if arr.ndim > 1 else 0}); SpeakerStandardizer "
+                    "would spread them to every utterance normalised with the "
+                    "same statistics. Fix or drop that utterance (e.g. "
+                    "on_error='skip' in the extractor gives None frames, which "
+                    "are passed through)."
+                )
+
     def _scale(self, std):
         return np.where(std < self.eps, 1.0, std)
 
@@ -275,6 +296,7 @@ class SpeakerStandardizer(TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         frames = get_frames(X, allow_missing=True, whom="SpeakerStandardizer")
+        self._check_finite(X, frames)
         self.n_features_in_ = frame_dim(frames)
         self.mode_, self.mode_reason_, self.speaker_dependence_ = self._choose(
             X, y, len(frames))
@@ -311,6 +333,7 @@ class SpeakerStandardizer(TransformerMixin, BaseEstimator):
         """Return ``X`` with normalised frames (float32)."""
         check_is_fitted(self, "n_features_in_")
         frames = get_frames(X, allow_missing=True, whom="SpeakerStandardizer")
+        self._check_finite(X, frames)
         dim = frame_dim(frames)
         if dim and self.n_features_in_ and dim != self.n_features_in_:
             raise ValueError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 import warnings
 
@@ -81,6 +82,21 @@ class _ValidUAR(Callback):
             return
         net.history.record("valid_uar", tensor_uar(torch.cat(self._pred),
                                                    torch.cat(self._true)))
+
+
+def keeps_torch_rng(fit):
+    """Decorator: ``fit`` seeds torch from ``random_state`` on a forked RNG, so
+    the caller's global torch random state is the same after the fit."""
+
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        devices = (list(range(torch.cuda.device_count()))
+                   if torch.cuda.is_available() and torch.cuda.is_initialized()
+                   else [])
+        with torch.random.fork_rng(devices=devices):
+            return fit(self, *args, **kwargs)
+
+    return wrapper
 
 
 class _SERNet(NeuralNet):
@@ -416,6 +432,7 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = np.asarray(self.target_encoder_.classes_)
         return X, frames, ids, keep, t, counts, rng, seed
 
+    @keeps_torch_rng
     def fit(self, X, y, groups=None):
         """Train on frame sequences and annotations.
 

@@ -14,6 +14,7 @@ from .._parallel import torch_threads_for_fit
 from ._base import (
     _FiniteLoss,
     _SERNet,
+    keeps_torch_rng,
     make_target_encoder,
     target_kind,
     tensor_uar,
@@ -178,6 +179,7 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
                 w.mul_(len(w) / w.sum())
 
     # -- fit -----------------------------------------------------------------
+    @keeps_torch_rng
     def fit(self, X, y, groups=None):
         """Alternate network epochs and label/weight epochs (Algorithm 1)."""
         if not (self.target == "hard" or target_kind(make_target_encoder(
