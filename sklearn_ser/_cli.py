@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import warnings
@@ -607,31 +608,99 @@ def _write_plots(out, results, plots):
     return paths
 
 
+#: The files a run writes; a folder holding any of them is someone's results.
+OUTPUT_NAMES = ("results.json", "results.md", "predictions.csv",
+                "confusion_matrices.png", "per_class_recall.png",
+                "agreement_accuracy.png", "attention.png", "noisy_meta_weights.png",
+                "noisy_meta_transitions.png")
+
+
+class _OutDir:
+    """The output folder of one run, claimed before any work starts.
+
+    A new folder is created atomically (``mkdir`` fails if another run made it
+    first); an existing folder is used only when it holds none of the files a
+    run writes, and is claimed with an exclusive lock file. Otherwise the run
+    writes to ``<out>-2``, ``<out>-3``, ...: a user's results are never
+    overwritten, and two runs given the same ``--out`` never share a folder.
+    """
+
+    LOCK = ".sklearn-ser-run"
+
+    def __init__(self, path):
+        out = Path(path)
+        if out.exists() and not out.is_dir():
+            raise SystemExit(f"sklearn-ser: --out {str(out)!r} is a file; give a "
+                             "folder.")
+        self.created = False
+        for k in range(1, 10_000):
+            cand = out if k == 1 else out.parent / f"{out.name}-{k}"
+            if cand.exists() and not cand.is_dir():
+                continue
+            try:
+                try:
+                    cand.mkdir(parents=True)
+                    created = True
+                except FileExistsError:
+                    created = False
+                    if any((cand / n).exists() for n in OUTPUT_NAMES):
+                        continue
+                # the folder is ours once we hold its lock (a folder the user
+                # made for us, or one another run made a moment ago, too)
+                try:
+                    fd = os.open(cand / self.LOCK, os.O_CREAT | os.O_EXCL |
+                                 os.O_WRONLY)
+                    os.close(fd)
+                except FileExistsError:
+                    continue
+                self.path, self.created = cand, created
+                break
+            except PermissionError:
+                raise SystemExit(f"sklearn-ser: cannot create --out folder "
+                                 f"{str(cand)!r} (permission denied).") from None
+        else:  # pragma: no cover - 10,000 earlier runs
+            raise SystemExit(f"sklearn-ser: no free folder next to {str(out)!r}.")
+        if self.path != out:
+            print(f"sklearn-ser: {out} holds earlier results or another run's; "
+                  f"writing to {self.path} instead.", file=sys.stderr)
+
+    def release(self, completed):
+        """Drop the lock; an unfinished run removes the folder it created."""
+        lock = self.path / self.LOCK
+        if lock.exists():
+            lock.unlink()
+        if (not completed and self.created and self.path.is_dir()
+                and not any(self.path.iterdir())):
+            self.path.rmdir()
+
+
 def _out_dir(path):
-    out = Path(path)
-    if out.exists() and not out.is_dir():
-        raise SystemExit(f"sklearn-ser: --out {str(out)!r} is a file; give a folder.")
-    if (out / "results.json").exists():
-        # never overwrite a user's results silently: number the new run
-        k = 2
-        while (out.parent / f"{out.name}-{k}").exists():
-            k += 1
-        new = out.parent / f"{out.name}-{k}"
-        print(f"sklearn-ser: {out}/results.json exists; writing to {new} instead.",
-              file=sys.stderr)
-        return new
-    return out
+    """The folder a run will write to (see :class:`_OutDir`)."""
+    return _OutDir(path)
 
 
 def _finish(results, out):
     print(results_table(results))
-    paths = write_outputs(out, results)
+    paths = write_outputs(out.path, results)
+    out.release(completed=True)
     print(f"\nwrote {len(paths)} files to {paths[0].parent}: "
           + ", ".join(p.name for p in paths), file=sys.stderr)
     return 0
 
 
-def cmd_demo(args):
+def _run(command, args):
+    """Run a command whose output folder is claimed first; release it however
+    the run ends (an interrupted or failed run leaves no folder it made)."""
+    out = _out_dir(args.out)
+    try:
+        return command(args, out)
+    finally:
+        out.release(completed=(out.path / "results.json").exists())
+
+
+def cmd_demo(args, out=None):
+    if out is None:
+        return _run(cmd_demo, args)
     from .datasets import make_emotional_speech
 
     n = 200 if args.quick else args.n_utterances
@@ -639,7 +708,6 @@ def cmd_demo(args):
     print(f"sklearn-ser {__version__} demo: generating {n} utterances "
           "(make_emotional_speech)...", file=sys.stderr)
     methods = _method_list(args.methods, DEMO_METHODS)
-    out = _out_dir(args.out)
     data = make_emotional_speech(n, n_speakers=10, n_sessions=5,
                                  emotions_per_speaker=args.emotions_per_speaker,
                                  random_state=args.random_state)
@@ -773,21 +841,19 @@ def _resolve_columns(u, a, args, classes, truth, group):
     return u, list(classes), truth, group, rule
 
 
-def cmd_benchmark(args):
+def cmd_benchmark(args, out=None):
     methods = _method_list(args.methods, _methods())
-    generic = args.audio_dir or args.ratings or args.metadata
-    if args.dataset and generic:
-        raise SystemExit("sklearn-ser benchmark: give either --dataset with --root, or "
-                         "a generic corpus (--audio-dir, --ratings, --metadata), "
-                         "not both.")
-    if args.emotions_per_speaker and args.dataset not in ("emodb",
-                                                          "emodb-confounded"):
-        raise SystemExit("sklearn-ser benchmark: --emotions-per-speaker works with "
-                         "--dataset emodb or emodb-confounded only.")
-    out = _out_dir(args.out)
+    if out is None:
+        _check_benchmark_args(args)
+        return _run(cmd_benchmark, args)
     if args.dataset:
-        u, a, classes, truth, group = _load_dataset(args.dataset, args.root,
-                                                    args.emotions_per_speaker)
+        try:
+            u, a, classes, truth, group = _load_dataset(args.dataset, args.root,
+                                                        args.emotions_per_speaker)
+        except (FileNotFoundError, NotADirectoryError, ValueError) as e:
+            raise SystemExit(
+                f"sklearn-ser benchmark: {e} (--root is the corpus folder itself; "
+                "if you gave one of its sub-folders, give its parent)") from None
         corpus = f"{args.dataset} ({args.root})"
         if args.emotions_per_speaker or args.dataset == "emodb-confounded":
             corpus += f", {args.emotions_per_speaker or 2} emotion(s) per speaker"
@@ -798,16 +864,10 @@ def cmd_benchmark(args):
                 f"sklearn-ser benchmark: {len(missing)} of {len(u)} audio files are "
                 f"missing (e.g. {missing[0]}); check --root (the corpus folder)."
             )
-    elif args.audio_dir and args.ratings:
+    else:
         u, a = load_generic(args.audio_dir, args.ratings, args.metadata)
         classes, truth, group = None, None, None
         corpus = f"{args.audio_dir} with {args.ratings}"
-    else:
-        raise SystemExit(
-            "sklearn-ser benchmark: say which corpus: --dataset emodb|iemocap|crema-d "
-            "--root DIR, or --audio-dir DIR --ratings FILE [--metadata FILE] for "
-            "any corpus (see sklearn-ser benchmark --help)."
-        )
     u, classes, truth, group, rule = _resolve_columns(u, a, args, classes, truth,
                                                       group)
     epochs = 8 if args.quick else args.max_epochs
@@ -821,6 +881,43 @@ def cmd_benchmark(args):
     results["meta"]["classes_rule"] = rule
     results["meta"]["wall_seconds"] = time.perf_counter() - t
     return _finish(results, out)
+
+
+def _check_benchmark_args(args):
+    """Every argument checked before any work (or folder) is made."""
+    generic = args.audio_dir or args.ratings or args.metadata
+    if args.dataset and generic:
+        raise SystemExit("sklearn-ser benchmark: give either --dataset with --root, or "
+                         "a generic corpus (--audio-dir, --ratings, --metadata), "
+                         "not both.")
+    if not args.dataset and not (args.audio_dir and args.ratings):
+        raise SystemExit(
+            "sklearn-ser benchmark: say which corpus: --dataset emodb|iemocap|crema-d "
+            "--root DIR, or --audio-dir DIR --ratings FILE [--metadata FILE] for "
+            "any corpus (see sklearn-ser benchmark --help)."
+        )
+    if args.dataset and args.root is None:
+        raise SystemExit(f"sklearn-ser benchmark: --dataset {args.dataset} needs "
+                         "--root DIR (the corpus folder).")
+    if args.dataset and not Path(args.root).is_dir():
+        raise SystemExit(f"sklearn-ser benchmark: --root {args.root!r} is not a "
+                         f"folder; give the folder of your {args.dataset} copy.")
+    if args.emotions_per_speaker and args.dataset not in ("emodb",
+                                                          "emodb-confounded"):
+        raise SystemExit("sklearn-ser benchmark: --emotions-per-speaker works with "
+                         "--dataset emodb or emodb-confounded only.")
+
+
+def _n_jobs(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value == 0:
+        raise argparse.ArgumentTypeError(
+            "0 jobs cannot run anything; give 1 (sequential), N (N workers) or -1 "
+            "(all cores)")
+    return value
 
 
 def _positive(kind):
@@ -864,7 +961,7 @@ def build_parser():
     demo.add_argument("--methods", default=None,
                       help=f"comma-separated subset of {names} "
                            f"(default: {','.join(DEMO_METHODS)})")
-    demo.add_argument("--n-jobs", type=int, default=-1,
+    demo.add_argument("--n-jobs", type=_n_jobs, default=-1,
                       help="parallel jobs for features and training (default: all "
                            "cores)")
     demo.add_argument("--random-state", type=int, default=0)
@@ -918,7 +1015,7 @@ def build_parser():
                        help=f"comma-separated subset of {names} (default: all)")
     bench.add_argument("--seeds", type=_positive(int), default=1)
     bench.add_argument("--max-epochs", type=_positive(int), default=100)
-    bench.add_argument("--n-jobs", type=int, default=-1,
+    bench.add_argument("--n-jobs", type=_n_jobs, default=-1,
                        help="parallel jobs for features and training (default: all "
                             "cores)")
     bench.add_argument("--cache", default=".cache/features",

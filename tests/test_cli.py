@@ -195,3 +195,52 @@ def test_generic_corpus_default_classes_are_majority_winners(generic_corpus,
     results = json.loads((out / "results.json").read_text())
     assert results["meta"]["classes"] == ["anger", "happiness", "neutral", "sadness"]
     assert "win the majority vote" in (out / "results.md").read_text()
+
+
+def test_out_folder_is_claimed_before_any_work_and_never_shared(tmp_path, capsys):
+    from sklearn_ser._cli import _out_dir
+
+    # a file: refused before anything runs
+    (tmp_path / "file").write_text("mine")
+    with pytest.raises(SystemExit, match="is a file"):
+        main(["demo", "--out", str(tmp_path / "file"), "--methods", "svm_egemaps"])
+    # a folder with a user's results.md (no results.json) is not overwritten
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "results.md").write_text("my notes")
+    claimed = _out_dir(mine)
+    assert claimed.path == tmp_path / "mine-2" and claimed.created
+    assert (mine / "results.md").read_text() == "my notes"
+    # two runs given the same --out at once get two folders
+    first, second = _out_dir(tmp_path / "same"), _out_dir(tmp_path / "same")
+    assert first.path != second.path
+    # an empty folder the user made is used, claimed with a lock
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    a, b = _out_dir(empty), _out_dir(empty)
+    assert a.path == empty and b.path == tmp_path / "empty-2"
+    a.release(completed=True)
+    assert not (empty / ".sklearn-ser-run").exists() and empty.is_dir()
+    # an unfinished run removes the folder it made
+    b.release(completed=False)
+    assert not (tmp_path / "empty-2").exists()
+
+
+def test_arguments_are_checked_before_any_work(tmp_path, capsys):
+    out = tmp_path / "o"
+    with pytest.raises(SystemExit):
+        main(["demo", "--n-jobs", "0", "--out", str(out)])
+    assert "0 jobs cannot run anything" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="say which corpus"):
+        main(["benchmark", "--out", str(out)])
+    with pytest.raises(SystemExit, match="works with --dataset emodb"):
+        main(["benchmark", "--audio-dir", str(tmp_path), "--ratings", "r.csv",
+              "--emotions-per-speaker", "2", "--out", str(out)])
+    assert not out.exists()  # nothing was created
+    # --root one level too deep: a message, not a traceback
+    deep = tmp_path / "emodb" / "wav"
+    deep.mkdir(parents=True)
+    with pytest.raises(SystemExit, match="give its parent"):
+        main(["benchmark", "--dataset", "emodb", "--root", str(deep), "--out",
+              str(out), "--methods", "svm_egemaps", "--no-progress"])
+    assert not out.exists()
