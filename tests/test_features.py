@@ -1,3 +1,4 @@
+import os
 import pickle
 import warnings
 
@@ -11,6 +12,7 @@ from sklearn.base import clone
 from sklearn_ser.exceptions import DroppedRowsWarning
 from sklearn_ser.features import (
     AudioError,
+    CacheWarning,
     FrameAverager,
     LogSpectrogram,
     LowBandwidthWarning,
@@ -455,3 +457,77 @@ def test_speaker_standardizer_refuses_non_finite_frames():
     inf.at[inf.index[0], "frames"] = g
     with pytest.raises(ValueError, match="Utterance 0: 1 non-finite"):
         fitted.transform(inf)
+
+
+# --- cache integrity (issue 12) --------------------------------------------------
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "wrong_shape",
+                                    "wrong_dtype"])
+def test_damaged_cache_entries_are_recomputed_with_a_warning(table, tmp_path,
+                                                             damage):
+    cache = tmp_path / "c"
+    clean = OpenSmileFrames("fujioka32", memory=str(cache)).fit_transform(table)
+    entry = sorted(cache.rglob("*.npy"))[0]
+    if damage == "garbage":
+        entry.write_bytes(b"not a numpy file at all")
+    elif damage == "truncated":
+        entry.write_bytes(entry.read_bytes()[:200])
+    elif damage == "empty":
+        entry.write_bytes(b"")
+    elif damage == "wrong_shape":
+        np.save(entry, np.zeros((3, 7), dtype=np.float32))
+    else:
+        np.save(entry, np.zeros((3, 32), dtype=np.float64))
+    with pytest.warns(CacheWarning, match="1 unreadable entr"):
+        again = OpenSmileFrames("fujioka32", memory=str(cache)).fit_transform(table)
+    for a, b in zip(clean["frames"], again["frames"], strict=True):
+        np.testing.assert_array_equal(a, b)
+    # the entry was rewritten: the next run is a clean hit
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        OpenSmileFrames("fujioka32", memory=str(cache)).fit_transform(table)
+
+
+@pytest.mark.skipif(os.name == "nt" or os.geteuid() == 0,
+                    reason="root ignores folder permissions")
+def test_read_only_cache_computes_and_warns(table, tmp_path):  # pragma: no cover
+    cache = tmp_path / "ro"
+    cache.mkdir()
+    cache.chmod(0o500)
+    try:
+        with pytest.warns(CacheWarning, match="not written"):
+            out = OpenSmileFrames("fujioka32", memory=str(cache)).fit_transform(table)
+    finally:
+        cache.chmod(0o700)
+    assert out["frames"].iloc[0].shape[1] == 32
+
+
+def test_unwritable_cache_computes_and_warns(table, tmp_path, monkeypatch):
+    import sklearn_ser.features._extract as ex
+
+    def refuse(*a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(ex.tempfile, "mkstemp", refuse)
+    with pytest.warns(CacheWarning, match="2 result.*not written.*Permission"):
+        out = OpenSmileFrames("fujioka32", memory=str(tmp_path / "c")).fit_transform(
+            table)
+    assert out["frames"].iloc[1].shape[1] == 32
+
+
+def test_low_bandwidth_warning_on_a_cache_hit_too(tmp_path):
+    sf.write(tmp_path / "n.wav", tone(0.5, sr=8000), 8000)
+    X = [str(tmp_path / "n.wav")]
+    for _ in range(2):  # extraction, then cache hit
+        with pytest.warns(LowBandwidthWarning, match="upsampled from \\[8000\\]"):
+            OpenSmileFrames("fujioka32", memory=str(tmp_path / "c")).fit_transform(X)
+
+
+def test_integer_waveforms_are_scaled_like_files(tmp_path):
+    wave = tone(0.5)
+    pcm = np.round(wave * 32767).astype(np.int16)
+    sf.write(tmp_path / "p.wav", pcm, SR, subtype="PCM_16")
+    from_file = OpenSmileFrames("fujioka32").fit_transform([str(tmp_path / "p.wav")])
+    from_memory = OpenSmileFrames("fujioka32", sample_rate=SR).fit_transform(
+        pd.DataFrame({"audio": [pcm], "sample_rate": [SR]}))
+    np.testing.assert_allclose(from_file["frames"].iloc[0],
+                               from_memory["frames"].iloc[0], rtol=1e-4, atol=1e-4)

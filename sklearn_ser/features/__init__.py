@@ -18,7 +18,7 @@ speaker, session and other metadata stay reachable by later steps:
 from ._audio import AudioError, LowBandwidthWarning, load_audio
 from ._augment import SpeedPerturbation, speed_perturb
 from ._base import FRAMES, get_frames
-from ._extract import UnvoicedWarning
+from ._extract import CacheWarning, UnvoicedWarning
 from ._normalize import (
     SingleUtteranceSpeakerWarning,
     SpeakerConfoundWarning,
@@ -32,6 +32,7 @@ from ._spectrogram import LogSpectrogram
 __all__ = [
     "FRAMES",
     "AudioError",
+    "CacheWarning",
     "FrameAverager",
     "LogSpectrogram",
     "LowBandwidthWarning",

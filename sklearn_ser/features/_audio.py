@@ -100,6 +100,38 @@ def source_digest(source, h=None):
     return h.hexdigest()
 
 
+def _as_float_waveform(wave):
+    """float32 in [-1, 1], integer PCM scaled as a file reader scales it
+    (int16 / 32768, unsigned 8-bit centred), so an in-memory waveform gives
+    the features of the same sound read from a file."""
+    if wave.dtype.kind == "i":
+        return (wave.astype(np.float64) / float(2 ** (8 * wave.dtype.itemsize - 1))
+                ).astype(np.float32)
+    if wave.dtype.kind == "u":
+        half = float(2 ** (8 * wave.dtype.itemsize - 1))
+        return ((wave.astype(np.float64) - half) / half).astype(np.float32)
+    if wave.dtype.kind == "b":
+        raise TypeError("a boolean array is not a waveform")
+    return wave.astype(np.float32)
+
+
+def source_rate(source):
+    """The sample rate of one source without decoding it (None if unknown)."""
+    if source[0] == "path":
+        import soundfile as sf
+
+        try:
+            return int(sf.info(os.fspath(source[1])).samplerate)
+        except Exception:  # unreadable: load_audio names the problem
+            return None
+    if source[0] == "audio" and source[2] is not None:
+        try:
+            return int(source[2])
+        except (TypeError, ValueError):
+            return None
+    return None
+
+
 def load_audio(uid, source, sample_rate=16000):
     """Read one utterance as a mono float32 waveform at ``sample_rate``.
 
@@ -135,7 +167,7 @@ def load_audio(uid, source, sample_rate=16000):
                 "(a 'sample_rate' column or the sample_rate parameter)."
             )
         try:
-            wave = np.asarray(wave, dtype=np.float32)
+            wave = _as_float_waveform(np.asarray(wave))
         except (TypeError, ValueError) as exc:
             raise AudioError(
                 f"Utterance {uid!r}: the audio cell is not a numeric waveform "

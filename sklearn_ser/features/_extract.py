@@ -23,7 +23,13 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from .._parallel import parallel
 from .._warnings import user_stacklevel
 from ..exceptions import DroppedRowsWarning, SERWarning
-from ._audio import AudioError, LowBandwidthWarning, audio_sources, load_audio
+from ._audio import (
+    AudioError,
+    LowBandwidthWarning,
+    audio_sources,
+    load_audio,
+    source_rate,
+)
 from ._audio import source_digest as _digest
 from ._base import with_frames
 
@@ -34,6 +40,11 @@ CACHE_VERSION = "1"
 #: ``progress="auto"`` shows a bar from this many utterances on (a few seconds
 #: of extraction on one core).
 AUTO_PROGRESS_MIN = 100
+
+class CacheWarning(SERWarning):
+    """Feature-cache entries were unreadable (recomputed) or could not be
+    written (read-only folder, full disk); results are unaffected."""
+
 
 class UnvoicedWarning(SERWarning):
     """Utterances with no voiced frame at all (F0 = 0 throughout)."""
@@ -55,8 +66,11 @@ def _cache_dir(memory):
 
 
 def _extract_one(extractor, uid, source, cache_dir, signature):
-    """Worker: frames for one utterance, from the cache when possible."""
-    cache_file = None
+    """Worker: frames for one utterance, from the cache when possible.
+
+    Returns ``(status, frames, upsampled_from, error, cache_note)``.
+    """
+    cache_file, note = None, None
     try:
         if cache_dir is not None and source[0] in {"path", "audio"}:
             h = hashlib.sha1(signature.encode())
@@ -67,19 +81,54 @@ def _extract_one(extractor, uid, source, cache_dir, signature):
             if digest is not None:
                 cache_file = cache_dir / digest[:2] / f"{digest}.npy"
                 if cache_file.exists():
-                    return ("ok", np.load(cache_file), None, None)
+                    frames, problem = _read_cache(cache_file, extractor)
+                    if frames is not None:
+                        # the warnings of an extraction hold on a hit too
+                        rate = source_rate(source)
+                        up = (rate if rate is not None and extractor.sample_rate
+                              and rate < extractor.sample_rate else None)
+                        return ("ok", frames, up, None, None)
+                    note = f"unreadable cache entry {cache_file.name} ({problem})"
         wave, rate, upsampled = load_audio(uid, source, extractor.sample_rate)
         frames = extractor._compute(uid, wave, rate)
         frames = np.ascontiguousarray(frames, dtype=np.float32)
         if cache_file is not None:
-            cache_file.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=cache_file.parent, suffix=".npy.tmp")
-            with os.fdopen(fd, "wb") as fh:
-                np.save(fh, frames)
-            os.replace(tmp, cache_file)  # atomic: parallel writers never clash
-        return ("ok", frames, upsampled, None)
+            failed = _write_cache(cache_file, frames)
+            if failed:
+                note = (note + "; " if note else "") + failed
+        return ("ok", frames, upsampled, None, note)
     except AudioError as exc:
-        return ("error", None, None, str(exc))
+        return ("error", None, None, str(exc), note)
+
+
+def _read_cache(path, extractor):
+    """(frames, None) for a sound entry; (None, why) for one to recompute."""
+    try:
+        frames = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as e:
+        return None, f"{type(e).__name__}: {e}"
+    if frames.ndim != 2 or frames.dtype != np.float32:
+        return None, f"shape {frames.shape}, dtype {frames.dtype}"
+    expected = getattr(extractor, "n_features_out_", None)
+    if frames.shape[0] == 0 or (expected and frames.shape[1] != expected):
+        return None, f"shape {frames.shape}, expected (T>0, {expected})"
+    return frames, None
+
+
+def _write_cache(path, frames):
+    """Write atomically (temporary file + rename); a message if it failed."""
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npy.tmp")
+        with os.fdopen(fd, "wb") as fh:
+            np.save(fh, frames)
+        os.replace(tmp, path)  # atomic: parallel writers never clash
+        return None
+    except OSError as e:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+        return f"cache not written ({type(e).__name__}: {e.strerror or e})"
 
 
 def _extract_batch(extractor, batch, cache_dir, signature):
@@ -150,8 +199,10 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
             self.fit()
         ids, sources, frame = audio_sources(X, self.sample_rate)
         results = self._run(ids, sources)
-        frames, errors, upsampled = [], [], []
-        for uid, (status, arr, up, message) in zip(ids, results, strict=True):
+        frames, errors, upsampled, notes = [], [], [], []
+        for uid, (status, arr, up, message, note) in zip(ids, results, strict=True):
+            if note:
+                notes.append((uid, note))
             if status == "error":
                 if self.on_error == "raise":
                     raise AudioError(message)
@@ -176,6 +227,17 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
                 f"upsampled from {rates} Hz to {self.sample_rate} Hz; they hold no "
                 f"content above {min(rates) // 2} Hz (e.g. {upsampled[0][0]!r}).",
                 LowBandwidthWarning,
+                stacklevel=user_stacklevel(),
+            )
+        if notes:
+            unreadable = sum("unreadable" in n for _, n in notes)
+            unwritten = sum("not written" in n for _, n in notes)
+            warnings.warn(
+                f"{type(self).__name__}: feature cache {str(self.memory)!r}: "
+                f"{unreadable} unreadable entr(y/ies) recomputed, {unwritten} "
+                f"result(s) not written; first: utterance {notes[0][0]!r}: "
+                f"{notes[0][1]}. The features returned are freshly computed.",
+                CacheWarning,
                 stacklevel=user_stacklevel(),
             )
         self._check_output(ids, frames)
