@@ -312,3 +312,82 @@ def test_infer_classes_keeps_labels_that_win_a_majority():
         infer_classes(table, min_wins=0)
     # plain labels and vote tables work too
     assert infer_classes(pd.Series(["a", "b", "a"])) == ["a", "b"]
+
+
+# --- ambiguous inputs are refused or read one way (issue 12) ---------------------
+def test_integer_codes_in_rater_columns_are_not_read_as_votes():
+    from sklearn_ser.exceptions import AnnotationError
+
+    codes = pd.DataFrame({"E1": [0, 1, 2], "E2": [0, 2, 2]}, index=["a", "b", "c"])
+    with pytest.raises(AnnotationError, match="look like raters.*label codes"):
+        HardLabels().fit(codes)
+    gaps = pd.DataFrame({"r1": [0, 1, np.nan], "r2": [0.0, np.nan, 2]})
+    with pytest.raises(AnnotationError, match="empty cells.*label codes"):
+        HardLabels().fit(gaps)
+    # the suggested conversion works
+    fixed = codes.map(lambda v: None if pd.isna(v) else (str(int(v)),))
+    assert HardLabels().fit_transform(fixed).tolist() == ["0", np.nan, "2"]
+    # real vote tables keep working
+    votes = pd.DataFrame({"anger": [3, 0], "sadness": [1, 4]})
+    assert HardLabels().fit_transform(votes).tolist() == ["anger", "sadness"]
+
+
+def test_boolean_multi_hot_tables_are_refused_with_how_to():
+    from sklearn_ser.exceptions import AnnotationError
+
+    hot = pd.DataFrame({"anger": [True, False], "sadness": [False, True]})
+    with pytest.raises(AnnotationError, match=r"boolean.*astype\(int\)"):
+        HardLabels().fit(hot)
+    assert HardLabels().fit_transform(hot.astype(int)).tolist() == ["anger",
+                                                                     "sadness"]
+
+
+@pytest.mark.parametrize("value, match", [(0.5, "whole numbers"),
+                                          (1e308, "not a vote-count table")])
+def test_absurd_vote_counts_are_refused(value, match):
+    from sklearn_ser.exceptions import AnnotationError
+
+    votes = pd.DataFrame({"anger": [3.0, value], "sadness": [1.0, 4.0]})
+    with pytest.raises(AnnotationError, match=match):
+        SoftLabels().fit(votes)
+
+
+def test_labels_differing_in_case_or_space_are_refused():
+    from sklearn_ser.exceptions import AnnotationError
+
+    table = pd.DataFrame({"A": [("Calm",), ("calm ",)], "B": [("calm",), ("Calm",)]})
+    with pytest.raises(AnnotationError, match="differ only in case or spaces"):
+        HardLabels().fit(table)
+    # known aliases are normalised, not refused
+    ok = pd.DataFrame({"A": [("Sad",), ("neutral ",)], "B": [("sad",), ("Neutral",)]})
+    assert HardLabels().fit_transform(ok).tolist() == ["sadness", "neutral"]
+
+
+def test_nan_and_none_strings_are_missing_with_a_count():
+    table = pd.DataFrame({"A": [("sad",), ("nan",)], "B": [("None",), ("angry",)]})
+    with pytest.warns(DroppedRowsWarning, match=r"2 rating\(s\).*\['None', 'nan'\]"):
+        enc = HardLabels().fit(table)
+    assert list(enc.classes_) == ["anger", "sadness"]
+    with pytest.warns(DroppedRowsWarning, match="1 rating"):
+        labels = HardLabels().fit_transform(pd.Series(["sad", "nan", "angry"]))
+    assert labels.isna().tolist() == [False, True, False]
+
+
+def test_semicolons_mean_two_choices_in_from_long_as_in_cells():
+    long = pd.DataFrame({"utterance": ["u1", "u1"], "rater": ["A", "B"],
+                         "label": ["sad;angry", "sad"]})
+    table = from_long(long)
+    assert table.loc["u1", "A"] == ("sad", "angry")
+    cells = pd.DataFrame({"A": ["sad;angry"], "B": ["sad"]}, index=["u1"])
+    np.testing.assert_allclose(SoftLabels().fit_transform(table).to_numpy(),
+                               SoftLabels().fit_transform(cells).to_numpy())
+
+
+def test_list_cells_and_several_labels_per_row_in_1d():
+    from sklearn_ser.exceptions import AnnotationError
+
+    lists = pd.DataFrame({"A": [["sad", "angry"], ["neutral"]],
+                          "B": [["sad"], None]})
+    assert HardLabels().fit_transform(lists).tolist() == ["sadness", "neutral"]
+    with pytest.raises(AnnotationError, match="several labels, in a 1-D label array"):
+        HardLabels().fit([("sad",), ("angry", "sad")])

@@ -17,6 +17,7 @@ Two simpler forms are accepted wherever an annotation table is:
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -157,7 +158,8 @@ def from_long(df, item=None, rater=None, label=None, *, sort_raters=True):
     cells = np.empty((len(items), len(raters)), dtype=object)
     grouped: dict[tuple[int, int], list] = {}
     for i, j, lab in zip(item_pos, rater_pos, long[label].to_numpy(), strict=True):
-        grouped.setdefault((int(i), int(j)), []).append(lab)
+        # "sad;angry" is two choices, as in a table cell (one reading)
+        grouped.setdefault((int(i), int(j)), []).extend(_cell_labels(lab))
     for (i, j), labs in grouped.items():
         cells[i, j] = tuple(labs)
     table = pd.DataFrame(
@@ -314,6 +316,14 @@ def parse_annotations(y, label_map=None, *, known_labels=None, strict=False):
                 "one utterance and one rater or label column."
             )
         _check_index(y.index)
+        booleans = [c for c, t in y.dtypes.items() if pd.api.types.is_bool_dtype(t)]
+        if booleans:
+            raise AnnotationError(
+                f"Columns {booleans[:6]} are boolean. A multi-hot table (one column "
+                "per label, True where the label was chosen) is read as a vote-count "
+                "table when given as counts: y.astype(int) (each True one vote); a "
+                "rater table holds labels in its cells, not True/False."
+            )
         if is_vote_table(y):
             return _parse_vote_table(y, label_map, check_label)
         numeric = [
@@ -348,8 +358,48 @@ def parse_annotations(y, label_map=None, *, known_labels=None, strict=False):
     )
 
 
+#: Strings that mean "no value" (written by ``astype(str)`` and spreadsheets).
+MISSING_STRINGS = frozenset({"nan", "none", "null", "<na>", "n/a"})
+
+
+def _is_missing_string(value):
+    return isinstance(value, str) and value.strip().lower() in MISSING_STRINGS
+
+
+def _drop_missing_strings(raw, where):
+    """Positions of real labels; warn with the count of 'nan'/'None' strings."""
+    missing = np.array([_is_missing_string(v) for v in raw], dtype=bool)
+    if missing.any():
+        seen = sorted({str(v) for v, m in zip(raw, missing, strict=True) if m})
+        warnings.warn(
+            f"{int(missing.sum())} rating(s) of the {where} are the strings {seen} "
+            "(as written by astype(str) or a spreadsheet); they are read as "
+            "missing, not as a label.",
+            DroppedRowsWarning,
+            stacklevel=user_stacklevel(),
+        )
+    return ~missing
+
+
+def _check_case_collisions(vocab):
+    groups: dict = {}
+    for v in vocab:
+        if isinstance(v, str):
+            groups.setdefault(" ".join(v.split()).lower(), []).append(v)
+    clash = [g for g in groups.values() if len(g) > 1]
+    if clash:
+        raise AnnotationError(
+            f"Labels {clash[0]!r} differ only in case or spaces"
+            + (f" ({len(clash)} such groups)" if len(clash) > 1 else "")
+            + "; they would become separate classes. Write each label one way, "
+            "e.g. y.map(lambda cell: None if cell is None else tuple("
+            "str(v).strip().lower() for v in cell)), or map them with label_map."
+        )
+
+
 def _finish_vocabulary(canon_of, raw_labels):
     """Sorted vocabulary of canonical labels (numbers first, then strings)."""
+    _check_case_collisions({canon_of[r] for r in raw_labels})
     canon = {canon_of[r] for r in raw_labels}
     try:
         return sorted(canon)
@@ -387,6 +437,13 @@ def _parse_rater_table(y, label_map, check_label):
             EmptyRaterWarning,
             stacklevel=user_stacklevel(),
         )
+    keep = _drop_missing_strings(raw, "annotation table")
+    if not keep.all():
+        items, raters, raw, ranks = ([v for v, k in zip(col, keep, strict=True) if k]
+                                     for col in (items, raters, raw, ranks))
+        if len(items) == 0:
+            raise AnnotationError("Every rating of the annotation table is a "
+                                  "'nan'/'None' string: there is no rating.")
     unique_raw = pd.unique(pd.Series(raw, dtype=object))
     canon_of = {}
     for lab in unique_raw:
@@ -441,8 +498,22 @@ def _rerank(item_idx, rater_idx, rank):
     return new
 
 
+#: More votes than this in one cell is not a count of raters.
+MAX_VOTES = 1_000_000
+
+
 def _parse_vote_table(y, label_map, check_label):
     counts = y.to_numpy(dtype=float)
+    if np.isnan(counts).any() and not np.isnan(counts).all():
+        i, j = np.argwhere(np.isnan(counts))[0]
+        raise AnnotationError(
+            f"This numeric table has empty cells (utterance {y.index[i]!r}, column "
+            f"{y.columns[j]!r}; {int(np.isnan(counts).sum())} in all), so it is not "
+            "a vote-count table (one count in every cell). If its columns are "
+            "raters and its numbers label codes, pass them as labels: "
+            "y.map(lambda v: None if pd.isna(v) else (str(int(v)),)), or build "
+            "the table with from_long."
+        )
     bad = ~np.isfinite(counts) | (counts < 0)
     if bad.any():
         i, j = np.argwhere(bad)[0]
@@ -450,6 +521,24 @@ def _parse_vote_table(y, label_map, check_label):
             f"Vote counts must be finite and >= 0; utterance {y.index[i]!r}, column "
             f"{y.columns[j]!r} holds {counts[i, j]!r} ({int(bad.sum())} such cell(s))."
         )
+    frac = counts != np.round(counts)
+    if frac.any():
+        i, j = np.argwhere(frac)[0]
+        raise AnnotationError(
+            f"Vote counts must be whole numbers; utterance {y.index[i]!r}, column "
+            f"{y.columns[j]!r} holds {counts[i, j]!r} ({int(frac.sum())} such "
+            "cell(s)). Vote shares are not counts: multiply them by the number of "
+            "raters and round (votes = (shares * n_raters).round())."
+        )
+    huge = counts > MAX_VOTES
+    if huge.any():
+        i, j = np.argwhere(huge)[0]
+        raise AnnotationError(
+            f"Vote count {counts[i, j]!r} (utterance {y.index[i]!r}, column "
+            f"{y.columns[j]!r}) is more than {MAX_VOTES:,} raters; this is not a "
+            "vote-count table."
+        )
+    _check_codes_not_counts(y, counts)
     canon = []
     for c in y.columns:
         lab = canonical_label(c, label_map)
@@ -474,6 +563,34 @@ def _parse_vote_table(y, label_map, check_label):
     )
 
 
+def _looks_like_rater(name):
+    import re
+
+    text = str(name).strip().lower()
+    if isinstance(name, numbers.Integral) and not isinstance(name, bool):
+        return True
+    return bool(re.fullmatch(r"(rater|annotator|worker|evaluator|judge|coder|"
+                             r"listener|r|e|a|w|ann)[ _-]?\d+", text))
+
+
+def _check_codes_not_counts(y, counts):
+    """A numeric table whose columns are raters holds label codes, not counts."""
+    from ._vocabulary import CANONICAL_EMOTIONS, normalize_label
+
+    names = list(y.columns)
+    label_like = [c for c in names if normalize_label(c) in CANONICAL_EMOTIONS]
+    raters = [c for c in names if _looks_like_rater(c)]
+    if not label_like and raters and len(raters) == len(names):
+        raise AnnotationError(
+            f"The numeric table's columns {names[:6]} look like raters, so its "
+            "numbers look like label codes, not vote counts (a vote-count table "
+            "has one column per label, e.g. anger, sadness or CREMA-D's A D F H N "
+            "S). Pass the codes as labels: y.map(lambda v: None if pd.isna(v) "
+            "else (str(int(v)),)), or name the columns after the labels if these "
+            "are counts."
+        )
+
+
 def _parse_label_array(y, label_map, check_label):
     if isinstance(y, pd.Series):
         index = y.index
@@ -489,7 +606,21 @@ def _parse_label_array(y, label_map, check_label):
         index = pd.RangeIndex(len(values))
     if len(values) == 0:
         raise AnnotationError("The label array is empty (no utterance).")
-    present = np.array([not _is_missing(v) for v in values], dtype=bool)
+    multi = [k for k, v in enumerate(values)
+             if isinstance(v, tuple | list | set | frozenset | np.ndarray)]
+    if multi:
+        raise AnnotationError(
+            f"Utterance {index[multi[0]]!r} holds {values[multi[0]]!r}, several "
+            "labels, in a 1-D label array (one label per utterance). For several "
+            "labels or raters per utterance pass an annotation table: one column "
+            "per rater, each cell a tuple of labels (from_long builds one)."
+        )
+    present = np.array([not _is_missing(v) and not _is_missing_string(v)
+                        for v in values], dtype=bool)
+    n_strings = sum(_is_missing_string(v) for v in values)
+    if n_strings:
+        _drop_missing_strings([v for v in values if isinstance(v, str)],
+                              "label array")
     raw = values[present]
     unique_raw = pd.unique(pd.Series(raw, dtype=object))
     canon_of = {lab: canonical_label(lab, label_map) for lab in unique_raw}
