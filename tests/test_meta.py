@@ -218,3 +218,31 @@ def test_meta_estimators_in_cross_validate(corpus):
         cv = cross_validate(est, X, y, groups=X["session"], cv=LeaveOneGroupOut(),
                             scoring=ser_scoring(classes=CLASSES, warn=False))
         assert len(cv["test_uar"]) == 3
+
+
+@pytest.mark.filterwarnings("default::sklearn_ser.exceptions.DroppedRowsWarning")
+@pytest.mark.parametrize("meta", ["stacked", "mlee"])
+def test_meta_estimators_report_the_rows_their_components_left_out(corpus, meta):
+    import warnings
+
+    from sklearn_ser.exceptions import DroppedRowsWarning
+
+    X, y, _ = corpus
+    y = y.copy()
+    # three utterances rated "other" by everyone: no hard or soft target
+    for uid in y.index[:3]:
+        y.loc[uid] = [("other",), ("other",), ("other",)]
+    base = clone(BASE).set_params(max_epochs=2)
+    if meta == "stacked":
+        est = StackedAnnotatorClassifier(base, components="CrowdHS", classes=CLASSES,
+                                         random_state=0)
+    else:
+        est = MLEEFusionClassifier(base, classes=CLASSES, random_state=0, **FAST_LR)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(X, y)
+    dropped = [str(w.message) for w in caught
+               if issubclass(w.category, DroppedRowsWarning)]
+    assert len(dropped) == 1, dropped  # one summary, not one per component
+    assert dropped[0].startswith(type(est).__name__)
+    assert "no_target: 3" in dropped[0] and "of 60" in dropped[0]

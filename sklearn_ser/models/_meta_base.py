@@ -16,12 +16,41 @@ from ._base import as_input, sequences_from
 
 
 def fit_quietly(estimator, X, y, groups=None):
-    """Fit a component; its expected DroppedRowsWarnings are summarised upstream."""
+    """Fit a component, keeping its DroppedRowsWarnings for one summary.
+
+    The messages go to ``estimator.dropped_rows_`` (they travel with the
+    component out of a parallel worker); :func:`report_dropped` gives the
+    meta-estimator's one warning with the counts.
+    """
     from ..exceptions import DroppedRowsWarning
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DroppedRowsWarning)
-        return estimator.fit(X, y, groups=groups)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DroppedRowsWarning)
+        fitted = estimator.fit(X, y, groups=groups)
+    kept = []
+    for w in caught:
+        if issubclass(w.category, DroppedRowsWarning):
+            kept.append(str(w.message))
+        else:  # any other warning is the user's to see
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    fitted.dropped_rows_ = kept
+    return fitted
+
+
+def report_dropped(meta, components):
+    """One DroppedRowsWarning naming every component that left rows out."""
+    from .._warnings import user_stacklevel
+    from ..exceptions import DroppedRowsWarning
+
+    parts = [f"{name}: {' '.join(msgs)}" for name, est in components.items()
+             if (msgs := getattr(est, "dropped_rows_", None))]
+    if parts:
+        warnings.warn(
+            f"{type(meta).__name__}: {len(parts)} of {len(components)} component(s) "
+            "trained without some utterances. " + " | ".join(parts),
+            DroppedRowsWarning,
+            stacklevel=user_stacklevel(),
+        )
 
 
 def with_params(estimator, **params):

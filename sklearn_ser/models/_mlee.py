@@ -17,6 +17,7 @@ from ._meta_base import (
     component_scores,
     fit_quietly,
     frozen_fusion,
+    report_dropped,
     with_params,
 )
 
@@ -165,6 +166,12 @@ class MLEEFusionClassifier(MetaClassifierMixin):
                                   classes, hidden_units=self.hidden_units, lr=lr,
                                   seed=seeds[2])
             self.final_ = fit_quietly(final, X, y, groups)
+        parts = {"mlee": self.mlee_}
+        if getattr(self, "dominant_", None) is not None and self.mode == "fusion":
+            parts["dominant"] = self.dominant_
+        if self.final_ is not self.mlee_:
+            parts["final"] = self.final_
+        report_dropped(self, parts)
         self.classes_ = np.asarray(self.final_.classes_)
         self.n_features_in_ = self.final_.n_features_in_
         return self

@@ -24,6 +24,7 @@ from ._meta_base import (
     component_scores,
     fit_quietly,
     frozen_fusion,
+    report_dropped,
     with_params,
 )
 
@@ -281,6 +282,8 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
                 seed=seeds[-1],
             )
             self.final_ = fit_quietly(final, X, y, groups)
+        report_dropped(self, {**self.components_, "fusion": self.final_}
+                       if len(self.components_) > 1 else self.components_)
         self.classes_ = np.asarray(self.final_.classes_)
         self.n_features_in_ = self.final_.n_features_in_
         return self
