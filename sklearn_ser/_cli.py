@@ -828,7 +828,8 @@ def _resolve_columns(u, a, args, classes, truth, group):
         rule = report["rule"]
         left = report["left_out"]
         print(f"sklearn-ser benchmark: classes {classes} ({rule})"
-              + (f"; labels never a majority, left out as classes (counted as "
+              + (f"; labels seen but not classes (never a majority, or 'other'; "
+                 f"counted as "
                  f"non-target votes): {left}" if left else "")
               + "; give --classes to choose them.", file=sys.stderr)
     else:

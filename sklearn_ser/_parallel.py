@@ -45,20 +45,19 @@ def use_torch_threads(threads):
 
 
 @contextmanager
-def catch_swallowed_interrupt():
-    """Re-raise a Ctrl-C that native code swallowed.
+def record_sigint():
+    """Record every SIGINT (Ctrl-C) while raising it as usual.
 
-    openSMILE's Python callback catches the ``KeyboardInterrupt`` raised
-    while it runs and returns normally with one frame too few. Inside this
-    context a SIGINT is recorded as well as raised; call the yielded
-    function after the native call: it raises ``KeyboardInterrupt`` if one
-    arrived. Outside the main thread (where signals cannot be handled) it
-    does nothing.
+    Yields a list that holds one entry per SIGINT received inside the
+    context. It tells a real Ctrl-C from a ``KeyboardInterrupt`` raised by
+    library code (skorch's early stopping stops training that way) or one
+    swallowed by native code (openSMILE's callback). Outside the main thread,
+    where signals cannot be handled, the list stays empty.
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield lambda: None
-        return
     hit = []
+    if threading.current_thread() is not threading.main_thread():
+        yield hit
+        return
     previous = signal.getsignal(signal.SIGINT)
 
     def handler(signum, frame):
@@ -68,15 +67,29 @@ def catch_swallowed_interrupt():
         elif previous != signal.SIG_IGN:
             raise KeyboardInterrupt
 
-    def check():
-        if hit:
-            raise KeyboardInterrupt("interrupted (Ctrl-C) during feature extraction")
-
     signal.signal(signal.SIGINT, handler)
     try:
-        yield check
+        yield hit
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def catch_swallowed_interrupt():
+    """Re-raise a Ctrl-C that native code swallowed.
+
+    openSMILE's Python callback catches the ``KeyboardInterrupt`` raised
+    while it runs and returns normally with one frame too few. Call the
+    yielded function after the native call: it raises ``KeyboardInterrupt``
+    if a SIGINT arrived meanwhile.
+    """
+    with record_sigint() as hit:
+        def check():
+            if hit:
+                raise KeyboardInterrupt(
+                    "interrupted (Ctrl-C) during feature extraction")
+
+        yield check
 
 
 #: Environment variable that fixes the torch threads of every fit.

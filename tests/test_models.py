@@ -389,3 +389,28 @@ def test_fit_leaves_the_callers_torch_random_state_alone():
     NoisyLabelMetaClassifier(random_state=0, **{**SMALL, "max_epochs": 2}).fit(
         X, y.E1.str[0])
     torch.testing.assert_close(torch.rand(3), expected)
+
+
+def test_soft_and_existence_targets_need_two_chosen_classes():
+    from sklearn_ser.models._base import AbsentClassWarning
+
+    X, y, _ = make_corpus(30)
+    one = pd.DataFrame({"E1": [("anger",)] * 30, "E2": [("anger",)] * 30},
+                       index=X.index)
+    for target in ("soft", "existence"):
+        with pytest.raises(ValueError, match="at least two classes chosen"):
+            BLSTMAttentionClassifier(target, classes=CLASSES, random_state=0,
+                                     **SMALL).fit(X, one)
+    # a class no rater chose: warned, although smoothing gives it some mass
+    two = y.map(lambda c: tuple("neutral" if v == "sadness" else v for v in c))
+    with pytest.warns(AbsentClassWarning, match=r"\['sadness'\].*no rater chose"):
+        BLSTMAttentionClassifier("soft", classes=CLASSES, random_state=0,
+                                 **SMALL).fit(X, two)
+
+
+def test_early_stopping_still_stops_without_raising():
+    X, y, _ = make_corpus()
+    clf = BLSTMAttentionClassifier(random_state=0, patience=2,
+                                   **{**SMALL, "max_epochs": 300})
+    clf.fit(X, y)  # skorch stops by raising KeyboardInterrupt internally
+    assert clf.n_iter_ < 300 and not clf.interrupted_

@@ -21,7 +21,7 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping
 from skorch.dataset import ValidSplit
 
-from .._parallel import torch_threads_for_fit
+from .._parallel import record_sigint, torch_threads_for_fit
 from .._warnings import user_stacklevel
 from ..annotations import ExistenceLabels, HardLabels, SoftLabels
 from ..annotations._encoders import _TargetEncoder, missing_reasons
@@ -125,12 +125,16 @@ class _SERNet(NeuralNet):
         routing_method = fit_params.pop("_routing_method", "partial_fit")
         self.interrupted_ = False
         self.notify("on_train_begin", X=X, y=y)
-        try:
-            self.fit_loop(X, y, _routing_method=routing_method, **fit_params)
-        except KeyboardInterrupt:
-            self.interrupted_ = True
-            self.notify("on_train_end", X=X, y=y)
-            raise
+        with record_sigint() as sigint:
+            try:
+                self.fit_loop(X, y, _routing_method=routing_method, **fit_params)
+            except KeyboardInterrupt:
+                # skorch's EarlyStopping stops training by raising
+                # KeyboardInterrupt too: only a real SIGINT propagates
+                if sigint:
+                    self.interrupted_ = True
+                    self.notify("on_train_end", X=X, y=y)
+                    raise
         self.notify("on_train_end", X=X, y=y)
         return self
 
@@ -328,11 +332,24 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
         else:
             t = values[keep].astype(np.float32)
             counts = t.sum(axis=0)
+            # a class some rater chose: above the smoothing floor of its row
+            # (soft) or present (existence); smoothing alone gives every class
+            # some mass, which is not evidence
+            chosen = (t > t.min(axis=1, keepdims=True) + 1e-6).any(axis=0) | (
+                (t > 0).any(axis=0) if self.target_kind_ == "existence" else False)
+            if int(chosen.sum()) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs at least two classes chosen in "
+                    f"the training ratings; got {list(classes[chosen])} (the "
+                    "others get only smoothing mass)."
+                )
+            counts = np.where(chosen, counts, 0)
         absent = [str(c) for c, n in zip(classes, counts, strict=True) if n == 0]
         if absent:
             warnings.warn(
-                f"{type(self).__name__}: class(es) {absent} have no training target; "
-                "the model cannot learn them.",
+                f"{type(self).__name__}: class(es) {absent} have no training target "
+                "(no rater chose them; smoothing alone gives them some mass); the "
+                "model cannot learn them.",
                 AbsentClassWarning,
                 stacklevel=user_stacklevel(),
             )
