@@ -531,3 +531,14 @@ def test_integer_waveforms_are_scaled_like_files(tmp_path):
         pd.DataFrame({"audio": [pcm], "sample_rate": [SR]}))
     np.testing.assert_allclose(from_file["frames"].iloc[0],
                                from_memory["frames"].iloc[0], rtol=1e-4, atol=1e-4)
+
+
+def test_spectrogram_of_low_rate_audio_is_an_utterance_error(tmp_path):
+    sf.write(tmp_path / "six.wav", tone(0.5, sr=6000), 6000)
+    sf.write(tmp_path / "ok.wav", tone(0.5), SR)
+    X = [str(tmp_path / "six.wav"), str(tmp_path / "ok.wav")]
+    with pytest.raises(AudioError, match=r"Utterance 0: its 6000 Hz audio"):
+        LogSpectrogram(sample_rate=None).fit_transform(X)
+    with pytest.warns(DroppedRowsWarning, match="skipped 1 of 2"):
+        out = LogSpectrogram(sample_rate=None, on_error="skip").fit_transform(X)
+    assert out["frames"].iloc[0] is None and out["frames"].iloc[1].shape[1] == 400

@@ -100,9 +100,12 @@ class LogSpectrogram(AudioFeatureExtractor):
         n_fft = int(round(rate / 10.0))  # 10 Hz grid: 1600 at 16 kHz
         n_bins = self._n_bins()
         if n_bins > n_fft // 2 + 1:
-            raise ValueError(
-                f"max_frequency={self.max_frequency} exceeds the Nyquist frequency "
-                f"of {rate} Hz audio."
+            # this utterance's rate (sample_rate=None keeps each file's own):
+            # an error of the utterance, so on_error="skip" skips it alone
+            raise AudioError(
+                f"Utterance {uid!r}: its {rate} Hz audio holds nothing above "
+                f"{rate // 2} Hz, below max_frequency={self.max_frequency:g} Hz "
+                "(set sample_rate=16000 to resample it, with a warning)."
             )
         if win > n_fft:
             raise ValueError(
