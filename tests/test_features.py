@@ -542,3 +542,20 @@ def test_spectrogram_of_low_rate_audio_is_an_utterance_error(tmp_path):
     with pytest.warns(DroppedRowsWarning, match="skipped 1 of 2"):
         out = LogSpectrogram(sample_rate=None, on_error="skip").fit_transform(X)
     assert out["frames"].iloc[0] is None and out["frames"].iloc[1].shape[1] == 400
+
+
+def test_truncated_wav_is_read_with_a_warning(tmp_path):
+    from sklearn_ser.features import TruncatedAudioWarning
+
+    sf.write(tmp_path / "full.wav", tone(1.0), SR, subtype="PCM_16")
+    data = (tmp_path / "full.wav").read_bytes()
+    (tmp_path / "cut.wav").write_bytes(data[: len(data) // 2])
+    X = [str(tmp_path / "full.wav"), str(tmp_path / "cut.wav")]
+    for _ in range(2):  # extraction, then cache hit
+        with pytest.warns(TruncatedAudioWarning, match=r"1 audio file.*utterance 1"):
+            out = OpenSmileFrames("fujioka32", memory=str(tmp_path / "c")
+                                  ).fit_transform(X)
+    assert out["frames"].iloc[1].shape[0] < out["frames"].iloc[0].shape[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        OpenSmileFrames("fujioka32").fit_transform(X[:1])

@@ -18,7 +18,7 @@ speaker, session and other metadata stay reachable by later steps:
 from ._audio import AudioError, LowBandwidthWarning, load_audio
 from ._augment import SpeedPerturbation, speed_perturb
 from ._base import FRAMES, get_frames
-from ._extract import CacheWarning, UnvoicedWarning
+from ._extract import CacheWarning, TruncatedAudioWarning, UnvoicedWarning
 from ._normalize import (
     SingleUtteranceSpeakerWarning,
     SpeakerConfoundWarning,
@@ -42,6 +42,7 @@ __all__ = [
     "SpeakerConfoundWarning",
     "SpeakerStandardizer",
     "SpeedPerturbation",
+    "TruncatedAudioWarning",
     "UnvoicedWarning",
     "get_frames",
     "load_audio",

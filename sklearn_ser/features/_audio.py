@@ -115,6 +115,41 @@ def _as_float_waveform(wave):
     return wave.astype(np.float32)
 
 
+def wav_truncation(path):
+    """A message when a RIFF/WAVE file holds less audio than its header says.
+
+    libsndfile reads such a file without a word (it shortens the length to
+    what is there); the header's ``data`` chunk size tells. None for a sound
+    file, a non-WAV file or one whose header cannot be parsed.
+    """
+    import struct
+
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as fh:
+            head = fh.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return None
+            pos = 12
+            while pos + 8 <= size:
+                fh.seek(pos)
+                chunk = fh.read(8)
+                if len(chunk) < 8:
+                    return None
+                cid, length = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+                if cid == b"data":
+                    have = size - (pos + 8)
+                    if length != 0xFFFFFFFF and length > have:
+                        return (f"audio file {os.fspath(path)!r} is truncated: its "
+                                f"header declares {length} bytes of audio, the file "
+                                f"holds {have}")
+                    return None
+                pos += 8 + length + (length & 1)
+    except OSError:
+        return None
+    return None
+
+
 def source_rate(source):
     """The sample rate of one source without decoding it (None if unknown)."""
     if source[0] == "path":

@@ -29,6 +29,7 @@ from ._audio import (
     audio_sources,
     load_audio,
     source_rate,
+    wav_truncation,
 )
 from ._audio import source_digest as _digest
 from ._base import with_frames
@@ -44,6 +45,10 @@ AUTO_PROGRESS_MIN = 100
 class CacheWarning(SERWarning):
     """Feature-cache entries were unreadable (recomputed) or could not be
     written (read-only folder, full disk); results are unaffected."""
+
+
+class TruncatedAudioWarning(SERWarning):
+    """Audio files hold less audio than their header declares."""
 
 
 class UnvoicedWarning(SERWarning):
@@ -71,6 +76,10 @@ def _extract_one(extractor, uid, source, cache_dir, signature):
     Returns ``(status, frames, upsampled_from, error, cache_note)``.
     """
     cache_file, note = None, None
+    if source[0] == "path":
+        cut = wav_truncation(source[1])
+        if cut:
+            note = f"truncated: {cut}"
     try:
         if cache_dir is not None and source[0] in {"path", "audio"}:
             h = hashlib.sha1(signature.encode())
@@ -87,8 +96,9 @@ def _extract_one(extractor, uid, source, cache_dir, signature):
                         rate = source_rate(source)
                         up = (rate if rate is not None and extractor.sample_rate
                               and rate < extractor.sample_rate else None)
-                        return ("ok", frames, up, None, None)
-                    note = f"unreadable cache entry {cache_file.name} ({problem})"
+                        return ("ok", frames, up, None, note)
+                    bad = f"unreadable cache entry {cache_file.name} ({problem})"
+                    note = (note + "; " if note else "") + bad
         wave, rate, upsampled = load_audio(uid, source, extractor.sample_rate)
         frames = extractor._compute(uid, wave, rate)
         frames = np.ascontiguousarray(frames, dtype=np.float32)
@@ -229,6 +239,18 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
                 LowBandwidthWarning,
                 stacklevel=user_stacklevel(),
             )
+        cut = [(uid, n) for uid, n in notes if n.startswith("truncated: ")]
+        if cut:
+            first = cut[0][1].split("; ")[0][len("truncated: "):]
+            warnings.warn(
+                f"{type(self).__name__}: {len(cut)} audio file(s) hold less audio "
+                f"than their header says (truncated copies?); their features come "
+                f"from what is there. First: utterance {cut[0][0]!r}: {first}.",
+                TruncatedAudioWarning,
+                stacklevel=user_stacklevel(),
+            )
+        notes = [(uid, n) for uid, n in notes
+                 if "unreadable" in n or "not written" in n]
         if notes:
             unreadable = sum("unreadable" in n for _, n in notes)
             unwritten = sum("not written" in n for _, n in notes)
