@@ -24,3 +24,14 @@ sphinx_gallery_conf = {
 }
 html_theme = "pydata_sphinx_theme"
 exclude_patterns = ["_build"]
+
+# Warnings in the rendered gallery: the category and the message, without the
+# absolute path and source line of the build machine.
+import warnings  # noqa: E402
+
+
+def _short_warning(message, category, filename, lineno, line=None):
+    return f"{category.__name__}: {message}\n"
+
+
+warnings.formatwarning = _short_warning
