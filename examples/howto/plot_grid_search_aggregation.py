@@ -7,6 +7,11 @@ smoothing, emotion existence) is a modelling choice. Because the estimators
 take the rater table as ``y`` and the target encoder as a parameter,
 ``GridSearchCV`` can choose it like any other hyper-parameter, scored
 leave-one-session-out against the majority of the ratings.
+
+In quick mode (``SKLEARN_SER_QUICK=1``: the test suite, and a quick docs
+build) this page runs on a small corpus for a few epochs: its figures then
+show that the code runs, not what the method achieves (for that, see
+BENCHMARKS.md).
 """
 
 # %%

@@ -7,6 +7,11 @@ Learned sample weights as label-quality scores
 w means the sample counts more**; a high ``w_n`` marks an utterance the model
 learned to trust less. On a generated corpus we know the intended emotion and
 how much the raters agreed, so we can check what ``w`` tracks.
+
+In quick mode (``SKLEARN_SER_QUICK=1``: the test suite, and a quick docs
+build) this page runs on a small corpus for a few epochs: its figures then
+show that the code runs, not what the method achieves (for that, see
+BENCHMARKS.md).
 """
 
 # %%

@@ -13,6 +13,11 @@ The paper's encoder is a CNN on 400-bin spectrograms
 (:class:`~sklearn_ser.models.CNNBLSTMClassifier` on
 :class:`~sklearn_ser.features.LogSpectrogram`, the estimator's default); on a
 CPU this example uses the BLSTM encoder on LLD frames instead.
+
+In quick mode (``SKLEARN_SER_QUICK=1``: the test suite, and a quick docs
+build) this page runs on a small corpus for a few epochs: its figures then
+show that the code runs, not what the method achieves (for that, see
+BENCHMARKS.md).
 """
 
 # %%

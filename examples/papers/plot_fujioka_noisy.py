@@ -11,6 +11,11 @@ of ``L``/``w`` updates (Algorithm 1). The loss of a sample is divided by its
 This example compares the paper's rows (BLSTM, +L, +w, +L+w) on one held-out
 session and shows what the model learned: the label-transition matrix
 (Fig. 3) and the mean ``w`` per class before and after (Table 3).
+
+In quick mode (``SKLEARN_SER_QUICK=1``: the test suite, and a quick docs
+build) this page runs on a small corpus for a few epochs: its figures then
+show that the code runs, not what the method achieves (for that, see
+BENCHMARKS.md).
 """
 
 # %%
