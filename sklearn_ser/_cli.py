@@ -453,7 +453,10 @@ def results_table(results):
     for name, r in methods.items():
         def pct(v):
             return "-" if v is None else f"{100 * v:.2f}"
-        cells = [name, pct(r["uar"]), pct(r["wa"]), pct(r["uar_truth"]),
+        truth = pct(r["uar_truth"])
+        if r.get("uar_truth_sd") is not None and r["uar_truth"] is not None:
+            truth += f" ± {100 * r['uar_truth_sd']:.1f}"
+        cells = [name, pct(r["uar"]), pct(r["wa"]), truth,
                  *[pct(r["per_class_recall"].get(c)) for c in classes],
                  f"{r['fit_seconds']:.0f}"]
         lines.append("| " + " | ".join(cells) + " |")
