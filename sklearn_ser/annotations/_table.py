@@ -514,30 +514,25 @@ def _parse_vote_table(y, label_map, check_label):
             "y.map(lambda v: None if pd.isna(v) else (str(int(v)),)), or build "
             "the table with from_long."
         )
-    bad = ~np.isfinite(counts) | (counts < 0)
-    if bad.any():
-        i, j = np.argwhere(bad)[0]
-        raise AnnotationError(
-            f"Vote counts must be finite and >= 0; utterance {y.index[i]!r}, column "
-            f"{y.columns[j]!r} holds {counts[i, j]!r} ({int(bad.sum())} such cell(s))."
-        )
-    frac = counts != np.round(counts)
-    if frac.any():
-        i, j = np.argwhere(frac)[0]
-        raise AnnotationError(
-            f"Vote counts must be whole numbers; utterance {y.index[i]!r}, column "
-            f"{y.columns[j]!r} holds {counts[i, j]!r} ({int(frac.sum())} such "
-            "cell(s)). Vote shares are not counts: multiply them by the number of "
-            "raters and round (votes = (shares * n_raters).round())."
-        )
-    huge = counts > MAX_VOTES
-    if huge.any():
-        i, j = np.argwhere(huge)[0]
-        raise AnnotationError(
-            f"Vote count {counts[i, j]!r} (utterance {y.index[i]!r}, column "
-            f"{y.columns[j]!r}) is more than {MAX_VOTES:,} raters; this is not a "
-            "vote-count table."
-        )
+    with np.errstate(invalid="ignore"):
+        checks = [
+            (~np.isfinite(counts) | (counts < 0),
+             "Vote counts must be finite and >= 0; {at} holds {v!r} ({n} such "
+             "cell(s))."),
+            (np.isfinite(counts) & (counts != np.round(counts)),
+             "Vote counts must be whole numbers; {at} holds {v!r} ({n} such "
+             "cell(s)). Vote shares are not counts: multiply them by the number "
+             "of raters and round (votes = (shares * n_raters).round())."),
+            (counts > MAX_VOTES,
+             "Vote count {v!r} ({at}) is more than " + f"{MAX_VOTES:,}" + " raters; "
+             "this is not a vote-count table."),
+        ]
+    for mask, message in checks:
+        if mask.any():
+            i, j = np.argwhere(mask)[0]
+            raise AnnotationError(message.format(
+                at=f"utterance {y.index[i]!r}, column {y.columns[j]!r}",
+                v=counts[i, j], n=int(mask.sum())))
     _check_codes_not_counts(y, counts)
     canon = []
     for c in y.columns:
