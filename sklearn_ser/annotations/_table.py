@@ -17,7 +17,6 @@ Two simpler forms are accepted wherever an annotation table is:
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -561,9 +560,9 @@ def _parse_vote_table(y, label_map, check_label):
 def _looks_like_rater(name):
     import re
 
-    text = str(name).strip().lower()
-    if isinstance(name, numbers.Integral) and not isinstance(name, bool):
-        return True
+    if not isinstance(name, str):  # a 2-D array's column numbers: counts
+        return False
+    text = name.strip().lower()
     return bool(re.fullmatch(r"(rater|annotator|worker|evaluator|judge|coder|"
                              r"listener|r|e|a|w|ann)[ _-]?\d+", text))
 
