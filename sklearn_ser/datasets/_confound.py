@@ -60,9 +60,9 @@ def restrict_speaker_emotions(data, emotions_per_speaker=2, *, column="intended"
     ...                   "session": [1, 1, 1, 2, 2, 2, 3, 3, 3],
     ...                   "intended": list("xyzxyzxyz")})
     >>> out = restrict_speaker_emotions(Bunch(utterances=u, annotations=u.intended),
-    ...                                 1, random_state=0)
-    >>> len(out.utterances), sorted(out.speaker_emotions.values())
-    (3, [['x'], ['y'], ['z']])
+    ...                                 2, random_state=0)
+    >>> len(out.utterances), sorted(map(len, out.speaker_emotions.values()))
+    (6, [2, 2, 2])
     """
     if (not isinstance(emotions_per_speaker, numbers.Integral)
             or emotions_per_speaker < 1):

@@ -340,8 +340,9 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
             if int(chosen.sum()) < 2:
                 raise ValueError(
                     f"{type(self).__name__} needs at least two classes chosen in "
-                    f"the training ratings; got {list(classes[chosen])} (the "
-                    "others get only smoothing mass)."
+                    f"the training ratings; got {int(chosen.sum())} class: "
+                    f"{[str(c) for c in classes[chosen]]} (the others get only "
+                    "smoothing mass)."
                 )
             counts = np.where(chosen, counts, 0)
         absent = [str(c) for c, n in zip(classes, counts, strict=True) if n == 0]

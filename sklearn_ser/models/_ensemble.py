@@ -88,7 +88,7 @@ class SeedEnsembleClassifier(ClassifierMixin, BaseEstimator):
     >>> y = ["anger" if i % 2 else "sadness" for i in range(40)]
     >>> member = BLSTMAttentionClassifier(dense_units=8, lstm_units=4, head_units=8,
     ...                                   lr=0.02, max_epochs=10)
-    >>> speakers = [f"spk{i % 4}" for i in range(40)]  # held out for early stopping
+    >>> speakers = [f"spk{i // 2 % 4}" for i in range(40)]  # early-stopping groups
     >>> ens = SeedEnsembleClassifier(member, n_members=3, random_state=0)
     >>> ens = ens.fit(X, y, groups=speakers)
     >>> ens.predict_proba(X[:2]).shape, len(ens.estimators_)
