@@ -114,8 +114,10 @@ def plot_confusion_matrices(predictions, truth, classes, *, ncols=3, title=None)
         ax.axis("off")
     fig.suptitle(title or "Confusion matrices (rows: majority label, each row "
                  "sums to 1)", fontsize=10)
-    fig.tight_layout()
-    fig.colorbar(im, ax=list(axes.flat), shrink=0.8, label="share of the row")
+    # the panels laid out first, the colour bar in the margin kept for it
+    fig.tight_layout(rect=(0, 0, 0.9, 0.97))
+    cax = fig.add_axes((0.92, 0.2, 0.015, 0.6))
+    fig.colorbar(im, cax=cax, label="share of the row")
     return fig
 
 
