@@ -73,13 +73,15 @@ def _cache_dir(memory):
 def _extract_one(extractor, uid, source, cache_dir, signature):
     """Worker: frames for one utterance, from the cache when possible.
 
-    Returns ``(status, frames, upsampled_from, error, cache_note)``.
+    Returns ``(status, frames, upsampled_from, error, notes)``; ``notes`` maps
+    ``"truncated"``, ``"unreadable"`` (cache entry) or ``"unwritten"`` (cache)
+    to a message, for the warnings given in the parent process.
     """
-    cache_file, note = None, None
+    cache_file, notes = None, {}
     if source[0] == "path":
         cut = wav_truncation(source[1])
         if cut:
-            note = f"truncated: {cut}"
+            notes["truncated"] = cut
     try:
         if cache_dir is not None and source[0] in {"path", "audio"}:
             h = hashlib.sha1(signature.encode())
@@ -96,19 +98,19 @@ def _extract_one(extractor, uid, source, cache_dir, signature):
                         rate = source_rate(source)
                         up = (rate if rate is not None and extractor.sample_rate
                               and rate < extractor.sample_rate else None)
-                        return ("ok", frames, up, None, note)
-                    bad = f"unreadable cache entry {cache_file.name} ({problem})"
-                    note = (note + "; " if note else "") + bad
+                        return ("ok", frames, up, None, notes)
+                    notes["unreadable"] = (f"unreadable cache entry "
+                                           f"{cache_file.name} ({problem})")
         wave, rate, upsampled = load_audio(uid, source, extractor.sample_rate)
         frames = extractor._compute(uid, wave, rate)
         frames = np.ascontiguousarray(frames, dtype=np.float32)
         if cache_file is not None:
             failed = _write_cache(cache_file, frames)
             if failed:
-                note = (note + "; " if note else "") + failed
-        return ("ok", frames, upsampled, None, note)
+                notes["unwritten"] = failed
+        return ("ok", frames, upsampled, None, notes)
     except AudioError as exc:
-        return ("error", None, None, str(exc), note)
+        return ("error", None, None, str(exc), notes)
 
 
 def _read_cache(path, extractor):
@@ -209,10 +211,11 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
             self.fit()
         ids, sources, frame = audio_sources(X, self.sample_rate)
         results = self._run(ids, sources)
-        frames, errors, upsampled, notes = [], [], [], []
-        for uid, (status, arr, up, message, note) in zip(ids, results, strict=True):
-            if note:
-                notes.append((uid, note))
+        frames, errors, upsampled = [], [], []
+        notes = {"truncated": [], "unreadable": [], "unwritten": []}
+        for uid, (status, arr, up, message, found) in zip(ids, results, strict=True):
+            for kind, text in found.items():
+                notes[kind].append((uid, text))
             if status == "error":
                 if self.on_error == "raise":
                     raise AudioError(message)
@@ -239,26 +242,24 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
                 LowBandwidthWarning,
                 stacklevel=user_stacklevel(),
             )
-        cut = [(uid, n) for uid, n in notes if n.startswith("truncated: ")]
-        if cut:
-            first = cut[0][1].split("; ")[0][len("truncated: "):]
+        if notes["truncated"]:
+            uid, text = notes["truncated"][0]
             warnings.warn(
-                f"{type(self).__name__}: {len(cut)} audio file(s) hold less audio "
-                f"than their header says (truncated copies?); their features come "
-                f"from what is there. First: utterance {cut[0][0]!r}: {first}.",
+                f"{type(self).__name__}: {len(notes['truncated'])} audio file(s) "
+                "hold less audio than their header says (truncated copies?); their "
+                f"features come from what is there. First: utterance {uid!r}: "
+                f"{text}.",
                 TruncatedAudioWarning,
                 stacklevel=user_stacklevel(),
             )
-        notes = [(uid, n) for uid, n in notes
-                 if "unreadable" in n or "not written" in n]
-        if notes:
-            unreadable = sum("unreadable" in n for _, n in notes)
-            unwritten = sum("not written" in n for _, n in notes)
+        cache = notes["unreadable"] + notes["unwritten"]
+        if cache:
             warnings.warn(
                 f"{type(self).__name__}: feature cache {str(self.memory)!r}: "
-                f"{unreadable} unreadable entr(y/ies) recomputed, {unwritten} "
-                f"result(s) not written; first: utterance {notes[0][0]!r}: "
-                f"{notes[0][1]}. The features returned are freshly computed.",
+                f"{len(notes['unreadable'])} unreadable entr(y/ies) recomputed, "
+                f"{len(notes['unwritten'])} result(s) not written; first: utterance "
+                f"{cache[0][0]!r}: {cache[0][1]}. The features returned are freshly "
+                "computed.",
                 CacheWarning,
                 stacklevel=user_stacklevel(),
             )
