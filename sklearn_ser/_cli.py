@@ -38,9 +38,6 @@ PROFILES = {
 CONFOUNDED = {"features": "eGeMAPSv02", "epochs": 20,
               "blstm": {"validation_fraction": None}}
 
-#: The speaker-label dependence from which a fold counts as confounded.
-CONFOUND_THRESHOLD = 0.3
-
 
 def _confounded(profile):
     out = {**profile, "features": CONFOUNDED["features"],
@@ -225,7 +222,11 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
             "leave-one-group-out needs at least two groups (give another "
             "--group-column)."
         )
-    from .features._normalize import _training_labels, speaker_label_dependence
+    from .features._normalize import (
+        CONFOUND_THRESHOLD,
+        _training_labels,
+        speaker_label_dependence,
+    )
 
     # the training profile of each fold, from its training speakers and labels
     fold_ids = np.unique(groups)
@@ -243,12 +244,12 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
     t = time.perf_counter()
     neural = any(registry[m][1] is not None for m in methods)
     frames = {}
-    for feature_set in dict.fromkeys(fold_profile[g].get("features", "emobase45")
-                                     for g in fold_ids):
-        if neural:
-            frames[feature_set] = OpenSmileFrames(
-                feature_set, n_jobs=n_jobs, memory=cache,
-                progress=progress).fit_transform(u)
+    needed = dict.fromkeys(fold_profile[g].get("features", "emobase45")
+                           for g in fold_ids) if neural else {}
+    for feature_set in needed:
+        frames[feature_set] = OpenSmileFrames(
+            feature_set, n_jobs=n_jobs, memory=cache,
+            progress=progress).fit_transform(u)
     func = None
     if any(m in BASELINES for m in methods):
         func = _as_frames(OpenSmileFunctionals(
@@ -262,12 +263,17 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
         lld = frames.get(prof.get("features", "emobase45"))
         # one decision per fold, from the training fold only (it depends on
         # the training speakers and labels, not on the features)
+        mode = normalise
         for feats, store in ((lld, folds), (func, func_folds)):
             if feats is None:
                 continue
-            norm = SpeakerStandardizer(normalise).fit(feats[tr], a[tr])
-            decisions[str(g)] = {"mode": norm.mode_, "reason": norm.mode_reason_,
-                                 "speaker_dependence": norm.speaker_dependence_}
+            if str(g) in decisions:  # decided on the first feature set
+                norm = SpeakerStandardizer(mode).fit(feats[tr])
+            else:
+                norm = SpeakerStandardizer(normalise).fit(feats[tr], a[tr])
+                mode = norm.mode_
+                decisions[str(g)] = {"mode": norm.mode_, "reason": norm.mode_reason_,
+                                     "speaker_dependence": norm.speaker_dependence_}
             if store is folds:
                 pool = FrameAverager(prof["pool"])
                 store[g] = (pool.fit_transform(norm.transform(feats[tr])), a[tr],
@@ -369,37 +375,42 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
     return {"methods": results, "meta": meta, "_plots": plots}
 
 
+def _finite_or_none(value):
+    return None if value is None or not np.isfinite(value) else float(value)
+
+
 def _normalisation_summary(asked, decisions):
     """What --normalise did in each fold, and one sentence saying so."""
+    from .features._normalize import CONFOUND_THRESHOLD
+
     modes = [d["mode"] for d in decisions.values()]
     chosen = {m: modes.count(m) for m in dict.fromkeys(modes)}
-    dep = [d["speaker_dependence"] for d in decisions.values()
-           if d["speaker_dependence"] is not None
-           and not np.isnan(d["speaker_dependence"])]
+    dep = [v for d in decisions.values()
+           if (v := _finite_or_none(d["speaker_dependence"])) is not None]
     if asked == "auto":
         parts = ", ".join(f"{m} in {n} of {len(modes)} folds"
                           for m, n in chosen.items())
         text = f"auto: {parts}"
         if dep:
             text += (f" (speaker explains {min(dep):.0%}-{max(dep):.0%} of the "
-                     "training labels' entropy; per-speaker z-scores below 30%)")
+                     "training labels' entropy; per-speaker z-scores below "
+                     f"{CONFOUND_THRESHOLD:.0%})")
     else:
         text = asked
-        if dep and asked == "speaker" and max(dep) >= 0.3:
+        if dep and asked == "speaker" and max(dep) >= CONFOUND_THRESHOLD:
             text += (f" (warning: speaker explains up to {max(dep):.0%} of the "
                      "training labels' entropy; per-speaker normalisation may "
                      "remove emotion)")
     return {"asked": asked, "chosen": chosen, "text": text,
-            "per_fold": {g: {"mode": d["mode"],
-                             "speaker_dependence": (None if d["speaker_dependence"]
-                                                    is None or np.isnan(
-                                                        d["speaker_dependence"])
-                                                    else d["speaker_dependence"])}
+            "per_fold": {g: {"mode": d["mode"], "speaker_dependence":
+                             _finite_or_none(d["speaker_dependence"])}
                          for g, d in decisions.items()}}
 
 
 def _training_summary(fold_profile, dependence, profile, epochs, neural):
     """Which network settings each fold used, and one sentence saying so."""
+    from .features._normalize import CONFOUND_THRESHOLD
+
     confounded = [str(g) for g, p in fold_profile.items() if p is not profile]
     n = len(fold_profile)
     if not neural:
@@ -421,7 +432,7 @@ def _training_summary(fold_profile, dependence, profile, epochs, neural):
             text += ("; in the other folds emobase45 frames with early stopping "
                      "on held-out speakers")
     return {"confounded_folds": confounded, "text": text,
-            "speaker_dependence": {str(g): (None if not np.isfinite(d) else d)
+            "speaker_dependence": {str(g): _finite_or_none(d)
                                    for g, d in dependence.items()}}
 
 

@@ -15,6 +15,10 @@ from .._warnings import user_stacklevel
 from ..exceptions import SERWarning
 from ._base import frame_dim, get_frames, with_frames
 
+#: From this speaker-label dependence on, speakers show one or a few emotions:
+#: per-speaker z-scores remove emotion, held-out speakers take theirs away.
+CONFOUND_THRESHOLD = 0.3
+
 
 class SingleUtteranceSpeakerWarning(SERWarning):
     """Speakers whose statistics come from a single utterance."""
@@ -179,8 +183,8 @@ class SpeakerStandardizer(TransformerMixin, BaseEstimator):
         "eps": [Interval(numbers.Real, 0, None, closed="left")],
     }
 
-    def __init__(self, mode="auto", *, speaker_column="speaker", auto_threshold=0.3,
-                 eps=1e-8):
+    def __init__(self, mode="auto", *, speaker_column="speaker",
+                 auto_threshold=CONFOUND_THRESHOLD, eps=1e-8):
         self.mode = mode
         self.speaker_column = speaker_column
         self.auto_threshold = auto_threshold

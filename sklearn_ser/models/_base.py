@@ -414,13 +414,16 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
 
     def _check_confounded_split(self, groups, t):
         """Warn when the held-out speakers would take their emotions along."""
-        from ..features._normalize import speaker_label_dependence
+        from ..features._normalize import (
+            CONFOUND_THRESHOLD,
+            speaker_label_dependence,
+        )
 
         if t is None or self.target_kind_ == "existence":
             return
         labels = t if t.ndim == 1 else np.asarray(t).argmax(axis=1)
         dep = speaker_label_dependence(groups, labels)
-        if np.isfinite(dep) and dep >= 0.3:
+        if np.isfinite(dep) and dep >= CONFOUND_THRESHOLD:
             warnings.warn(
                 f"{type(self).__name__}: the speakers predict the training labels "
                 f"(speaker explains {dep:.0%} of their entropy: speakers show one "
