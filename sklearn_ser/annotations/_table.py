@@ -367,9 +367,10 @@ def _is_missing_string(value):
 
 def _drop_missing_strings(raw, where):
     """Positions of real labels; warn with the count of 'nan'/'None' strings."""
-    missing = np.array([_is_missing_string(v) for v in raw], dtype=bool)
-    if missing.any():
-        seen = sorted({str(v) for v, m in zip(raw, missing, strict=True) if m})
+    values = pd.Series(list(raw), dtype=object)
+    seen = sorted(str(v) for v in pd.unique(values) if _is_missing_string(v))
+    missing = values.isin(seen).to_numpy() if seen else np.zeros(len(values), bool)
+    if seen:
         warnings.warn(
             f"{int(missing.sum())} rating(s) of the {where} are the strings {seen} "
             "(as written by astype(str) or a spreadsheet); they are read as "
@@ -609,12 +610,8 @@ def _parse_label_array(y, label_map, check_label):
             "labels or raters per utterance pass an annotation table: one column "
             "per rater, each cell a tuple of labels (from_long builds one)."
         )
-    present = np.array([not _is_missing(v) and not _is_missing_string(v)
-                        for v in values], dtype=bool)
-    n_strings = sum(_is_missing_string(v) for v in values)
-    if n_strings:
-        _drop_missing_strings([v for v in values if isinstance(v, str)],
-                              "label array")
+    present = np.array([not _is_missing(v) for v in values], dtype=bool)
+    present &= _drop_missing_strings(values, "label array")
     raw = values[present]
     unique_raw = pd.unique(pd.Series(raw, dtype=object))
     canon_of = {lab: canonical_label(lab, label_map) for lab in unique_raw}
