@@ -154,7 +154,7 @@ def main():
                   "fits per seed)", flush=True)
     table = pd.DataFrame(rows)
     print()
-    print(table.to_markdown(index=False, floatfmt=".3f"))
+    print(table.round(3).to_string(index=False))
 
 
 if __name__ == "__main__":
