@@ -774,13 +774,11 @@ def _load_dataset(name, root, emotions_per_speaker=None):
         # applied to the table once, so every method sees the same labels)
         mapping = data.label_map
 
-        def merge(cell):
-            if not isinstance(cell, tuple):
-                return cell
-            labels = [mapping.get(normalize_label(x), normalize_label(x)) for x in cell]
-            return tuple(dict.fromkeys(labels))  # a rater counts once per class
+        def merge(label):
+            return mapping.get(normalize_label(label), normalize_label(label))
 
-        merged = data.annotations.map(merge)
+        # a rater who chose excitement and happiness chose happiness once
+        merged = data.annotations.ratings.map_labels(merge)
         return data.utterances, merged, data.classes, None, "session"
     data = load_crema_d(root)
     return data.utterances, data.annotations, data.classes, "intended", "speaker"

@@ -26,3 +26,19 @@ class EmptyRaterWarning(SERWarning):
 
 class AnnotationError(ValueError):
     """An annotation table is malformed (duplicate ids, unknown labels, ...)."""
+
+
+class LabelCodeWarning(SERWarning):
+    """Labels are numbers (codes); they are kept as class names, not read as
+    emotions."""
+
+
+class RepeatedRatingWarning(DroppedRowsWarning):
+    """One rater gave several different labels to one utterance in a long
+    table (read as several choices, or some rows left out; the message says
+    which and how many)."""
+
+
+class SparseRaterWarning(SERWarning):
+    """Raters with a single rating: an aggregation model cannot estimate their
+    reliability from it (the message gives the count)."""

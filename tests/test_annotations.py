@@ -12,11 +12,14 @@ from sklearn_ser.annotations import (
     from_long,
     normalize_label,
     rater_counts,
+    to_ratings,
+    to_wide,
 )
 from sklearn_ser.exceptions import (
     AnnotationError,
     DroppedRowsWarning,
     EmptyRaterWarning,
+    RepeatedRatingWarning,
 )
 
 CLASSES = ["anger", "happiness", "neutral", "sadness"]
@@ -55,20 +58,23 @@ def test_from_long_keeps_order_and_multiple_choices():
         "rater": ["E2", "E2", "E10", "E10", "E2"],
         "label": ["sad", "angry", "neu", "happy", "happy"],
     })
-    table = from_long(long)
+    with pytest.warns(RepeatedRatingWarning, match="1 .utterance, rater. pair"):
+        from_long(long)
+    ratings = from_long(long, multiple="choices")
+    table = to_wide(ratings)
     assert list(table.columns) == ["E2", "E10"]  # natural order
     assert table.loc["a", "E2"] == ("sad", "angry")
     assert table.loc["b", "E10"] == ("happy",)
     assert list(table.index) == ["a", "b"]
+    assert ratings["a"] == {"E2": ("sad", "angry"), "E10": ("neu",)}
 
 
 def test_from_long_counts_dropped_rows():
     long = pd.DataFrame({"task": ["a", "a", "a", "b"], "worker": ["w", "w", "v", "v"],
                          "label": ["sad", "sad", None, "neu"]})
     with pytest.warns(DroppedRowsWarning, match="1 with an empty label and 1 exact"):
-        table = from_long(long)
-    assert table.loc["a", "w"] == ("sad",)
-    assert table.loc["a", "v"] is None
+        ratings = from_long(long)
+    assert ratings["a"] == {"w": ("sad",)}
 
 
 @pytest.mark.parametrize(
@@ -281,10 +287,14 @@ def test_to_long_inverts_from_long():
     long = pd.DataFrame({"utterance": ["u1", "u1", "u1", "u2", "u3"],
                          "rater": ["A", "A", "B", "B", "A"],
                          "label": ["sad", "angry", "sad", "neutral", "happy"]})
-    table = from_long(long)
+    table = from_long(long, multiple="choices")
     back = to_long(table)
     assert back.to_numpy().tolist() == long.to_numpy().tolist()
-    pd.testing.assert_frame_equal(from_long(back), table)
+    pd.testing.assert_series_equal(from_long(back, multiple="choices"), table)
+    # the wide table converts both ways
+    pd.testing.assert_series_equal(to_ratings(to_wide(table)), table,
+                                   check_index_type=False)
+    assert to_long(to_wide(table)).to_numpy().tolist() == long.to_numpy().tolist()
     with pytest.raises(TypeError, match="annotation table"):
         to_long([("sad",)])
 
@@ -377,7 +387,7 @@ def test_semicolons_mean_two_choices_in_from_long_as_in_cells():
     long = pd.DataFrame({"utterance": ["u1", "u1"], "rater": ["A", "B"],
                          "label": ["sad;angry", "sad"]})
     table = from_long(long)
-    assert table.loc["u1", "A"] == ("sad", "angry")
+    assert table["u1"]["A"] == ("sad", "angry")
     cells = pd.DataFrame({"A": ["sad;angry"], "B": ["sad"]}, index=["u1"])
     np.testing.assert_allclose(SoftLabels().fit_transform(table).to_numpy(),
                                SoftLabels().fit_transform(cells).to_numpy())

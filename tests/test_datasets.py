@@ -3,7 +3,13 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from sklearn_ser.annotations import ExistenceLabels, HardLabels, SoftLabels
+from sklearn_ser.annotations import (
+    ExistenceLabels,
+    HardLabels,
+    SoftLabels,
+    to_ratings,
+    to_wide,
+)
 from sklearn_ser.datasets import (
     load_abaw,
     load_crema_d,
@@ -20,6 +26,7 @@ def test_load_iemocap_fixture(fixtures_dir):
     data = load_iemocap(fixtures_dir / "iemocap")
     u, a = data.utterances, data.annotations
     assert len(u) == 6 and list(a.index) == list(u.index)
+    wide = to_wide(a)
     row = u.loc["Ses01F_impro01_M000"]
     assert row["speaker"] == "Ses01M" and row["gender"] == "male"
     assert row["session"] == 1 and row["improvised"]
@@ -28,8 +35,8 @@ def test_load_iemocap_fixture(fixtures_dir):
     assert row["activation"] == 3.5 and row["corpus_label"] == "frustration"
     assert not u.loc["Ses01M_script01_1_F000", "improvised"]
     assert pd.isna(u.loc["Ses01F_impro01_F001", "corpus_label"])  # xxx
-    assert a.loc["Ses01F_impro01_M000", "E1"] == ("Frustration", "Anger")
-    assert a.loc["Ses01F_impro01_M000", "M1"] == ("Anger",)
+    assert wide.loc["Ses01F_impro01_M000", "E1"] == ("Frustration", "Anger")
+    assert wide.loc["Ses01F_impro01_M000", "M1"] == ("Anger",)
     assert data.actor_raters == ["F1", "M1"]
     assert data.evaluator_raters == ["E1", "E2", "E3", "E4", "E5", "E6"]
     # targets on the usual four classes with excitement merged into happiness
@@ -41,7 +48,7 @@ def test_load_iemocap_fixture(fixtures_dir):
     assert enc.target_status(a)["Ses02F_impro02_F000"] == "no_target"  # other
     # without the self-reports
     no_self = load_iemocap(fixtures_dir / "iemocap", self_reports=False)
-    assert list(no_self.annotations.columns) == data.evaluator_raters
+    assert list(no_self.annotations.ratings.raters) == data.evaluator_raters
     impro = load_iemocap(fixtures_dir / "iemocap", improvised_only=True, sessions=[1])
     assert len(impro.utterances) == 3
 
@@ -64,9 +71,9 @@ def test_load_crema_d_responses_and_votes(fixtures_dir):
     data = load_crema_d(fixtures_dir / "crema_d")
     a = data.annotations
     assert data.source.endswith("finishedResponses.csv")
-    assert set(a.columns) == {"P001", "P002", "P003", "P004"}
-    assert a.loc["1001_IEO_NEU_XX", "P003"] == ("happiness",)
-    assert pd.isna(a.loc["1001_IEO_NEU_XX", "P004"])  # face-only answer left out
+    assert set(a.ratings.raters) == {"P001", "P002", "P003", "P004"}
+    assert a["1001_IEO_NEU_XX"]["P003"] == ("happiness",)
+    assert "P004" not in a["1001_IEO_NEU_XX"]  # face-only answer left out
     u = data.utterances
     assert u.loc["1002_DFA_ANG_HI", "gender"] == "female"
     assert u.loc["1001_IEO_HAP_LO", "intended"] == "happiness"
@@ -112,8 +119,8 @@ def test_load_emodb_fixture(tmp_path):
     assert u.loc["16b10Lb", "intended"] == "boredom"
     assert u.loc["08a02Tb", "gender"] == "female" and u.loc["08a02Tb", "session"] == 1
     assert u.loc["16b10Lb", "session"] == 5
-    assert data.annotations.loc["03a01Wa", "E2"] == ("anger",)
-    assert data.annotations.loc["16b10Lb"].isna().all()  # not rated
+    assert data.annotations["03a01Wa"]["E2"] == ("anger",)
+    assert pd.isna(data.annotations["16b10Lb"])  # not rated
     # without ratings.csv the intended emotions are the labels
     other = tmp_path / "plain"
     _write_emodb(other, ["03a01Wa.wav", "bad_name.wav"])
@@ -139,12 +146,12 @@ def test_load_abaw_rule(tmp_path):
     )
     data = load_abaw(csv)
     a = data.annotations
-    assert a.loc["c1", "A1"] == ("happiness", "sadness")  # strongest first
-    assert a.loc["c1", "A2"] == ("neutral",)  # chose nothing
+    assert a["c1"]["A1"] == ("happiness", "sadness")  # strongest first
+    assert a["c1"]["A2"] == ("neutral",)  # chose nothing
     assert data.utterances.loc["1001_SAD_XX_ITS_cremad", "crema_d_name"] == (
         "1001_ITS_SAD_XX")
     strict = load_abaw(csv, threshold="Moderate")
-    assert strict.annotations.loc["c1", "A1"] == ("happiness",)
+    assert strict.annotations["c1"]["A1"] == ("happiness",)
     csv.write_text(
         "audio,annotator,happy,sad,anger,fear,disgust,surprise\n"
         "/x/c1.m4a,1,Lots,None,None,None,None,None\n")
@@ -163,11 +170,11 @@ def test_make_emotional_speech_shapes_and_reproducibility():
     assert all(isinstance(w, np.ndarray) and w.dtype == np.float32 for w in u["audio"])
     assert all(np.abs(w).max() <= 1 for w in u["audio"])
     np.testing.assert_array_equal(u["audio"].iloc[0], b.utterances["audio"].iloc[0])
-    pd.testing.assert_frame_equal(a.annotations, b.annotations)
+    pd.testing.assert_series_equal(a.annotations, b.annotations)
     # every utterance has at least min_raters raters
-    assert (a.annotations.notna().sum(axis=1) >= 3).all()
+    assert (a.annotations.ratings.n_rated() >= 3).all()
     # second choices and "other" appear; soft / existence targets can be built
-    labels = [lab for cell in a.annotations.to_numpy().ravel() if cell for lab in cell]
+    labels = set(a.annotations.ratings.to_long()["label"])
     assert set(labels) <= set(a.classes) | {"other"}
     assert SoftLabels(a.classes).fit_transform(a.annotations).shape == (40, 4)
     assert ExistenceLabels(a.classes).fit_transform(a.annotations).shape == (40, 4)
@@ -220,7 +227,7 @@ def test_save_and_load_corpus_round_trip(tmp_path):
     paths = save_corpus(data, tmp_path / "c")
     back = load_corpus(paths.audio_dir, paths.ratings, paths.metadata)
     assert list(back.utterances.index) == list(data.utterances.index)
-    pd.testing.assert_frame_equal(back.annotations, data.annotations,
+    pd.testing.assert_series_equal(back.annotations, data.annotations,
                                   check_names=False)
     assert (back.utterances["speaker"] == data.utterances["speaker"]).all()
     audio, sr = sf.read(back.utterances["path"].iloc[0])
@@ -329,12 +336,12 @@ def test_load_corpus_gives_the_majority_classes(tmp_path):
     from sklearn_ser.datasets import load_corpus, save_corpus
 
     data = make_emotional_speech(12, n_speakers=4, n_sessions=2, random_state=0)
-    table = data.annotations.copy()
+    table = to_wide(data.annotations)
     # a stray second choice of a label that never wins a majority
     first = table.index[0]
     col = table.loc[first].first_valid_index()
     table.loc[first, col] = table.loc[first, col] + ("contempt",)
-    data.annotations = table
+    data.annotations = to_ratings(table)
     paths = save_corpus(data, tmp_path / "c")
     back = load_corpus(paths.audio_dir, paths.ratings, paths.metadata)
     assert "contempt" not in back.classes

@@ -5,6 +5,7 @@ from sklearn.base import clone
 from sklearn.model_selection import LeaveOneGroupOut, cross_validate
 from test_models import CLASSES, make_corpus
 
+from sklearn_ser.annotations import from_long, to_wide
 from sklearn_ser.metrics import ser_scoring
 from sklearn_ser.models import (
     BLSTMAttentionClassifier,
@@ -69,22 +70,31 @@ def test_stacked_rater_threshold_and_sparse_crowds(corpus):
     y = y.copy()
     y.loc[y.index[:50], "E3"] = None  # E3 rated only 10 utterances
     base = clone(BASE).set_params(max_epochs=2)
-    clf = StackedAnnotatorClassifier(base, classes=CLASSES, min_rater_items=20,
-                                     random_state=0).fit(X, y)
+    with pytest.warns(NoRaterModelWarning, match="1 of 3 raters rated fewer than "
+                      "min_rater_items=20.*'E3'"):
+        clf = StackedAnnotatorClassifier(base, classes=CLASSES, min_rater_items=20,
+                                         random_state=0).fit(X, y)
     assert "E3" not in clf.components_
+    assert clf.raters_without_model_ == ["E3"]
     # a sparse crowd: many raters with a few ratings each -> groups
     rng = np.random.default_rng(0)
-    sparse = pd.DataFrame(None, index=y.index, columns=[f"W{i}" for i in range(40)],
-                          dtype=object)
-    for uid in y.index:
-        for w in rng.choice(40, size=3, replace=False):
-            sparse.loc[uid, f"W{w}"] = y.loc[uid, "E1"]
+    rows = [(uid, f"W{w}", y.loc[uid, "E1"][0]) for uid in y.index
+            for w in rng.choice(40, size=3, replace=False)]
+    sparse = from_long(pd.DataFrame(rows, columns=["utterance", "rater", "label"]))
     grouped = StackedAnnotatorClassifier(base, classes=CLASSES, n_rater_groups=3,
                                          min_rater_items=50, random_state=0
                                          ).fit(X, sparse)
     assert set(grouped.rater_groups_) == {"G1", "G2", "G3"}
-    assert sorted(sum(grouped.rater_groups_.values(), [])) == sorted(sparse.columns)
+    assert sorted(sum(grouped.rater_groups_.values(), [])) == sorted(
+        sparse.ratings.raters)
     assert {"G1", "G2", "G3"} <= set(grouped.components_)
+    # the wide table of the same crowd gives the same groups
+    wide = StackedAnnotatorClassifier(base, classes=CLASSES, n_rater_groups=3,
+                                      min_rater_items=50, random_state=0
+                                      ).fit(X, to_wide(sparse))
+    assert wide.rater_groups_ == grouped.rater_groups_
+    np.testing.assert_allclose(wide.predict_proba(X), grouped.predict_proba(X),
+                               atol=1e-5)
 
 
 def test_stacked_without_raters_warns(corpus):

@@ -2,9 +2,11 @@
 From raw ratings to hard, soft and existence targets
 =====================================================
 
-Every rating matters: this example builds the four kinds of target of
+Every rating matters: this example builds the kinds of target of
 sklearn-ser from a long table of individual ratings, shows why rows lack a
-target, and compares the targets with the intended emotion.
+target, and compares the targets with the intended emotion. The ratings are
+kept one entry per rating (a Series of dtype ``"ratings"``), so the same code
+runs on crowds of thousands of raters.
 """
 
 # %%
@@ -22,21 +24,21 @@ from sklearn_ser.annotations import (
 from sklearn_ser.datasets import make_emotional_speech
 
 data = make_emotional_speech(200, random_state=0)
-table = data.annotations
+table = data.annotations  # one element per utterance: {rater: (labels...)}
 print(table.head())
+print(f"{table.ratings.n_ratings} ratings by {len(table.ratings.raters)} raters, "
+      f"{table.ratings.nbytes} bytes")
 print(rater_counts(table))
 
 # %%
-# The same table in the long task/worker/label form of crowd-kit, and back
-long = (
-    table.stack()
-    .explode()
-    .dropna()  # raters who did not rate an utterance
-    .rename("label")
-    .reset_index()
-    .rename(columns={"utterance": "task", "rater": "worker"})
-)
-assert from_long(long).shape[0] == table.shape[0]
+# The long task/worker/label form of crowd-kit (one row per rating), and back;
+# ``multiple="choices"``: a rater's several rows are several choices
+long = table.ratings.to_long(item="task", rater="worker")
+print(long.head())
+back = from_long(long, multiple="choices")
+assert back.ratings.n_ratings == table.ratings.n_ratings
+# the wide one-column-per-rater table, for a small crowd
+print(table.ratings.to_wide().head())
 
 # %%
 # Hard labels: the majority vote; ties are reported, never guessed
@@ -62,8 +64,23 @@ summary = pd.Series({
         existence.to_numpy()[range(len(intended)),
                              [data.classes.index(c) for c in intended]].mean()),
 })
-for rater in table.columns:
+for rater in table.ratings.raters:
     one = RaterLabels(rater, "hard", classes=data.classes).fit_transform(table)
     mask = one.notna()
     summary[f"rater {rater} == intended"] = (one[mask] == intended[mask]).mean()
 print(summary.round(3))
+
+# %%
+# Model-based aggregation: Dawid-Skene weighs each rater by how reliable they
+# are (crowd-kit, ``pip install "sklearn-ser[crowd]"``). In a pipeline it is
+# fitted on the training fold's ratings only.
+import importlib.util
+
+if importlib.util.find_spec("crowdkit") is not None:
+    from sklearn_ser.annotations import AggregatedLabels
+
+    ds = AggregatedLabels("dawid_skene", "hard", classes=data.classes)
+    ds_labels = ds.fit_transform(table)
+    both = ds_labels.notna() & labels.notna()
+    print(f"Dawid-Skene == intended: {(ds_labels[both] == intended[both]).mean():.3f}"
+          f" (majority: {(labels[both] == intended[both]).mean():.3f})")

@@ -1,21 +1,31 @@
-"""Annotation tables and the learning targets built from them.
+"""Ratings and the learning targets built from them.
 
-An annotation table has one row per utterance and one column per rater; a cell
-holds the labels that rater chose (several where multiple choice is allowed)
-or nothing. :func:`from_long` builds one from a long ``item, rater, label``
-table. Vote-count tables and 1-D label arrays are accepted as well.
+:func:`from_long` turns a long ``item, rater, label`` table (one row per
+rating) into *ratings*: a pandas Series of dtype ``"ratings"``, one element per
+utterance, whose memory and time grow with the number of ratings (not with
+utterances x raters, so crowds of thousands of raters fit). It is the ``y``
+every estimator accepts, and scikit-learn's splitters slice it as any Series.
+Also accepted wherever ratings are: the wide *annotation table* (one column per
+rater, each cell the labels that rater chose; :func:`to_wide` /
+:func:`to_ratings` convert both ways), vote-count tables and 1-D label arrays.
 
 The target encoders turn a table into what a model learns from:
 
 * :class:`HardLabels`: majority vote, ties reported as no consensus;
 * :class:`SoftLabels`: smoothed vote shares (Eq. 1 of Chou & Lee);
 * :class:`ExistenceLabels`: multi-label emotion existence (Eq. 5 of Ando et al.);
-* :class:`RaterLabels`: the targets of one rater.
+* :class:`RaterLabels`: the targets of one rater;
+* :class:`AggregatedLabels`: Dawid-Skene, GLAD, MACE... posteriors (crowd-kit).
+
+Each encoder declares what it produces in ``target_kind`` (``"hard"``,
+``"soft"`` or ``"existence"``); :func:`resolve_classes` is how classes are
+decided.
 
 :func:`infer_classes` says which classes a table gives (the labels that win a
 majority somewhere).
 """
 
+from ._crowd import AGGREGATION_METHODS, AggregatedLabels
 from ._encoders import (
     TARGET_STATUSES,
     ExistenceLabels,
@@ -24,13 +34,18 @@ from ._encoders import (
     SoftLabels,
     infer_classes,
     rater_counts,
+    resolve_classes,
 )
+from ._ratings import RatingsArray, RatingsDtype, is_ratings
 from ._table import (
     align_annotations,
     from_long,
     is_vote_table,
     parse_annotations,
+    select_raters,
     to_long,
+    to_ratings,
+    to_wide,
 )
 from ._vocabulary import (
     CANONICAL_EMOTIONS,
@@ -40,9 +55,13 @@ from ._vocabulary import (
 )
 
 __all__ = [
+    "AGGREGATION_METHODS",
+    "AggregatedLabels",
     "CANONICAL_EMOTIONS",
     "IEMOCAP_LABEL_MAP",
     "LABEL_ALIASES",
+    "RatingsArray",
+    "RatingsDtype",
     "TARGET_STATUSES",
     "ExistenceLabels",
     "HardLabels",
@@ -51,9 +70,14 @@ __all__ = [
     "align_annotations",
     "from_long",
     "infer_classes",
+    "is_ratings",
     "is_vote_table",
     "normalize_label",
     "parse_annotations",
     "rater_counts",
+    "resolve_classes",
+    "select_raters",
     "to_long",
+    "to_ratings",
+    "to_wide",
 ]

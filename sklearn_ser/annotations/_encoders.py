@@ -29,6 +29,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, check_non_negative
 
 from ..exceptions import AnnotationError
+from ._ratings import RatingsArray, is_ratings
 from ._table import Ratings, parse_annotations
 from ._vocabulary import build_label_map, normalize_label
 
@@ -45,6 +46,11 @@ class _TargetEncoder(TransformerMixin, BaseEstimator):
         "votes": [StrOptions({"all", "first"})],
         "strict": ["boolean"],
     }
+
+    #: What ``transform`` produces, read by the models: ``"hard"`` (one class
+    #: label per row), ``"soft"`` (a distribution over ``classes_``) or
+    #: ``"existence"`` (0/1 per class). Subclasses set or compute it.
+    target_kind = "hard"
 
     def __init__(self, classes=None, *, label_map=None, votes="all", strict=False):
         self.classes = classes
@@ -77,33 +83,8 @@ class _TargetEncoder(TransformerMixin, BaseEstimator):
         self._validate_params()
         self.label_map_ = build_label_map(self.label_map)
         ratings = self._parse(X, self.label_map_)
-        if self.classes is not None:
-            classes = [
-                self.label_map_.get(normalize_label(c), normalize_label(c))
-                for c in self.classes
-            ]
-            if len(classes) == 0:
-                raise ValueError("classes must name at least one target class.")
-            if len(set(classes)) != len(classes):
-                raise ValueError(
-                    f"classes {list(self.classes)} name a class twice after "
-                    f"normalisation and label_map: {classes}."
-                )
-        else:
-            classes = [lab for lab in ratings.labels if lab != "other"]
-            if not classes:
-                raise AnnotationError(
-                    "No target class could be inferred: the only label seen is "
-                    "'other'. Pass classes=[...]."
-                )
-        try:
-            classes = sorted(classes)
-        except TypeError as exc:
-            raise ValueError(
-                f"Target classes must be of one type to be sorted; got {classes}."
-            ) from exc
-        self.classes_ = np.asarray(classes, dtype=object if any(
-            isinstance(c, str) for c in classes) else None)
+        self.classes_ = resolve_classes(ratings, self.classes,
+                                        label_map=self.label_map_)
         if ratings.kind == "votes" and not isinstance(X, pd.DataFrame):
             self.n_features_in_ = ratings.vote_counts.shape[1]
         elif hasattr(self, "n_features_in_"):
@@ -149,6 +130,61 @@ class _TargetEncoder(TransformerMixin, BaseEstimator):
         return tags
 
 
+def resolve_classes(annotations, classes=None, *, label_map=None):
+    """The target classes of a table: given ones normalised, or every label seen.
+
+    This is how every encoder and estimator of the toolkit decides its
+    ``classes_``: ``classes`` when given (normalised, mapped by ``label_map``,
+    checked for duplicates), else every label of ``annotations`` except
+    ``"other"``. Sorted. (:func:`infer_classes` is stricter: only the labels
+    that win a majority somewhere.)
+
+    Parameters
+    ----------
+    annotations : ratings, annotation table, vote-count table or 1-D labels
+    classes : array-like, default=None
+    label_map : dict or "iemocap", default=None
+
+    Returns
+    -------
+    classes : ndarray
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> resolve_classes(pd.Series(["sad", "Angry", "other"]))
+    array(['anger', 'sadness'], dtype=object)
+    >>> resolve_classes(None, ["Happy", "sad"], label_map="iemocap")
+    array(['happiness', 'sadness'], dtype=object)
+    """
+    label_map = build_label_map(label_map)  # idempotent on a normalised map
+    if classes is not None:
+        out = [label_map.get(normalize_label(c), normalize_label(c)) for c in classes]
+        if len(out) == 0:
+            raise ValueError("classes must name at least one target class.")
+        if len(set(out)) != len(out):
+            raise ValueError(
+                f"classes {list(classes)} name a class twice after "
+                f"normalisation and label_map: {out}."
+            )
+    else:
+        ratings = parse_annotations(annotations, label_map)
+        out = [lab for lab in ratings.labels if lab != "other"]
+        if not out:
+            raise AnnotationError(
+                "No target class could be inferred: the only label seen is "
+                "'other'. Pass classes=[...]."
+            )
+    try:
+        out = sorted(out)
+    except TypeError as exc:
+        raise ValueError(
+            f"Target classes must be of one type to be sorted; got {out}."
+        ) from exc
+    return np.asarray(out, dtype=object if any(isinstance(c, str) for c in out)
+                      else None)
+
+
 def _check_numeric_2d(y, whom):
     """Validate a 2-D array-like that is not a DataFrame as vote counts.
 
@@ -156,7 +192,7 @@ def _check_numeric_2d(y, whom):
     are parsed as such; anything else two-dimensional (ndarray, sparse matrix,
     nested lists) must be a non-negative numeric vote-count matrix.
     """
-    if isinstance(y, pd.DataFrame | pd.Series | Ratings):
+    if isinstance(y, pd.DataFrame | pd.Series | Ratings | RatingsArray):
         return y
     if sp.issparse(y):
         return check_array(y, accept_sparse=False)  # raises a clear error
@@ -268,12 +304,11 @@ class HardLabels(_TargetEncoder):
         winner[unique] = counts[unique].argmax(axis=1)
         tied = np.flatnonzero(rated & (n_top > 1))
         if len(tied) and self.tie_break == "first_choice":
-            first = ratings.counts("first")
-            for i in tied:
-                cand = np.flatnonzero(is_top[i])
-                sub = first[i, cand]
-                if (sub == sub.max()).sum() == 1:
-                    winner[i] = cand[sub.argmax()]
+            # recount the tied labels with first choices only
+            sub = np.where(is_top[tied], ratings.counts("first")[tied], -1.0)
+            best = sub.max(axis=1, keepdims=True)
+            unique_best = (sub == best).sum(axis=1) == 1
+            winner[tied[unique_best]] = sub[unique_best].argmax(axis=1)
         elif len(tied) and self.tie_break == "random":
             rng = check_random_state(self.random_state)
             for i in tied:
@@ -375,6 +410,7 @@ class SoftLabels(_TargetEncoder):
         **_TargetEncoder._parameter_constraints,
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
     }
+    target_kind = "soft"
 
     def __init__(
         self, classes=None, *, alpha=0.75, label_map=None, votes="all", strict=False
@@ -444,6 +480,7 @@ class ExistenceLabels(_TargetEncoder):
         **_TargetEncoder._parameter_constraints,
         "min_votes": [Interval(numbers.Integral, 1, None, closed="left")],
     }
+    target_kind = "existence"
 
     def __init__(
         self, classes=None, *, min_votes=1, label_map=None, votes="all", strict=False
@@ -526,6 +563,10 @@ class RaterLabels(_TargetEncoder):
         self.kind = kind
         self.alpha = alpha
 
+    @property
+    def target_kind(self):
+        return self.kind
+
     def _rater_ratings(self, X, fitting=False):
         ratings = self._parse(X, self.label_map_) if fitting else self._ratings(X)
         if ratings.kind != "table":
@@ -563,17 +604,17 @@ class RaterLabels(_TargetEncoder):
             e[missing] = np.nan
             return _frame(e, ratings, self.classes_)
         # hard: the first-ranked choice among the target classes
-        cls_of_label = {lab: k for k, lab in enumerate(ratings.labels)}
-        class_pos = {cls_of_label[c]: c for c in self.classes_ if c in cls_of_label}
+        cols = ratings.label_columns(list(self.classes_))
+        is_class = np.zeros(len(ratings.labels) + 1, dtype=bool)
+        is_class[cols[cols >= 0]] = True
         r = ratings.raters.index(self.rater)
+        sel = np.flatnonzero((ratings.rater == r) & is_class[ratings.label])
+        sel = sel[np.lexsort((ratings.rank[sel], ratings.item[sel]))]
+        items = ratings.item[sel]
+        first = sel[np.r_[True, items[1:] != items[:-1]]] if len(sel) else sel
         out = np.full(ratings.n_items, np.nan, dtype=object)
-        best_rank = np.full(ratings.n_items, np.iinfo(np.int64).max)
-        sel = np.flatnonzero(ratings.rater == r)
-        for e in sel:
-            lab = ratings.label[e]
-            if lab in class_pos and ratings.rank[e] < best_rank[ratings.item[e]]:
-                best_rank[ratings.item[e]] = ratings.rank[e]
-                out[ratings.item[e]] = class_pos[lab]
+        names = np.asarray(ratings.labels, dtype=object)
+        out[ratings.item[first]] = names[ratings.label[first]]
         return pd.Series(out, index=ratings.index, name=self.rater, dtype=object)
 
     def __sklearn_tags__(self):
@@ -623,6 +664,8 @@ def rater_counts(annotations):
     out = pd.Series(
         counts, index=pd.Index(ratings.raters, name="rater"), name="n_rated"
     )
+    if is_ratings(annotations):  # raters of the full crowd absent from this part
+        out = out[out > 0]
     return out.sort_values(ascending=False, kind="stable")
 
 

@@ -25,7 +25,14 @@ import numpy as np
 import pandas as pd
 
 from .._warnings import user_stacklevel
-from ..exceptions import AnnotationError, DroppedRowsWarning, EmptyRaterWarning
+from ..exceptions import (
+    AnnotationError,
+    DroppedRowsWarning,
+    EmptyRaterWarning,
+    LabelCodeWarning,
+    RepeatedRatingWarning,
+)
+from ._ratings import _build, is_ratings
 from ._vocabulary import CANONICAL_EMOTIONS, _is_missing, canonical_label
 
 _ITEM_NAMES = ("item", "utterance", "task", "file", "filename", "clip", "id")
@@ -55,13 +62,19 @@ def _pick_column(df, given, candidates, role):
     )
 
 
-def from_long(df, item=None, rater=None, label=None, *, sort_raters=True):
-    """Build an annotation table from a long ``item, rater, label`` table.
+#: What ``from_long`` does with several rows for one (utterance, rater) pair.
+MULTIPLE_RULES = ("warn", "choices", "first", "last", "error")
+
+
+def from_long(df, item=None, rater=None, label=None, *, sort_raters=True,
+              multiple="warn"):
+    """Build the ratings of a long ``item, rater, label`` table.
 
     This is the task/worker/label form used by crowd-kit and by most corpora
-    that publish individual ratings: one row per rating. A rater who chose
-    several emotions for one item has several rows; their order is kept, the
-    first row being the rater's first choice.
+    that publish individual ratings: one row per rating. The result keeps one
+    entry per rating (memory and time grow with the ratings, not with
+    utterances x raters: MSP-Podcast's 10^6 ratings take megabytes) and is the
+    ``y`` every estimator and target encoder of the toolkit accepts.
 
     Parameters
     ----------
@@ -72,20 +85,33 @@ def from_long(df, item=None, rater=None, label=None, *, sort_raters=True):
         (``item``/``utterance``/``task``, ``rater``/``worker``/``annotator``,
         ``label``/``emotion``).
     sort_raters : bool, default=True
-        Order the rater columns by name (otherwise by first appearance).
+        Order the raters by name (otherwise by first appearance).
+    multiple : {"warn", "choices", "first", "last", "error"}, default="warn"
+        Several rows with *different* labels for one (utterance, rater) pair.
+        ``"choices"``: they are that rater's several choices, in row order (the
+        first row is the first choice; multiple-choice corpora such as
+        IEMOCAP). ``"warn"``: the same, with a warning giving the count (a
+        single-choice corpus with repeated ratings should say what it wants).
+        ``"first"``/``"last"``: keep one row per pair (counted in a warning).
+        ``"error"``: raise, naming the first pair. A cell ``"sad;angry"`` is
+        always two choices.
 
     Returns
     -------
-    table : pandas.DataFrame
-        Index = item ids (in order of first appearance), one column per rater,
-        each cell a tuple of labels or ``None``. Labels are kept exactly as
-        written; target encoders normalise them.
+    ratings : pandas.Series of dtype ``"ratings"``
+        Index = item ids (in order of first appearance), named after the item
+        column; each element a dict ``{rater: (label, ...)}``. Labels are kept
+        exactly as written; target encoders normalise them. ``y.ratings``
+        gives the raters, ``to_long`` and ``to_wide`` (the one-column-per-rater
+        table, for small crowds).
 
     Warns
     -----
     DroppedRowsWarning
         When rows with a missing label or exact duplicate ratings are left out;
         the message gives the count.
+    RepeatedRatingWarning
+        See ``multiple``.
 
     Examples
     --------
@@ -93,18 +119,23 @@ def from_long(df, item=None, rater=None, label=None, *, sort_raters=True):
     >>> long = pd.DataFrame({"utterance": ["u1", "u1", "u1", "u2"],
     ...                      "rater": ["A", "A", "B", "B"],
     ...                      "label": ["sad", "angry", "sad", "neutral"]})
-    >>> table = from_long(long)
-    >>> table.shape
-    (2, 2)
-    >>> table.loc["u1", "A"]
-    ('sad', 'angry')
-    >>> table.loc["u2", "A"] is None
+    >>> y = from_long(long, multiple="choices")
+    >>> y
+    utterance
+    u1    A: sad,angry; B: sad
+    u2              B: neutral
+    Name: ratings, dtype: ratings
+    >>> y["u1"]
+    {'A': ('sad', 'angry'), 'B': ('sad',)}
+    >>> y.ratings.to_wide().loc["u2", "A"] is None
     True
     """
     if not isinstance(df, pd.DataFrame):
         raise TypeError(
             f"from_long expects a pandas DataFrame, got {type(df).__name__}."
         )
+    if multiple not in MULTIPLE_RULES:
+        raise ValueError(f"multiple={multiple!r}; use one of {MULTIPLE_RULES}.")
     if len(df) == 0:
         raise AnnotationError("from_long: the long table is empty (no ratings).")
     item = _pick_column(df, item, _ITEM_NAMES, "item")
@@ -115,22 +146,41 @@ def from_long(df, item=None, rater=None, label=None, *, sort_raters=True):
             f"from_long: item, rater and label must be three different columns, "
             f"got {item!r}, {rater!r}, {label!r}."
         )
-    long = df[[item, rater, label]]
-    bad_ids = long[item].isna() | long[rater].isna()
+    items_raw = df[item].to_numpy(dtype=object)
+    raters_raw = df[rater].to_numpy(dtype=object)
+    labels_raw = df[label]
+    bad_ids = pd.isna(items_raw) | pd.isna(raters_raw)
     if bad_ids.any():
-        first = long.index[bad_ids.to_numpy()][0]
+        first = df.index[bad_ids][0]
         raise AnnotationError(
             f"from_long: {int(bad_ids.sum())} row(s) have no {item!r} or no "
             f"{rater!r} (first at row {first!r}); every rating needs both."
         )
-    no_label = long[label].map(
-        lambda v: _is_missing(v) or (isinstance(v, str) and v.strip() == "")
-    ).to_numpy(dtype=bool)
+    if pd.api.types.is_bool_dtype(labels_raw.dtype):
+        raise AnnotationError(
+            f"from_long: the label column {label!r} holds True/False; it must hold "
+            "the label each rater chose (for a multi-hot table, one row per chosen "
+            "label).")
+    _warn_label_codes(labels_raw, label)
+    lab_codes, lab_uniques = pd.factorize(labels_raw.to_numpy(dtype=object),
+                                          use_na_sentinel=True)
+    lab_uniques = np.asarray(lab_uniques, dtype=object)
+    unique_empty = np.array(
+        [_is_missing(v) or (isinstance(v, str) and v.strip() == "")
+         for v in lab_uniques], dtype=bool)
+    no_label = (lab_codes < 0) | np.append(unique_empty, True)[lab_codes]
     n_no_label = int(no_label.sum())
-    long = long[~no_label]
-    dup = long.duplicated()
-    n_dup = int(dup.sum())
-    long = long[~dup.to_numpy()]
+    i_codes, i_uniques = pd.factorize(items_raw)
+    r_codes, r_uniques = pd.factorize(raters_raw)
+    keep = ~no_label
+    # exact duplicates: the same (item, rater, label) row again
+    key = (i_codes.astype(np.int64) * (len(r_uniques) + 1) + r_codes) * (
+        len(lab_uniques) + 1) + np.where(lab_codes < 0, len(lab_uniques), lab_codes)
+    first_row = np.zeros(len(df), dtype=bool)
+    _, first_pos = np.unique(key[keep], return_index=True)
+    first_row[np.flatnonzero(keep)[first_pos]] = True
+    n_dup = int(keep.sum() - first_row.sum())
+    keep = first_row
     if n_no_label or n_dup:
         parts = []
         if n_no_label:
@@ -142,40 +192,87 @@ def from_long(df, item=None, rater=None, label=None, *, sort_raters=True):
             DroppedRowsWarning,
             stacklevel=user_stacklevel(),
         )
-    if len(long) == 0:
+    if not keep.any():
         raise AnnotationError("from_long: no rating is left after removing empty rows.")
-
-    items = pd.unique(long[item].to_numpy())
-    raters = pd.unique(long[rater].to_numpy())
-    if sort_raters:
-        try:
-            raters = np.array(sorted(raters, key=_natural_key), dtype=object)
-        except TypeError:
-            pass
-    item_pos = pd.Index(items).get_indexer(long[item].to_numpy())
-    rater_pos = pd.Index(raters).get_indexer(long[rater].to_numpy())
-    cells = np.empty((len(items), len(raters)), dtype=object)
-    grouped: dict[tuple[int, int], list] = {}
-    for i, j, lab in zip(item_pos, rater_pos, long[label].to_numpy(), strict=True):
-        # "sad;angry" is two choices, as in a table cell (one reading)
-        grouped.setdefault((int(i), int(j)), []).extend(_cell_labels(lab))
-    for (i, j), labs in grouped.items():
-        cells[i, j] = tuple(labs)
-    table = pd.DataFrame(
-        cells,
-        index=pd.Index(items, name=item),
-        columns=pd.Index(raters, name="rater"),
-        dtype=object,
+    rows = np.flatnonzero(keep)
+    pair = i_codes[rows].astype(np.int64) * len(r_uniques) + r_codes[rows]
+    order = np.lexsort((rows, pair))
+    pair_sorted = pair[order]
+    new_pair = np.r_[True, pair_sorted[1:] != pair_sorted[:-1]]
+    starts = np.flatnonzero(new_pair)
+    group = np.cumsum(new_pair) - 1
+    row_rank = np.empty(len(rows), dtype=np.int64)
+    row_rank[order] = np.arange(len(rows)) - starts[group]
+    sizes = np.diff(np.r_[starts, len(rows)])
+    n_multi = int((sizes > 1).sum())
+    if n_multi:
+        example = np.flatnonzero(row_rank > 0)[0]
+        where = (f"e.g. utterance {items_raw[rows[example]]!r}, rater "
+                 f"{raters_raw[rows[example]]!r}")
+        if multiple == "error":
+            raise AnnotationError(
+                f"from_long: {n_multi} (utterance, rater) pair(s) have several rows "
+                f"with different labels ({where}). Pass multiple='choices' if these "
+                "are several choices of one rater, 'first' or 'last' to keep one.")
+        if multiple in ("first", "last"):
+            if multiple == "first":
+                chosen = row_rank == 0
+            else:
+                chosen = row_rank == sizes[group[np.argsort(order)]] - 1
+            n_left = int((~chosen).sum())
+            rows, row_rank = rows[chosen], np.zeros(int(chosen.sum()), np.int64)
+            warnings.warn(
+                f"from_long: {n_multi} (utterance, rater) pair(s) have several rows "
+                f"with different labels ({where}); kept the {multiple} row of each, "
+                f"left out {n_left} row(s).",
+                RepeatedRatingWarning,
+                stacklevel=user_stacklevel(),
+            )
+        elif multiple == "warn":
+            warnings.warn(
+                f"from_long: {n_multi} (utterance, rater) pair(s) have several rows "
+                f"with different labels ({where}); read as several choices of one "
+                "rater, the first row first. Pass multiple='choices' to say so, "
+                "'first'/'last' to keep one rating, 'error' to refuse.",
+                RepeatedRatingWarning,
+                stacklevel=user_stacklevel(),
+            )
+    # "sad;angry" is two choices, as in a table cell (one reading)
+    parts = [_cell_labels(v) for v in lab_uniques]
+    n_parts = np.array([len(p) for p in parts], dtype=np.int64)
+    flat = np.array([v for p in parts for v in p] + [None], dtype=object)
+    part_off = np.r_[0, np.cumsum(n_parts)[:-1]]
+    codes = lab_codes[rows]
+    reps = n_parts[codes]
+    sub = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
+    exp_rows = np.repeat(np.arange(len(rows)), reps)
+    labels = flat[part_off[codes][exp_rows] + sub]
+    # rank: row order within the pair, then the order inside a "a;b" cell
+    rank = row_rank[exp_rows] * (int(n_parts.max()) + 1) + sub
+    return _build(
+        len(i_uniques), i_codes[rows][exp_rows], r_uniques[r_codes[rows][exp_rows]],
+        labels, rank, sort_raters=sort_raters,
+        index=pd.Index(i_uniques, name=item), name="ratings",
     )
-    return table
 
 
-def _natural_key(value):
-    """Sort key putting ``E2`` before ``E10``."""
-    import re
-
-    text = str(value)
-    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text)]
+def _warn_label_codes(labels, column):
+    """Integer label codes are kept as classes; say so once, with the count."""
+    values = labels.dropna()
+    if len(values) == 0:
+        return
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        codes = np.unique(values.to_numpy())
+        shown = ", ".join(map(str, codes[:8]))
+        warnings.warn(
+            f"from_long: the label column {column!r} holds numbers ({len(codes)} "
+            f"distinct: {shown}{' ...' if len(codes) > 8 else ''}); they are kept "
+            "as class names, not read as emotions. Map the codes to names first "
+            "(long[label] = long[label].map({1: 'anger', ...})) or pass "
+            "label_map to the encoders.",
+            LabelCodeWarning,
+            stacklevel=user_stacklevel(),
+        )
 
 
 def _cell_labels(cell):
@@ -287,6 +384,9 @@ def parse_annotations(y, label_map=None, *, known_labels=None, strict=False):
     label_map = label_map or {}
     if isinstance(y, Ratings):
         return y
+    if is_ratings(y):
+        return _parse_ratings(y, label_map, allowed_labels(label_map, known_labels)
+                              if strict else None)
     if y is None:
         raise AnnotationError(
             "No annotations were given (y is None); pass an annotation table, a "
@@ -355,6 +455,87 @@ def parse_annotations(y, label_map=None, *, known_labels=None, strict=False):
         "annotation table (DataFrame, one column per rater), a vote-count table "
         "(DataFrame of numeric columns, one per label) or 1-D labels."
     )
+
+
+def allowed_labels(label_map, known_labels):
+    """Labels strict parsing accepts: known emotions, the map, the classes."""
+    allowed = set(CANONICAL_EMOTIONS) | set(label_map) | set(label_map.values())
+    return frozenset(allowed | set(known_labels or ()))
+
+
+def _parse_ratings(y, label_map, allowed):
+    """:class:`Ratings` of a ratings Series: vectorised over the ratings.
+
+    Labels are normalised once per distinct label, not once per rating; the
+    result is cached on the array for the same label map, so the encoders of
+    one fit share one parse.
+    """
+    if isinstance(y, pd.Series):
+        array, index = y.array, y.index
+        _check_index(index, "ratings Series")
+    else:
+        array, index = y, pd.RangeIndex(len(y))
+    key = (tuple(sorted(label_map.items(), key=repr)), allowed)
+    cached = array._cache.get(key)
+    if cached is not None:
+        return Ratings(index=index, **cached)
+    if len(array) == 0:
+        raise AnnotationError("The ratings are empty (no utterance).")
+    if array.n_ratings == 0:
+        raise AnnotationError(
+            f"The ratings cover {len(array)} utterance(s) but hold not a single "
+            "rating.")
+    raw_vocab = array._labels.to_numpy(dtype=object)
+    used = np.zeros(len(raw_vocab), dtype=bool)
+    used[np.unique(array._label)] = True
+    missing = np.array([_is_missing_string(v) for v in raw_vocab], dtype=bool)
+    item = array.item_codes()
+    rater = array._rater.astype(np.int64)
+    label = array._label.astype(np.int64)
+    rank = array._rank.astype(np.int64)
+    if (missing & used).any():
+        drop = missing[label]
+        seen = sorted(str(v) for v in raw_vocab[missing & used])
+        warnings.warn(
+            f"{int(drop.sum())} rating(s) are the strings {seen} (as written by "
+            "astype(str) or a spreadsheet); they are read as missing, not as a "
+            "label.",
+            DroppedRowsWarning,
+            stacklevel=user_stacklevel(),
+        )
+        keep = ~drop
+        item, rater, label, rank = item[keep], rater[keep], label[keep], rank[keep]
+        if len(item) == 0:
+            raise AnnotationError("Every rating is a 'nan'/'None' string: there is "
+                                  "no rating.")
+        used &= ~missing
+    canon_of = {v: canonical_label(v, label_map) for v in raw_vocab[used]}
+    if allowed is not None:
+        for code in np.flatnonzero(used):
+            raw = raw_vocab[code]
+            if canon_of[raw] not in allowed:
+                at = int(np.flatnonzero(label == code)[0])
+                raise AnnotationError(
+                    f"Unknown label {raw!r} (utterance {index[item[at]]!r}, rater "
+                    f"{array._raters[rater[at]]!r}). Expected one of "
+                    f"{sorted(map(str, allowed))}; add it to label_map or classes, "
+                    "or use strict=False to keep it as non-target evidence."
+                )
+    vocab = _finish_vocabulary(canon_of, list(canon_of))
+    pos = {v: k for k, v in enumerate(vocab)}
+    remap = np.full(len(raw_vocab), -1, dtype=np.int64)
+    for code in np.flatnonzero(used):
+        remap[code] = pos[canon_of[raw_vocab[code]]]
+    label = remap[label]
+    if len(vocab) < int(used.sum()):  # two spellings became one class
+        item, rater, label, rank = _dedupe(item, rater, label, rank,
+                                           len(array._raters), len(vocab))
+    rank = _rerank(item, rater, rank)
+    fields = dict(labels=vocab, raters=list(array._raters), item=item, rater=rater,
+                  label=label, rank=rank, kind="table")
+    array._cache.clear()  # one label map at a time is enough
+    array._cache[key] = fields
+    return Ratings(index=index, **fields)
 
 
 #: Strings that mean "no value" (written by ``astype(str)`` and spreadsheets).
@@ -467,12 +648,9 @@ def _parse_rater_table(y, label_map, check_label):
     rank = np.asarray(ranks, dtype=np.int64)
     # A rater who gave two labels that map to one class (excitement and
     # happiness under the IEMOCAP map) chose that class once: h_k^(n) is binary.
-    key = np.stack([item_idx, rater_idx, label_idx], axis=1)
-    _, first = np.unique(key, axis=0, return_index=True)
-    first = np.sort(first)
-    item_idx, rater_idx, label_idx = item_idx[first], rater_idx[first], label_idx[first]
-    # ranks are re-derived so that a rater's first surviving choice has rank 0
-    rank = _rerank(item_idx, rater_idx, rank[first])
+    item_idx, rater_idx, label_idx, rank = _dedupe(
+        item_idx, rater_idx, label_idx, rank, len(rater_names), len(vocab))
+    rank = _rerank(item_idx, rater_idx, rank)
     return Ratings(
         index=y.index,
         labels=vocab,
@@ -486,16 +664,27 @@ def _parse_rater_table(y, label_map, check_label):
 
 
 def _rerank(item_idx, rater_idx, rank):
+    """Ranks 0, 1, ... within each (item, rater), keeping their order."""
+    if len(rank) == 0:
+        return rank
     order = np.lexsort((rank, rater_idx, item_idx))
-    new = np.empty_like(rank)
-    prev = (-1, -1)
-    r = 0
-    for pos in order:
-        cur = (item_idx[pos], rater_idx[pos])
-        r = 0 if cur != prev else r + 1
-        new[pos] = r
-        prev = cur
-    return new
+    it, ra = item_idx[order], rater_idx[order]
+    new = np.r_[True, (it[1:] != it[:-1]) | (ra[1:] != ra[:-1])]
+    starts = np.flatnonzero(new)
+    out = np.empty_like(rank)
+    out[order] = np.arange(len(order)) - starts[np.cumsum(new) - 1]
+    return out
+
+
+def _dedupe(item_idx, rater_idx, label_idx, rank, n_raters, n_labels):
+    """Keep the first (item, rater, label) choice: h_k^(n) is binary."""
+    key = (item_idx * max(n_raters, 1) + rater_idx) * max(n_labels, 1) + label_idx
+    _, first = np.unique(key, return_index=True)
+    if len(first) == len(key):
+        return item_idx, rater_idx, label_idx, rank
+    first = np.sort(first)
+    item_idx, rater_idx, label_idx = item_idx[first], rater_idx[first], label_idx[first]
+    return item_idx, rater_idx, label_idx, _rerank(item_idx, rater_idx, rank[first])
 
 
 #: More votes than this in one cell is not a count of raters.
@@ -681,7 +870,7 @@ def align_annotations(X, y):
 
 
 def to_long(table, *, item="utterance", rater="rater", label="label"):
-    """The long ``item, rater, label`` form of an annotation table.
+    """The long ``item, rater, label`` form of ratings or an annotation table.
 
     The inverse of :func:`from_long`: one row per chosen label, a rater's
     choices in their order (first choice first). Empty cells give no row.
@@ -695,15 +884,95 @@ def to_long(table, *, item="utterance", rater="rater", label="label"):
     [['u1', 'A', 'sad'], ['u1', 'A', 'angry'], ['u1', 'B', 'sad'],
      ['u2', 'B', 'neutral']]
     """
+    if is_ratings(table):
+        series = table if isinstance(table, pd.Series) else pd.Series(table)
+        return series.ratings.to_long(item=item, rater=rater, label=label)
     if not isinstance(table, pd.DataFrame):
-        raise TypeError(f"to_long expects an annotation table (DataFrame), got "
-                        f"{type(table).__name__}.")
-    rows = []
-    for utt, cells in table.iterrows():
-        for r, cell in cells.items():
-            if cell is None or (not isinstance(cell, (tuple, list, str))
-                                and _is_missing(cell)):
-                continue
-            for lab in ((cell,) if isinstance(cell, str) else cell):
-                rows.append((utt, r, lab))
-    return pd.DataFrame(rows, columns=[item, rater, label])
+        raise TypeError(f"to_long expects ratings (from_long) or an annotation "
+                        f"table (DataFrame), got {type(table).__name__}.")
+    return to_ratings(table).ratings.to_long(item=item, rater=rater, label=label)
+
+
+def to_ratings(y):
+    """Ratings (a Series of dtype ``"ratings"``) from any per-rater form.
+
+    Accepts ratings (returned as they are), a wide annotation table (one
+    column per rater, cells of labels) or 1-D labels (one rater, ``"label"``).
+    Vote-count tables hold no individual rating and are refused.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"A": [("sad", "angry"), None],
+    ...                       "B": [("sad",), ("neutral",)]}, index=["u1", "u2"])
+    >>> to_ratings(table)["u1"]
+    {'A': ('sad', 'angry'), 'B': ('sad',)}
+    """
+    if is_ratings(y):
+        return y if isinstance(y, pd.Series) else pd.Series(y, name="ratings")
+    if isinstance(y, pd.DataFrame):
+        if is_vote_table(y):
+            raise AnnotationError(
+                "A vote-count table holds no individual rating; it cannot become "
+                "ratings (keep it as it is: every encoder reads it).")
+        _check_index(y.index)
+        values = y.to_numpy(dtype=object)
+        present = ~pd.isna(values) if values.size else np.zeros(values.shape, bool)
+        items, raters, labels, ranks = [], [], [], []
+        for i, j in zip(*np.nonzero(present), strict=True):
+            for r, lab in enumerate(_cell_labels(values[i, j])):
+                items.append(i)
+                raters.append(j)
+                labels.append(lab)
+                ranks.append(r)
+        names = np.asarray(list(y.columns), dtype=object)
+        return _build(len(y), np.asarray(items, dtype=np.int64),
+                      names[np.asarray(raters, dtype=np.int64)], labels,
+                      np.asarray(ranks, dtype=np.int64), raters=list(y.columns),
+                      index=y.index, name="ratings")
+    labels = y if isinstance(y, pd.Series) else pd.Series(np.asarray(y, dtype=object))
+    values = labels.to_numpy(dtype=object)
+    present = np.flatnonzero(~pd.isna(values))
+    return _build(len(values), present, np.full(len(present), "label", dtype=object),
+                  values[present], np.zeros(len(present), dtype=np.int64),
+                  index=labels.index, name="ratings")
+
+
+def to_wide(y, *, max_cells=50_000_000):
+    """The wide annotation table (one column per rater) of ratings.
+
+    For small crowds and for reading; the encoders read ratings directly.
+    Raises :class:`MemoryError` above ``max_cells`` cells.
+    """
+    return to_ratings(y).ratings.to_wide(max_cells=max_cells)
+
+
+def select_raters(y, raters):
+    """Only the ratings of ``raters``, for every utterance of ``y`` (in order).
+
+    Works on ratings (vectorised, no wide table) and on wide annotation
+    tables (a column selection). Utterances none of them rated stay, without
+    a rating. This is how a rater group's pooled targets are built.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> y = from_long(pd.DataFrame({"utterance": ["u1", "u1", "u2"],
+    ...                             "rater": ["A", "B", "B"],
+    ...                             "label": ["sad", "angry", "neutral"]}))
+    >>> select_raters(y, ["A"]).tolist()
+    [{'A': ('sad',)}, nan]
+    """
+    raters = list(raters)
+    if is_ratings(y):
+        return to_ratings(y).ratings.select(raters)
+    if isinstance(y, pd.DataFrame) and not is_vote_table(y):
+        missing = [r for r in raters if r not in y.columns]
+        if missing:
+            raise AnnotationError(
+                f"Rater(s) {missing[:8]} are not columns of the annotation table; "
+                f"its raters include {list(y.columns[:10])}.")
+        return y[raters]
+    raise AnnotationError(
+        "Selecting raters needs individual ratings (from_long or a table with one "
+        f"column per rater), not {type(y).__name__} of vote counts or labels.")

@@ -11,6 +11,7 @@ import pandas as pd
 from sklearn.utils import Bunch
 
 from .._warnings import user_stacklevel
+from ..annotations import to_ratings
 from ..exceptions import DroppedRowsWarning
 
 #: Intensity scale of the questionnaire, weakest first.
@@ -120,8 +121,9 @@ def load_abaw(path, *, threshold="A little", none_label="neutral"):
         if not labels and none_label is not None:
             labels = (none_label,)
         cells[ci[row], ri[row]] = labels or None
-    annotations = pd.DataFrame(cells, index=pd.Index(clips, name="clip"),
-                               columns=pd.Index(raters, name="rater"), dtype=object)
+    annotations = to_ratings(pd.DataFrame(
+        cells, index=pd.Index(clips, name="clip"),
+        columns=pd.Index(raters, name="rater"), dtype=object))
     per_clip = raw.groupby("clip", sort=False)
     utterances = pd.DataFrame(index=annotations.index)
     utterances["audio"] = per_clip["audio"].first().reindex(clips).to_numpy()

@@ -145,7 +145,9 @@ def load_emodb(root, *, ratings="ratings.csv", emotions_per_speaker=None,
     annotations = utterances["intended"].rename("label")
     if ratings is not None and (root / ratings).exists():
         long = pd.read_csv(root / ratings)
-        table = from_long(long, item="utterance", rater="rater", label="label")
+        # EmoDB-crowd raters may choose several emotions: several rows
+        table = from_long(long, item="utterance", rater="rater", label="label",
+                          multiple="choices")
         unknown = table.index.difference(utterances.index)
         if len(unknown):
             warnings.warn(
@@ -156,7 +158,7 @@ def load_emodb(root, *, ratings="ratings.csv", emotions_per_speaker=None,
             )
         annotations = table.reindex(utterances.index)
         annotations.index.name = "utterance"
-        raters = list(table.columns)
+        raters = list(table.ratings.raters)
         source = str(root / ratings)
     data = Bunch(
         utterances=utterances,

@@ -25,7 +25,8 @@ def _read_csv(path, what):
                          f"{what}.") from None
 
 
-def load_corpus(audio_dir, ratings, metadata=None, *, extension=".wav"):
+def load_corpus(audio_dir, ratings, metadata=None, *, extension=".wav",
+                multiple="choices"):
     """Load a corpus in generic form.
 
     Parameters
@@ -41,12 +42,16 @@ def load_corpus(audio_dir, ratings, metadata=None, *, extension=".wav"):
         ``id``, else the first column) and any others, e.g. ``speaker``,
         ``session``, ``intended``.
     extension : str, default=".wav"
+    multiple : {"choices", "warn", "first", "last", "error"}, default="choices"
+        Several rows of one rater for one utterance: by default several
+        choices, first row first (see :func:`~sklearn_ser.annotations.from_long`).
 
     Returns
     -------
     data : sklearn.utils.Bunch
         ``utterances`` (index = utterance id, ``path`` plus the metadata
-        columns), ``annotations`` (rater table aligned with it), ``classes``
+        columns), ``annotations`` (ratings aligned with it, see
+        :func:`~sklearn_ser.annotations.from_long`), ``classes``
         (the labels that win the majority of at least one utterance, see
         :func:`~sklearn_ser.annotations.infer_classes`; labels only ever
         chosen in a minority are not classes), ``classes_report`` (how many
@@ -70,7 +75,7 @@ def load_corpus(audio_dir, ratings, metadata=None, *, extension=".wav"):
                                 f"expected a folder of <utterance>{extension} files.")
     long = _read_csv(ratings, "a long CSV with columns utterance, rater, label")
     try:
-        table = from_long(long)
+        table = from_long(long, multiple=multiple)
     except (ValueError, KeyError) as e:
         raise ValueError(
             f"{str(ratings)!r}: {e} (expected one row per rating with columns "

@@ -11,6 +11,7 @@ import pandas as pd
 from sklearn.utils import Bunch
 
 from .._warnings import user_stacklevel
+from ..annotations import to_ratings
 from ..exceptions import DroppedRowsWarning
 from ._base import check_root
 
@@ -113,10 +114,10 @@ def load_iemocap(root, *, sessions=None, improvised_only=False, self_reports=Tru
         for r, labels in ratings.get(utt, {}).items():
             if r in col:
                 cells[i, col[r]] = labels
-    annotations = pd.DataFrame(
+    annotations = to_ratings(pd.DataFrame(
         cells, index=utterances.index, columns=pd.Index(raters, name="rater"),
         dtype=object,
-    )
+    ))
     return Bunch(
         utterances=utterances,
         annotations=annotations,

@@ -19,6 +19,8 @@ import pandas as pd
 from scipy.signal import lfilter
 from sklearn.utils import Bunch, check_random_state
 
+from ..annotations import to_ratings
+
 # Emotion -> prosody relative to the speaker's neutral voice:
 # (f0 factor, f0 range, loudness factor, syllable-rate factor,
 #  tension (brighter spectrum), breathiness, jitter, arousal)
@@ -212,7 +214,7 @@ def make_emotional_speech(
     >>> data = make_emotional_speech(20, n_speakers=4, n_sessions=2, random_state=0)
     >>> data.utterances[["speaker", "session", "intended"]].shape
     (20, 3)
-    >>> sorted(data.annotations.columns)[:3]
+    >>> list(data.annotations.ratings.raters)[:3]
     ['R1', 'R2', 'R3']
     """
     rng = check_random_state(random_state)
@@ -317,10 +319,10 @@ def make_emotional_speech(
         "duration": durations,
     }, index=index)
 
-    annotations = _simulate_ratings(
+    annotations = to_ratings(_simulate_ratings(
         rng, classes, profiles, intended, intensity * expressiveness[spk], blend,
         min_raters, second_choice_rate, other_rate, index,
-    )
+    ))
     raters_df = pd.DataFrame(profiles).set_index("name")
     return Bunch(
         utterances=utterances,

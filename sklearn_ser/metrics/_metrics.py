@@ -12,13 +12,16 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
+from ..annotations._ratings import RatingsDtype
 from ..annotations._vocabulary import normalize_label
 
 
 def _as_labels(y, name):
-    if isinstance(y, pd.DataFrame):
+    if isinstance(y, pd.DataFrame) or isinstance(
+            getattr(y, "dtype", None), RatingsDtype):
         raise TypeError(
-            f"{name} must be 1-D labels; got a DataFrame. To score against an "
+            f"{name} must be 1-D labels; got {type(y).__name__} of ratings. To "
+            "score against an "
             "annotation table, use ser_scoring(...) or "
             "HardLabels(classes).fit_transform(table)."
         )

@@ -23,7 +23,7 @@ from skorch.dataset import ValidSplit
 
 from .._parallel import record_sigint, torch_threads_for_fit
 from .._warnings import user_stacklevel
-from ..annotations import ExistenceLabels, HardLabels, SoftLabels
+from ..annotations import ExistenceLabels, HardLabels, SoftLabels, is_ratings
 from ..annotations._encoders import _TargetEncoder, missing_reasons
 from ..annotations._table import align_annotations
 from ..exceptions import DroppedRowsWarning, SERWarning
@@ -165,12 +165,15 @@ def make_target_encoder(target, classes=None, label_map=None):
 
 
 def target_kind(encoder):
-    if isinstance(encoder, SoftLabels):
-        return "soft"
-    if isinstance(encoder, ExistenceLabels):
-        return "existence"
-    kind = getattr(encoder, "kind", None)  # RaterLabels
-    return kind if kind in {"soft", "hard", "existence"} else "hard"
+    """What a target encoder produces, as it declares in ``target_kind``."""
+    kind = getattr(encoder, "target_kind", None)
+    if kind not in {"soft", "hard", "existence"}:
+        raise TypeError(
+            f"{type(encoder).__name__}.target_kind is {kind!r}; a target encoder "
+            "declares 'hard' (class labels), 'soft' (a distribution over "
+            "classes_) or 'existence' (0/1 per class)."
+        )
+    return kind
 
 
 def prepare_y(y):
@@ -288,7 +291,7 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
                 "None: give annotations (a rater table, vote counts or labels)."
             )
         y = prepare_y(y)
-        if not isinstance(y, pd.DataFrame) and np.ndim(y) == 1:
+        if not isinstance(y, pd.DataFrame) and not is_ratings(y) and np.ndim(y) == 1:
             arr = y.to_numpy() if isinstance(y, pd.Series) else np.asarray(y)
             if arr.dtype == object:
                 arr = arr[~pd.isna(pd.Series(arr, dtype=object)).to_numpy()]

@@ -1,0 +1,493 @@
+"""Ratings whose cost grows with the ratings, not with utterances x raters.
+
+A crowd of thousands of raters, each rating a few dozen utterances, makes a
+wide table (one column per rater) of mostly empty cells: MSP-Podcast's 10^6
+ratings would need 2 x 10^9 cells. Here the ratings are kept as a pandas
+extension array, :class:`RatingsArray`, of CSR-like integer arrays:
+
+* ``offsets`` (n_utterances + 1): the ratings of utterance ``i`` are positions
+  ``offsets[i]:offsets[i + 1]``;
+* ``rater``, ``label``, ``rank``: one entry per rating (a rater's choice of
+  one label), as codes into the shared vocabularies ``raters`` and ``labels``
+  (kept exactly as written); ``rank`` is 0 for a rater's first choice.
+
+A :class:`pandas.Series` of dtype ``"ratings"`` (what :func:`from_long`
+returns) is indexed by utterance id, so scikit-learn's splitters slice it
+(``y.iloc[train]``) without building the wide table; it pickles, prints one
+utterance's ratings per line, and has a ``.ratings`` accessor (raters,
+labels, ``to_long``, ``to_wide``, ``select``). Reading one element gives a
+dict ``{rater: (label, ...)}``.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+from pandas.api.extensions import (
+    ExtensionArray,
+    ExtensionDtype,
+    register_extension_dtype,
+    register_series_accessor,
+)
+
+from ..exceptions import AnnotationError
+
+__all__ = ["RatingsArray", "RatingsDtype", "is_ratings", "ratings_series"]
+
+
+@register_extension_dtype
+class RatingsDtype(ExtensionDtype):
+    """The dtype of a :class:`RatingsArray` (name ``"ratings"``).
+
+    Each element is the set of ratings one utterance received, read as a dict
+    ``{rater: (label, ...)}``; an utterance nobody rated is missing.
+    """
+
+    name = "ratings"
+    type = dict
+    kind = "O"
+    na_value = np.nan
+    _metadata = ()
+
+    @classmethod
+    def construct_array_type(cls):
+        return RatingsArray
+
+    def __repr__(self):
+        return "ratings"
+
+
+def _codes(values, vocabulary):
+    """Codes of ``values`` in ``vocabulary`` (a pandas Index); -1 if absent."""
+    return pd.Index(vocabulary).get_indexer(values)
+
+
+class RatingsArray(ExtensionArray):
+    """Every rating of a set of utterances, as integer arrays (O(ratings)).
+
+    Build one with :func:`~sklearn_ser.annotations.from_long` or
+    :func:`~sklearn_ser.annotations.to_ratings`; the constructor takes the
+    raw arrays and checks them.
+
+    Parameters
+    ----------
+    offsets : array of int, shape (n_utterances + 1,)
+        Non-decreasing, starting at 0 and ending at the number of ratings.
+    rater, label, rank : arrays of int, shape (n_ratings,)
+        Codes into ``raters`` and ``labels``, and each rater's choice order.
+    raters, labels : array-like
+        The vocabularies (unique values).
+    """
+
+    _typ = "extension"
+
+    def __init__(self, offsets, rater, label, rank, raters, labels, *, _checked=False):
+        self._offsets = np.asarray(offsets, dtype=np.int64)
+        self._rater = np.asarray(rater, dtype=np.int32)
+        self._label = np.asarray(label, dtype=np.int32)
+        self._rank = np.asarray(rank, dtype=np.int16)
+        self._raters = raters if isinstance(raters, pd.Index) else pd.Index(
+            np.asarray(list(raters), dtype=object), dtype=object)
+        self._labels = labels if isinstance(labels, pd.Index) else pd.Index(
+            np.asarray(list(labels), dtype=object), dtype=object)
+        self._cache = {}
+        if not _checked:
+            self._check()
+
+    def _check(self):
+        off, n = self._offsets, len(self._rater)
+        if off.ndim != 1 or len(off) < 1 or off[0] != 0 or off[-1] != n or (
+                np.diff(off) < 0).any():
+            raise ValueError("RatingsArray: offsets must rise from 0 to the number "
+                             "of ratings.")
+        if not (len(self._label) == len(self._rank) == n):
+            raise ValueError("RatingsArray: rater, label and rank must have one "
+                             "entry per rating.")
+        for codes, vocab, what in ((self._rater, self._raters, "rater"),
+                                   (self._label, self._labels, "label")):
+            if n and (codes.min() < 0 or codes.max() >= len(vocab)):
+                raise ValueError(f"RatingsArray: a {what} code is outside its "
+                                 "vocabulary.")
+
+    # -- pickling (the parse cache is not state) ----------------------------------
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_cache"] = {}
+        return state
+
+    # -- construction -----------------------------------------------------------------
+    @classmethod
+    def _from_sequence(cls, scalars, *, dtype=None, copy=False):
+        if isinstance(scalars, RatingsArray):
+            return scalars.copy() if copy else scalars
+        items, raters, labels, ranks, n = [], [], [], [], 0
+        for i, cell in enumerate(scalars):
+            n += 1
+            if cell is None or (not isinstance(cell, dict) and pd.isna(cell)):
+                continue
+            if not isinstance(cell, dict):
+                raise TypeError(
+                    f"A ratings element is a dict {{rater: (label, ...)}}; element "
+                    f"{i} is {type(cell).__name__} {cell!r}.")
+            for r, labs in cell.items():
+                labs = (labs,) if isinstance(labs, str) or not hasattr(
+                    labs, "__iter__") else tuple(labs)
+                for k, lab in enumerate(labs):
+                    items.append(i)
+                    raters.append(r)
+                    labels.append(lab)
+                    ranks.append(k)
+        return _build(n, np.asarray(items, dtype=np.int64),
+                      pd.Series(raters, dtype=object), pd.Series(labels, dtype=object),
+                      np.asarray(ranks, dtype=np.int64))
+
+    @classmethod
+    def _from_factorized(cls, values, original):
+        raise TypeError("Ratings cannot be factorized (grouped by value).")
+
+    @classmethod
+    def _concat_same_type(cls, to_concat):
+        to_concat = list(to_concat)
+        raters = pd.Index(pd.unique(np.concatenate(
+            [a._raters.to_numpy(dtype=object) for a in to_concat])), dtype=object)
+        labels = pd.Index(pd.unique(np.concatenate(
+            [a._labels.to_numpy(dtype=object) for a in to_concat])), dtype=object)
+        offs, rs, ls, ks, base = [np.zeros(1, np.int64)], [], [], [], 0
+        for a in to_concat:
+            offs.append(a._offsets[1:] + base)
+            base += len(a._rater)
+            rs.append(_codes(a._raters, raters)[a._rater])
+            ls.append(_codes(a._labels, labels)[a._label])
+            ks.append(a._rank)
+        return cls(np.concatenate(offs), np.concatenate(rs), np.concatenate(ls),
+                   np.concatenate(ks), raters, labels, _checked=True)
+
+    # -- the ExtensionArray interface ---------------------------------------------
+    @property
+    def dtype(self):
+        return RatingsDtype()
+
+    def __len__(self):
+        return len(self._offsets) - 1
+
+    @property
+    def nbytes(self):
+        return int(self._offsets.nbytes + self._rater.nbytes + self._label.nbytes
+                   + self._rank.nbytes)
+
+    def isna(self):
+        return np.diff(self._offsets) == 0
+
+    def copy(self):
+        return type(self)(self._offsets.copy(), self._rater.copy(), self._label.copy(),
+                          self._rank.copy(), self._raters, self._labels, _checked=True)
+
+    def _element(self, i):
+        a, b = self._offsets[i], self._offsets[i + 1]
+        if a == b:
+            return np.nan
+        out: dict = {}
+        raters, labels = self._raters, self._labels
+        for r, lab in zip(self._rater[a:b], self._label[a:b], strict=True):
+            out.setdefault(raters[r], []).append(labels[lab])
+        return {r: tuple(v) for r, v in out.items()}
+
+    def __getitem__(self, key):
+        if isinstance(key, numbers.Integral):
+            n = len(self)
+            if not -n <= key < n:
+                raise IndexError(f"index {key} is out of bounds for {n} utterances")
+            return self._element(int(key) % n)
+        if isinstance(key, tuple) and len(key) == 1:
+            key = key[0]
+        key = pd.api.indexers.check_array_indexer(self, key)
+        if isinstance(key, slice):
+            return self.take(np.arange(len(self))[key])
+        if key.dtype == bool:
+            return self.take(np.flatnonzero(key))
+        return self.take(key)
+
+    def __setitem__(self, key, value):
+        raise TypeError("Ratings are read-only; build a new table with from_long.")
+
+    def take(self, indices, *, allow_fill=False, fill_value=None):
+        idx = np.asarray(indices, dtype=np.int64)
+        n = len(self)
+        if allow_fill:
+            if (idx < -1).any():
+                raise ValueError("take: indices below -1 with allow_fill=True")
+            if fill_value is not None and not pd.isna(fill_value):
+                raise ValueError("take: ratings can only be filled with missing")
+            empty = idx == -1
+        else:
+            empty = np.zeros(len(idx), bool)
+            idx = np.where(idx < 0, idx + n, idx)
+        if len(idx) and (idx[~empty] >= n).any() | (idx[~empty] < 0).any():
+            raise IndexError(f"take: index out of bounds for {n} utterances")
+        src = np.where(empty, 0, idx)
+        starts = self._offsets[src]
+        lengths = np.where(empty, 0, self._offsets[src + 1] - starts)
+        offsets = np.zeros(len(idx) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        pos = np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1])
+        return type(self)(offsets, self._rater[pos], self._label[pos], self._rank[pos],
+                          self._raters, self._labels, _checked=True)
+
+    def __array__(self, dtype=None, copy=None):
+        out = np.empty(len(self), dtype=object)
+        for i in range(len(self)):
+            out[i] = self._element(i)
+        return out
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self._element(i)
+
+    def _formatter(self, boxed=False):
+        def fmt(value):
+            if not isinstance(value, dict):
+                return "NaN"
+            return "; ".join(f"{r}: {','.join(map(str, labs))}"
+                             for r, labs in value.items())
+        return fmt
+
+    def _values_for_argsort(self):
+        return np.diff(self._offsets)
+
+    def __eq__(self, other):
+        return NotImplemented
+
+    def equals(self, other):
+        if not isinstance(other, RatingsArray) or len(other) != len(self):
+            return False
+        if self.nbytes == other.nbytes and self._raters.equals(other._raters) and (
+                self._labels.equals(other._labels)):
+            return bool((self._offsets == other._offsets).all()
+                        and (self._rater == other._rater).all()
+                        and (self._label == other._label).all()
+                        and (self._rank == other._rank).all())
+        return list(self) == list(other)
+
+    def _reduce(self, name, *, skipna=True, keepdims=False, **kwargs):
+        raise TypeError(f"Ratings do not support {name!r}.")
+
+    def __repr__(self):
+        return (f"<RatingsArray: {len(self)} utterances, {len(self._rater)} ratings, "
+                f"{len(self._raters)} raters, {len(self._labels)} labels>")
+
+    # -- views used by the parser -------------------------------------------------
+    @property
+    def n_ratings(self):
+        return len(self._rater)
+
+    def item_codes(self):
+        """The utterance position of every rating."""
+        return np.repeat(np.arange(len(self), dtype=np.int64), np.diff(self._offsets))
+
+
+def _build(n_items, item, rater_values, label_values, rank, *, raters=None,
+           sort_raters=False, index=None, name=None):
+    """A ratings Series (or array when ``index`` is None) from one row per rating.
+
+    ``rater_values``/``label_values`` hold the values (any hashable); ``rank``
+    the choice order within (item, rater). Ratings are ordered by item, then
+    rater code, then rank.
+    """
+    r_codes, r_uniques = pd.factorize(np.asarray(rater_values, dtype=object))
+    if raters is not None:
+        r_vocab = pd.Index(np.asarray(list(raters), dtype=object), dtype=object)
+        r_codes = _codes(np.asarray(r_uniques, dtype=object), r_vocab)[r_codes] if len(
+            r_codes) else r_codes
+    else:
+        r_vocab = pd.Index(np.asarray(r_uniques, dtype=object), dtype=object)
+        if sort_raters:
+            try:
+                order = sorted(range(len(r_vocab)),
+                               key=lambda k: _natural_key(r_vocab[k]))
+            except TypeError:
+                order = list(range(len(r_vocab)))
+            remap = np.empty(len(order), dtype=np.int64)
+            remap[order] = np.arange(len(order))
+            r_vocab = r_vocab[order]
+            r_codes = remap[r_codes] if len(r_codes) else r_codes
+    l_codes, l_uniques = pd.factorize(np.asarray(label_values, dtype=object))
+    l_vocab = pd.Index(np.asarray(l_uniques, dtype=object), dtype=object)
+    item = np.asarray(item, dtype=np.int64)
+    rank = np.asarray(rank, dtype=np.int64)
+    order = np.lexsort((rank, r_codes, item))
+    # canonical ranks: 0, 1, ... within each (item, rater), in the given order
+    it, rc = item[order], r_codes[order]
+    new_pair = np.r_[True, (it[1:] != it[:-1]) | (rc[1:] != rc[:-1])] if len(it) else (
+        np.zeros(0, dtype=bool))
+    starts = np.flatnonzero(new_pair)
+    ranks = np.arange(len(it)) - starts[np.cumsum(new_pair) - 1] if len(it) else it
+    counts = np.bincount(item, minlength=n_items) if len(item) else np.zeros(
+        n_items, dtype=np.int64)
+    offsets = np.zeros(n_items + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    array = RatingsArray(offsets, rc, l_codes[order], ranks,
+                         r_vocab, l_vocab, _checked=True)
+    if index is None:
+        return array
+    return pd.Series(array, index=index, name=name, copy=False)
+
+
+def _natural_key(value):
+    """Sort key putting ``E2`` before ``E10``."""
+    import re
+
+    text = str(value)
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text)]
+
+
+def is_ratings(y) -> bool:
+    """True if ``y`` is a ratings Series or :class:`RatingsArray`."""
+    return isinstance(y, RatingsArray) or (
+        isinstance(y, pd.Series) and isinstance(y.dtype, RatingsDtype))
+
+
+def ratings_series(y):
+    """``(array, index)`` of a ratings Series or array."""
+    if isinstance(y, pd.Series):
+        return y.array, y.index
+    return y, pd.RangeIndex(len(y))
+
+
+@register_series_accessor("ratings")
+class RatingsAccessor:
+    """``y.ratings``: the crowd behind a ratings Series.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_ser.annotations import from_long
+    >>> y = from_long(pd.DataFrame({"utterance": ["u1", "u1", "u2"],
+    ...                             "rater": ["A", "B", "B"],
+    ...                             "label": ["sad", "sad", "neutral"]}))
+    >>> y.ratings.n_ratings, list(y.ratings.raters)
+    (3, ['A', 'B'])
+    >>> y.ratings.to_long().shape
+    (3, 3)
+    """
+
+    def __init__(self, series):
+        if not isinstance(series.dtype, RatingsDtype):
+            raise AttributeError("The .ratings accessor is for Series of dtype "
+                                 "'ratings' (what from_long returns).")
+        self._s = series
+        self._a = series.array
+
+    @property
+    def raters(self):
+        """Raters who gave at least one rating here (pandas Index)."""
+        used = np.unique(self._a._rater)
+        return self._a._raters[used]
+
+    @property
+    def labels(self):
+        """Labels as written, each chosen at least once here (pandas Index)."""
+        used = np.unique(self._a._label)
+        return self._a._labels[used]
+
+    @property
+    def n_ratings(self):
+        """Number of (utterance, rater, label) choices."""
+        return self._a.n_ratings
+
+    @property
+    def nbytes(self):
+        return self._a.nbytes
+
+    def to_long(self, *, item=None, rater="rater", label="label", rank=False):
+        """One row per rating: ``utterance, rater, label`` (and ``rank``)."""
+        a = self._a
+        item = item or self._s.index.name or "utterance"
+        data = {
+            item: self._s.index.to_numpy()[a.item_codes()],
+            rater: a._raters.to_numpy(dtype=object)[a._rater],
+            label: a._labels.to_numpy(dtype=object)[a._label],
+        }
+        if rank:
+            data["rank"] = a._rank.astype(np.int64)
+        return pd.DataFrame(data)
+
+    def to_wide(self, *, max_cells=50_000_000):
+        """The wide annotation table (one column per rater); small crowds only."""
+        a = self._a
+        raters = self.raters
+        cells = len(self._s) * len(raters)
+        if cells > max_cells:
+            raise MemoryError(
+                f"The wide table would have {cells:,} cells ({len(self._s):,} "
+                f"utterances x {len(raters):,} raters) for {a.n_ratings:,} ratings; "
+                "keep the ratings Series (every encoder reads it) or raise "
+                "max_cells.")
+        col = _codes(a._raters[a._rater], raters)
+        item = a.item_codes()
+        labels = a._labels.to_numpy(dtype=object)[a._label]
+        values = np.empty((len(self._s), len(raters)), dtype=object)
+        # ratings are ordered by (item, rater, rank): one cell per run
+        key = item * max(len(raters), 1) + col
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else (
+            np.zeros(0, dtype=np.int64))
+        ends = np.r_[starts[1:], len(key)]
+        for s, e in zip(starts, ends, strict=True):
+            values[item[s], col[s]] = tuple(labels[s:e])
+        return pd.DataFrame(values, index=self._s.index,
+                            columns=pd.Index(list(raters), name="rater"), dtype=object)
+
+    def select(self, raters):
+        """Only the ratings of ``raters`` (utterances they did not rate become
+        missing); the utterances and their order are kept."""
+        a = self._a
+        wanted = _codes(pd.Index(np.asarray(list(raters), dtype=object)), a._raters)
+        if (wanted < 0).any():
+            unknown = [r for r, c in zip(raters, wanted, strict=True) if c < 0]
+            raise AnnotationError(
+                f"Rater(s) {unknown[:8]} gave no rating in these annotations; its "
+                f"raters include {list(a._raters[:10])}.")
+        keep = np.isin(a._rater, wanted)
+        item = a.item_codes()[keep]
+        counts = np.bincount(item, minlength=len(a))
+        offsets = np.zeros(len(a) + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        arr = RatingsArray(offsets, a._rater[keep], a._label[keep], a._rank[keep],
+                           a._raters, a._labels, _checked=True)
+        return pd.Series(arr, index=self._s.index, name=self._s.name, copy=False)
+
+    def map_labels(self, mapping):
+        """Ratings with each label replaced by ``mapping(label)`` (a dict or a
+        callable; labels a dict does not name are kept). A rater who chose two
+        labels that become one chose it once; no rating is left out otherwise.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from sklearn_ser.annotations import from_long
+        >>> y = from_long(pd.DataFrame({"utterance": ["u1", "u1"], "rater": ["A", "A"],
+        ...                             "label": ["exc", "hap"]}), multiple="choices")
+        >>> y.ratings.map_labels({"exc": "hap"})["u1"]
+        {'A': ('hap',)}
+        """
+        a = self._a
+        fn = mapping if callable(mapping) else (lambda v: mapping.get(v, v))
+        new_values = [fn(v) for v in a._labels]
+        codes, uniques = pd.factorize(pd.Series(new_values, dtype=object))
+        label = codes[a._label]
+        item = a.item_codes()
+        key = (item * max(len(a._raters), 1) + a._rater) * max(len(uniques), 1) + label
+        _, first = np.unique(key, return_index=True)
+        first = np.sort(first)
+        return _build(len(a), item[first], a._raters.to_numpy(dtype=object)[
+            a._rater[first]], np.asarray(uniques, dtype=object)[label[first]],
+            a._rank[first].astype(np.int64), raters=list(a._raters),
+            index=self._s.index, name=self._s.name)
+
+    def n_rated(self):
+        """Number of raters per utterance (Series)."""
+        a = self._a
+        first = a._rank == 0
+        n = np.bincount(a.item_codes()[first], minlength=len(a))
+        return pd.Series(n, index=self._s.index, name="n_raters")
