@@ -256,3 +256,33 @@ def test_meta_estimators_report_the_rows_their_components_left_out(corpus, meta)
     assert len(dropped) == 1, dropped  # one summary, not one per component
     assert dropped[0].startswith(type(est).__name__)
     assert "no_target: 3" in dropped[0] and "of 60" in dropped[0]
+
+
+def test_noisy_class_weight_is_used_and_defaults_to_eq4_weights(corpus):
+    X, y, _ = corpus
+    params = dict(classes=CLASSES, max_epochs=2, random_state=0, **NOISY)
+    plain = NoisyLabelMetaClassifier(**params).fit(X, y)
+    assert plain.net_.criterion_.weight is None  # Eq. 4's w_n balance the classes
+    balanced = NoisyLabelMetaClassifier(class_weight="balanced", **params).fit(X, y)
+    gold = plain.gold_labels_.value_counts().reindex(CLASSES).to_numpy(float)
+    np.testing.assert_allclose(balanced.net_.criterion_.weight.numpy(),
+                               gold.sum() / (len(CLASSES) * gold), rtol=1e-6)
+    manual = NoisyLabelMetaClassifier(class_weight={"anger": 3.0}, **params).fit(X, y)
+    np.testing.assert_allclose(manual.net_.criterion_.weight.numpy(), [3.0, 1.0, 1.0])
+    assert not np.allclose(plain.predict_proba(X), manual.predict_proba(X))
+    # the early-stopping loss is the gold-label cross entropy
+    assert manual.net_.valid_criterion_.kind == "hard"
+
+
+def test_noisy_label_state_lives_on_the_nets_device():
+    import torch
+
+    from sklearn_ser.models._noisy import label_weight_init
+
+    gold, L, w = label_weight_init(np.array([0, 1, 1, 2]), 3, 2.0, device="meta")
+    assert {gold.device.type, L.device.type, w.device.type} == {"meta"}
+    gold, L, w = label_weight_init(np.array([0, 1, 1, 2]), 3, 2.0)
+    np.testing.assert_allclose(L.numpy(), 2.0 * np.eye(3)[[0, 1, 1, 2]])
+    # Eq. 4: class frequency over its mean (frequent classes start heavier)
+    np.testing.assert_allclose(w.numpy(), np.array([1, 2, 2, 1]) / 1.5)
+    assert torch.is_tensor(w)

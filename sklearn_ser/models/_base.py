@@ -19,7 +19,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping
-from skorch.dataset import ValidSplit
+from skorch.helper import predefined_split
+from skorch.utils import to_device
 
 from .._parallel import record_sigint, torch_threads_for_fit
 from .._warnings import user_stacklevel
@@ -100,7 +101,23 @@ def keeps_torch_rng(fit):
 
 
 class _SERNet(NeuralNet):
-    """skorch net with seeded, epoch-dependent length-bucketed batches."""
+    """skorch net with seeded, epoch-dependent length-bucketed batches.
+
+    ``valid_criterion`` (optional, with ``valid_criterion__*`` parameters)
+    scores the validation batches instead of ``criterion``.
+    """
+
+    def __init__(self, *args, valid_criterion=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.valid_criterion = valid_criterion
+
+    def initialize_criterion(self):
+        super().initialize_criterion()
+        if self.valid_criterion is not None:
+            params = self.get_params_for("valid_criterion")
+            self.valid_criterion_ = to_device(self.valid_criterion(**params),
+                                              self.device)
+        return self
 
     def get_iterator(self, dataset, training=False):
         if training:
@@ -139,11 +156,24 @@ class _SERNet(NeuralNet):
         return self
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        weight = getattr(self, "sample_weight_", None)
-        if weight is not None and isinstance(X, dict) and "sample_ids" in X:
-            w = weight.to(y_pred.device)[X["sample_ids"].to(y_pred.device)]
-            return self.criterion_(y_pred, y_true, sample_weight=w)
-        return self.criterion_(y_pred, y_true)
+        """The criterion, with per-sample weights from the batch's ``X`` dict.
+
+        A ``valid_criterion`` scores the validation batches instead: the
+        noisy-label model trains on corrected soft labels and stops early on
+        the gold labels.
+        """
+        criterion = self.criterion_
+        if not training and getattr(self, "valid_criterion_", None) is not None:
+            criterion = self.valid_criterion_
+        weight = X.get("sample_weight") if isinstance(X, dict) else None
+        if weight is not None and training:
+            return criterion(y_pred, y_true, sample_weight=weight.to(y_pred.device))
+        return criterion(y_pred, y_true)
+
+
+#: The optimizers by name.
+OPTIMIZERS = {"adam": torch.optim.Adam, "adamax": torch.optim.Adamax,
+              "sgd": torch.optim.SGD}
 
 
 def make_target_encoder(target, classes=None, label_map=None):
@@ -482,7 +512,10 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
         tensors = self._tensors(kept)
         tr, va = self._inner_split(X, groups, keep, rng, t)
         target_t = torch.as_tensor(t)
-        self.net_ = self._make_net(tensors, target_t, counts, t, tr, va, seed)
+        valid_ds = (SequenceDataset([tensors[i] for i in va], target_t[va])
+                    if va is not None and len(va) else None)
+        self.net_ = self._make_net(valid_ds, self._criterion_params(
+            t[tr], _counts_of(t[tr], len(self.classes_), self.target_kind_)))
         self.net_.seed_ = seed
         train_ds = SequenceDataset([tensors[i] for i in tr], target_t[tr])
         self.interrupted_ = False
@@ -503,29 +536,42 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
             )
         return self
 
-    def _make_net(self, tensors, target_t, counts, t, tr, va, seed, module=None,
-                  lr=None, sample_weight=None):
-        n_out = len(self.classes_)
-        module = module if module is not None else self._build_module(
-            self.n_features_in_, n_out)
-        callbacks = [("finite_loss", _FiniteLoss())]
+    def _make_net(self, valid_ds, criterion_params, *, callbacks=(), valid_uar=None,
+                  threshold=1e-4, **net_params):
+        """The one place that builds a skorch net for this package.
+
+        Parameters
+        ----------
+        valid_ds : SequenceDataset or None
+            Early-stopping validation data (``predefined_split``); None trains
+            ``max_epochs``.
+        criterion_params : dict
+            ``criterion__*`` parameters of :class:`SERLoss`.
+        callbacks : list of (name, Callback)
+            Run after the early stopping callback, in this order.
+        valid_uar : bool, default=None
+            Record ``valid_uar`` (default: when ``monitor="uar"``).
+        threshold : float
+            EarlyStopping's relative improvement threshold.
+        **net_params
+            Other skorch parameters (``module``, ``lr``, ``max_epochs``,
+            ``iterator_valid__batch_size``...) over the estimator's.
+        """
+        monitor = getattr(self, "monitor", "loss")
+        cbs = [("finite_loss", _FiniteLoss())]
         train_split = None
-        if va is not None and len(va):
-            valid_ds = SequenceDataset([tensors[i] for i in va], target_t[va])
-            train_split = _Predefined(valid_ds)
-            monitor = getattr(self, "monitor", "loss")
-            if monitor == "uar":
-                callbacks.append(("valid_uar", _ValidUAR()))
-            callbacks.append(("early_stopping", EarlyStopping(
+        if valid_ds is not None:
+            train_split = predefined_split(valid_ds)
+            if valid_uar or (valid_uar is None and monitor == "uar"):
+                cbs.append(("valid_uar", _ValidUAR()))
+            cbs.append(("early_stopping", EarlyStopping(
                 monitor=f"valid_{monitor}", lower_is_better=monitor == "loss",
-                patience=self.patience, load_best=True)))
-        opt = {"adam": torch.optim.Adam, "adamax": torch.optim.Adamax,
-               "sgd": torch.optim.SGD}[self.optimizer]
-        net = _SERNet(
-            module=module,
+                patience=self.patience, load_best=True, threshold=threshold)))
+        cbs.extend(callbacks)
+        params = dict(
             criterion=SERLoss,
-            optimizer=opt,
-            lr=self.lr if lr is None else lr,
+            optimizer=OPTIMIZERS[self.optimizer],
+            lr=self.lr,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
             iterator_train=SequenceLoader,
@@ -533,13 +579,16 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
             iterator_valid=SequenceLoader,
             iterator_valid__bucket=self.bucket,
             train_split=train_split,
-            callbacks=callbacks,
+            callbacks=cbs,
             device=self.device,
             verbose=self.verbose,
-            **self._criterion_params(
-                t[tr], _counts_of(t[tr], len(self.classes_), self.target_kind_)),
+            **criterion_params,
         )
-        return net
+        params.update(net_params)
+        if "module" not in params:
+            params["module"] = self._build_module(self.n_features_in_,
+                                                  len(self.classes_))
+        return _SERNet(**params)
 
     # -- inference ------------------------------------------------------------------
     def _forward(self, X, what="logits", batch_size=None):
@@ -626,16 +675,6 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
         # transform() gives the penultimate representation
         tags.transformer_tags = TransformerTags(preserves_dtype=["float32"])
         return tags
-
-
-class _Predefined(ValidSplit):
-    """skorch train_split returning a fixed validation dataset."""
-
-    def __init__(self, valid_ds):
-        self.valid_ds = valid_ds
-
-    def __call__(self, dataset, y=None, groups=None):
-        return dataset, self.valid_ds
 
 
 def _counts_of(t, n_classes, kind):

@@ -9,14 +9,20 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 
 class SequenceDataset(Dataset):
-    """Frame sequences (list of ``(T, D)`` float32 tensors) and their targets."""
+    """Frame sequences (list of ``(T, D)`` float32 tensors) and their targets.
 
-    def __init__(self, sequences, targets=None, sample_ids=None):
+    ``sample_weight`` (optional, one per sequence, may be replaced between
+    epochs) reaches the loss through the ``X`` dict of each batch, as skorch
+    recommends for per-sample weights.
+    """
+
+    def __init__(self, sequences, targets=None, sample_ids=None, sample_weight=None):
         self.sequences = sequences
         self.targets = targets
         self.sample_ids = (
             torch.arange(len(sequences)) if sample_ids is None else sample_ids
         )
+        self.sample_weight = sample_weight
         self.lengths = np.array([len(s) for s in sequences], dtype=np.int64)
 
     def __len__(self):
@@ -24,16 +30,21 @@ class SequenceDataset(Dataset):
 
     def __getitem__(self, i):
         y = self.targets[i] if self.targets is not None else torch.zeros(())
-        return self.sequences[i], y, self.sample_ids[i]
+        if self.sample_weight is None:
+            return self.sequences[i], y, self.sample_ids[i]
+        return self.sequences[i], y, self.sample_ids[i], self.sample_weight[i]
 
 
 def pad_batch(batch):
     """Collate: pad to the longest sequence of the batch, keep the lengths."""
-    seqs, ys, ids = zip(*batch, strict=True)
+    columns = list(zip(*batch, strict=True))
+    seqs, ys, ids = columns[:3]
     lengths = torch.tensor([len(s) for s in seqs], dtype=torch.int64)
     x = pad_sequence(list(seqs), batch_first=True)
-    return {"x": x, "lengths": lengths, "sample_ids": torch.stack(list(ids))}, (
-        torch.stack(list(ys)))
+    X = {"x": x, "lengths": lengths, "sample_ids": torch.stack(list(ids))}
+    if len(columns) > 3:
+        X["sample_weight"] = torch.stack(list(columns[3]))
+    return X, torch.stack(list(ys))
 
 
 class BucketBatchSampler(Sampler):
@@ -44,12 +55,14 @@ class BucketBatchSampler(Sampler):
     shuffled. Without shuffling, batches follow ascending length.
     """
 
-    def __init__(self, lengths, batch_size, shuffle=True, pool=50, seed=0):
+    def __init__(self, lengths, batch_size, shuffle=True, pool=50, seed=0,
+                 seed_per_epoch=False):
         self.lengths = np.asarray(lengths)
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.pool = pool
         self.seed = seed
+        self.seed_per_epoch = seed_per_epoch
         self.epoch = 0
 
     def __iter__(self):
@@ -59,7 +72,8 @@ class BucketBatchSampler(Sampler):
             for i in range(0, n, self.batch_size):
                 yield order[i:i + self.batch_size].tolist()
             return
-        rng = np.random.default_rng((self.seed, self.epoch))
+        rng = np.random.default_rng((self.seed + self.epoch, 0) if self.seed_per_epoch
+                                    else (self.seed, self.epoch))
         self.epoch += 1
         idx = rng.permutation(n)
         size = self.batch_size * self.pool
@@ -76,20 +90,50 @@ class BucketBatchSampler(Sampler):
         return (len(self.lengths) + self.batch_size - 1) // self.batch_size
 
 
+class EpochSeededSampler(Sampler):
+    """A fresh permutation each epoch from ``torch.Generator(seed + epoch)``."""
+
+    def __init__(self, n, seed=0):
+        self.n = n
+        self.seed = seed
+        self.epoch = 0
+
+    def __iter__(self):
+        gen = torch.Generator()
+        gen.manual_seed(int(self.seed + self.epoch))
+        self.epoch += 1
+        # a DataLoader given this generator draws its worker seed first
+        torch.empty((), dtype=torch.int64).random_(generator=gen)
+        yield from torch.randperm(self.n, generator=gen).tolist()
+
+    def __len__(self):
+        return self.n
+
+
 class SequenceLoader(DataLoader):
     """The DataLoader skorch builds: length buckets or plain shuffled batches.
 
     skorch calls ``iterator(dataset, batch_size=..., shuffle=...)``; this
     class turns those into a bucketing batch sampler when ``bucket`` is on.
+    With ``seed_per_epoch`` each epoch's shuffle is drawn from ``seed +
+    epoch`` (the noisy-label model's batches, as in its first release).
     """
 
     def __init__(self, dataset, batch_size=16, shuffle=False, bucket=True, seed=0,
-                 collate_fn=pad_batch, **kwargs):
+                 collate_fn=pad_batch, seed_per_epoch=False, **kwargs):
         if bucket:
             sampler = BucketBatchSampler(dataset.lengths, batch_size, shuffle=shuffle,
-                                         seed=seed)
+                                         seed=seed, seed_per_epoch=seed_per_epoch)
             super().__init__(dataset, batch_sampler=sampler, collate_fn=collate_fn,
                              **kwargs)
+        elif shuffle and seed_per_epoch:
+            # its own generator: the worker seed is not drawn from torch's
+            # global random state (which drives dropout)
+            gen = torch.Generator()
+            gen.manual_seed(int(seed))
+            super().__init__(dataset, batch_size=batch_size,
+                             sampler=EpochSeededSampler(len(dataset), seed),
+                             collate_fn=collate_fn, generator=gen, **kwargs)
         else:
             gen = torch.Generator()
             gen.manual_seed(int(seed))

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import copy
 import numbers
 
 import numpy as np
 import pandas as pd
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
+from skorch.callbacks import Callback
 
 from .._parallel import torch_threads_for_fit
 from ._base import (
-    _FiniteLoss,
-    _SERNet,
     keeps_torch_rng,
     make_target_encoder,
     target_kind,
-    tensor_uar,
 )
 from ._data import SequenceDataset, SequenceLoader
 from ._estimators import BLSTMAttentionClassifier
@@ -115,7 +112,7 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
         patience=10,
         monitor="loss",
         validation_fraction=0.1,
-        class_weight="balanced",
+        class_weight=None,
         bucket=True,
         device="cpu",
         random_state=None,
@@ -136,54 +133,19 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
         self.label_logit_scale = label_logit_scale
         self.min_weight = min_weight
 
-    # -- helpers -------------------------------------------------------------
-    def _valid_scores(self, module, loader, criterion):
-        """Loss and UAR on the held-out speakers, against their gold labels."""
-        module.eval()
-        total, n, pred, true = 0.0, 0, [], []
-        with torch.no_grad():
-            for xb, yb in loader:
-                logits = module(xb["x"].to(self.device), xb["lengths"].to(self.device))
-                total += float(criterion(logits, yb.to(self.device))) * len(yb)
-                n += len(yb)
-                pred.append(logits.argmax(1).cpu())
-                true.append(yb)
-        return total / max(n, 1), tensor_uar(torch.cat(pred), torch.cat(true))
-
-    def _meta_epoch(self, module, dataset, L, w, epoch_seed):
-        """One epoch updating L and/or w with the network fixed (Algorithm 1)."""
-        module.eval()
-        loader = SequenceLoader(dataset, batch_size=self.batch_size, shuffle=True,
-                                bucket=self.bucket, seed=epoch_seed)
-        learn_L = self.update in {"Lw", "L"}
-        learn_w = self.update in {"Lw", "w"}
-        for xb, _ in loader:
-            ids = xb["sample_ids"].to(self.device)
-            with torch.no_grad():
-                logp = torch.log_softmax(
-                    module(xb["x"].to(self.device), xb["lengths"].to(self.device)),
-                    dim=1)
-            L_b = L[ids].detach().requires_grad_(learn_L)
-            w_b = w[ids].detach().requires_grad_(learn_w)
-            s = torch.softmax(L_b, dim=1)  # Eq. 7
-            loss = (-(s * logp).sum(dim=1) / w_b).sum()  # Eq. 6, summed
-            loss.backward()
-            with torch.no_grad():
-                if learn_L:
-                    L[ids] -= self.meta_lr * L_b.grad
-                if learn_w:
-                    w[ids] -= self.meta_lr * w_b.grad
-        if learn_w:
-            with torch.no_grad():  # positive, mean 1 (Eq. 8)
-                w.clamp_(min=self.min_weight)
-                w.mul_(len(w) / w.sum())
-
     # -- fit -----------------------------------------------------------------
     @keeps_torch_rng
     def fit(self, X, y, groups=None):
-        """Alternate network epochs and label/weight epochs (Algorithm 1)."""
-        if not (self.target == "hard" or target_kind(make_target_encoder(
-                self.target)) == "hard"):
+        """Alternate network epochs and label/weight epochs (Algorithm 1).
+
+        One skorch net trains the network (``partial_fit`` once per phase:
+        the gold-label pre-training when ``pretrain=True``, then the
+        alternation); a :class:`_LabelWeightUpdate` callback runs the ``L``/
+        ``w`` epoch after each network epoch and keeps the ``(L, w)`` of the
+        epoch EarlyStopping keeps; the validation loss is the gold-label
+        cross entropy (the net's ``valid_criterion_``).
+        """
+        if target_kind(make_target_encoder(self.target)) != "hard":
             raise ValueError(
                 "NoisyLabelMetaClassifier learns from hard gold labels; use "
                 f"target='hard' (got target={self.target!r})."
@@ -193,84 +155,63 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
         kept_ids = np.asarray(ids, dtype=object)[keep]
         tensors = self._tensors([f for f, k in zip(frames, keep, strict=True) if k])
         tr, va = self._inner_split(X, groups, keep, rng, t)
-        gold = torch.as_tensor(t[tr], dtype=torch.long)
-        n = len(tr)
-        # L: one-hot gold logits; w: Eq. 4 (class frequency / its mean)
-        one_hot = torch.nn.functional.one_hot(gold, K).float()
-        L = one_hot * self.label_logit_scale
-        freq = torch.bincount(gold, minlength=K).float()
-        w = freq[gold] / freq[gold].mean()
-        w_init = w.clone()
-        targets = torch.softmax(L, dim=1)
-        train_ds = SequenceDataset([tensors[i] for i in tr], targets,
-                                   sample_ids=torch.arange(n))
-        module = self._build_module(self.n_features_in_, K)
-        opt = {"adam": torch.optim.Adam, "adamax": torch.optim.Adamax,
-               "sgd": torch.optim.SGD}[self.optimizer]
-        net = _SERNet(
-            module=module, criterion=SERLoss, criterion__kind="soft", optimizer=opt,
-            lr=self.lr, max_epochs=1, batch_size=self.batch_size,
-            iterator_train=SequenceLoader, iterator_train__bucket=self.bucket,
-            train_split=None, callbacks=[("finite_loss", _FiniteLoss())],
-            device=self.device, verbose=self.verbose,
-        )
-        net.seed_ = seed
-        net.initialize()
-        valid_loader, criterion = None, None
+        state = _LabelWeightUpdate(self, t[tr], K, seed, device=self.device)
+        train_ds = SequenceDataset([tensors[i] for i in tr], state.targets("gold"),
+                                   sample_ids=torch.arange(len(tr)))
+        valid_ds = None
         if va is not None and len(va):
             valid_ds = SequenceDataset([tensors[i] for i in va],
                                        torch.as_tensor(t[va], dtype=torch.long))
-            valid_loader = SequenceLoader(valid_ds, batch_size=64, shuffle=False)
-            criterion = SERLoss("hard", weight=balanced_weights(
-                np.bincount(t[tr], minlength=K))).to(self.device)
-
-        history = []
-        phases = (["gold", "meta"] if self.pretrain else ["meta"])
+        gold_counts = np.bincount(t[tr], minlength=K)
+        net = self._make_net(
+            valid_ds, self._train_criterion(gold_counts),
+            callbacks=[("label_weight_update", state)], valid_uar=True, threshold=0.0,
+            iterator_train__seed_per_epoch=True,
+            iterator_valid__batch_size=64, iterator_valid__bucket=True,
+            # early stopping on the gold labels of the held-out speakers
+            valid_criterion=SERLoss, valid_criterion__kind="hard",
+            valid_criterion__weight=balanced_weights(gold_counts),
+        )
+        net.seed_ = seed
+        net.initialize()
+        phases = ["gold", "meta"] if self.pretrain else ["meta"]
         if self.update == "none":
             phases = ["gold"]
-        best = None
-        epoch = 0
-        with torch_threads_for_fit():  # a fair share of the idle cores
-            for phase in phases:
-                best_loss, bad = np.inf, 0
-                if best is not None:  # continue from the best pre-trained network
-                    net.module_.load_state_dict(best[0])
-                for _ in range(self.max_epochs):
-                    epoch += 1
-                    # the gold phase (baseline, pre-training) learns the one-hot gold
-                    # labels; the meta phase learns s_n = softmax(L_n)
-                    train_ds.targets = (one_hot if phase == "gold"
-                                        else torch.softmax(L, dim=1))
-                    net.sample_weight_ = 1.0 / w  # Eq. 6: the loss is divided by w_n
-                    net.partial_fit(train_ds, None)
-                    row = {"epoch": epoch, "phase": phase,
-                           "train_loss": net.history[-1, "train_loss"]}
-                    if phase == "meta":
-                        self._meta_epoch(net.module_, train_ds, L, w, seed * 31 + epoch)
-                    if valid_loader is not None:
-                        row["valid_loss"], row["valid_uar"] = self._valid_scores(
-                            net.module_, valid_loader, criterion)
-                        # lower is better: the loss, or minus the UAR
-                        score = (row["valid_loss"] if self.monitor == "loss"
-                                 else -row["valid_uar"])
-                        if score < best_loss:
-                            best_loss, bad = score, 0
-                            best = (copy.deepcopy(net.module_.state_dict()), L.clone(),
-                                    w.clone())
-                        else:
-                            bad += 1
-                    history.append(row)
-                    if valid_loader is not None and bad >= self.patience:
-                        break
-                if valid_loader is None:
-                    best = (copy.deepcopy(net.module_.state_dict()), L.clone(),
-                            w.clone())
-        net.module_.load_state_dict(best[0])
-        L, w = best[1], best[2]
         self.net_ = net
-        self.n_iter_ = epoch
-        self.history_ = pd.DataFrame(history)
-        train_ids = pd.Index(kept_ids[tr], name="utterance")
+        self.interrupted_ = False
+        try:
+            with torch_threads_for_fit():  # a fair share of the idle cores
+                for phase in phases:
+                    state.phase = phase
+                    net.partial_fit(train_ds, None, epochs=self.max_epochs)
+        except KeyboardInterrupt:
+            self.interrupted_ = True
+            raise
+        finally:
+            self.n_iter_ = len(net.history)
+            self.history_ = pd.DataFrame(
+                [{k: h.get(k) for k in ("epoch", "phase", "train_loss", "valid_loss",
+                                        "valid_uar") if k in h}
+                 for h in net.history])
+        self._describe(state, kept_ids[tr])
+        return self
+
+    def _train_criterion(self, gold_counts):
+        """Soft cross entropy against ``s_n``; ``class_weight`` multiplies it
+        per class (default None: Eq. 4's ``w_n`` already balances the classes)."""
+        params = {"criterion__kind": "soft"}
+        if isinstance(self.class_weight, dict):
+            params["criterion__weight"] = np.array(
+                [float(self.class_weight.get(c, 1.0)) for c in self.classes_])
+        elif self.class_weight == "balanced":
+            params["criterion__weight"] = balanced_weights(gold_counts)
+        return params
+
+    def _describe(self, state, train_ids):
+        """The fitted attributes of the paper's tables and figures."""
+        L, w = state.best_L.cpu(), state.best_w.cpu()
+        gold = state.gold.cpu()
+        train_ids = pd.Index(train_ids, name="utterance")
         dist = torch.softmax(L, dim=1).numpy()
         self.label_distributions_ = pd.DataFrame(dist, index=train_ids,
                                                  columns=list(self.classes_))
@@ -282,10 +223,93 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
         self.transition_matrix_ = pd.crosstab(
             self.gold_labels_, self.corrected_labels_, normalize="index"
         ).reindex(index=self.classes_, columns=self.classes_, fill_value=0.0)
+        w_init = state.w_init.cpu()
         by_class = {}
         for k, c in enumerate(self.classes_):
             mask = (gold == k).numpy()
             by_class[c] = [float(w_init[mask].mean()) if mask.any() else np.nan,
                            float(w[mask].mean()) if mask.any() else np.nan]
         self.weights_by_class_ = pd.DataFrame(by_class, index=["initial", "learned"])
-        return self
+
+
+class _LabelWeightUpdate(Callback):
+    """Fujioka et al.'s ``L`` and ``w`` as a skorch callback (Algorithm 1).
+
+    ``on_epoch_begin`` gives the training data its targets (one-hot gold
+    labels in the ``"gold"`` phase, ``softmax(L)`` in the ``"meta"`` phase,
+    Eq. 7) and its per-sample weights ``1 / w`` (Eq. 6); ``on_epoch_end``, in
+    the meta phase, runs one epoch of plain gradient steps on ``L`` and/or
+    ``w`` with the network fixed, keeps ``w`` positive with mean 1 (Eq. 8),
+    and snapshots ``(L, w)`` whenever EarlyStopping keeps the epoch
+    (``best_L``, ``best_w``; every epoch without validation). The tensors live
+    on the net's device.
+    """
+
+    def __init__(self, estimator, gold, n_classes, seed, device="cpu"):
+        self.estimator = estimator
+        self.seed = seed
+        self.phase = "meta"
+        self.gold, self.L, self.w = label_weight_init(
+            gold, n_classes, estimator.label_logit_scale, device)
+        self.one_hot = torch.nn.functional.one_hot(self.gold, n_classes).float()
+        self.w_init = self.w.clone()
+        self.best_L, self.best_w = self.L.clone(), self.w.clone()
+
+    def targets(self, phase):
+        return (self.one_hot if phase == "gold" else torch.softmax(self.L, dim=1)).cpu()
+
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        dataset_train.targets = self.targets(self.phase)
+        dataset_train.sample_weight = (1.0 / self.w).cpu()  # Eq. 6: loss / w_n
+        net.history.record("phase", self.phase)
+
+    def on_epoch_end(self, net, dataset_train=None, **kwargs):
+        if self.phase == "meta":
+            self._meta_epoch(net, dataset_train, net.history[-1, "epoch"])
+        stopper = dict(net.callbacks_).get("early_stopping")
+        if stopper is None or stopper.best_epoch_ == net.history[-1, "epoch"]:
+            self.best_L, self.best_w = self.L.clone(), self.w.clone()
+
+    def on_train_end(self, net, **kwargs):
+        # the (L, w) of the epoch whose network EarlyStopping restored
+        self.L, self.w = self.best_L.clone(), self.best_w.clone()
+
+    def _meta_epoch(self, net, dataset, epoch):
+        est = self.estimator
+        module = net.module_
+        module.eval()
+        loader = SequenceLoader(dataset, batch_size=est.batch_size, shuffle=True,
+                                bucket=est.bucket, seed=self.seed * 31 + epoch)
+        learn_L = est.update in {"Lw", "L"}
+        learn_w = est.update in {"Lw", "w"}
+        L, w, device = self.L, self.w, self.L.device
+        for xb, _ in loader:
+            ids = xb["sample_ids"].to(device)
+            with torch.no_grad():
+                logp = torch.log_softmax(
+                    module(xb["x"].to(device), xb["lengths"].to(device)), dim=1)
+            L_b = L[ids].detach().requires_grad_(learn_L)
+            w_b = w[ids].detach().requires_grad_(learn_w)
+            s = torch.softmax(L_b, dim=1)  # Eq. 7
+            loss = (-(s * logp).sum(dim=1) / w_b).sum()  # Eq. 6, summed
+            loss.backward()
+            with torch.no_grad():
+                if learn_L:
+                    L[ids] -= est.meta_lr * L_b.grad
+                if learn_w:
+                    w[ids] -= est.meta_lr * w_b.grad
+        if learn_w:
+            with torch.no_grad():  # positive, mean 1 (Eq. 8)
+                w.clamp_(min=est.min_weight)
+                w.mul_(len(w) / w.sum())
+
+
+def label_weight_init(gold, n_classes, scale=1.0, device="cpu"):
+    """``(gold, L, w)`` on ``device``: one-hot gold logits times ``scale`` and
+    Eq. 4's weights (the class frequency over its mean)."""
+    gold = torch.as_tensor(np.asarray(gold), dtype=torch.long, device=device)
+    one_hot = torch.nn.functional.one_hot(gold, n_classes).float()
+    L = one_hot * scale
+    freq = one_hot.sum(dim=0)
+    w = freq[gold] / freq[gold].mean()
+    return gold, L, w
