@@ -217,7 +217,7 @@ def test_ratings_for_utterances_absent_from_X_are_an_error(crowd):
     assert status["silent"] == "unrated"
 
 
-# -- model-based aggregation ------------------------------------------------------------
+# -- model-based aggregation ---------------------------------------------------
 @pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
 def test_dawid_skene_matches_crowdkit_on_the_fitted_ratings():
     ck = pytest.importorskip("crowdkit.aggregation")
