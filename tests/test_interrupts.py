@@ -61,12 +61,12 @@ def test_interrupted_fit_stops_and_says_so():
 
 def test_interrupted_command_line_exits_non_zero_and_writes_nothing(
         tmp_path, monkeypatch, capsys):
-    from sklearn_ser import _cli
+    from sklearn_ser import _cli, comparison
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(_cli, "_fit_fold", interrupted)
+    monkeypatch.setattr(comparison, "_fit_fold", interrupted)
     out = tmp_path / "res"
     code = _cli.main(["demo", "--out", str(out), "--n-utterances", "30",
                       "--methods", "crowd_soft", "--no-progress", "--n-jobs", "1"])

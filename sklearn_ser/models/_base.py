@@ -591,6 +591,13 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
         return _SERNet(**params)
 
     # -- inference ------------------------------------------------------------------
+    @property
+    def module_(self):
+        """The fitted torch module (``embed`` gives the penultimate
+        representation; :class:`FrozenFusionClassifier` stacks such modules)."""
+        check_is_fitted(self, "net_")
+        return self.net_.module_
+
     def _forward(self, X, what="logits", batch_size=None):
         check_is_fitted(self, "net_")
         frames, _ = sequences_from(X, type(self).__name__)

@@ -19,7 +19,22 @@ class FrozenFusionClassifier(SequenceClassifier):
     frozen (no gradient, dropout and batch norm in eval mode); their
     embeddings are concatenated and fed to a new classifier: one softmax
     layer (``hidden_units=None``, Chou & Lee 2.2.4) or Dense + output (Ando
-    et al.'s classifier part). Internal building block of the meta-estimators.
+    et al.'s classifier part). The second stage of the meta-estimators;
+    :meth:`from_estimators` builds one on fitted classifiers.
+
+    Parameters
+    ----------
+    encoders : list of torch modules
+        Fitted modules with ``embed`` (``SequenceClassifier.module_``).
+    target : {"hard", "soft", "existence"} or target encoder, default="hard"
+    classes, label_map : see :class:`BLSTMAttentionClassifier`
+    hidden_units : int or None, default=None
+        None: one softmax layer on the embeddings; an int: Dense(hidden_units,
+        ReLU) + dropout + output.
+    dropout : float, default=0.5
+    optimizer, lr, batch_size, max_epochs, patience, monitor, \
+validation_fraction, class_weight, bucket, device, random_state, verbose
+        As in :class:`BLSTMAttentionClassifier`.
     """
 
     _parameter_constraints: dict = {
@@ -69,6 +84,40 @@ class FrozenFusionClassifier(SequenceClassifier):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+
+    #: Training settings a fusion head takes from the estimator it stacks on.
+    INHERITED = ("optimizer", "batch_size", "max_epochs", "patience", "monitor",
+                 "validation_fraction", "device")
+
+    @classmethod
+    def from_estimators(cls, estimators, *, like=None, target="hard", classes=None,
+                        hidden_units=None, lr=1e-3, random_state=None):
+        """A fusion head on fitted sequence classifiers (or their modules).
+
+        Parameters
+        ----------
+        estimators : list of fitted SequenceClassifier or torch modules
+            Their ``module_`` (or the modules) are frozen and concatenated.
+        like : SequenceClassifier, default=None
+            The head trains like it (optimizer, batch size, epochs, early
+            stopping, device), at its own ``lr``.
+        target, classes, hidden_units, lr, random_state
+            As in the constructor.
+
+        Returns
+        -------
+        head : FrozenFusionClassifier
+            Unfitted.
+        """
+        encoders = [e.module_ if isinstance(e, SequenceClassifier) else e
+                    for e in estimators]
+        params = {} if like is None else {
+            k: v for k, v in like.get_params(deep=False).items()
+            if k in cls.INHERITED}
+        return cls(encoders=encoders, target=target, classes=classes,
+                   hidden_units=hidden_units, lr=lr,
+                   random_state=None if random_state is None else int(random_state),
+                   **params)
 
     def _build_module(self, n_features, n_outputs):
         if not self.encoders:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils import TransformerTags
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ..annotations import HardLabels
@@ -66,12 +67,9 @@ def frozen_fusion(base, encoders, target, classes, *, hidden_units, lr, seed):
     early stopping, optimizer, device) but at its own learning rate."""
     from ._fusion import FrozenFusionClassifier
 
-    inherited = ("optimizer", "batch_size", "max_epochs", "patience", "monitor",
-                 "validation_fraction", "device")
-    params = {k: v for k, v in base.get_params(deep=False).items() if k in inherited}
-    return FrozenFusionClassifier(encoders=encoders, target=target, classes=classes,
-                                  hidden_units=hidden_units, lr=lr,
-                                  random_state=int(seed), **params)
+    return FrozenFusionClassifier.from_estimators(
+        encoders, like=base, target=target, classes=classes,
+        hidden_units=hidden_units, lr=lr, random_state=seed)
 
 
 def component_scores(models, X, y, classes, label_map=None):
@@ -97,12 +95,87 @@ def component_scores(models, X, y, classes, label_map=None):
     return table
 
 
+def _final_has(attr):
+    """available_if check: the fitted final model has ``attr`` (unfitted: the
+    method exists and raises NotFittedError)."""
+
+    def check(self):
+        final = getattr(self, "final_", None)
+        return final is None or hasattr(final, attr)
+
+    return check
+
+
 class MetaClassifierMixin(ClassifierMixin, BaseEstimator):
-    """predict / predict_proba / transform delegated to ``final_``."""
+    """The meta-estimators' shared skeleton.
+
+    ``fit`` starts with :meth:`_fit_start` (parameters, X, y aligned with X,
+    the seeded RNG, the building block, the classes) and ends with
+    :meth:`_fit_end` (one summary of the rows components left out,
+    ``classes_`` and ``n_features_in_`` from ``final_``); prediction,
+    probabilities, logits, embeddings and attention are delegated to
+    ``final_``; :meth:`score_components` scores ``_scored_models()``.
+    """
+
+    #: The building block when ``estimator`` is None (a class).
+    _default_estimator = None
 
     def _final(self):
         check_is_fitted(self, "final_")
         return self.final_
+
+    def _building_block(self):
+        """``estimator`` (or the deprecated ``base_estimator``), else the default."""
+        est = self.estimator
+        if self.base_estimator != "deprecated":
+            if est is not None:
+                raise ValueError(
+                    f"{type(self).__name__}: give estimator only (base_estimator "
+                    "is its deprecated name).")
+            warnings.warn(
+                f"{type(self).__name__}: `base_estimator` was renamed `estimator` "
+                "(as in scikit-learn >= 1.2) and will be removed in 0.3.",
+                FutureWarning, stacklevel=3)
+            est = self.base_estimator
+        return est if est is not None else self._default_estimator()
+
+    def _fit_start(self, X, y):
+        """(X, y aligned with X, RNG, building block, classes)."""
+        from sklearn.utils import check_random_state
+
+        from ._base import prepare_y
+
+        self._validate_params()
+        X, _ = self._check_X(X)
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None: give annotations."
+            )
+        y = align_annotations(X, prepare_y(y))
+        rng = check_random_state(self.random_state)
+        base = self._building_block()
+        classes = list(HardLabels(self.classes, label_map=self.label_map).fit(
+            y).classes_)
+        return X, y, rng, base, classes
+
+    def _fit_end(self, components):
+        """Report left-out rows once; copy ``classes_``/``n_features_in_``."""
+        report_dropped(self, components)
+        self.classes_ = np.asarray(self.final_.classes_)
+        self.n_features_in_ = self.final_.n_features_in_
+        return self
+
+    def _scored_models(self):  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def score_components(self, X, y):
+        """UAR and per-class recall of every component and of the final model
+        against the hard majority of ``y`` (utterances without one left out;
+        the counts are in ``table.attrs``)."""
+        self._final()
+        return component_scores(self._scored_models(), X, y, list(self.classes_),
+                                self.label_map)
 
     def predict(self, X):
         """Predicted emotion per utterance."""
@@ -112,17 +185,21 @@ class MetaClassifierMixin(ClassifierMixin, BaseEstimator):
         """Class probabilities, columns in ``classes_`` order."""
         return self._final().predict_proba(as_input(X))
 
+    @available_if(_final_has("decision_function"))
     def decision_function(self, X):
         """Logits of the final model (1-D for two classes)."""
         return self._final().decision_function(as_input(X))
 
+    @available_if(_final_has("transform"))
     def transform(self, X):
         """Penultimate representation of the final model."""
         return self._final().transform(as_input(X))
 
+    @available_if(_final_has("transform"))
     def fit_transform(self, X, y=None, **fit_params):
         return self.fit(X, y, **fit_params).transform(X)
 
+    @available_if(_final_has("attention_weights"))
     def attention_weights(self, X):
         """Attention weights over time (of the final model's first encoder)."""
         return self._final().attention_weights(as_input(X))

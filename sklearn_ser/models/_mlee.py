@@ -5,19 +5,15 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 
 from ..annotations import ExistenceLabels, HardLabels, SoftLabels
-from ..annotations._table import align_annotations
-from ._base import SequenceClassifier, prepare_y
+from ._base import SequenceClassifier
 from ._estimators import CNNBLSTMClassifier
 from ._meta_base import (
     MetaClassifierMixin,
-    component_scores,
     fit_quietly,
     frozen_fusion,
-    report_dropped,
     with_params,
 )
 
@@ -25,7 +21,7 @@ from ._meta_base import (
 class MLEEFusionClassifier(MetaClassifierMixin):
     """Dominant emotion recognition helped by an emotion-existence model.
 
-    The MLEE model (3.1) is ``base_estimator`` with a sigmoid head trained by
+    The MLEE model (3.1) is ``estimator`` with a sigmoid head trained by
     class-weighted binary cross entropy on existence targets (Eq. 5-6): on
     every utterance, including those with no target emotion, which are
     negatives (``training_set="all"``), or only on utterances with a dominant
@@ -43,8 +39,9 @@ class MLEEFusionClassifier(MetaClassifierMixin):
 
     Parameters
     ----------
-    base_estimator : SequenceClassifier, default=None
-        Default ``CNNBLSTMClassifier()`` (Table 2; Adam, batch 16).
+    estimator : SequenceClassifier, default=None
+        The building block. Default ``CNNBLSTMClassifier()`` (Table 2; Adam,
+        batch 16).
     mode : {"fusion", "pretrain", "mlee_only"}, default="fusion"
     finetune_target : {"soft", "hard"}, default="soft"
     training_set : {"all", "dominant"}, default="all"
@@ -59,6 +56,8 @@ class MLEEFusionClassifier(MetaClassifierMixin):
     hidden_units : int, default=64
         Dense layer of the new classifier part.
     random_state : int, RandomState or None
+    base_estimator : SequenceClassifier, default="deprecated"
+        The former name of ``estimator``; deprecated (FutureWarning).
 
     Attributes
     ----------
@@ -69,7 +68,9 @@ class MLEEFusionClassifier(MetaClassifierMixin):
     """
 
     _parameter_constraints: dict = {
-        "base_estimator": [SequenceClassifier, None],
+        "estimator": [SequenceClassifier, None],
+        "base_estimator": [SequenceClassifier, None,
+                           Hidden(StrOptions({"deprecated"}))],
         "mode": [StrOptions({"fusion", "pretrain", "mlee_only"})],
         "finetune_target": [StrOptions({"soft", "hard"})],
         "training_set": [StrOptions({"all", "dominant"})],
@@ -84,9 +85,11 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         "random_state": ["random_state"],
     }
 
+    _default_estimator = CNNBLSTMClassifier
+
     def __init__(
         self,
-        base_estimator=None,
+        estimator=None,
         *,
         mode="fusion",
         finetune_target="soft",
@@ -100,8 +103,9 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         dominant_lr=2e-4,
         hidden_units=64,
         random_state=None,
+        base_estimator="deprecated",
     ):
-        self.base_estimator = base_estimator
+        self.estimator = estimator
         self.mode = mode
         self.finetune_target = finetune_target
         self.training_set = training_set
@@ -114,6 +118,7 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         self.dominant_lr = dominant_lr
         self.hidden_units = hidden_units
         self.random_state = random_state
+        self.base_estimator = base_estimator
 
     def _finetune_encoder(self, classes):
         if self.finetune_target == "soft":
@@ -122,22 +127,10 @@ class MLEEFusionClassifier(MetaClassifierMixin):
 
     def fit(self, X, y, groups=None):
         """Pre-train the MLEE model, then build the chosen mode."""
-        self._validate_params()
-        X, _ = self._check_X(X)
-        if y is None:
-            raise ValueError(
-                "MLEEFusionClassifier requires y to be passed, but the target y is "
-                "None: give annotations."
-            )
+        X, y, rng, base, classes = self._fit_start(X, y)
         if hasattr(self, "dominant_"):
             del self.dominant_  # from an earlier fit in another mode
-        y = align_annotations(X, prepare_y(y))
-        rng = check_random_state(self.random_state)
         seeds = [int(s) for s in rng.randint(2**31 - 1, size=3)]
-        base = self.base_estimator if self.base_estimator is not None else (
-            CNNBLSTMClassifier())
-        classes = list(HardLabels(self.classes, label_map=self.label_map).fit(
-            y).classes_)
         X_mlee, y_mlee, g_mlee = X, y, groups
         if self.training_set == "dominant":
             hard = HardLabels(classes, label_map=self.label_map).fit(y).transform(y)
@@ -150,7 +143,7 @@ class MLEEFusionClassifier(MetaClassifierMixin):
                            classes=classes, label_map=self.label_map,
                            lr=self.pretrain_lr, random_state=seeds[0])
         self.mlee_ = fit_quietly(mlee, X_mlee, y_mlee, g_mlee)
-        encoders = [self.mlee_.net_.module_]
+        encoders = [self.mlee_.module_]
         if self.mode == "mlee_only":
             self.final_ = self.mlee_
         else:
@@ -160,7 +153,7 @@ class MLEEFusionClassifier(MetaClassifierMixin):
                                   classes=classes, label_map=self.label_map,
                                   lr=self.dominant_lr, random_state=seeds[1])
                 self.dominant_ = fit_quietly(dom, X, y, groups)
-                encoders.append(self.dominant_.net_.module_)
+                encoders.append(self.dominant_.module_)
                 lr = self.fusion_lr
             final = frozen_fusion(base, encoders, self._finetune_encoder(classes),
                                   classes, hidden_units=self.hidden_units, lr=lr,
@@ -171,18 +164,14 @@ class MLEEFusionClassifier(MetaClassifierMixin):
             parts["dominant"] = self.dominant_
         if self.final_ is not self.mlee_:
             parts["final"] = self.final_
-        report_dropped(self, parts)
-        self.classes_ = np.asarray(self.final_.classes_)
-        self.n_features_in_ = self.final_.n_features_in_
-        return self
+        return self._fit_end(parts)
 
-    def score_components(self, X, y):
-        """UAR and per-class recall of the MLEE model (Eq. 7), the dominant
-        model (fusion mode) and the final model, against the hard majority."""
-        self._final()
+    def _scored_models(self):
+        """The MLEE model (Eq. 7), the dominant model (fusion mode) and the
+        final model."""
         models = {"mlee_only": self.mlee_}
         if hasattr(self, "dominant_"):
             models["dominant"] = self.dominant_
         if self.mode != "mlee_only":
             models[self.mode] = self.final_
-        return component_scores(models, X, y, list(self.classes_), self.label_map)
+        return models

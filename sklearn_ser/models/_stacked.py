@@ -8,8 +8,7 @@ import warnings
 import joblib
 import numpy as np
 from sklearn.cluster import KMeans
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 
 from .._parallel import torch_thread_share, use_torch_threads
 from .._warnings import user_stacklevel
@@ -21,17 +20,15 @@ from ..annotations import (
     rater_counts,
     select_raters,
 )
-from ..annotations._table import align_annotations, parse_annotations
+from ..annotations._table import parse_annotations
 from ..annotations._vocabulary import build_label_map
 from ..exceptions import SERWarning
-from ._base import SequenceClassifier, prepare_y
+from ._base import SequenceClassifier
 from ._estimators import BLSTMAttentionClassifier
 from ._meta_base import (
     MetaClassifierMixin,
-    component_scores,
     fit_quietly,
     frozen_fusion,
-    report_dropped,
     with_params,
 )
 
@@ -76,7 +73,7 @@ def _fit_component(estimator, X, y, groups, threads=None):
 class StackedAnnotatorClassifier(MetaClassifierMixin):
     """Crowd and individual-rater models, frozen and fused (Chou & Lee 2019).
 
-    Stage 1 trains, as clones of ``base_estimator``: CrowdH on the hard
+    Stage 1 trains, as clones of ``estimator``: CrowdH on the hard
     majority, CrowdS on soft labels (alpha 0.75, every rating), and one soft
     model E_n per rater with at least ``min_rater_items`` rated utterances,
     each only on the utterances that rater labelled. Stage 2 freezes them,
@@ -85,7 +82,7 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
 
     Parameters
     ----------
-    base_estimator : SequenceClassifier, default=None
+    estimator : SequenceClassifier, default=None
         The building block (default: ``BLSTMAttentionClassifier()`` with Chou &
         Lee's sizes, dropout 0.5, Adamax). Its ``target`` is set per component.
     components : {"all", "CrowdH", "CrowdS", "CrowdHS", "E_n"}, default="all"
@@ -114,6 +111,8 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
     n_jobs : int, default=None
         Stage-1 models trained in parallel (joblib processes).
     random_state : int, RandomState or None
+    base_estimator : SequenceClassifier, default="deprecated"
+        The former name of ``estimator``; deprecated (FutureWarning).
 
     Attributes
     ----------
@@ -130,7 +129,9 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
     """
 
     _parameter_constraints: dict = {
-        "base_estimator": [SequenceClassifier, None],
+        "estimator": [SequenceClassifier, None],
+        "base_estimator": [SequenceClassifier, None,
+                           Hidden(StrOptions({"deprecated"}))],
         "components": [StrOptions(_SELECTIONS)],
         "classes": ["array-like", None],
         "label_map": [dict, StrOptions({"iemocap"}), None],
@@ -145,9 +146,11 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         "random_state": ["random_state"],
     }
 
+    _default_estimator = BLSTMAttentionClassifier
+
     def __init__(
         self,
-        base_estimator=None,
+        estimator=None,
         *,
         components="all",
         classes=None,
@@ -161,8 +164,9 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         final_lr=None,
         n_jobs=None,
         random_state=None,
+        base_estimator="deprecated",
     ):
-        self.base_estimator = base_estimator
+        self.estimator = estimator
         self.components = components
         self.classes = classes
         self.label_map = label_map
@@ -175,6 +179,7 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         self.final_lr = final_lr
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.base_estimator = base_estimator
 
     # -- stage 1 plan ---------------------------------------------------------------
     def _rater_targets(self, y, classes, rng):
@@ -280,19 +285,7 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         groups : array-like, default=None
             Speakers/sessions for the early-stopping splits.
         """
-        self._validate_params()
-        X, _ = self._check_X(X)
-        if y is None:
-            raise ValueError(
-                "StackedAnnotatorClassifier requires y to be passed, but the target "
-                "y is None: give annotations."
-            )
-        y = align_annotations(X, prepare_y(y))
-        rng = check_random_state(self.random_state)
-        base = self.base_estimator if self.base_estimator is not None else (
-            BLSTMAttentionClassifier())
-        enc = HardLabels(self.classes, label_map=self.label_map).fit(y)
-        classes = list(enc.classes_)
+        X, y, rng, base, classes = self._fit_start(X, y)
         plan = self._plan(y, classes, rng)
         seeds = rng.randint(2**31 - 1, size=len(plan) + 1)
         jobs = []
@@ -312,30 +305,19 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
             self.final_ = next(iter(self.components_.values()))
         else:
             final = frozen_fusion(
-                base, [c.net_.module_ for c in self.components_.values()],
+                base, [c.module_ for c in self.components_.values()],
                 HardLabels(classes, label_map=self.label_map), classes,
                 hidden_units=None, lr=self.final_lr or getattr(base, "lr", 1e-3),
                 seed=seeds[-1],
             )
             self.final_ = fit_quietly(final, X, y, groups)
-        report_dropped(self, {**self.components_, "fusion": self.final_}
-                       if len(self.components_) > 1 else self.components_)
-        self.classes_ = np.asarray(self.final_.classes_)
-        self.n_features_in_ = self.final_.n_features_in_
-        return self
+        return self._fit_end({**self.components_, "fusion": self.final_}
+                             if len(self.components_) > 1 else self.components_)
 
-    def score_components(self, X, y):
-        """Chou & Lee's Table 3 for this data: UAR and per-class recall.
-
-        Every stage-1 model and the fusion (row ``"fusion"``, the proposed
-        model when ``components="all"``) scored against the hard majority of
-        ``y`` (no-consensus utterances left out; the counts are in
-        ``table.attrs``).
-        """
-        self._final()
+    def _scored_models(self):
+        """Chou & Lee's Table 3 for this data: every stage-1 model and the
+        fusion (row ``"fusion"``, the proposed model when ``components="all"``)."""
         models = dict(self.components_)
         if len(self.components_) > 1:
             models["fusion"] = self.final_
-        return component_scores(models, X, y, list(self.classes_), self.label_map)
-
-
+        return models

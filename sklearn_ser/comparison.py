@@ -1,0 +1,761 @@
+"""Compare methods leave-one-group-out on a corpus, as the papers do.
+
+The protocol of ``sklearn-ser benchmark`` and of the scripts in
+``benchmarks/``, as a library:
+
+* :data:`PROFILES` and :func:`registry`: the registry of compared methods
+  (majority-trained functionals baselines, BLSTMs on hard, soft and existence
+  targets, a seed ensemble, the three papers' meta-estimators), each built by
+  ``build(classes, seed, epochs, profile)``;
+* :func:`fold_inputs`: per leave-one-group-out fold, the training and test
+  inputs of the README's recipe (speaker normalisation decided from the
+  training fold, frame averaging), computed once and shared by every method
+  and seed;
+* :func:`run_comparison`: every (method, seed, fold) fitted in parallel (each
+  worker with its share of torch threads), scored with
+  :func:`score_predictions` against the majority of the ratings and an
+  optional truth column;
+* :func:`results_table`, :func:`results_legend`, :func:`write_outputs`: the
+  Markdown table, its legend, ``results.json`` and the plots.
+
+Examples
+--------
+>>> from sklearn_ser.comparison import registry, score_predictions
+>>> sorted(registry())[:3]
+['crowd_hard', 'crowd_soft', 'crowd_soft_x5']
+>>> score_predictions(["a", "b", "b"], ["a", "b", "a"], ["a", "b"])["uar"]
+0.75
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._parallel import torch_thread_share, use_torch_threads
+
+__all__ = [
+    "BASELINES",
+    "CONFOUNDED",
+    "ComparisonError",
+    "DEMO_METHODS",
+    "NORMALISATIONS",
+    "PROFILES",
+    "baseline_pipeline",
+    "confounded_profile",
+    "fold_inputs",
+    "registry",
+    "results_legend",
+    "results_table",
+    "run_comparison",
+    "run_jobs",
+    "score_predictions",
+    "write_outputs",
+]
+
+#: Training settings. "benchmark" = the settings measured on EmoDB-crowd
+#: (BENCHMARKS.md); "demo" = a compact network so that every method runs on
+#: the generated corpus within 5 minutes on two CPU cores.
+PROFILES = {
+    "benchmark": {"pool": 10, "blstm": {"lr": 3e-3, "patience": 20,
+                                        "validation_fraction": 0.25}},
+    "demo": {"pool": 10, "blstm": {"dense_units": 64, "lstm_units": 32,
+                                   "head_units": 64, "lr": 3e-3, "patience": 5,
+                                   "validation_fraction": 0.25}},
+}
+
+
+#: Where the training fold's speakers predict its labels (speaker explains
+#: >= 30 % of the label entropy: speakers show one or a few emotions), holding
+#: out whole speakers for early stopping removes emotions from training and
+#: the networks fall towards chance (measured on EmoDB-confounded and on a
+#: generated one-emotion-per-speaker corpus, BENCHMARKS.md). There the
+#: networks train on eGeMAPS LLD frames for a fixed 20 epochs on all training
+#: speakers instead; the rest of the profile (sizes, lr, pooling) is kept.
+CONFOUNDED = {"features": "eGeMAPSv02", "epochs": 20,
+              "blstm": {"validation_fraction": None}}
+
+
+class ComparisonError(ValueError):
+    """The comparison cannot run as asked (unknown method, one group...)."""
+
+
+def confounded_profile(profile):
+    """``profile`` with the :data:`CONFOUNDED` settings (features, epochs, no
+    early stopping) over it."""
+    out = {**profile, "features": CONFOUNDED["features"],
+           "epochs": CONFOUNDED["epochs"]}
+    out["blstm"] = {**profile["blstm"], **CONFOUNDED["blstm"]}
+    return out
+
+
+def registry():
+    """The registry: name -> (description, build); ``build`` is None for the
+    functionals baselines (:func:`baseline_pipeline`), else
+    ``build(classes, seed, epochs, profile)`` returns an unfitted estimator
+    that takes the fold inputs of :func:`fold_inputs` and the ratings."""
+    from .models import BLSTMAttentionClassifier
+
+    def blstm(target):
+        def build(classes, seed, epochs, profile):
+            return BLSTMAttentionClassifier(target, classes=classes, random_state=seed,
+                                            max_epochs=epochs, **profile["blstm"])
+        return build
+
+    def soft_x5(classes, seed, epochs, profile):
+        from .models import SeedEnsembleClassifier
+
+        return SeedEnsembleClassifier(blstm("soft")(classes, seed, epochs, profile),
+                                      n_members=5, random_state=seed)
+
+    def stacked(classes, seed, epochs, profile):
+        from .models import StackedAnnotatorClassifier
+
+        return StackedAnnotatorClassifier(blstm("hard")(classes, seed, epochs, profile),
+                                          classes=classes, random_state=seed)
+
+    def mlee(classes, seed, epochs, profile):
+        from .models import MLEEFusionClassifier
+
+        # the BLSTM encoder on LLD frames, at the learning rate of the other
+        # BLSTMs (the paper's CNN on spectrograms is MLEEFusionClassifier's
+        # default; far too slow for two CPU cores)
+        lr = profile["blstm"].get("lr", 1e-3)
+        base = blstm("hard")(classes, seed, epochs, profile).set_params(
+            optimizer="adam")
+        return MLEEFusionClassifier(base, classes=classes, random_state=seed,
+                                    pretrain_lr=lr, dominant_lr=lr,
+                                    finetune_lr=lr / 2, fusion_lr=lr / 4)
+
+    def noisy(classes, seed, epochs, profile):
+        from .models import NoisyLabelMetaClassifier
+
+        params = dict(profile["blstm"])
+        params.pop("lr", None)  # Fujioka et al.: Adam at its default 1e-3
+        if "dense_units" in params:  # compact profile: keep Fujioka's ratio
+            params["dense_units"] *= 2
+        params.pop("head_units", None)
+        return NoisyLabelMetaClassifier(classes=classes, random_state=seed,
+                                        max_epochs=epochs, **params)
+
+    return {
+        "svm_egemaps": ("eGeMAPS functionals + linear SVM (C=0.01, balanced) on "
+                        "the majority", None),
+        "logreg_egemaps": ("eGeMAPS functionals + logistic regression (C=0.01, "
+                           "balanced) on the majority", None),
+        "crowd_hard": ("BLSTM-attention on hard majority targets (CrowdH)",
+                       blstm("hard")),
+        "crowd_soft": ("BLSTM-attention on soft targets, alpha 0.75 (CrowdS)",
+                       blstm("soft")),
+        "crowd_soft_x5": ("five CrowdS BLSTMs with their own seeds, probabilities "
+                          "averaged (SeedEnsembleClassifier)", soft_x5),
+        "mlee_only": ("BLSTM-attention on existence targets, Eq. 7 (MLEE only)",
+                      blstm("existence")),
+        "stacked": ("StackedAnnotatorClassifier: CrowdH + CrowdS + raters, fused",
+                    stacked),
+        "mlee_fusion": ("MLEEFusionClassifier (BLSTM encoders), soft fine-tuning",
+                        mlee),
+        "noisy_meta": ("NoisyLabelMetaClassifier: BLSTM + L + w", noisy),
+    }
+
+
+#: Methods run by ``sklearn-ser demo`` when --methods is not given: the
+#: majority-trained baselines, CrowdH, CrowdS and the three papers' methods.
+DEMO_METHODS = ("svm_egemaps", "logreg_egemaps", "crowd_hard", "crowd_soft",
+                "stacked", "mlee_fusion", "noisy_meta")
+
+#: The majority-trained functionals baselines (no network).
+BASELINES = ("svm_egemaps", "logreg_egemaps")
+
+NORMALISATIONS = ("auto", "speaker", "global", "none")
+
+
+def _as_frames(features, utterances):
+    """Utterance-level feature rows as one-frame sequences (with speakers)."""
+    table = pd.DataFrame(index=utterances.index)
+    if "speaker" in utterances.columns:
+        table["speaker"] = utterances["speaker"].to_numpy()
+    table["frames"] = [row[None, :] for row in np.asarray(features)]
+    return table
+
+
+def _unframe(table):
+    return np.concatenate(list(table["frames"]), axis=0)
+
+
+def baseline_pipeline(name):
+    """StandardScaler + the linear SVM or logistic regression of a baseline."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    if name == "svm_egemaps":
+        clf = SVC(kernel="linear", C=0.01, class_weight="balanced")
+    else:
+        clf = LogisticRegression(C=0.01, class_weight="balanced", max_iter=2000)
+    return make_pipeline(StandardScaler(), clf)
+
+
+def _fit_fold(name, build, seed, epochs, profile, Xtr, ytr, Xte, classes, extras):
+    """One (method, seed, fold) job: predictions, and plot material if asked."""
+    t = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = build(classes, seed, epochs, profile).fit(Xtr, ytr)
+    seconds = time.perf_counter() - t
+    out = {"pred": np.asarray(clf.predict(Xte), dtype=object), "seconds": seconds}
+    if extras:
+        if hasattr(clf, "weights_by_class_"):
+            out["weights_by_class"] = clf.weights_by_class_
+            out["transition_matrix"] = clf.transition_matrix_
+        try:
+            out["attention"] = clf.attention_weights(Xte.iloc[:1])[0]
+            out["attention_frames"] = np.asarray(Xte["frames"].iloc[0])
+        except (AttributeError, TypeError, ValueError):  # no attention pooling
+            pass
+    return out
+
+
+def fold_inputs(features, annotations, groups, *, folds=None, normalise="auto",
+                pool=10, modes=None):
+    """The inputs of each leave-one-group-out fold, as the README's recipe.
+
+    For each held-out group ``g``, :class:`~sklearn_ser.features.SpeakerStandardizer`
+    is fitted on the training fold (with its ratings: ``normalise="auto"``
+    decides per speaker or global from them) and applied to both sides, then
+    :class:`~sklearn_ser.features.FrameAverager` pools the frames.
+
+    Parameters
+    ----------
+    features : DataFrame with a ``frames`` column (and ``speaker``)
+    annotations : ratings aligned with ``features``
+    groups : array-like, one group per utterance
+    folds : list, default=None
+        The held-out groups to prepare (default: every group).
+    normalise : {"auto", "speaker", "global", "none"}, default="auto"
+    pool : int, dict or None, default=10
+        Frames averaged (a dict: per fold); None: utterance-level rows
+        (one-frame sequences, e.g. functionals) returned as 2-D arrays.
+    modes : dict, default=None
+        Normalisation already decided for some folds (used as given).
+
+    Returns
+    -------
+    inputs : dict
+        ``g -> (X_train, y_train, X_test)``.
+    decisions : dict
+        ``g -> {"mode", "reason", "speaker_dependence"}`` for the folds this
+        call decided.
+    """
+    from .features import FrameAverager, SpeakerStandardizer
+
+    groups = np.asarray(groups)
+    folds = list(np.unique(groups)) if folds is None else list(folds)
+    modes = modes or {}
+    inputs, decisions = {}, {}
+    for g in folds:
+        te, tr = groups == g, groups != g
+        if g in modes:
+            norm = SpeakerStandardizer(modes[g]).fit(features[tr])
+        else:
+            norm = SpeakerStandardizer(normalise).fit(features[tr], annotations[tr])
+            decisions[g] = {"mode": norm.mode_, "reason": norm.mode_reason_,
+                            "speaker_dependence": norm.speaker_dependence_}
+        if pool is None:
+            inputs[g] = (_unframe(norm.transform(features[tr])), annotations[tr],
+                         _unframe(norm.transform(features[te])))
+        else:
+            averager = FrameAverager(pool[g] if isinstance(pool, dict) else pool)
+            inputs[g] = (averager.fit_transform(norm.transform(features[tr])),
+                         annotations[tr],
+                         averager.transform(norm.transform(features[te])))
+    return inputs, decisions
+
+
+def score_predictions(pred, majority, classes, truth=None):
+    """UAR, WA and per-class recall against the majority (rows that have one),
+    and UAR against ``truth`` (every row with a truth label) when given.
+
+    Returns a dict: ``uar``, ``wa``, ``uar_truth`` (or None) and
+    ``per_class_recall``.
+    """
+    from .metrics import unweighted_average_recall, weighted_accuracy
+
+    pred = np.asarray(pred, dtype=object)
+    majority = pd.Series(np.asarray(majority, dtype=object))
+    ok = majority.notna().to_numpy()
+    y_maj = majority[ok].to_numpy()
+    recall = {c: float(np.mean(pred[ok][y_maj == c] == c))
+              for c in classes if np.any(y_maj == c)}
+    return {
+        "uar": unweighted_average_recall(y_maj, pred[ok], labels=classes),
+        "wa": weighted_accuracy(y_maj, pred[ok]),
+        "uar_truth": (None if truth is None else
+                      unweighted_average_recall(truth, pred, labels=classes)),
+        "per_class_recall": recall,
+    }
+
+
+def run_jobs(function, tasks, n_jobs=1, *, progress=None):
+    """``function(*task)`` for every task, ``n_jobs`` at a time (joblib
+    processes, each with its share of the cores as torch threads); yields the
+    results in order. ``progress``: an optional callable(task, result)."""
+    import joblib
+
+    from ._parallel import parallel
+
+    threads = torch_thread_share(n_jobs)
+    jobs = (joblib.delayed(_with_threads)(function, threads, task) for task in tasks)
+    for task, res in zip(tasks, parallel(n_jobs)(jobs), strict=True):
+        if progress is not None:
+            progress(task, res)
+        yield res
+
+
+def _with_threads(function, threads, task):
+    use_torch_threads(threads)
+    return function(*task)
+
+
+def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
+                   epochs=60, n_jobs=1, cache=None, truth_column="intended",
+                   group_column="session", profile="benchmark", progress=True,
+                   normalise="auto"):
+    """Leave-one-group-out comparison of ``methods`` on a corpus.
+
+    ``normalise`` is the :class:`~sklearn_ser.features.SpeakerStandardizer`
+    mode of every method (frames and functionals): ``"auto"`` decides in each
+    fold from that fold's training speakers and labels; the decisions are in
+    ``meta["normalisation"]``.
+
+    Returns the results dict (``methods``, ``meta``) with, under the private
+    key ``"_plots"``, the material of the plots: predictions of seed 0 for
+    every utterance, fitted weights of the noisy-label model and one
+    utterance's attention.
+    """
+
+    from .annotations import HardLabels
+    from .features import (
+        OpenSmileFrames,
+        OpenSmileFunctionals,
+    )
+
+    reg = registry()
+    unknown = [m for m in methods if m not in reg]
+    if unknown:
+        raise ComparisonError(
+            f"unknown method(s) {unknown}; choose from {list(reg)}."
+        )
+    if normalise not in NORMALISATIONS:
+        raise ComparisonError(f"unknown normalisation {normalise!r}; choose "
+                         f"from {list(NORMALISATIONS)}.")
+    if isinstance(profile, str):
+        profile = PROFILES[profile]
+    u, a = utterances, annotations
+    enc = HardLabels(classes).fit(a)
+    majority = enc.transform(a)
+    ok = majority.notna().to_numpy()
+    groups = u[group_column].astype(str).to_numpy()
+    if len(np.unique(groups)) < 2:
+        raise ComparisonError(
+            f"the group column {group_column!r} has a single value; "
+            "leave-one-group-out needs at least two groups (give another "
+            "--group-column)."
+        )
+    from .features._normalize import (
+        CONFOUND_THRESHOLD,
+        _training_labels,
+        speaker_label_dependence,
+    )
+
+    # the training profile of each fold, from its training speakers and labels
+    fold_ids = np.unique(groups)
+    speakers = (u["speaker"].to_numpy() if "speaker" in u.columns
+                else groups)
+    dependence, fold_profile = {}, {}
+    for g in fold_ids:
+        tr = groups != g
+        labels, _ = _training_labels(a[tr], int(tr.sum()))
+        dep = (float("nan") if labels is None
+               else speaker_label_dependence(speakers[tr], labels))
+        dependence[g] = dep
+        confounded = bool(np.isfinite(dep) and dep >= CONFOUND_THRESHOLD)
+        fold_profile[g] = confounded_profile(profile) if confounded else profile
+    t = time.perf_counter()
+    neural = any(reg[m][1] is not None for m in methods)
+    frames = {}
+    needed = dict.fromkeys(fold_profile[g].get("features", "emobase45")
+                           for g in fold_ids) if neural else {}
+    for feature_set in needed:
+        frames[feature_set] = OpenSmileFrames(
+            feature_set, n_jobs=n_jobs, memory=cache,
+            progress=progress).fit_transform(u)
+    func = None
+    if any(m in BASELINES for m in methods):
+        func = _as_frames(OpenSmileFunctionals(
+            "eGeMAPSv02", n_jobs=n_jobs, memory=cache,
+            progress=progress).fit_transform(u), u)
+    feature_seconds = time.perf_counter() - t
+    folds, func_folds, decisions = {}, {}, {}
+    if needed:
+        # one decision per fold, from the training fold only (it depends on
+        # the training speakers and labels, not on the features)
+        for feature_set in needed:
+            use = [g for g in fold_ids
+                   if fold_profile[g].get("features", "emobase45") == feature_set]
+            made, dec = fold_inputs(frames[feature_set], a, groups, folds=use,
+                                    normalise=normalise,
+                                    pool={g: fold_profile[g]["pool"] for g in use},
+                                    modes={g: d["mode"] for g, d in decisions.items()})
+            folds.update(made)
+            decisions.update({g: d for g, d in dec.items() if g not in decisions})
+    if func is not None:
+        made, dec = fold_inputs(func, a, groups, folds=fold_ids, normalise=normalise,
+                                pool=None,
+                                modes={g: d["mode"] for g, d in decisions.items()})
+        func_folds = {g: (xtr, xte) for g, (xtr, _, xte) in made.items()}
+        decisions.update({g: d for g, d in dec.items() if g not in decisions})
+    decisions = {str(g): decisions[g] for g in fold_ids if g in decisions}
+    # every (method, seed, fold) of the neural methods is one job; the jobs
+    # share the cores (each worker gets its share of torch threads)
+    first_group = fold_ids[0]
+
+    def fold_epochs(g):
+        prof = fold_profile[g]
+        return min(epochs, prof["epochs"]) if "epochs" in prof else epochs
+
+    keys = [(name, seed, g) for name in methods if reg[name][1] is not None
+            for seed in range(seeds) for g in fold_ids]
+    tasks = [(name, reg[name][1], seed, fold_epochs(g), fold_profile[g],
+              *folds[g], classes, seed == 0 and g == first_group)
+             for name, seed, g in keys]
+    fitted = {}
+    if tasks:
+        bar = _progress(len(tasks), f"training {len(tasks)} (method, seed, "
+                        f"{group_column}) models", progress)
+
+        def done(task, res):
+            name, _, seed = task[:3]
+            g = keys[len(fitted)][2]
+            fitted[name, seed, g] = res
+            bar.set_postfix_str(f"done: {name} seed {seed} {group_column} {g} "
+                                f"({res['seconds']:.0f} s)")
+            bar.update(1)
+
+        for _ in run_jobs(_fit_fold, tasks, n_jobs, progress=done):
+            pass
+        bar.close()
+    results, plots = {}, {"predictions": {}, "weights_by_class": None,
+                          "transition_matrix": None, "attention": None}
+    for name in methods:
+        per_seed = []
+        for seed in range(seeds):
+            pred = np.empty(len(u), dtype=object)
+            seconds = 0.0
+            for g in np.unique(groups):
+                te, tr = groups == g, groups != g
+                if reg[name][1] is None:
+                    t = time.perf_counter()
+                    f_tr, f_te = func_folds[g]
+                    fit_rows = ok[tr]
+                    clf = baseline_pipeline(name)
+                    clf.fit(f_tr[fit_rows], majority[tr][fit_rows].astype(str))
+                    pred[te] = clf.predict(f_te)
+                    seconds += time.perf_counter() - t
+                    continue
+                res = fitted[name, seed, g]
+                pred[te] = res["pred"]
+                seconds += res["seconds"]
+                if "weights_by_class" in res and plots["weights_by_class"] is None:
+                    plots["weights_by_class"] = res["weights_by_class"]
+                    plots["transition_matrix"] = res["transition_matrix"]
+                if "attention" in res and plots["attention"] is None:
+                    plots["attention"] = {"method": name, "weights": res["attention"],
+                                          "frames": res["attention_frames"],
+                                          "utterance": str(u.index[te][0]),
+                                          "hop_seconds": 0.01 * fold_profile[g][
+                                              "pool"]}
+            if seed == 0:
+                plots["predictions"][name] = pred.copy()
+            truth = (u[truth_column] if truth_column and truth_column in u.columns
+                     else None)
+            per_seed.append({**score_predictions(pred, majority, classes, truth),
+                             "fit_seconds": seconds})
+        results[name] = _mean_over_seeds(per_seed)
+        results[name]["description"] = reg[name][0]
+    meta = {
+        "n_utterances": int(len(u)),
+        "n_scored": int(ok.sum()),
+        "n_no_consensus": int((~ok).sum()),
+        "classes": list(classes),
+        "folds": f"leave-one-{group_column}-out ({len(np.unique(groups))} folds)",
+        "seeds": seeds,
+        "truth_column": truth_column if truth_column in u.columns else None,
+        "feature_seconds": feature_seconds,
+        "normalisation": _normalisation_summary(normalise, decisions),
+        "training": _training_summary(fold_profile, dependence, profile, epochs,
+                                      neural),
+    }
+    plots["majority"] = majority.to_numpy(dtype=object)
+    plots["groups"] = groups
+    plots["index"] = u.index
+    plots["truth"] = (u[truth_column].to_numpy(dtype=object)
+                      if truth_column and truth_column in u.columns else None)
+    plots["annotations"] = a
+    return {"methods": results, "meta": meta, "_plots": plots}
+
+
+def _finite_or_none(value):
+    return None if value is None or not np.isfinite(value) else float(value)
+
+
+def _normalisation_summary(asked, decisions):
+    """What --normalise did in each fold, and one sentence saying so."""
+    from .features._normalize import CONFOUND_THRESHOLD
+
+    modes = [d["mode"] for d in decisions.values()]
+    chosen = {m: modes.count(m) for m in dict.fromkeys(modes)}
+    dep = [v for d in decisions.values()
+           if (v := _finite_or_none(d["speaker_dependence"])) is not None]
+    if asked == "auto":
+        parts = ", ".join(f"{m} in {n} of {len(modes)} folds"
+                          for m, n in chosen.items())
+        text = f"auto: {parts}"
+        if dep:
+            text += (f" (speaker explains {min(dep):.0%}-{max(dep):.0%} of the "
+                     "training labels' entropy; per-speaker z-scores below "
+                     f"{CONFOUND_THRESHOLD:.0%})")
+    else:
+        text = asked
+        if dep and asked == "speaker" and max(dep) >= CONFOUND_THRESHOLD:
+            text += (f" (warning: speaker explains up to {max(dep):.0%} of the "
+                     "training labels' entropy; per-speaker normalisation may "
+                     "remove emotion)")
+    return {"asked": asked, "chosen": chosen, "text": text,
+            "per_fold": {g: {"mode": d["mode"], "speaker_dependence":
+                             _finite_or_none(d["speaker_dependence"])}
+                         for g, d in decisions.items()}}
+
+
+def _training_summary(fold_profile, dependence, profile, epochs, neural):
+    """Which network settings each fold used, and one sentence saying so."""
+    from .features._normalize import CONFOUND_THRESHOLD
+
+    confounded = [str(g) for g, p in fold_profile.items() if p is not profile]
+    n = len(fold_profile)
+    if not neural:
+        text = "no network was trained"
+    elif not confounded:
+        text = (f"in every fold the training speakers show a mix of emotions "
+                f"(speaker explains < {CONFOUND_THRESHOLD:.0%} of the label "
+                f"entropy): emobase45 frames, early stopping on held-out "
+                f"speakers, at most {epochs} epochs")
+    else:
+        text = (f"in {len(confounded)} of {n} folds the training speakers "
+                f"predict the labels (speaker explains >= "
+                f"{CONFOUND_THRESHOLD:.0%} of the label entropy): there the "
+                f"networks train on {CONFOUNDED['features']} LLD frames for "
+                f"{min(epochs, CONFOUNDED['epochs'])} epochs on every training "
+                "speaker, without early stopping (holding out whole speakers "
+                "would remove emotions from training)")
+        if len(confounded) < n:
+            text += ("; in the other folds emobase45 frames with early stopping "
+                     "on held-out speakers")
+    return {"confounded_folds": confounded, "text": text,
+            "speaker_dependence": {str(g): _finite_or_none(d)
+                                   for g, d in dependence.items()}}
+
+
+def _progress(total, desc, enabled):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, disable=not enabled, file=sys.stderr)
+
+
+def _mean_over_seeds(rows):
+    out = {}
+    for key in ("uar", "wa", "uar_truth", "fit_seconds"):
+        vals = [r[key] for r in rows if r[key] is not None]
+        out[key] = float(np.mean(vals)) if vals else None
+        if key in ("uar", "uar_truth") and len(vals) > 1:
+            out[key + "_sd"] = float(np.std(vals, ddof=1))
+    classes = rows[0]["per_class_recall"].keys()
+    out["per_class_recall"] = {c: float(np.mean([r["per_class_recall"][c]
+                                                  for r in rows])) for c in classes}
+    return out
+
+
+def results_table(results):
+    """Markdown table in the style of Table 3 of Chou & Lee."""
+    methods = results["methods"]
+    classes = results["meta"]["classes"]
+    head = ["method", "UAR", "WA", "UAR vs truth", *classes, "fit s"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, r in methods.items():
+        def pct(v):
+            return "-" if v is None else f"{100 * v:.2f}"
+        truth = pct(r["uar_truth"])
+        if r.get("uar_truth_sd") is not None and r["uar_truth"] is not None:
+            truth += f" ± {100 * r['uar_truth_sd']:.1f}"
+        cells = [name, pct(r["uar"]), pct(r["wa"]), truth,
+                 *[pct(r["per_class_recall"].get(c)) for c in classes],
+                 f"{r['fit_seconds']:.0f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    m = results["meta"]
+    lines.append("")
+    lines.append("UAR/WA against the hard majority of the ratings over "
+                 f"{m['n_scored']} utterances ({m['n_no_consensus']} without "
+                 f"consensus left out); {m['folds']}; mean of {m['seeds']} seed(s).")
+    if m.get("normalisation"):
+        lines.append("")
+        lines.append(f"Normalisation (--normalise): {m['normalisation']['text']}.")
+    if m.get("training"):
+        lines.append("")
+        lines.append(f"Networks: {m['training']['text']}.")
+    if m.get("classes_rule"):
+        lines.append("")
+        lines.append(f"Classes: {', '.join(classes)} ({m['classes_rule']}).")
+    note = _trailing_note(results)
+    if note:
+        lines += ["", note]
+    return "\n".join(lines)
+
+
+def _trailing_note(results):
+    """One line when every crowd method trails the best functionals baseline."""
+    methods = results["methods"]
+    key = "uar_truth" if any(r.get("uar_truth") is not None
+                             for r in methods.values()) else "uar"
+    base = {n: r[key] for n, r in methods.items() if n in BASELINES
+            and r.get(key) is not None}
+    crowd = {n: r[key] for n, r in methods.items() if n not in BASELINES
+             and r.get(key) is not None}
+    if not base or not crowd:
+        return ""
+    best_base = max(base, key=base.get)
+    if max(crowd.values()) >= base[best_base]:
+        return ""
+    what = "UAR vs truth" if key == "uar_truth" else "UAR"
+    hint = "more --seeds or --max-epochs"
+    norm = results["meta"].get("normalisation") or {}
+    if "speaker" in norm.get("chosen", {}):
+        hint = "--normalise global, " + hint
+    return (f"Note: every crowd-trained method trails {best_base} "
+            f"({what} {100 * base[best_base]:.1f} vs at best "
+            f"{100 * max(crowd.values()):.1f}); on this corpus the networks do "
+            f"not pay for their cost as configured (try {hint}).")
+
+
+def results_legend(results):
+    """What the columns and methods of :func:`results_table` mean."""
+    m = results["meta"]
+    lines = ["## Legend", ""]
+    lines.append("- **UAR**: unweighted average recall (mean of per-class recalls) "
+                 "against the hard majority of the ratings; **WA**: accuracy "
+                 "against it (weighted by class frequency).")
+    if m.get("truth_column"):
+        lines.append(f"- **UAR vs truth**: UAR against the `{m['truth_column']}` "
+                     "column (e.g. the intended emotion), over every utterance "
+                     "that has one, whether the raters agreed or not.")
+    else:
+        lines.append("- **UAR vs truth**: `-` (no truth column was given).")
+    lines.append("- class columns: recall of each class against the majority.")
+    lines.append("- **fit s**: training seconds summed over one seed's folds "
+                 "(0 means under half a second: the functionals baselines train "
+                 "in milliseconds; feature extraction is not counted, it took "
+                 f"{m.get('feature_seconds', 0):.0f} s once for all methods).")
+    lines.append("")
+    for name, r in results["methods"].items():
+        lines.append(f"- `{name}`: {r.get('description', '')}")
+    return "\n".join(lines)
+
+
+def _report_head(results):
+    m = results["meta"]
+    corpus = m.get("corpus", "corpus")
+    return (f"# sklearn-ser {m.get('command', 'benchmark')}: {corpus}\n\n"
+            f"{m['n_utterances']} utterances, {len(m['classes'])} classes, "
+            f"{m['folds']}.\n\n")
+
+
+def _public(results):
+    return {k: v for k, v in results.items() if not k.startswith("_")}
+
+
+def write_outputs(out, results):
+    """results.json, results.md, predictions.csv and the PNG plots in ``out``.
+
+    Returns the list of written paths.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = out / "results.json", out / "results.md"
+    json_path.write_text(json.dumps(_public(results), indent=2))
+    md_path.write_text(_report_head(results) + results_table(results) + "\n\n"
+                       + results_legend(results) + "\n")
+    paths = [json_path, md_path]
+    plots = results.get("_plots")
+    if plots:
+        paths += _write_plots(out, results, plots)
+    return paths
+
+
+def _write_plots(out, results, plots):
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, never a window
+    import matplotlib.pyplot as plt
+
+    from . import plotting
+
+    classes = results["meta"]["classes"]
+    preds = plots["predictions"]
+    paths = []
+    agreement = plotting.agreement_levels(plots["annotations"], classes)
+    table = pd.DataFrame({"group": plots["groups"], "majority": plots["majority"],
+                          "agreement": agreement.to_numpy()}, index=plots["index"])
+    if plots["truth"] is not None:
+        table["truth"] = plots["truth"]
+    for name, pred in preds.items():
+        table[name] = pred
+    table.index.name = "utterance"
+    csv = out / "predictions.csv"
+    table.to_csv(csv)
+    paths.append(csv)
+
+    def save(fig, name):
+        path = out / name
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        paths.append(path)
+
+    save(plotting.plot_confusion_matrices(
+        preds, plots["majority"], classes,
+        title=f"Confusion matrices vs the majority ({results['meta']['folds']}, "
+              "seed 0; each row sums to 1)"), "confusion_matrices.png")
+    save(plotting.plot_per_class_recall(
+        {m: r["per_class_recall"] for m, r in results["methods"].items()}, classes),
+        "per_class_recall.png")
+    save(plotting.plot_agreement_accuracy(preds, plots["majority"], agreement),
+         "agreement_accuracy.png")
+    if plots["attention"] is not None:
+        att = plots["attention"]
+        save(plotting.plot_attention(
+            att["weights"], frames=att["frames"], hop_seconds=att["hop_seconds"],
+            title=f"{att['method']}: attention over {att['utterance']}"),
+            "attention.png")
+    if plots["weights_by_class"] is not None:
+        save(plotting.plot_sample_weights(plots["weights_by_class"]),
+             "noisy_meta_weights.png")
+        save(plotting.plot_transition_matrix(plots["transition_matrix"]),
+             "noisy_meta_transitions.png")
+    return paths
+
+
