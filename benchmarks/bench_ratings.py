@@ -93,9 +93,8 @@ def run_shape(name, crowdkit=False, wide=False):
         SoftLabels,
         from_long,
         rater_counts,
+        rater_profiles,
     )
-    from sklearn_ser.annotations._table import parse_annotations
-    from sklearn_ser.models._stacked import rater_profiles
 
     n_items, n_raters, per = SHAPES[name]
     long, _ = synthetic_crowd(n_items, n_raters, per)
@@ -126,9 +125,8 @@ def run_shape(name, crowdkit=False, wide=False):
         part = _safe_indexing(y, train)
         return HardLabels().fit_transform(part)
     out["cv_split_hard_s"], _ = _timed(split)
-    ratings = parse_annotations(y)
     out["rater_profiles_s"], _ = _timed(
-        lambda: rater_profiles(ratings, sorted(LABELS), list(rc.index)))
+        lambda: rater_profiles(y, sorted(LABELS), list(rc.index)))
     worst = max(out[k] for k in ("HardLabels_s", "SoftLabels_s",
                                  "ExistenceLabels_s"))
     out["worst_encoder_vs_pandas"] = round(worst / out["pandas_groupby_s"], 1)

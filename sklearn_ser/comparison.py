@@ -50,6 +50,7 @@ __all__ = [
     "baseline_pipeline",
     "confounded_profile",
     "fold_inputs",
+    "fold_predictions",
     "registry",
     "results_legend",
     "results_table",
@@ -301,6 +302,54 @@ def score_predictions(pred, majority, classes, truth=None):
                       unweighted_average_recall(truth, pred, labels=classes)),
         "per_class_recall": recall,
     }
+
+
+def fold_predictions(build, inputs, groups, *, seeds=(0,), n_jobs=1, quiet=True):
+    """Leave-one-group-out predictions of ``build(seed)`` for every seed.
+
+    Parameters
+    ----------
+    build : callable
+        ``build(seed)`` returns an unfitted estimator (a pipeline, a
+        SeedEnsembleClassifier...) that takes the fold inputs and ratings.
+    inputs : dict
+        ``g -> (X_train, y_train, X_test)`` (:func:`fold_inputs`).
+    groups : array-like
+        The group of every utterance (the test rows of fold ``g`` are
+        ``groups == g``).
+    seeds : iterable of int, default=(0,)
+    n_jobs : int, default=1
+        (seed, fold) fits run in parallel (:func:`run_jobs`).
+    quiet : bool, default=True
+        Silence the estimators' warnings (they repeat per fold).
+
+    Returns
+    -------
+    predictions : dict
+        ``seed -> (predicted labels of every utterance, fit seconds summed
+        over the folds)``.
+    """
+    groups = np.asarray(groups)
+    seeds = list(seeds)
+    keys = [(seed, g) for seed in seeds for g in inputs]
+    tasks = [(build, seed, *inputs[g], quiet) for seed, g in keys]
+    out = {seed: (np.empty(len(groups), dtype=object), 0.0) for seed in seeds}
+    for (seed, g), (pred, seconds) in zip(keys, run_jobs(_fit_predict, tasks, n_jobs),
+                                          strict=True):
+        labels, total = out[seed]
+        labels[groups == g] = pred
+        out[seed] = (labels, total + seconds)
+    return out
+
+
+def _fit_predict(build, seed, X_train, y_train, X_test, quiet):
+    t = time.perf_counter()
+    with warnings.catch_warnings():
+        if quiet:
+            warnings.simplefilter("ignore")
+        clf = build(seed).fit(X_train, y_train)
+    seconds = time.perf_counter() - t
+    return np.asarray(clf.predict(X_test), dtype=object), seconds
 
 
 def run_jobs(function, tasks, n_jobs=1, *, progress=None):

