@@ -19,35 +19,22 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
-from sklearn.svm import SVC
 
 from sklearn_ser.annotations import HardLabels
-from sklearn_ser.datasets import load_emodb
-from sklearn_ser.features import (
-    FrameAverager,
-    LogSpectrogram,
-    OpenSmileFrames,
-    OpenSmileFunctionals,
-    SpeakerStandardizer,
+from sklearn_ser.comparison import (
+    baseline_pipeline,
+    fold_inputs,
+    fold_predictions,
+    score_predictions,
 )
-from sklearn_ser.metrics import unweighted_average_recall, weighted_accuracy
+from sklearn_ser.datasets import load_emodb
+from sklearn_ser.features import LogSpectrogram, OpenSmileFrames, OpenSmileFunctionals
 from sklearn_ser.models import (
     BLSTMAttentionClassifier,
     CNNBLSTMClassifier,
     SeedEnsembleClassifier,
 )
-
-
-def speaker_z(features, speakers):
-    """Z-score utterance-level features per speaker with SpeakerStandardizer."""
-    table = pd.DataFrame({"speaker": np.asarray(speakers)})
-    table["frames"] = [row[None, :] for row in features]
-    out = SpeakerStandardizer().fit_transform(table)["frames"]
-    return np.concatenate(list(out), axis=0)
 
 
 def main():
@@ -67,87 +54,91 @@ def main():
     ap.add_argument("--pool", type=int, default=5, help="FrameAverager window")
     ap.add_argument("--members", type=int, default=5)
     ap.add_argument("--n-jobs", type=int, default=2,
-                    help="ensemble members trained side by side")
+                    help="(seed, fold) fits side by side")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     data = load_emodb(args.root)
     u, a, classes = data.utterances, data.annotations, data.classes
     majority = HardLabels(classes).fit(a).transform(a)
-    t = time.perf_counter()
-    lld = OpenSmileFrames("emobase45", n_jobs=2, memory=args.cache,
-                          progress=False).fit_transform(u)
-    func = OpenSmileFunctionals("eGeMAPSv02", n_jobs=2, memory=args.cache,
-                                progress=False).fit_transform(u)
+    sessions = u["session"].to_numpy()
     models = args.models.split(",")
-    spec = None
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    t = time.perf_counter()
+    # the folds' inputs: per-speaker z-scores from the training fold, pooled
+    # frames for the BLSTMs, rows for the SVM, global z-scores for the CNN
+    inputs = {}
+    if set(models) & {"hard", "soft", "existence", "soft_ensemble"}:
+        lld = OpenSmileFrames("emobase45", n_jobs=2, memory=args.cache,
+                              progress=False).fit_transform(u)
+        inputs["lld"], _ = fold_inputs(lld, a, sessions, normalise="speaker",
+                                       pool=args.pool)
+    if "svm" in models:
+        func = OpenSmileFunctionals("eGeMAPSv02", n_jobs=2, memory=args.cache,
+                                    progress=False).fit_transform(u)
+        frames = pd.DataFrame({"speaker": u["speaker"].to_numpy()}, index=u.index)
+        frames["frames"] = [row[None, :] for row in func]
+        inputs["func"], _ = fold_inputs(frames, a, sessions, normalise="speaker",
+                                        pool=None)
     if "cnn" in models:
         spec = LogSpectrogram(n_jobs=2, memory=args.cache, progress=False
                               ).fit_transform(u)
-    # functionals z-scored per speaker (each speaker's own statistics)
-    func = speaker_z(func, u["speaker"])
+        inputs["spec"], _ = fold_inputs(spec, a, sessions, normalise="global",
+                                        pool=1)
     print(f"features in {time.perf_counter() - t:.0f} s")
-    sessions = u["session"].to_numpy()
+    extra = {} if args.lr is None else {"lr": args.lr}
+    protocol = dict(max_epochs=args.max_epochs, patience=args.patience,
+                    validation_fraction=args.validation_fraction)
+
+    def build(name):
+        if name == "svm":
+            return lambda seed: _MajorityBaseline(classes)
+        if name == "cnn":
+            return lambda seed: CNNBLSTMClassifier("soft", classes=classes,
+                                                   random_state=seed, **protocol)
+        target = "soft" if name == "soft_ensemble" else name
+
+        def blstm(seed):
+            clf = BLSTMAttentionClassifier(target, classes=classes, random_state=seed,
+                                           **protocol, **extra)
+            if name == "soft_ensemble":
+                return SeedEnsembleClassifier(clf, args.members, random_state=seed)
+            return clf
+        return blstm
+
     rows = []
     for name in models:
-        for seed in range(args.first_seed, args.first_seed + args.seeds):
-            pred = np.empty(len(u), dtype=object)
-            t = time.perf_counter()
-            for s in np.unique(sessions):
-                te, tr = sessions == s, sessions != s
-                if name == "svm":
-                    ok = tr & majority.notna().to_numpy()
-                    clf = make_pipeline(StandardScaler(), SVC(
-                        kernel="linear", C=0.01, class_weight="balanced"))
-                    clf.fit(func[ok], majority[ok].astype(str))
-                    pred[te] = clf.predict(func[te])
-                    continue
-                if name == "cnn":
-                    # Ando et al.: z-normalised with training statistics
-                    norm = SpeakerStandardizer("global").fit(spec[tr])
-                    Xtr, Xte = norm.transform(spec[tr]), norm.transform(spec[te])
-                    clf = CNNBLSTMClassifier(
-                        "soft", classes=classes, random_state=seed,
-                        max_epochs=args.max_epochs, patience=args.patience,
-                        validation_fraction=args.validation_fraction)
-                else:
-                    norm = SpeakerStandardizer()
-                    pool = FrameAverager(args.pool)
-                    Xtr = pool.fit_transform(norm.fit_transform(lld[tr]))
-                    Xte = pool.transform(norm.transform(lld[te]))
-                    extra = {} if args.lr is None else {"lr": args.lr}
-                    target = "soft" if name == "soft_ensemble" else name
-                    clf = BLSTMAttentionClassifier(
-                        target, classes=classes, random_state=seed,
-                        max_epochs=args.max_epochs, patience=args.patience,
-                        validation_fraction=args.validation_fraction, **extra)
-                    if name == "soft_ensemble":
-                        clf = SeedEnsembleClassifier(clf, args.members,
-                                                     n_jobs=args.n_jobs,
-                                                     random_state=seed)
-                clf.fit(Xtr, a[tr])
-                pred[te] = clf.predict(Xte)
-                history = getattr(clf, "history_", None)  # one row per epoch
-                epochs = 0 if history is None else len(history)
-                print(f"  {name} seed {seed} session {s}: "
-                      f"{time.perf_counter() - t:.0f} s so far"
-                      + (f", {epochs} epochs" if epochs else ""), flush=True)
-            el = time.perf_counter() - t
-            ok = majority.notna().to_numpy()
-            rows.append({
-                "model": name, "seed": seed,
-                "uar_intended": unweighted_average_recall(u["intended"], pred,
-                                                          labels=classes),
-                "uar_majority": unweighted_average_recall(majority[ok], pred[ok],
-                                                          labels=classes),
-                "wa_majority": weighted_accuracy(majority[ok], pred[ok]),
-                "seconds": el,
-            })
+        which = {"svm": "func", "cnn": "spec"}.get(name, "lld")
+        preds = fold_predictions(build(name), inputs[which], sessions, seeds=seeds,
+                                 n_jobs=args.n_jobs)
+        for seed, (pred, seconds) in preds.items():
+            score = score_predictions(pred, majority, classes, u["intended"])
+            rows.append({"model": name, "seed": seed,
+                         "uar_intended": score["uar_truth"],
+                         "uar_majority": score["uar"], "wa_majority": score["wa"],
+                         "seconds": seconds})
             print(rows[-1], flush=True)
     table = pd.DataFrame(rows).groupby("model", sort=False).agg(
         uar_intended=("uar_intended", "mean"), uar_intended_sd=("uar_intended", "std"),
         uar_majority=("uar_majority", "mean"), wa_majority=("wa_majority", "mean"),
         seconds=("seconds", "mean"))
     print(table.round(3).to_string())
+
+
+class _MajorityBaseline:
+    """eGeMAPS + linear SVM fitted on the majority of the training ratings."""
+
+    def __init__(self, classes):
+        self.classes = classes
+
+    def fit(self, X, y):
+        labels = HardLabels(self.classes).fit_transform(y)
+        ok = labels.notna().to_numpy()
+        self.clf_ = baseline_pipeline("svm_egemaps").fit(X[ok],
+                                                         labels[ok].astype(str))
+        return self
+
+    def predict(self, X):
+        return self.clf_.predict(X)
 
 
 if __name__ == "__main__":

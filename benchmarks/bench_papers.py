@@ -26,33 +26,26 @@ as it finishes, so a stopped run resumes where it stopped.
 
 import argparse
 import json
-import os
 import time
 import warnings
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
 from sklearn_ser.annotations import HardLabels
+from sklearn_ser.comparison import fold_inputs, run_jobs, score_predictions
 from sklearn_ser.datasets import load_emodb
-from sklearn_ser.features import (
-    FrameAverager,
-    LogSpectrogram,
-    OpenSmileFrames,
-    SpeakerStandardizer,
-)
-from sklearn_ser.metrics import unweighted_average_recall, weighted_accuracy
+from sklearn_ser.features import LogSpectrogram, OpenSmileFrames
 from sklearn_ser.models import (
     BLSTMAttentionClassifier,
     CNNBLSTMClassifier,
+    FrozenFusionClassifier,
     MLEEFusionClassifier,
     NoisyLabelMetaClassifier,
     StackedAnnotatorClassifier,
 )
-from sklearn_ser.models._meta_base import frozen_fusion
 
 ROWS = {
     "chou": ["CrowdH", "CrowdS", "CrowdHS", "E_n", "proposed"],
@@ -78,8 +71,9 @@ def _timed(fn):
 
 def _fusion(encoders, target, classes, lr, hidden, seed, base):
     """A head on frozen fitted models, built as the meta-estimators build theirs."""
-    return frozen_fusion(base, [e.net_.module_ for e in encoders], target, classes,
-                         hidden_units=hidden, lr=lr, seed=seed)
+    return FrozenFusionClassifier.from_estimators(
+        encoders, like=base, target=target, classes=classes, hidden_units=hidden,
+        lr=lr, random_state=seed)
 
 
 def run_chou(Xtr, ytr, Xte, classes, seed, args):
@@ -140,10 +134,7 @@ def run_fujioka(Xtr, ytr, Xte, classes, seed, args):
 RUNNERS = {"chou": run_chou, "ando": run_ando, "fujioka": run_fujioka}
 
 
-def _job(family, seed, fold, Xtr, ytr, Xte, classes, args, threads):
-    import torch
-
-    torch.set_num_threads(threads)
+def _job(family, seed, fold, Xtr, ytr, Xte, classes, args):
     warnings.simplefilter("ignore")
     t = time.perf_counter()
     pred, secs = RUNNERS[family](Xtr, ytr, Xte, classes, seed, args)
@@ -153,7 +144,6 @@ def _job(family, seed, fold, Xtr, ytr, Xte, classes, args, threads):
 
 
 def summarise(records, u, majority, classes):
-    ok = majority.notna().to_numpy()
     folds = u["session"].astype(str).to_numpy()
     out = []
     for (family, seed), recs in pd.DataFrame(records).groupby(["family", "seed"]):
@@ -161,18 +151,14 @@ def summarise(records, u, majority, classes):
             continue  # incomplete seed
         for row in ROWS[family]:
             pred = np.empty(len(u), dtype=object)
-            secs = 0.0
             for _, r in recs.iterrows():
                 pred[folds == r["fold"]] = r["pred"][row]
-                secs += r["row_seconds"].get(row, np.nan)
-            y = majority[ok].to_numpy()
+            score = score_predictions(pred, majority, classes, u["intended"])
             out.append({
                 "family": family, "row": row, "seed": seed,
-                "uar": unweighted_average_recall(y, pred[ok], labels=classes),
-                "wa": weighted_accuracy(y, pred[ok]),
-                "uar_intended": unweighted_average_recall(u["intended"], pred,
-                                                          labels=classes),
-                **{f"recall_{c}": float(np.mean(pred[ok][y == c] == c))
+                "uar": score["uar"], "wa": score["wa"],
+                "uar_intended": score["uar_truth"],
+                **{f"recall_{c}": score["per_class_recall"].get(c, np.nan)
                    for c in classes},
                 "fold_seconds": float(recs["seconds"].sum()),
             })
@@ -252,22 +238,16 @@ def main():
         if args.ando_encoder == "cnn":
             spec = LogSpectrogram(n_jobs=2, memory=args.cache,
                                   progress=False).fit_transform(u)
-        inputs = {}
-        for g in np.unique(sessions):
-            te, tr = sessions == g, sessions != g
-            norm, pool = SpeakerStandardizer(), FrameAverager(args.pool)
-            inputs[g] = (pool.fit_transform(norm.fit_transform(lld[tr])), a[tr],
-                         pool.transform(norm.transform(lld[te])))
-            if spec is not None:
-                norm = SpeakerStandardizer("global").fit(spec[tr])
-                inputs[g, "spec"] = (norm.transform(spec[tr]), a[tr],
-                                     norm.transform(spec[te]))
-        threads = max(1, (os.cpu_count() or 1) // max(1, args.n_jobs))
-        jobs = (joblib.delayed(_job)(
-            f, s, g, *inputs[(g, "spec") if f == "ando" and spec is not None else g],
-            classes, args, threads) for f, s, g in todo)
+        # per-speaker z-scores and frame averaging, decided on each training fold
+        inputs, _ = fold_inputs(lld, a, sessions, normalise="speaker", pool=args.pool)
+        if spec is not None:
+            spec_inputs, _ = fold_inputs(spec, a, sessions, normalise="global",
+                                         pool=1)
+            inputs.update({(g, "spec"): v for g, v in spec_inputs.items()})
+        tasks = [(f, s, g, *inputs[(g, "spec") if f == "ando" and spec is not None
+                                   else g], classes, args) for f, s, g in todo]
         with out.open("a") as fh:
-            for rec in joblib.Parallel(n_jobs=args.n_jobs, return_as="generator")(jobs):
+            for rec in run_jobs(_job, tasks, args.n_jobs):
                 fh.write(json.dumps(rec) + "\n")
                 fh.flush()
                 records.append(rec)

@@ -14,17 +14,14 @@ setting and everything tried are on record (BENCHMARKS.md).
 
 import argparse
 import json
-import time
 import warnings
 from pathlib import Path
 
-import numpy as np
-
 from sklearn_ser.annotations import HardLabels
+from sklearn_ser.comparison import fold_inputs, fold_predictions, score_predictions
 from sklearn_ser.datasets import load_emodb
-from sklearn_ser.features import FrameAverager, OpenSmileFrames, SpeakerStandardizer
-from sklearn_ser.metrics import unweighted_average_recall
-from sklearn_ser.models import BLSTMAttentionClassifier
+from sklearn_ser.features import OpenSmileFrames
+from sklearn_ser.models import BLSTMAttentionClassifier, SeedEnsembleClassifier
 
 
 def main():
@@ -34,12 +31,12 @@ def main():
     ap.add_argument("--cache", default=".cache/features")
     ap.add_argument("--configs", required=True, help="JSON list of parameter dicts")
     ap.add_argument("--seeds", type=int, default=1)
+    ap.add_argument("--n-jobs", type=int, default=1)
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     data = load_emodb(args.root)
     u, a, classes = data.utterances, data.annotations, data.classes
     majority = HardLabels(classes).fit(a).transform(a)
-    ok = majority.notna().to_numpy()
     frames = {}
     sessions = u["session"].to_numpy()
     for config in json.loads(args.configs):
@@ -51,31 +48,25 @@ def main():
         if fset not in frames:
             frames[fset] = OpenSmileFrames(fset, n_jobs=2, memory=args.cache,
                                            progress=False).fit_transform(u)
-        lld = frames[fset]
-        for seed in range(args.seeds):
-            t = time.perf_counter()
-            pred = np.empty(len(u), dtype=object)
-            for s in np.unique(sessions):
-                te, tr = sessions == s, sessions != s
-                norm, avg = SpeakerStandardizer(), FrameAverager(pool)
-                Xtr = avg.fit_transform(norm.fit_transform(lld[tr]))
-                Xte = avg.transform(norm.transform(lld[te]))
-                proba = 0
-                for m in range(members):
-                    clf = BLSTMAttentionClassifier(
-                        target, classes=classes,
-                        random_state=seed if members == 1 else 1000 * seed + m,
-                        **params)
-                    clf.fit(Xtr, a[tr])
-                    proba = proba + clf.predict_proba(Xte)
-                pred[te] = clf.classes_[np.argmax(proba, axis=1)]
+        inputs, _ = fold_inputs(frames[fset], a, sessions, normalise="speaker",
+                                pool=pool)
+
+        def build(seed, target=target, params=params, members=members):
+            clf = BLSTMAttentionClassifier(target, classes=classes,
+                                           random_state=seed, **params)
+            if members > 1:  # mean probability of seeded copies
+                return SeedEnsembleClassifier(clf, members, random_state=seed)
+            return clf
+
+        preds = fold_predictions(build, inputs, sessions, seeds=range(args.seeds),
+                                 n_jobs=args.n_jobs)
+        for seed, (pred, seconds) in preds.items():
+            score = score_predictions(pred, majority, classes, u["intended"])
             print(json.dumps({
                 "config": config, "seed": seed,
-                "uar_intended": round(unweighted_average_recall(
-                    u["intended"], pred, labels=classes), 4),
-                "uar_majority": round(unweighted_average_recall(
-                    majority[ok], pred[ok], labels=classes), 4),
-                "seconds": round(time.perf_counter() - t, 1)}), flush=True)
+                "uar_intended": round(score["uar_truth"], 4),
+                "uar_majority": round(score["uar"], 4),
+                "seconds": round(seconds, 1)}), flush=True)
 
 
 if __name__ == "__main__":

@@ -11,12 +11,16 @@
 * :class:`NoisyLabelMetaClassifier`: learned label correction and sample
   weights (Fujioka et al. 2020);
 * :class:`SeedEnsembleClassifier`: the mean probability of copies of one
-  classifier trained with different seeds.
+  classifier trained with different seeds;
+* :class:`EveryRatingClassifier`: any scikit-learn classifier trained from
+  every rating (vote shares, ratings or aggregation posteriors as weighted
+  samples, refined by learning from crowds).
 """
 
 from ._base import AbsentClassWarning, InnerSplitWarning, SequenceClassifier
 from ._ensemble import SeedEnsembleClassifier
 from ._estimators import BLSTMAttentionClassifier, CNNBLSTMClassifier
+from ._every_rating import EveryRatingClassifier
 from ._fusion import FrozenFusionClassifier
 from ._mlee import MLEEFusionClassifier
 from ._noisy import NoisyLabelMetaClassifier
@@ -26,6 +30,7 @@ __all__ = [
     "AbsentClassWarning",
     "BLSTMAttentionClassifier",
     "CNNBLSTMClassifier",
+    "EveryRatingClassifier",
     "FrozenFusionClassifier",
     "InnerSplitWarning",
     "MLEEFusionClassifier",

@@ -1,0 +1,381 @@
+"""Any scikit-learn classifier trained from every rating."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.model_selection import GroupKFold, KFold, check_cv
+from sklearn.pipeline import Pipeline
+from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter
+
+from .._warnings import user_stacklevel
+from ..annotations import HardLabels, SoftLabels, is_ratings
+from ..annotations._encoders import _TargetEncoder, missing_reasons
+from ..annotations._table import align_annotations, parse_annotations
+from ..annotations._vocabulary import build_label_map
+from ..exceptions import DroppedRowsWarning
+
+TARGETS = ("shares", "ratings", "majority")
+
+
+def _final_step(estimator):
+    return estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+
+
+def _estimator_has(attr):
+    def check(self):
+        est = getattr(self, "estimator_", None)
+        if est is None:
+            est = self.estimator if self.estimator is not None else _default()
+        return hasattr(est, attr)
+    return check
+
+
+def _default():
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=1e-3, max_iter=3000)
+
+
+class EveryRatingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """Train any scikit-learn classifier from every rating, not the majority.
+
+    Each utterance is given to ``estimator`` once per emotion its raters chose,
+    as a sample weighted by how much of the crowd chose it (``"shares"``, the
+    default), once per rating (``"ratings"``) or with the weights of a target
+    encoder's distribution (``SoftLabels(alpha=...)``, ``AggregatedLabels(
+    "dawid_skene")``). ``targets="majority"`` is the usual baseline: the hard
+    majority label, utterances without one left out.
+
+    With ``refine > 0`` the targets are refined by learning from crowds
+    (Raykar et al., JMLR 2010): an EM that alternates (M) fitting the
+    classifier on the current targets and estimating each rater's confusion
+    matrix from them, and (E) setting each utterance's target to the posterior
+    of its emotion given the classifier's *out-of-fold* prediction for it and
+    every rating of it, each rating weighted by its rater's reliability. The
+    audio is then evidence next to the raters: a rating that contradicts both
+    the other raters and the voice counts less. The final classifier is fitted
+    on the refined targets.
+
+    Class balancing is done on the weighted samples: with
+    ``class_weight="balanced"`` each class's weights are scaled so that every
+    class carries the same total weight (``n_weight / (K * weight_k)``), the
+    weighted analogue of scikit-learn's ``"balanced"``. Give the estimator
+    itself no ``class_weight``.
+
+    Parameters
+    ----------
+    estimator : classifier, default=None
+        Must accept ``sample_weight`` in ``fit`` (for a Pipeline: its last
+        step; the weights are routed to it). Default:
+        ``LogisticRegression(C=1e-3, max_iter=3000)``.
+    targets : {"shares", "ratings", "majority"} or target encoder, \
+default="shares"
+        What each utterance teaches: see above. A soft encoder's rows are
+        expanded like vote shares; a hard encoder's labels are used as is.
+    alpha : float, default=0.0
+        Smoothing of the vote shares (Eq. 1 of Chou & Lee; 0 = plain shares).
+    class_weight : {"balanced"}, dict or None, default="balanced"
+        Per-class multipliers of the sample weights (see above).
+    refine : int, default=0
+        Learning-from-crowds EM iterations (0: the targets as they are).
+    refine_cv : int or cross-validation splitter, default=5
+        Folds of the out-of-fold predictions in each EM iteration; with
+        ``groups`` given to ``fit``, a :class:`~sklearn.model_selection.GroupKFold`
+        over them (speakers: the prediction for an utterance then never
+        comes from a model that heard its speaker).
+    smoothing : float, default=0.5
+        Added to every cell of the raters' confusion counts.
+    classes : array-like, default=None
+        Target classes (default: :func:`~sklearn_ser.annotations.resolve_classes`).
+    label_map : dict or "iemocap", default=None
+    random_state : int, RandomState or None, default=None
+        Shuffles ``refine_cv`` folds when no groups are given.
+
+    Attributes
+    ----------
+    estimator_ : the fitted classifier
+    classes_ : ndarray
+    targets_ : pandas.DataFrame
+        The distribution each training utterance was fitted on (rows without
+        a target left out).
+    rater_confusion_ : ndarray of shape (n_raters, K, K)
+        ``refine > 0``: each rater's ``P(says l | truth k)``.
+    raters_ : list
+        ``refine > 0``: the raters of ``rater_confusion_``.
+    n_features_in_ : int
+        When the estimator has it.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from sklearn_ser.annotations import from_long
+    >>> long = pd.DataFrame({"utterance": ["a", "a", "b", "b", "c", "c"],
+    ...                      "rater": ["r1", "r2"] * 3,
+    ...                      "label": ["sad", "sad", "angry", "sad", "angry",
+    ...                                "angry"]})
+    >>> X = np.array([[0.0], [0.5], [1.0]])
+    >>> clf = EveryRatingClassifier().fit(X, from_long(long))
+    >>> clf.targets_.round(2).to_numpy().tolist()
+    [[0.0, 1.0], [0.5, 0.5], [1.0, 0.0]]
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        "targets": [StrOptions(set(TARGETS)), _TargetEncoder],
+        "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "refine": [Interval(numbers.Integral, 0, None, closed="left")],
+        "refine_cv": ["cv_object"],
+        "smoothing": [Interval(numbers.Real, 0, None, closed="neither")],
+        "classes": ["array-like", None],
+        "label_map": [dict, StrOptions({"iemocap"}), None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, estimator=None, *, targets="shares", alpha=0.0,
+                 class_weight="balanced", refine=0, refine_cv=5, smoothing=0.5,
+                 classes=None, label_map=None, random_state=None):
+        self.estimator = estimator
+        self.targets = targets
+        self.alpha = alpha
+        self.class_weight = class_weight
+        self.refine = refine
+        self.refine_cv = refine_cv
+        self.smoothing = smoothing
+        self.classes = classes
+        self.label_map = label_map
+        self.random_state = random_state
+
+    # -- targets -------------------------------------------------------------------
+    def _distribution(self, y):
+        """(n, K) targets (rows of NaN: none) and the hard/soft kind."""
+        if isinstance(self.targets, _TargetEncoder):
+            enc = clone(self.targets)
+            if enc.classes is None:
+                enc.set_params(classes=self.classes_)
+            if self.label_map is not None and enc.label_map is None:
+                enc.set_params(label_map=self.label_map)
+            out = enc.fit(y).transform(y)
+            if enc.target_kind == "existence":
+                raise ValueError(
+                    "EveryRatingClassifier learns one emotion per sample; an "
+                    "existence target (several classes at once) is not one.")
+            if enc.target_kind == "hard":
+                return self._one_hot(out), enc
+            return out.reindex(columns=self.classes_).to_numpy(dtype=float), enc
+        if self.targets == "majority":
+            enc = HardLabels(self.classes_, label_map=self.label_map)
+            return self._one_hot(enc.fit(y).transform(y)), enc
+        enc = SoftLabels(self.classes_, alpha=self.alpha, label_map=self.label_map)
+        q = enc.fit(y).transform(y).to_numpy(dtype=float)
+        if self.targets == "ratings":  # one unit of weight per rating
+            counts, _ = enc._class_counts(enc._ratings(y))
+            q = np.where(np.isnan(q), np.nan, counts)
+            q[counts.sum(axis=1) <= 0] = np.nan
+        return q, enc
+
+    def _one_hot(self, labels):
+        pos = {c: k for k, c in enumerate(self.classes_)}
+        q = np.full((len(labels), len(self.classes_)), np.nan)
+        for i, v in enumerate(np.asarray(labels, dtype=object)):
+            if not pd.isna(v) and v in pos:
+                q[i] = 0.0
+                q[i, pos[v]] = 1.0
+        return q
+
+    def _class_multipliers(self, q):
+        K = len(self.classes_)
+        if self.class_weight is None:
+            return np.ones(K)
+        if isinstance(self.class_weight, dict):
+            return np.array([float(self.class_weight.get(c, 1.0))
+                             for c in self.classes_])
+        mass = np.nansum(q, axis=0)
+        present = mass > 0
+        mult = np.zeros(K)
+        mult[present] = mass.sum() / (present.sum() * mass[present])
+        return mult
+
+    def expand(self, q):
+        """Rows, class indices and sample weights of the expanded training set.
+
+        Row ``i`` appears once per class ``k`` with ``q[i, k] > 0``, weighted
+        ``q[i, k]`` times the class multiplier of ``class_weight``.
+        """
+        q = np.asarray(q, dtype=float)
+        ok = ~np.isnan(q).any(axis=1)
+        rows, cls = np.nonzero(np.where(ok[:, None], q, 0.0) > 0)
+        mult = self._class_multipliers(np.where(ok[:, None], q, np.nan))
+        weight = q[rows, cls] * mult[cls]
+        return rows, cls, weight
+
+    # -- fitting -------------------------------------------------------------------
+    def _fit_on(self, X, q, estimator=None):
+        rows, cls, weight = self.expand(q)
+        if len(np.unique(cls)) < 2:
+            raise ValueError(
+                "EveryRatingClassifier needs at least two classes among the "
+                f"training targets; got {[str(self.classes_[c]) for c in set(cls)]}.")
+        est = clone(estimator if estimator is not None else self._base())
+        key = (f"{est.steps[-1][0]}__sample_weight" if isinstance(est, Pipeline)
+               else "sample_weight")
+        return est.fit(_safe_indexing(X, rows), self.classes_[cls], **{key: weight})
+
+    def _base(self):
+        est = self.estimator if self.estimator is not None else _default()
+        if not has_fit_parameter(_final_step(est), "sample_weight"):
+            raise TypeError(
+                f"{type(_final_step(est)).__name__} does not accept sample_weight "
+                "in fit; EveryRatingClassifier gives each rating's weight through "
+                "it (LogisticRegression, SVC, LinearSVC, RandomForest... do).")
+        return est
+
+    def fit(self, X, y, groups=None):
+        """Fit ``estimator`` on every rating of ``y``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame
+            The utterances' features (rows aligned with ``y``).
+        y : ratings, annotation table, vote counts or 1-D labels
+        groups : array-like, default=None
+            Speakers (or sessions) for ``refine``'s out-of-fold predictions.
+
+        Returns
+        -------
+        self : object
+        """
+        self._validate_params()
+        if y is None:
+            raise ValueError("EveryRatingClassifier requires y to be passed, but the "
+                             "target y is None: give ratings or labels.")
+        if not is_ratings(y) and not isinstance(y, pd.DataFrame) and np.ndim(y) == 1:
+            from sklearn.utils.multiclass import check_classification_targets
+
+            arr = np.asarray(y, dtype=object)
+            check_classification_targets(arr[~pd.isna(pd.Series(arr)).to_numpy()])
+        y = align_annotations(X, y) if isinstance(X, pd.DataFrame) else y
+        if hasattr(X, "__len__") and len(X) != len(y):
+            raise ValueError(f"X has {len(X)} rows but y has {len(y)}.")
+        base = self._base()
+        from ..annotations import resolve_classes
+
+        self.classes_ = resolve_classes(y, self.classes, label_map=self.label_map)
+        q, enc = self._distribution(y)
+        missing = np.isnan(q).any(axis=1)
+        if missing.any():
+            warnings.warn(
+                f"EveryRatingClassifier: left out {int(missing.sum())} of {len(q)} "
+                f"training utterance(s) with no target "
+                f"({missing_reasons(enc, y, missing)}).",
+                DroppedRowsWarning, stacklevel=user_stacklevel())
+        if self.refine:
+            q = self._refine(X, y, q, groups, base)
+        self.estimator_ = self._fit_on(X, q, base)
+        keep = ~np.isnan(q).any(axis=1)
+        index = y.index if hasattr(y, "index") else pd.RangeIndex(len(q))
+        self.targets_ = pd.DataFrame(
+            q[keep], index=index[keep],
+            columns=pd.Index(list(self.classes_), name="class"))
+        if hasattr(self.estimator_, "n_features_in_"):
+            self.n_features_in_ = self.estimator_.n_features_in_
+        return self
+
+    def _refine(self, X, y, q, groups, base):
+        """Learning-from-crowds EM on the target classes' first choices."""
+        ratings = parse_annotations(y, build_label_map(self.label_map))
+        if ratings.kind != "table":
+            warnings.warn("EveryRatingClassifier: refine needs individual ratings; "
+                          "vote counts or labels are used as they are.",
+                          DroppedRowsWarning, stacklevel=user_stacklevel())
+            return q
+        K = len(self.classes_)
+        cols = ratings.label_columns(list(self.classes_))
+        class_of = np.full(len(ratings.labels), -1)
+        class_of[cols[cols >= 0]] = np.flatnonzero(cols >= 0)
+        k = class_of[ratings.label]
+        keep = (ratings.rank == 0) & (k >= 0)
+        item, rater, said = ratings.item[keep], ratings.rater[keep], k[keep]
+        R = len(ratings.raters)
+        rated = ~np.isnan(q).any(axis=1)
+        q = np.where(rated[:, None], q, np.nan)
+        q = q / np.nansum(q, axis=1, keepdims=True)  # "ratings" counts -> shares
+        idx = np.flatnonzero(rated)
+        if groups is not None:
+            g = np.asarray(groups)[idx]
+            n_splits = self.refine_cv if isinstance(self.refine_cv, numbers.Integral) \
+                else 5
+            splits = list(GroupKFold(min(n_splits, len(np.unique(g)))).split(
+                idx, groups=g))
+        elif isinstance(self.refine_cv, numbers.Integral):
+            seed = check_random_state(self.random_state).randint(2**31 - 1)
+            splits = list(KFold(self.refine_cv, shuffle=True, random_state=seed)
+                          .split(idx))
+        else:
+            splits = list(check_cv(self.refine_cv).split(idx))
+        X_rated = _safe_indexing(X, idx)
+        for _ in range(self.refine):
+            # M: raters' confusion matrices from the current targets
+            conf = np.full((R, K, K), float(self.smoothing))
+            np.add.at(conf, (rater, slice(None), said), np.nan_to_num(q[item]))
+            conf /= conf.sum(axis=2, keepdims=True)
+            # the classifier's out-of-fold view of each rated utterance
+            proba = np.zeros((len(idx), K))
+            for tr, te in splits:
+                model = self._fit_on(_safe_indexing(X_rated, tr), q[idx[tr]], base)
+                proba[te] = self._align_proba(model, _safe_indexing(X_rated, te))
+            # E: posterior of the emotion given the audio and every rating
+            logp = np.full((len(q), K), np.nan)
+            logp[idx] = np.log(np.clip(proba, 1e-6, 1.0))
+            use = rated[item]
+            np.add.at(logp, item[use], np.log(conf[rater[use], :, said[use]]))
+            logp -= np.nanmax(logp, axis=1, keepdims=True)
+            p = np.exp(logp)
+            q = p / np.nansum(p, axis=1, keepdims=True)
+        self.rater_confusion_ = conf
+        self.raters_ = list(ratings.raters)
+        return q
+
+    def _align_proba(self, model, X):
+        proba = model.predict_proba(X)
+        out = np.zeros((len(proba), len(self.classes_)))
+        pos = {c: k for k, c in enumerate(self.classes_)}
+        for j, c in enumerate(model.classes_):
+            out[:, pos[c]] = proba[:, j]
+        return out
+
+    # -- prediction ------------------------------------------------------------------
+    def predict(self, X):
+        """Most probable emotion per utterance."""
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.predict(X)
+
+    @available_if(_estimator_has("predict_proba"))
+    def predict_proba(self, X):
+        """Probabilities in ``classes_`` order (0 for a class never trained)."""
+        check_is_fitted(self, "estimator_")
+        return self._align_proba(self.estimator_, X)
+
+    @available_if(_estimator_has("decision_function"))
+    def decision_function(self, X):
+        """The estimator's decision function."""
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.decision_function(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        base = self.estimator if self.estimator is not None else _default()
+        from sklearn.utils import get_tags
+
+        inner = get_tags(base)
+        tags.input_tags = inner.input_tags
+        tags.target_tags.required = True
+        return tags
