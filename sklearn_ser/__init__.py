@@ -3,12 +3,30 @@
 Sub-packages
 ------------
 annotations
-    Annotation tables and the targets built from them (hard, soft, existence,
-    per-rater).
+    Ratings at crowd scale (``from_long``) and the targets built from them:
+    hard, soft, existence, per-rater, Dawid-Skene and other aggregation models.
+features
+    openSMILE frames and functionals, log spectrograms, speaker
+    normalisation, frame pooling, speed perturbation.
+models
+    BLSTM and CNN-BLSTM sequence classifiers (skorch), the three papers'
+    meta-estimators, seed ensembles and ``EveryRatingClassifier`` for any
+    scikit-learn classifier.
 metrics
     UAR, WA, per-class reports and scorers for ``cross_validate``.
 datasets
-    Loaders for IEMOCAP, CREMA-D, EmoDB, ABAW and a generated corpus.
+    Loaders for IEMOCAP, CREMA-D, EmoDB, ABAW, corpora in generic form and a
+    generated corpus.
+plotting
+    Confusion matrices, per-class recall, agreement, attention and the
+    noisy-label model's weights.
+
+Modules
+-------
+comparison
+    The leave-one-group-out protocol of ``sklearn-ser benchmark``.
+exceptions
+    The warnings and errors of the toolkit (all ``SERWarning``).
 """
 
 __version__ = "0.1.0.dev0"

@@ -29,6 +29,7 @@ from sklearn_ser.features import (
 from sklearn_ser.models import (
     BLSTMAttentionClassifier,
     CNNBLSTMClassifier,
+    EveryRatingClassifier,
     MLEEFusionClassifier,
     NoisyLabelMetaClassifier,
     SeedEnsembleClassifier,
@@ -77,7 +78,8 @@ META = [
                              random_state=0),
     SeedEnsembleClassifier(_TINY, n_members=2, random_state=0),
 ]
-ESTIMATORS = [HardLabels(), SoftLabels(), ExistenceLabels(), *MODELS, *META]
+ESTIMATORS = [HardLabels(), SoftLabels(), ExistenceLabels(), *MODELS, *META,
+              EveryRatingClassifier(), EveryRatingClassifier(refine=1, random_state=0)]
 
 # Estimators whose input is audio or frame sequences inside an utterance table
 # declare ``input_tags.two_d_array = False``: scikit-learn's generic checks,
@@ -179,3 +181,25 @@ def test_joblib_roundtrip(estimator, tmp_path):
     restored = joblib.load(tmp_path / "enc.joblib")
     out, ref = restored.transform(table), fitted.transform(table)
     assert out.equals(ref)
+
+
+def test_every_public_estimator_documents_every_parameter():
+    import inspect
+    import re
+
+    for name, cls in _public_estimators().items():
+        if name in SPECIAL and name != "FrozenFusionClassifier":
+            continue
+        doc = cls.__doc__ or ""
+        assert "Parameters\n    ----------" in doc, f"{name} has no Parameters"
+        section = doc.split("Parameters\n    ----------", 1)[1]
+        section = re.split(r"\n    [A-Z][a-z]+( [a-z]+)?\n    -{3,}", section)[0]
+        documented = set()
+        for line in section.splitlines():
+            m = re.match(r"^    ([a-z_][a-z_0-9, \\]*?)( : |$)", line)
+            if m:
+                documented |= {n.strip().strip("\\") for n in m.group(1).split(",")}
+        params = [p for p in inspect.signature(cls.__init__).parameters
+                  if p != "self"]
+        missing = [p for p in params if p not in documented]
+        assert not missing, f"{name} does not document {missing}"

@@ -30,6 +30,7 @@ class SpeedPerturbation(BaseEstimator):
 
     A *sampler* in the imbalanced-learn sense: it changes the number of
     samples, so it is not a transformer. In an :class:`imblearn.pipeline.Pipeline`
+    (``pip install imbalanced-learn``; not a dependency of sklearn-ser)
     its :meth:`fit_resample` runs while fitting (adding one copy per factor
     of every utterance, with the same annotations) and it is skipped at
     predict time, so test utterances are never perturbed::

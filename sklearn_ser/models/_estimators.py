@@ -7,9 +7,11 @@ import numbers
 from sklearn.utils._param_validation import Interval
 
 from ._base import SequenceClassifier
+from ._docstrings import fill_doc
 from ._modules import BLSTMAttentionNet, CNNBLSTMNet
 
 
+@fill_doc
 class BLSTMAttentionClassifier(SequenceClassifier):
     """BLSTM-DNN with attention, trainable on hard, soft or existence targets.
 
@@ -22,47 +24,13 @@ class BLSTMAttentionClassifier(SequenceClassifier):
 
     Parameters
     ----------
-    target : {"hard", "soft", "existence"} or target encoder, default="hard"
-        How annotations become targets: :class:`~sklearn_ser.annotations.HardLabels`
-        (class-weighted cross entropy), :class:`~sklearn_ser.annotations.SoftLabels`
-        (soft-target cross entropy, alpha 0.75), or
-        :class:`~sklearn_ser.annotations.ExistenceLabels` (class-weighted binary
-        cross entropy; ``predict`` takes the most probable existence, Eq. 7 of
-        Ando et al.). An encoder object gives full control
-        (``SoftLabels(alpha=0.5, votes="first")``).
-    classes : array-like of str, default=None
-        Target classes (default: every label seen in the annotations except
-        ``"other"``).
-    label_map : dict or "iemocap", default=None
-        Label merges such as ``{"excitement": "happiness"}``.
+    %(target_params)s
     dense_units, lstm_units, head_units : int
         Layer sizes (``head_units=None`` drops the second dense layer).
     dropout : float, default=0.5
     optimizer : {"adamax", "adam", "sgd"}, default="adamax"
-    lr : float, default=1e-3
-    batch_size : int, default=32
-    max_epochs : int, default=100
-    patience : int or None, default=10
-        Early stopping on the validation loss (or UAR, see ``monitor``); the
-        best epoch's weights are restored. None trains ``max_epochs`` epochs.
-    monitor : {"loss", "uar"}, default="loss"
-        What early stopping watches on the held-out speakers: the loss, or
-        the UAR of their predictions against the arg-max of their targets.
-    validation_fraction : float or None, default=0.1
-        Share of training *speakers* held out for early stopping (from the
-        ``speaker`` column of X or the ``groups`` passed to ``fit``).
-    class_weight : "balanced" or None, default="balanced"
-        Inverse class frequencies (existence: inverse existent / non-existent
-        frequencies per class).
-    bucket : bool, default=True
-        Length-bucketed batches (less padding); False pads random batches.
-    device : str, default="cpu"
-        ``"cuda"`` trains on a GPU when one is present.
-    random_state : int, RandomState or None, default=None
-        Seeds weights, dropout, batches and the inner split.
-    verbose : int, default=0
-        skorch's per-epoch log when > 0.
-
+    %(class_weight)s
+    %(training_params)s
     Attributes
     ----------
     classes_ : ndarray
@@ -145,6 +113,7 @@ class BLSTMAttentionClassifier(SequenceClassifier):
                                  self.lstm_units, self.head_units, self.dropout)
 
 
+@fill_doc
 class CNNBLSTMClassifier(SequenceClassifier):
     """CNN + BLSTM + self-attention on spectrograms (Ando et al. 2019, Table 2).
 
@@ -155,10 +124,24 @@ class CNNBLSTMClassifier(SequenceClassifier):
     :class:`~sklearn_ser.features.LogSpectrogram` (400 bins); sequences shorter
     than the CNN needs are zero-padded.
 
-    Parameters are those of :class:`BLSTMAttentionClassifier` (target, classes,
-    label_map, training and early stopping options), plus ``channels``,
-    ``kernels``, ``strides``, ``lstm_units``, ``attention_units`` and
-    ``head_units`` for the network.
+    Parameters
+    ----------
+    %(target_params)s
+    channels : tuple of int, default=(16, 24, 32)
+        Output channels of the three convolution blocks.
+    kernels : tuple of (int, int), default=((12, 16), (8, 12), (5, 7))
+        Kernel sizes (time, frequency).
+    strides : tuple of (int, int), default=((2, 2), (1, 1), (1, 1))
+    lstm_units : int, default=128
+        BLSTM units per direction.
+    attention_units : int, default=64
+        Size of the self-attention projection.
+    head_units : int, default=64
+        Dense layer before the output.
+    dropout : float, default=0.5
+    optimizer : {"adam", "adamax", "sgd"}, default="adam"
+    %(class_weight)s
+    %(training_params)s
     """
 
     _parameter_constraints: dict = {

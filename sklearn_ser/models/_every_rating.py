@@ -7,13 +7,14 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.model_selection import GroupKFold, KFold, check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, has_fit_parameter
+from sklearn.utils.validation import _num_samples, check_is_fitted, has_fit_parameter
 
 from .._warnings import user_stacklevel
 from ..annotations import HardLabels, SoftLabels, is_ratings
@@ -21,6 +22,7 @@ from ..annotations._encoders import _TargetEncoder, missing_reasons
 from ..annotations._table import align_annotations, parse_annotations
 from ..annotations._vocabulary import build_label_map
 from ..exceptions import DroppedRowsWarning
+from ._base import as_input, prepare_y
 
 TARGETS = ("shares", "ratings", "majority")
 
@@ -59,7 +61,8 @@ class EveryRatingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     classifier on the current targets and estimating each rater's confusion
     matrix from them, and (E) setting each utterance's target to the posterior
     of its emotion given the classifier's *out-of-fold* prediction for it and
-    every rating of it, each rating weighted by its rater's reliability. The
+    every rating of it (second choices included), each rating weighted by its
+    rater's reliability. The
     audio is then evidence next to the raters: a rating that contradicts both
     the other raters and the voice counts less. The final classifier is fitted
     on the refined targets.
@@ -221,9 +224,10 @@ default="shares"
     def _fit_on(self, X, q, estimator=None):
         rows, cls, weight = self.expand(q)
         if len(np.unique(cls)) < 2:
+            present = [str(self.classes_[c]) for c in sorted(set(cls))]
             raise ValueError(
                 "EveryRatingClassifier needs at least two classes among the "
-                f"training targets; got {[str(self.classes_[c]) for c in set(cls)]}.")
+                f"training targets; got {len(present)} class: {present}.")
         est = clone(estimator if estimator is not None else self._base())
         key = (f"{est.steps[-1][0]}__sample_weight" if isinstance(est, Pipeline)
                else "sample_weight")
@@ -257,14 +261,20 @@ default="shares"
         if y is None:
             raise ValueError("EveryRatingClassifier requires y to be passed, but the "
                              "target y is None: give ratings or labels.")
+        y = prepare_y(y)
         if not is_ratings(y) and not isinstance(y, pd.DataFrame) and np.ndim(y) == 1:
             from sklearn.utils.multiclass import check_classification_targets
 
-            arr = np.asarray(y, dtype=object)
-            check_classification_targets(arr[~pd.isna(pd.Series(arr)).to_numpy()])
+            arr = y.to_numpy() if isinstance(y, pd.Series) else np.asarray(y)
+            if arr.dtype == object:
+                arr = arr[~pd.isna(pd.Series(arr, dtype=object)).to_numpy()]
+            check_classification_targets(list(arr))
+        X = as_input(X)
+        if sp.issparse(X):
+            X = X.tocsr()  # row indexing
         y = align_annotations(X, y) if isinstance(X, pd.DataFrame) else y
-        if hasattr(X, "__len__") and len(X) != len(y):
-            raise ValueError(f"X has {len(X)} rows but y has {len(y)}.")
+        if _num_samples(X) != len(y):
+            raise ValueError(f"X has {_num_samples(X)} rows but y has {len(y)}.")
         base = self._base()
         from ..annotations import resolve_classes
 
@@ -281,7 +291,8 @@ default="shares"
             q = self._refine(X, y, q, groups, base)
         self.estimator_ = self._fit_on(X, q, base)
         keep = ~np.isnan(q).any(axis=1)
-        index = y.index if hasattr(y, "index") else pd.RangeIndex(len(q))
+        index = y.index if isinstance(y, pd.Series | pd.DataFrame) else (
+            pd.RangeIndex(len(q)))
         self.targets_ = pd.DataFrame(
             q[keep], index=index[keep],
             columns=pd.Index(list(self.classes_), name="class"))
@@ -290,7 +301,7 @@ default="shares"
         return self
 
     def _refine(self, X, y, q, groups, base):
-        """Learning-from-crowds EM on the target classes' first choices."""
+        """Learning-from-crowds EM over every choice of a target class."""
         ratings = parse_annotations(y, build_label_map(self.label_map))
         if ratings.kind != "table":
             warnings.warn("EveryRatingClassifier: refine needs individual ratings; "
@@ -302,7 +313,7 @@ default="shares"
         class_of = np.full(len(ratings.labels), -1)
         class_of[cols[cols >= 0]] = np.flatnonzero(cols >= 0)
         k = class_of[ratings.label]
-        keep = (ratings.rank == 0) & (k >= 0)
+        keep = k >= 0  # every choice of a target class, second choices too
         item, rater, said = ratings.item[keep], ratings.rater[keep], k[keep]
         R = len(ratings.raters)
         rated = ~np.isnan(q).any(axis=1)

@@ -8,9 +8,11 @@ import numbers
 from sklearn.utils._param_validation import Interval
 
 from ._base import SequenceClassifier
+from ._docstrings import fill_doc
 from ._modules import FusionHead
 
 
+@fill_doc
 class FrozenFusionClassifier(SequenceClassifier):
     """Train a new classifier on the frozen embeddings of fitted networks.
 
@@ -32,9 +34,9 @@ class FrozenFusionClassifier(SequenceClassifier):
         None: one softmax layer on the embeddings; an int: Dense(hidden_units,
         ReLU) + dropout + output.
     dropout : float, default=0.5
-    optimizer, lr, batch_size, max_epochs, patience, monitor, \
-validation_fraction, class_weight, bucket, device, random_state, verbose
-        As in :class:`BLSTMAttentionClassifier`.
+    optimizer : {"adam", "adamax", "sgd"}, default="adam"
+    %(class_weight)s
+    %(training_params)s
     """
 
     _parameter_constraints: dict = {

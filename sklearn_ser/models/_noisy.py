@@ -17,10 +17,12 @@ from ._base import (
     target_kind,
 )
 from ._data import SequenceDataset, SequenceLoader
+from ._docstrings import fill_doc
 from ._estimators import BLSTMAttentionClassifier
 from ._losses import SERLoss, balanced_weights
 
 
+@fill_doc
 class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
     """BLSTM with attention that corrects its labels and weighs its samples.
 
@@ -61,10 +63,19 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
         ``L_n`` starts as this times the one-hot gold label (1.0 = the paper).
     min_weight : float, default=0.01
         ``w_n`` is clipped at this value before the mean-1 rescaling.
-    Other parameters
-        As :class:`BLSTMAttentionClassifier` (``target`` must give hard gold
-        labels).
-
+    %(target_params)s
+        Here ``target`` must give hard gold labels (the majority by default).
+    dense_units, lstm_units : int, default=512, 128
+        Layer sizes (Fujioka et al. 3.2).
+    head_units : int or None, default=None
+        A second dense layer (None: the paper's network has none).
+    dropout : float, default=0.5
+    optimizer : {"adam", "adamax", "sgd"}, default="adam"
+    class_weight : "balanced", dict or None, default=None
+        Per-class multipliers of the training loss, on top of the learned
+        ``w_n``. None (the paper): Eq. 4's initial ``w_n`` already balance the
+        classes.
+    %(training_params)s
     Attributes
     ----------
     corrected_labels_ : Series

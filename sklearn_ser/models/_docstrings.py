@@ -1,0 +1,62 @@
+# ruff: noqa: E501  (docstring fragments keep the estimators' line widths)
+"""Parameter descriptions shared by the estimators' docstrings.
+
+Like imbalanced-learn's ``Substitution``: a docstring holds ``%(name)s``
+placeholders and :func:`fill_doc` replaces them with these fragments, so one
+parameter is described once for every estimator that has it.
+"""
+
+from __future__ import annotations
+
+_FRAGMENTS = {
+    "target_params": """    target : {"hard", "soft", "existence"} or target encoder, default="hard"
+        How annotations become targets: :class:`~sklearn_ser.annotations.HardLabels`
+        (class-weighted cross entropy), :class:`~sklearn_ser.annotations.SoftLabels`
+        (soft-target cross entropy, alpha 0.75), or
+        :class:`~sklearn_ser.annotations.ExistenceLabels` (class-weighted binary
+        cross entropy; ``predict`` takes the most probable existence, Eq. 7 of
+        Ando et al.). An encoder object gives full control
+        (``SoftLabels(alpha=0.5, votes="first")``).
+    classes : array-like of str, default=None
+        Target classes (default: every label seen in the annotations except
+        ``"other"``).
+    label_map : dict or "iemocap", default=None
+        Label merges such as ``{"excitement": "happiness"}``.
+""",
+    "class_weight": """    class_weight : "balanced" or None, default="balanced"
+        Inverse class frequencies (existence: inverse existent / non-existent
+        frequencies per class).
+""",
+    "training_params": """    lr : float
+        Learning rate of the optimizer (the default is in the signature).
+    batch_size : int
+    max_epochs : int, default=100
+    patience : int or None, default=10
+        Early stopping on the validation loss (or UAR, see ``monitor``); the
+        best epoch's weights are restored. None trains ``max_epochs`` epochs.
+    monitor : {"loss", "uar"}, default="loss"
+        What early stopping watches on the held-out speakers: the loss, or
+        the UAR of their predictions against the arg-max of their targets.
+    validation_fraction : float or None, default=0.1
+        Share of training *speakers* held out for early stopping (from the
+        ``speaker`` column of X or the ``groups`` passed to ``fit``).
+    bucket : bool, default=True
+        Length-bucketed batches (less padding); False pads random batches.
+    device : str, default="cpu"
+        ``"cuda"`` trains on a GPU when one is present.
+    random_state : int, RandomState or None, default=None
+        Seeds weights, dropout, batches and the inner split.
+    verbose : int, default=0
+        skorch's per-epoch log when > 0.
+
+""",
+}
+
+
+def fill_doc(obj):
+    """Class decorator: replace ``%(name)s`` in ``obj.__doc__`` by the fragments."""
+    text = obj.__doc__ or ""
+    for name, fragment in _FRAGMENTS.items():
+        text = text.replace(f"    %({name})s\n", fragment)
+    obj.__doc__ = text
+    return obj

@@ -1,0 +1,148 @@
+"""EveryRatingClassifier: any classifier trained from every rating."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut, cross_validate
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_ser.annotations import SoftLabels, from_long
+from sklearn_ser.metrics import ser_scoring
+from sklearn_ser.models import EveryRatingClassifier
+
+CLASSES = ["anger", "neutral", "sadness"]
+
+
+class Spy(ClassifierMixin, BaseEstimator):
+    """Records what it was fitted on; predicts the weighted majority."""
+
+    def fit(self, X, y, sample_weight=None):
+        self.X_, self.y_, self.w_ = np.asarray(X), np.asarray(y), sample_weight
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0], dtype=object)
+
+    def predict_proba(self, X):
+        return np.full((len(X), len(self.classes_)), 1 / len(self.classes_))
+
+
+def _tiny():
+    long = pd.DataFrame({
+        "utterance": ["u1", "u1", "u1", "u2", "u2", "u3", "u3"],
+        "rater": ["r1", "r2", "r3", "r1", "r2", "r1", "r2"],
+        "label": ["sad", "sad", "angry", "angry", "angry", "neutral", "sad"],
+    })
+    X = np.array([[1.0], [2.0], [3.0]])
+    return X, from_long(long)
+
+
+def test_vote_shares_become_hand_computed_balanced_weights():
+    X, y = _tiny()
+    clf = EveryRatingClassifier(Spy(), classes=CLASSES).fit(X, y)
+    spy = clf.estimator_
+    # class masses: anger 1/3 + 1 = 4/3, neutral 1/2, sadness 2/3 + 1/2 = 7/6;
+    # balanced multipliers total / (K * mass) = 1 / mass
+    expected = {(1.0, "anger"): 1 / 3 * 3 / 4, (1.0, "sadness"): 2 / 3 * 6 / 7,
+                (2.0, "anger"): 1 * 3 / 4, (3.0, "neutral"): 1 / 2 * 2,
+                (3.0, "sadness"): 1 / 2 * 6 / 7}
+    got = {(float(x[0]), c): w for x, c, w in zip(spy.X_, spy.y_, spy.w_,
+                                                   strict=True)}
+    assert got.keys() == expected.keys()
+    for key, w in expected.items():
+        assert got[key] == pytest.approx(w)
+    # every class carries the same total weight
+    totals = pd.Series(spy.w_).groupby(spy.y_).sum()
+    np.testing.assert_allclose(totals.to_numpy(), 1.0)
+    np.testing.assert_allclose(clf.targets_.loc["u1"].to_numpy(), [1 / 3, 0, 2 / 3])
+
+
+def test_targets_ratings_majority_and_encoders():
+    X, y = _tiny()
+    ratings = EveryRatingClassifier(Spy(), targets="ratings", class_weight=None,
+                                    classes=CLASSES).fit(X, y).estimator_
+    assert sorted(ratings.w_.tolist()) == [1, 1, 1, 2, 2]  # u1 sad, u2 anger: 2
+    maj = EveryRatingClassifier(Spy(), targets="majority", class_weight=None,
+                                classes=CLASSES)
+    with pytest.warns(Warning, match="left out 1 of 3.*tie: 1"):
+        spy = maj.fit(X, y).estimator_
+    assert spy.y_.tolist() == ["sadness", "anger"] and spy.w_.tolist() == [1, 1]
+    smooth = EveryRatingClassifier(Spy(), targets=SoftLabels(alpha=1.0),
+                                   class_weight=None, classes=CLASSES).fit(X, y)
+    assert len(smooth.estimator_.y_) == 9  # smoothing gives every class mass
+    np.testing.assert_allclose(smooth.targets_.loc["u2"], [3 / 5, 1 / 5, 1 / 5])
+
+
+def test_majority_with_balanced_weights_is_the_plain_balanced_classifier():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4))
+    labels = np.array(CLASSES)[(X[:, 0] > 0).astype(int) + (X[:, 1] > 1)]
+    ours = EveryRatingClassifier(LogisticRegression(), targets="majority").fit(
+        X, labels)
+    plain = LogisticRegression(class_weight="balanced").fit(X, labels)
+    np.testing.assert_allclose(ours.predict_proba(X), plain.predict_proba(X),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_weights_reach_the_last_step_of_a_pipeline_and_errors_are_clear():
+    X, y = _tiny()
+    pipe = Pipeline([("scale", StandardScaler()), ("spy", Spy())])
+    clf = EveryRatingClassifier(pipe, classes=CLASSES).fit(X, y)
+    assert clf.estimator_.named_steps["spy"].w_ is not None
+    with pytest.raises(TypeError, match="KNeighborsClassifier does not accept "
+                                        "sample_weight"):
+        EveryRatingClassifier(KNeighborsClassifier(1)).fit(X, y)
+
+
+def _crowd(n=240, seed=0):
+    """Features that separate the classes; two careful raters and a careless
+    one who answers at random most of the time."""
+    rng = np.random.default_rng(seed)
+    truth = np.array(CLASSES)[np.arange(n) % 3]
+    X = rng.normal(size=(n, 5)) + np.eye(3, 5)[np.arange(n) % 3] * 1.5
+    rows = []
+    for i, t in enumerate(truth):
+        for r, p in (("careful1", 0.75), ("careful2", 0.7), ("careless", 0.2)):
+            lab = t if rng.random() < p else CLASSES[rng.integers(3)]
+            rows.append((f"u{i:03d}", r, lab))
+    y = from_long(pd.DataFrame(rows, columns=["utterance", "rater", "label"]))
+    groups = (np.arange(n) // 3) % 6  # every group holds every class
+    return X, y, truth, groups
+
+
+def test_refining_with_the_audio_recovers_the_truth_better():
+    X, y, truth, groups = _crowd()
+    shares = EveryRatingClassifier(random_state=0).fit(X, y)
+    refined = EveryRatingClassifier(refine=3, random_state=0).fit(X, y, groups=groups)
+    acc_shares = np.mean(shares.targets_.idxmax(axis=1).to_numpy() == truth)
+    acc_refined = np.mean(refined.targets_.idxmax(axis=1).to_numpy() == truth)
+    assert acc_refined > acc_shares + 0.02
+    # the careless rater's confusion matrix is close to uniform
+    conf = refined.rater_confusion_[refined.raters_.index("careless")]
+    careful = refined.rater_confusion_[refined.raters_.index("careful1")]
+    assert np.diag(conf).mean() < np.diag(careful).mean() - 0.2
+    # reproducible
+    again = EveryRatingClassifier(refine=3, random_state=0).fit(X, y, groups=groups)
+    np.testing.assert_allclose(again.targets_, refined.targets_)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn_ser.exceptions.DroppedRowsWarning")
+def test_inside_cross_validate_and_grid_search_with_ratings():
+    X, y, truth, groups = _crowd(120)
+    pipe = Pipeline([("scale", StandardScaler()),
+                     ("clf", EveryRatingClassifier(classes=CLASSES))])
+    res = cross_validate(pipe, X, y, groups=groups, cv=LeaveOneGroupOut(),
+                         scoring=ser_scoring(CLASSES))
+    assert np.isfinite(res["test_uar"]).all() and res["test_uar"].mean() > 0.5
+    grid = GridSearchCV(pipe, {"clf__targets": ["majority", "shares"]},
+                        cv=LeaveOneGroupOut(), scoring=ser_scoring(CLASSES),
+                        refit="uar")
+    grid.fit(X, y, groups=groups)
+    assert grid.best_params_["clf__targets"] in {"majority", "shares"}
+    assert clone(grid.best_estimator_).get_params()["clf__targets"] in {
+        "majority", "shares"}
