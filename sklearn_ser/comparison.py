@@ -304,7 +304,8 @@ def score_predictions(pred, majority, classes, truth=None):
     }
 
 
-def fold_predictions(build, inputs, groups, *, seeds=(0,), n_jobs=1, quiet=True):
+def fold_predictions(build, inputs, groups, *, seeds=(0,), n_jobs=1, quiet=True,
+                     method="predict"):
     """Leave-one-group-out predictions of ``build(seed)`` for every seed.
 
     Parameters
@@ -322,33 +323,41 @@ def fold_predictions(build, inputs, groups, *, seeds=(0,), n_jobs=1, quiet=True)
         (seed, fold) fits run in parallel (:func:`run_jobs`).
     quiet : bool, default=True
         Silence the estimators' warnings (they repeat per fold).
+    method : {"predict", "predict_proba"}, default="predict"
+        Labels, or probabilities (columns in the estimators' ``classes_``
+        order: give every estimator the same ``classes``).
 
     Returns
     -------
     predictions : dict
-        ``seed -> (predicted labels of every utterance, fit seconds summed
-        over the folds)``.
+        ``seed -> (predicted labels or probabilities of every utterance, fit
+        seconds summed over the folds)``.
     """
     groups = np.asarray(groups)
     seeds = list(seeds)
     keys = [(seed, g) for seed in seeds for g in inputs]
-    tasks = [(build, seed, *inputs[g], quiet) for seed, g in keys]
-    out = {seed: (np.empty(len(groups), dtype=object), 0.0) for seed in seeds}
+    tasks = [(build, seed, *inputs[g], quiet, method) for seed, g in keys]
+    out = {seed: (None, 0.0) for seed in seeds}
     for (seed, g), (pred, seconds) in zip(keys, run_jobs(_fit_predict, tasks, n_jobs),
                                           strict=True):
-        labels, total = out[seed]
-        labels[groups == g] = pred
-        out[seed] = (labels, total + seconds)
+        values, total = out[seed]
+        if values is None:
+            values = (np.empty(len(groups), dtype=object) if pred.ndim == 1 else
+                      np.full((len(groups), pred.shape[1]), np.nan))
+        values[groups == g] = pred
+        out[seed] = (values, total + seconds)
     return out
 
 
-def _fit_predict(build, seed, X_train, y_train, X_test, quiet):
+def _fit_predict(build, seed, X_train, y_train, X_test, quiet, method="predict"):
     t = time.perf_counter()
     with warnings.catch_warnings():
         if quiet:
             warnings.simplefilter("ignore")
         clf = build(seed).fit(X_train, y_train)
-    seconds = time.perf_counter() - t
+        seconds = time.perf_counter() - t
+        if method == "predict_proba":
+            return np.asarray(clf.predict_proba(X_test), dtype=float), seconds
     return np.asarray(clf.predict(X_test), dtype=object), seconds
 
 

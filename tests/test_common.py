@@ -9,6 +9,8 @@ import joblib
 import pandas as pd
 import pytest
 from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression as _LogReg  # noqa: E402
+from sklearn.naive_bayes import GaussianNB as _GaussianNB  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_ser.annotations import (
@@ -20,6 +22,7 @@ from sklearn_ser.annotations import (
 )
 from sklearn_ser.features import (
     FrameAverager,
+    FrameStatistics,
     LogSpectrogram,
     OpenSmileFrames,
     OpenSmileFunctionals,
@@ -30,6 +33,7 @@ from sklearn_ser.models import (
     BLSTMAttentionClassifier,
     CNNBLSTMClassifier,
     EveryRatingClassifier,
+    LateFusionClassifier,
     MLEEFusionClassifier,
     NoisyLabelMetaClassifier,
     SeedEnsembleClassifier,
@@ -79,14 +83,16 @@ META = [
     SeedEnsembleClassifier(_TINY, n_members=2, random_state=0),
 ]
 ESTIMATORS = [HardLabels(), SoftLabels(), ExistenceLabels(), *MODELS, *META,
-              EveryRatingClassifier(), EveryRatingClassifier(refine=1, random_state=0)]
+              EveryRatingClassifier(), EveryRatingClassifier(refine=1, random_state=0),
+              LateFusionClassifier([("lr", _LogReg()), ("nb", _GaussianNB())])]
 
 # Estimators whose input is audio or frame sequences inside an utterance table
 # declare ``input_tags.two_d_array = False``: scikit-learn's generic checks,
 # which feed numeric 2-D arrays, skip them (SkipTestWarning). Their API
 # contract (clone, params, pickling) is tested below and in test_features.py.
 AUDIO_OR_SEQUENCE_INPUT = [OpenSmileFrames(), LogSpectrogram(), OpenSmileFunctionals(),
-                           SpeakerStandardizer(), FrameAverager(), SpeedPerturbation(),
+                           SpeakerStandardizer(), FrameAverager(), FrameStatistics(),
+                           SpeedPerturbation(),
                            RaterLabels("E1"), AggregatedLabels()]
 
 # Public estimators that neither list can hold, with the reason and the test

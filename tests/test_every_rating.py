@@ -146,3 +146,30 @@ def test_inside_cross_validate_and_grid_search_with_ratings():
     assert grid.best_params_["clf__targets"] in {"majority", "shares"}
     assert clone(grid.best_estimator_).get_params()["clf__targets"] in {
         "majority", "shares"}
+
+
+@pytest.mark.parametrize("combine", ["mean", "geometric"])
+def test_late_fusion_combines_members_trained_on_ratings(combine):
+    from sklearn.naive_bayes import GaussianNB
+
+    from sklearn_ser.models import LateFusionClassifier
+
+    X, y, truth, groups = _crowd(150)
+    members = [("lr", Pipeline([("scale", StandardScaler()),
+                                ("clf", EveryRatingClassifier(classes=CLASSES))])),
+               ("nb", EveryRatingClassifier(GaussianNB(), classes=CLASSES))]
+    fusion = LateFusionClassifier(members, weights=[3, 1], combine=combine).fit(X, y)
+    p_lr = fusion.named_estimators_["lr"].predict_proba(X)
+    p_nb = fusion.named_estimators_["nb"].predict_proba(X)
+    if combine == "mean":
+        expected = 0.75 * p_lr + 0.25 * p_nb
+    else:
+        expected = np.exp(0.75 * np.log(p_lr) + 0.25 * np.log(p_nb))
+        expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(fusion.predict_proba(X), expected, rtol=1e-6)
+    assert list(fusion.classes_) == CLASSES
+    assert np.mean(fusion.predict(X) == truth) > 0.6
+    with pytest.raises(TypeError, match="has no predict_proba"):
+        from sklearn.svm import LinearSVC
+
+        LateFusionClassifier([("svm", LinearSVC())]).fit(X, truth)

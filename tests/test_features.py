@@ -559,3 +559,31 @@ def test_truncated_wav_is_read_with_a_warning(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         OpenSmileFrames("fujioka32").fit_transform(X[:1])
+
+
+def test_functionals_as_frames_normalise_per_speaker_and_return_to_rows(table):
+    from sklearn_ser.features import FrameStatistics
+
+    arr = OpenSmileFunctionals().fit_transform(table)
+    frames = OpenSmileFunctionals(output="frames").fit_transform(table)
+    assert list(frames["speaker"]) == ["s1", "s2"]  # metadata kept
+    assert all(f.shape == (1, arr.shape[1]) for f in frames["frames"])
+    back = FrameStatistics().fit_transform(frames)
+    np.testing.assert_allclose(back, arr, rtol=1e-6)
+    normed = SpeakerStandardizer("global").fit_transform(frames)
+    rows = FrameStatistics().fit_transform(normed)
+    assert rows.shape == arr.shape and np.isfinite(rows).all()
+    with pytest.raises(ValueError, match="output='table'"):
+        OpenSmileFunctionals(output="table").fit_transform(table)
+
+
+def test_frame_statistics():
+    from sklearn_ser.features import FrameStatistics
+
+    seqs = [np.array([[0.0, 1.0], [2.0, 5.0]], dtype=np.float32),
+            np.array([[4.0, 4.0]], dtype=np.float32)]
+    out = FrameStatistics(("mean", "std", "min", "max")).fit_transform(seqs)
+    np.testing.assert_allclose(out[0], [1, 3, 1, 2, 0, 1, 2, 5])
+    np.testing.assert_allclose(out[1], [4, 4, 0, 0, 4, 4, 4, 4])
+    with pytest.raises(ValueError, match="choose among"):
+        FrameStatistics(("median",)).fit(seqs)

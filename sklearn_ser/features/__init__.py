@@ -12,6 +12,9 @@ speaker, session and other metadata stay reachable by later steps:
 * :class:`SpeakerStandardizer`, :class:`FrameAverager`: normalisation (per
   speaker or global, chosen from the training data by default, see
   :func:`speaker_label_dependence`) and pooling of frame sequences;
+* :class:`FrameStatistics`: per-utterance statistics of the frames as a 2-D
+  array (after ``OpenSmileFunctionals(output="frames")`` and speaker
+  normalisation: functionals for any scikit-learn estimator);
 * :class:`SpeedPerturbation`: a training-only sampler (``fit_resample``).
 """
 
@@ -26,7 +29,7 @@ from ._normalize import (
     speaker_label_dependence,
 )
 from ._opensmile import OpenSmileFrames, OpenSmileFunctionals
-from ._pooling import FrameAverager
+from ._pooling import FrameAverager, FrameStatistics
 from ._spectrogram import LogSpectrogram
 
 __all__ = [
@@ -34,6 +37,7 @@ __all__ = [
     "AudioError",
     "CacheWarning",
     "FrameAverager",
+    "FrameStatistics",
     "LogSpectrogram",
     "LowBandwidthWarning",
     "OpenSmileFrames",

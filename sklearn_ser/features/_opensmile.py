@@ -202,11 +202,23 @@ class OpenSmileFunctionals(TransformerMixin, BaseEstimator):
     returns a 2-D array ``(n_utterances, n_functionals)`` for any sklearn
     estimator. Same audio input and options as :class:`OpenSmileFrames`.
 
+    With ``output="frames"`` it returns the utterance table instead, each
+    functional vector a one-frame sequence in the ``frames`` column, so that
+    :class:`SpeakerStandardizer` can normalise it per speaker (or globally,
+    as decided from the training data) and :class:`FrameStatistics` turn it
+    back into a 2-D array::
+
+        make_pipeline(OpenSmileFunctionals("ComParE_2016", output="frames"),
+                      SpeakerStandardizer(), FrameStatistics(), StandardScaler(),
+                      EveryRatingClassifier(LogisticRegression(C=1e-3)))
+
     Parameters
     ----------
     feature_set : {"eGeMAPSv02", "GeMAPSv01b", "ComParE_2016", "emobase"}
     sample_rate, n_jobs, memory, on_error, progress
         As in :class:`OpenSmileFrames`; skipped utterances get NaN rows.
+    output : {"array", "frames"}, default="array"
+        A 2-D array, or the utterance table with one-frame sequences.
     """
 
     def __init__(
@@ -218,6 +230,7 @@ class OpenSmileFunctionals(TransformerMixin, BaseEstimator):
         memory=None,
         on_error="raise",
         progress="auto",
+        output="array",
     ):
         self.feature_set = feature_set
         self.sample_rate = sample_rate
@@ -225,6 +238,7 @@ class OpenSmileFunctionals(TransformerMixin, BaseEstimator):
         self.memory = memory
         self.on_error = on_error
         self.progress = progress
+        self.output = output
 
     def _extractor(self):
         return _FunctionalsExtractor(
@@ -240,10 +254,16 @@ class OpenSmileFunctionals(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        """Return ``(n_utterances, n_functionals)`` float32 features."""
+        """``(n_utterances, n_functionals)`` float32 features, or (``output=
+        "frames"``) the utterance table with one-frame sequences."""
+        if self.output not in ("array", "frames"):
+            raise ValueError(f"output={self.output!r}; use 'array' or 'frames'.")
         if not hasattr(self, "feature_names_"):
             self.fit()
-        frames = self._extractor().transform(X)["frames"]
+        table = self._extractor().transform(X)
+        if self.output == "frames":
+            return table
+        frames = table["frames"]
         out = np.full((len(frames), self.n_features_out_), np.nan, dtype=np.float32)
         for i, f in enumerate(frames):
             if f is not None:

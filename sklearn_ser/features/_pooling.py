@@ -71,3 +71,66 @@ class FrameAverager(TransformerMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.requires_fit = False
         return tags
+
+
+_STATS = {"mean": np.mean, "std": np.std, "min": np.min, "max": np.max}
+
+
+class FrameStatistics(TransformerMixin, BaseEstimator):
+    """One row per utterance: statistics of its frames over time (2-D array).
+
+    The bridge from frame sequences (and speaker-normalised functionals, which
+    are one-frame sequences) to any scikit-learn estimator:
+    ``OpenSmileFunctionals(output="frames")`` -> ``SpeakerStandardizer()`` ->
+    ``FrameStatistics()`` -> ``LogisticRegression``.
+
+    Parameters
+    ----------
+    stats : tuple of {"mean", "std", "min", "max"}, default=("mean",)
+        Statistics concatenated per utterance (``len(stats) * D`` columns);
+        for a one-frame sequence ``"mean"`` is the frame itself.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> FrameStatistics(("mean", "max")).fit_transform(
+    ...     [np.array([[0.0, 1.0], [2.0, 3.0]])]).tolist()
+    [[1.0, 2.0, 2.0, 3.0]]
+    """
+
+    _parameter_constraints: dict = {"stats": [tuple, list]}
+
+    def __init__(self, stats=("mean",)):
+        self.stats = stats
+
+    def fit(self, X, y=None):
+        """Check the statistics and the frame dimension (nothing is learned)."""
+        self._validate_params()
+        unknown = [s for s in self.stats if s not in _STATS]
+        if unknown or not self.stats:
+            raise ValueError(f"stats={self.stats!r}; choose among {sorted(_STATS)}.")
+        self.n_features_in_ = frame_dim(
+            get_frames(X, allow_missing=True, whom="FrameStatistics"))
+        return self
+
+    def transform(self, X):
+        """``(n_utterances, len(stats) * D)`` float32; NaN rows for skipped
+        utterances."""
+        frames = get_frames(X, allow_missing=True, whom="FrameStatistics")
+        dim = frame_dim(frames)
+        out = np.full((len(frames), dim * len(self.stats)), np.nan, dtype=np.float32)
+        for i, f in enumerate(frames):
+            if f is not None and len(f):
+                out[i] = np.concatenate([_STATS[s](f, axis=0) for s in self.stats])
+        return out
+
+    def get_feature_names_out(self, input_features=None):
+        dim = getattr(self, "n_features_in_", 0)
+        return np.asarray([f"{s}_{j}" for s in self.stats for j in range(dim)],
+                          dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.requires_fit = False
+        return tags

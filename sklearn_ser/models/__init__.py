@@ -14,7 +14,9 @@
   classifier trained with different seeds;
 * :class:`EveryRatingClassifier`: any scikit-learn classifier trained from
   every rating (vote shares, ratings or aggregation posteriors as weighted
-  samples, refined by learning from crowds).
+  samples, refined by learning from crowds);
+* :class:`LateFusionClassifier`: the averaged probabilities of classifiers
+  that make their own features (functionals + linear model, frames + BLSTM).
 """
 
 from ._base import AbsentClassWarning, InnerSplitWarning, SequenceClassifier
@@ -22,6 +24,7 @@ from ._ensemble import SeedEnsembleClassifier
 from ._estimators import BLSTMAttentionClassifier, CNNBLSTMClassifier
 from ._every_rating import EveryRatingClassifier
 from ._fusion import FrozenFusionClassifier
+from ._late_fusion import LateFusionClassifier
 from ._mlee import MLEEFusionClassifier
 from ._noisy import NoisyLabelMetaClassifier
 from ._stacked import NoRaterModelWarning, StackedAnnotatorClassifier
@@ -33,6 +36,7 @@ __all__ = [
     "EveryRatingClassifier",
     "FrozenFusionClassifier",
     "InnerSplitWarning",
+    "LateFusionClassifier",
     "MLEEFusionClassifier",
     "NoRaterModelWarning",
     "NoisyLabelMetaClassifier",

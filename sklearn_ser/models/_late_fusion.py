@@ -1,0 +1,135 @@
+"""Late fusion of classifiers that see the utterances differently."""
+
+from __future__ import annotations
+
+import numbers
+
+import joblib
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from .._parallel import torch_thread_share, use_torch_threads
+
+
+def _fit_one(estimator, X, y, threads):
+    use_torch_threads(threads)
+    return estimator.fit(X, y)
+
+
+class LateFusionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """Average the class probabilities of several classifiers (late fusion).
+
+    Each estimator (typically a Pipeline from the utterance table: functionals
+    and a linear model, frames and a BLSTM ensemble...) is fitted on the same
+    ``X`` and ratings ``y`` and makes its own features; their probabilities
+    are combined per utterance. Unlike scikit-learn's ``VotingClassifier`` it
+    hands the ratings themselves to every member (each turns them into its
+    own targets) and does not label-encode ``y``.
+
+    Parameters
+    ----------
+    estimators : list of (str, estimator)
+        Classifiers with ``predict_proba`` that take ``X`` and ratings.
+    weights : list of float, default=None
+        Weight of each member (default: equal).
+    combine : {"mean", "geometric"}, default="mean"
+        Weighted arithmetic mean of the probabilities, or weighted geometric
+        mean (mean of the log-probabilities, renormalised).
+    n_jobs : int, default=None
+        Members fitted in parallel (joblib; each worker gets its share of
+        the torch threads).
+
+    Attributes
+    ----------
+    estimators_ : list of fitted estimators
+    named_estimators_ : dict
+    classes_ : ndarray
+        The union of the members' classes (sorted).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> X = np.array([[0.0], [0.2], [1.0], [1.2]]); y = ["a", "a", "b", "b"]
+    >>> fusion = LateFusionClassifier([("lr", LogisticRegression()),
+    ...                                ("nb", GaussianNB())]).fit(X, y)
+    >>> fusion.predict([[0.1], [1.1]]).tolist()
+    ['a', 'b']
+    """
+
+    _parameter_constraints: dict = {
+        "estimators": [list],
+        "weights": ["array-like", None],
+        "combine": [StrOptions({"mean", "geometric"})],
+        "n_jobs": [numbers.Integral, None],
+    }
+
+    def __init__(self, estimators, *, weights=None, combine="mean", n_jobs=None):
+        self.estimators = estimators
+        self.weights = weights
+        self.combine = combine
+        self.n_jobs = n_jobs
+
+    def fit(self, X, y):
+        """Fit every member on ``X`` and ``y``.
+
+        Returns
+        -------
+        self : object
+        """
+        self._validate_params()
+        if not self.estimators:
+            raise ValueError("LateFusionClassifier needs at least one estimator.")
+        names = [n for n, _ in self.estimators]
+        if len(set(names)) != len(names):
+            raise ValueError(f"Estimator names must be unique; got {names}.")
+        if self.weights is not None and len(self.weights) != len(self.estimators):
+            raise ValueError(f"{len(self.weights)} weights for "
+                             f"{len(self.estimators)} estimators.")
+        for name, est in self.estimators:
+            if not hasattr(est, "predict_proba"):
+                raise TypeError(f"Estimator {name!r} ({type(est).__name__}) has no "
+                                "predict_proba; late fusion averages probabilities.")
+        threads = torch_thread_share(self.n_jobs, len(self.estimators))
+        self.estimators_ = joblib.Parallel(n_jobs=self.n_jobs)(
+            joblib.delayed(_fit_one)(clone(est), X, y, threads)
+            for _, est in self.estimators)
+        self.named_estimators_ = dict(zip(names, self.estimators_, strict=True))
+        labels = sorted({c.item() if isinstance(c, np.generic) else c
+                         for est in self.estimators_ for c in est.classes_}, key=str)
+        self.classes_ = np.asarray(labels, dtype=object if any(
+            isinstance(c, str) for c in labels) else None)
+        if all(isinstance(c, numbers.Number) for c in labels):
+            self.classes_ = np.sort(self.classes_)
+        first = self.estimators_[0]
+        if hasattr(first, "n_features_in_"):
+            self.n_features_in_ = first.n_features_in_
+        return self
+
+    def predict_proba(self, X):
+        """Combined probabilities, columns in ``classes_`` order."""
+        check_is_fitted(self, "estimators_")
+        w = np.ones(len(self.estimators_)) if self.weights is None else np.asarray(
+            self.weights, dtype=float)
+        w = w / w.sum()
+        pos = {c: k for k, c in enumerate(self.classes_)}
+        total = None
+        for weight, est in zip(w, self.estimators_, strict=True):
+            proba = np.asarray(est.predict_proba(X), dtype=float)
+            aligned = np.zeros((len(proba), len(self.classes_)))
+            for j, c in enumerate(est.classes_):
+                aligned[:, pos[c]] = proba[:, j]
+            if self.combine == "geometric":
+                aligned = np.log(np.clip(aligned, 1e-9, 1.0))
+            total = weight * aligned if total is None else total + weight * aligned
+        if self.combine == "geometric":
+            total = np.exp(total - total.max(axis=1, keepdims=True))
+        return total / total.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        """The class of highest combined probability."""
+        check_is_fitted(self, "estimators_")
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
