@@ -34,13 +34,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from bench_unseen import corpus  # the three corpora of issue 11
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_ser.annotations import AggregatedLabels, HardLabels
 from sklearn_ser.comparison import fold_inputs, fold_predictions, score_predictions
-from sklearn_ser.datasets import load_emodb, make_emotional_speech
 from sklearn_ser.features import OpenSmileFrames, OpenSmileFunctionals
 from sklearn_ser.models import BLSTMAttentionClassifier, EveryRatingClassifier
 
@@ -51,17 +51,6 @@ TARGETS = {
     "ds_soft": dict(targets=AggregatedLabels("dawid_skene", "soft")),
     "refine3": dict(targets="shares", refine=3),
 }
-
-
-def corpus(name, root):
-    if name == "emodb":
-        return load_emodb(root)
-    if name == "emodb-confounded":
-        return load_emodb(root, emotions_per_speaker=2, random_state=0)
-    if name == "generated":
-        return make_emotional_speech(300, n_speakers=10, n_sessions=5,
-                                     emotions_per_speaker=1, random_state=0)
-    raise SystemExit(f"unknown corpus {name!r}")
 
 
 def classical(classes, **params):

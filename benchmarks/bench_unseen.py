@@ -22,27 +22,19 @@ networks over ``--seeds`` seeds (mean ± sd).
 """
 
 import argparse
-import time
-import warnings
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_ser.annotations import HardLabels
+from sklearn_ser.comparison import fold_inputs, fold_predictions, score_predictions
 from sklearn_ser.datasets import load_emodb, make_emotional_speech
-from sklearn_ser.features import (
-    FrameAverager,
-    OpenSmileFrames,
-    OpenSmileFunctionals,
-    SpeakerStandardizer,
-)
-from sklearn_ser.metrics import unweighted_average_recall
-from sklearn_ser.models import BLSTMAttentionClassifier
+from sklearn_ser.features import OpenSmileFrames, OpenSmileFunctionals
+from sklearn_ser.models import BLSTMAttentionClassifier, EveryRatingClassifier
 
 
 def corpus(name, root):
@@ -56,29 +48,28 @@ def corpus(name, root):
     raise SystemExit(f"unknown corpus {name!r}")
 
 
-def network(kind, classes, seed):
+def network(kind, classes):
+    """The README's BLSTM now ("readme") and before ("readme_before")."""
     if kind == "readme":
-        return [("norm", SpeakerStandardizer()), ("pool", FrameAverager(10)),
-                ("clf", BLSTMAttentionClassifier(
-                    "soft", classes=classes, lr=3e-3, max_epochs=20,
-                    validation_fraction=None, random_state=seed))]
-    return [("norm", SpeakerStandardizer("speaker")), ("pool", FrameAverager(10)),
-            ("clf", BLSTMAttentionClassifier(
-                "soft", classes=classes, lr=3e-3, patience=20,
-                validation_fraction=0.25, random_state=seed))]
+        def build(seed):
+            return BLSTMAttentionClassifier("soft", classes=classes, lr=3e-3,
+                                            max_epochs=20, validation_fraction=None,
+                                            random_state=seed)
+    else:
+        def build(seed):
+            return BLSTMAttentionClassifier("soft", classes=classes, lr=3e-3,
+                                            patience=20, validation_fraction=0.25,
+                                            random_state=seed)
+    return build
 
 
-def fit_fold(kind, classes, seed, frames, a, tr, te):
-    import torch
-
-    torch.set_num_threads(1)
-    t = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pipe = Pipeline(network(kind, classes, seed)).fit(frames[tr], a[tr])
-    norm = pipe.named_steps["norm"]
-    return (te, np.asarray(pipe.predict(frames[te]), dtype=object),
-            time.perf_counter() - t, norm.mode_)
+def logreg(classes):
+    """Global StandardScaler + logistic regression on the majority labels."""
+    def build(seed):
+        return make_pipeline(StandardScaler(), EveryRatingClassifier(
+            LogisticRegression(C=0.01, max_iter=2000), targets="majority",
+            classes=classes))
+    return build
 
 
 def main():
@@ -96,62 +87,46 @@ def main():
         data = corpus(name, args.root)
         u, a, classes = data.utterances, data.annotations, list(data.classes)
         groups = u["session"].to_numpy()
-        folds = [(groups != g, groups == g) for g in np.unique(groups)]
-        majority = HardLabels(classes).fit(a).transform(a).to_numpy(dtype=object)
-        ok = pd.notna(majority)
-
-        def score(pred, u=u, majority=majority, ok=ok, classes=classes):
-            return (unweighted_average_recall(u["intended"], pred, labels=classes),
-                    unweighted_average_recall(majority[ok], pred[ok],
-                                              labels=classes))
-
+        majority = HardLabels(classes).fit(a).transform(a)
         print(f"{name}: {len(u)} utterances, {u['speaker'].nunique()} speakers, "
               f"{len(classes)} classes, chance {1 / len(classes):.3f}", flush=True)
         for model in args.models.split(","):
-            t = time.perf_counter()
             if model == "logreg_global":
-                func = OpenSmileFunctionals("eGeMAPSv02", n_jobs=args.n_jobs,
-                                            memory=args.cache, progress=False
-                                            ).fit_transform(u)
-                pred = np.empty(len(u), dtype=object)
-                for tr, te in folds:
-                    clf = make_pipeline(StandardScaler(), LogisticRegression(
-                        C=0.01, class_weight="balanced", max_iter=2000))
-                    clf.fit(func[tr & ok], majority[tr & ok].astype(str))
-                    pred[te] = clf.predict(func[te])
-                truth, vs_majority = score(pred)
-                rows.append({"corpus": name, "model": model, "uar_truth": truth,
-                             "uar_truth_sd": 0.0, "uar_majority": vs_majority,
-                             "normalisation": "global (StandardScaler)",
-                             "fit_s": time.perf_counter() - t})
-                print(f"  {model}: vs intended {truth:.3f}, vs majority "
-                      f"{vs_majority:.3f}", flush=True)
-                continue
-            feature_set = "eGeMAPSv02" if model == "readme" else "emobase45"
-            frames = OpenSmileFrames(feature_set, n_jobs=args.n_jobs,
-                                     memory=args.cache, progress=False
-                                     ).fit_transform(u)
-            scores, modes, seconds = [], [], 0.0
-            for seed in range(args.seeds):
-                pred = np.empty(len(u), dtype=object)
-                out = joblib.Parallel(n_jobs=args.n_jobs)(
-                    joblib.delayed(fit_fold)(model, classes, seed, frames, a, tr, te)
-                    for tr, te in folds)
-                for te, p, s, mode in out:
-                    pred[te] = p
-                    seconds += s
-                    modes.append(mode)
-                scores.append(score(pred))
-            s = np.array(scores)
-            chosen = ", ".join(f"{m} x{modes.count(m)}" for m in dict.fromkeys(modes))
+                func = OpenSmileFunctionals("eGeMAPSv02", output="frames",
+                                            n_jobs=args.n_jobs, memory=args.cache,
+                                            progress=False).fit_transform(u)
+                inputs, decisions = fold_inputs(func, a, groups, normalise="none",
+                                                pool=None)
+                build, seeds = logreg(classes), [0]
+                chosen = "global (StandardScaler)"
+            else:
+                feature_set = "eGeMAPSv02" if model == "readme" else "emobase45"
+                frames = OpenSmileFrames(feature_set, n_jobs=args.n_jobs,
+                                         memory=args.cache, progress=False
+                                         ).fit_transform(u)
+                inputs, decisions = fold_inputs(
+                    frames, a, groups, pool=10,
+                    normalise="auto" if model == "readme" else "speaker")
+                build, seeds = network(model, classes), range(args.seeds)
+                modes = [d["mode"] for d in decisions.values()]
+                chosen = ", ".join(f"{m} x{modes.count(m)}"
+                                   for m in dict.fromkeys(modes))
+            preds = fold_predictions(build, inputs, groups, seeds=seeds,
+                                     n_jobs=args.n_jobs)
+            scores = np.array([
+                [(sc := score_predictions(pred, majority, classes,
+                                          u["intended"]))["uar_truth"], sc["uar"]]
+                for pred, _ in preds.values()])
+            seconds = float(np.mean([t for _, t in preds.values()]))
             rows.append({"corpus": name, "model": model,
-                         "uar_truth": s[:, 0].mean(), "uar_truth_sd": s[:, 0].std(),
-                         "uar_majority": s[:, 1].mean(), "normalisation": chosen,
-                         "fit_s": seconds / args.seeds})
-            print(f"  {model}: vs intended {s[:, 0].mean():.3f} ± "
-                  f"{s[:, 0].std():.3f}, vs majority {s[:, 1].mean():.3f} "
-                  f"(normalisation {chosen}; {seconds / args.seeds:.0f} s of "
-                  "fits per seed)", flush=True)
+                         "uar_truth": scores[:, 0].mean(),
+                         "uar_truth_sd": scores[:, 0].std(),
+                         "uar_majority": scores[:, 1].mean(), "normalisation": chosen,
+                         "fit_s": seconds})
+            print(f"  {model}: vs intended {scores[:, 0].mean():.3f} ± "
+                  f"{scores[:, 0].std():.3f}, vs majority {scores[:, 1].mean():.3f} "
+                  f"(normalisation {chosen}; {seconds:.0f} s of fits per seed)",
+                  flush=True)
     table = pd.DataFrame(rows)
     print()
     print(table.round(3).to_string(index=False))
