@@ -86,3 +86,23 @@ def test_abaw_rater_table(abaw_root):
     none = (e.sum(axis=1) == 0)
     assert (~ok == none).all()
     assert data.utterances["crema_d_name"].notna().sum() == 75
+
+
+def test_emodb_ratings_give_the_wide_tables_targets(emodb_root):
+    """The O(ratings) Series and the wide table of the same real ratings give
+    the same targets, statuses and rater counts."""
+    from sklearn_ser.annotations import rater_counts, to_wide
+
+    data = load_emodb(emodb_root)
+    y = data.annotations
+    assert y.dtype == "ratings" and y.ratings.n_ratings > 1500
+    wide = to_wide(y)
+    for enc in (HardLabels(data.classes), HardLabels(data.classes, votes="first"),
+                SoftLabels(data.classes), ExistenceLabels(data.classes)):
+        a = enc.fit(y).transform(y)
+        b = enc.fit(wide).transform(wide)
+        if isinstance(a, pd.Series):
+            assert ((a == b) | (a.isna() & b.isna())).all()
+        else:
+            np.testing.assert_allclose(a.to_numpy(), b.to_numpy())
+    pd.testing.assert_series_equal(rater_counts(y), rater_counts(wide))
