@@ -45,6 +45,7 @@ __all__ = [
     "CONFOUNDED",
     "ComparisonError",
     "DEMO_METHODS",
+    "FUNCTIONALS",
     "NORMALISATIONS",
     "PROFILES",
     "baseline_pipeline",
@@ -150,6 +151,10 @@ def registry():
                         "the majority", None),
         "logreg_egemaps": ("eGeMAPS functionals + logistic regression (C=0.01, "
                            "balanced) on the majority", None),
+        "every_rating_egemaps": ("eGeMAPS functionals + logistic regression "
+                                 "(C=0.01) from every rating: vote shares refined "
+                                 "by learning from crowds (EveryRatingClassifier, "
+                                 "refine=3)", None),
         "crowd_hard": ("BLSTM-attention on hard majority targets (CrowdH)",
                        blstm("hard")),
         "crowd_soft": ("BLSTM-attention on soft targets, alpha 0.75 (CrowdS)",
@@ -174,6 +179,9 @@ DEMO_METHODS = ("svm_egemaps", "logreg_egemaps", "crowd_hard", "crowd_soft",
 #: The majority-trained functionals baselines (no network).
 BASELINES = ("svm_egemaps", "logreg_egemaps")
 
+#: Every method on the eGeMAPS functionals (no network).
+FUNCTIONALS = (*BASELINES, "every_rating_egemaps")
+
 NORMALISATIONS = ("auto", "speaker", "global", "none")
 
 
@@ -190,13 +198,20 @@ def _unframe(table):
     return np.concatenate(list(table["frames"]), axis=0)
 
 
-def baseline_pipeline(name):
-    """StandardScaler + the linear SVM or logistic regression of a baseline."""
+def baseline_pipeline(name, seed=0):
+    """StandardScaler + the linear SVM or logistic regression of a baseline
+    (fitted on majority labels), or the every-rating logistic regression of
+    ``every_rating_egemaps`` (fitted on the ratings)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
     from sklearn.svm import SVC
 
+    if name == "every_rating_egemaps":
+        from .models import EveryRatingClassifier
+
+        return make_pipeline(StandardScaler(), EveryRatingClassifier(
+            LogisticRegression(C=0.01, max_iter=2000), refine=3, random_state=seed))
     if name == "svm_egemaps":
         clf = SVC(kernel="linear", C=0.01, class_weight="balanced")
     else:
@@ -456,7 +471,7 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
             feature_set, n_jobs=n_jobs, memory=cache,
             progress=progress).fit_transform(u)
     func = None
-    if any(m in BASELINES for m in methods):
+    if any(m in FUNCTIONALS for m in methods):
         func = _as_frames(OpenSmileFunctionals(
             "eGeMAPSv02", n_jobs=n_jobs, memory=cache,
             progress=progress).fit_transform(u), u)
@@ -478,7 +493,7 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
         made, dec = fold_inputs(func, a, groups, folds=fold_ids, normalise=normalise,
                                 pool=None,
                                 modes={g: d["mode"] for g, d in decisions.items()})
-        func_folds = {g: (xtr, xte) for g, (xtr, _, xte) in made.items()}
+        func_folds = made
         decisions.update({g: d for g, d in dec.items() if g not in decisions})
     decisions = {str(g): decisions[g] for g in fold_ids if g in decisions}
     # every (method, seed, fold) of the neural methods is one job; the jobs
@@ -521,10 +536,17 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
                 te, tr = groups == g, groups != g
                 if reg[name][1] is None:
                     t = time.perf_counter()
-                    f_tr, f_te = func_folds[g]
-                    fit_rows = ok[tr]
-                    clf = baseline_pipeline(name)
-                    clf.fit(f_tr[fit_rows], majority[tr][fit_rows].astype(str))
+                    f_tr, r_tr, f_te = func_folds[g]
+                    clf = baseline_pipeline(name, seed)
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        if name in BASELINES:
+                            fit_rows = ok[tr]
+                            clf.fit(f_tr[fit_rows],
+                                    majority[tr][fit_rows].astype(str))
+                        else:
+                            clf.set_params(everyratingclassifier__classes=classes)
+                            clf.fit(f_tr, r_tr)
                     pred[te] = clf.predict(f_te)
                     seconds += time.perf_counter() - t
                     continue

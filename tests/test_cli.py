@@ -100,9 +100,10 @@ def test_demo_one_emotion_per_speaker_normalises_globally(tmp_path):
     out = tmp_path / "conf"
     assert main(["demo", "--out", str(out), "--n-utterances", "80",
                  "--emotions-per-speaker", "1", "--methods",
-                 "svm_egemaps,logreg_egemaps", "--no-progress", "--n-jobs",
-                 "1"]) == 0
+                 "svm_egemaps,logreg_egemaps,every_rating_egemaps", "--no-progress",
+                 "--n-jobs", "1"]) == 0
     results = json.loads((out / "results.json").read_text())
+    assert 0 < results["methods"]["every_rating_egemaps"]["uar"] <= 1
     assert results["meta"]["normalisation"]["chosen"] == {"global": 5}
     assert "emotions_per_speaker=1" in results["meta"]["corpus"]
     for fold in results["meta"]["normalisation"]["per_fold"].values():
