@@ -11,6 +11,8 @@ runs on crowds of thousands of raters.
 
 # %%
 # A corpus with simulated raters (no data needed)
+import importlib.util
+
 import pandas as pd
 
 from sklearn_ser.annotations import (
@@ -74,8 +76,6 @@ print(summary.round(3))
 # Model-based aggregation: Dawid-Skene weighs each rater by how reliable they
 # are (crowd-kit, ``pip install "sklearn-ser[crowd]"``). In a pipeline it is
 # fitted on the training fold's ratings only.
-import importlib.util
-
 if importlib.util.find_spec("crowdkit") is not None:
     from sklearn_ser.annotations import AggregatedLabels
 
