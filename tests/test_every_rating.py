@@ -173,3 +173,20 @@ def test_late_fusion_combines_members_trained_on_ratings(combine):
         from sklearn.svm import LinearSVC
 
         LateFusionClassifier([("svm", LinearSVC())]).fit(X, truth)
+
+
+def test_groups_reach_refine_inside_a_pipeline_by_metadata_routing():
+    import sklearn
+
+    X, y, truth, groups = _crowd(120)
+    direct = EveryRatingClassifier(refine=1, random_state=0).fit(
+        StandardScaler().fit_transform(X), y, groups=groups)
+    with sklearn.config_context(enable_metadata_routing=True):
+        clf = EveryRatingClassifier(refine=1, random_state=0)
+        pipe = Pipeline([("scale", StandardScaler()),
+                         ("clf", clf.set_fit_request(groups=True))])
+        pipe.fit(X, y, groups=groups)
+    np.testing.assert_allclose(pipe[-1].targets_, direct.targets_)
+    without = EveryRatingClassifier(refine=1, random_state=0).fit(
+        StandardScaler().fit_transform(X), y)
+    assert not np.allclose(without.targets_, direct.targets_)

@@ -93,7 +93,11 @@ default="shares"
         Folds of the out-of-fold predictions in each EM iteration; with
         ``groups`` given to ``fit``, a :class:`~sklearn.model_selection.GroupKFold`
         over them (speakers: the prediction for an utterance then never
-        comes from a model that heard its speaker).
+        comes from a model that heard its speaker). Inside a Pipeline the
+        groups reach it by metadata routing:
+        ``sklearn.set_config(enable_metadata_routing=True)`` and
+        ``EveryRatingClassifier(...).set_fit_request(groups=True)``, then
+        ``pipe.fit(X, y, groups=speakers)``.
     smoothing : float, default=0.5
         Added to every cell of the raters' confusion counts.
     classes : array-like, default=None
