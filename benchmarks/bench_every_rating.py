@@ -106,7 +106,7 @@ def main():
     ap.add_argument("--out", default="benchmarks/results/every_rating")
     ap.add_argument("--rows", default=None,
                     help="comma-separated subset of rows to run (default: all)")
-    args = args_ = ap.parse_args()
+    args = ap.parse_args()
     warnings.simplefilter("ignore")
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -121,15 +121,15 @@ def main():
         print(f"{name}: {len(u)} utterances, {len(classes)} classes", flush=True)
         probas, seconds = {}, {}
 
-        def cached(row, *args, name=name, **kwargs):
-            """fold_predictions(*args, **kwargs), saved under --out."""
+        def cached(row, *fold_args, name=name, **kwargs):
+            """fold_predictions(*fold_args, **kwargs), saved under --out."""
             path = out_dir / f"{name}__{row}.npz"
             if path.exists():
                 z = np.load(path, allow_pickle=True)
                 return dict(z["probas"].item()), dict(z["seconds"].item())
             t = time.perf_counter()
-            res = fold_predictions(*args, n_jobs=args_.n_jobs, method="predict_proba",
-                                   **kwargs)
+            res = fold_predictions(*fold_args, n_jobs=args.n_jobs,
+                                   method="predict_proba", **kwargs)
             p = {s: v for s, (v, _) in res.items()}
             sec = {s: float(t_) for s, (_, t_) in res.items()}
             np.savez(path, probas=np.array(p, dtype=object),

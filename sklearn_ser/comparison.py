@@ -376,20 +376,17 @@ def _fit_predict(build, seed, X_train, y_train, X_test, quiet, method="predict")
     return np.asarray(clf.predict(X_test), dtype=object), seconds
 
 
-def run_jobs(function, tasks, n_jobs=1, *, progress=None):
+def run_jobs(function, tasks, n_jobs=1):
     """``function(*task)`` for every task, ``n_jobs`` at a time (joblib
     processes, each with its share of the cores as torch threads); yields the
-    results in order. ``progress``: an optional callable(task, result)."""
+    results in order, each as soon as it and those before it are done."""
     import joblib
 
     from ._parallel import parallel
 
     threads = torch_thread_share(n_jobs)
     jobs = (joblib.delayed(_with_threads)(function, threads, task) for task in tasks)
-    for task, res in zip(tasks, parallel(n_jobs)(jobs), strict=True):
-        if progress is not None:
-            progress(task, res)
-        yield res
+    yield from parallel(n_jobs)(jobs)
 
 
 def _with_threads(function, threads, task):
@@ -514,16 +511,12 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
         bar = _progress(len(tasks), f"training {len(tasks)} (method, seed, "
                         f"{group_column}) models", progress)
 
-        def done(task, res):
-            name, _, seed = task[:3]
-            g = keys[len(fitted)][2]
-            fitted[name, seed, g] = res
+        for key, res in zip(keys, run_jobs(_fit_fold, tasks, n_jobs), strict=True):
+            fitted[key] = res
+            name, seed, g = key
             bar.set_postfix_str(f"done: {name} seed {seed} {group_column} {g} "
                                 f"({res['seconds']:.0f} s)")
             bar.update(1)
-
-        for _ in run_jobs(_fit_fold, tasks, n_jobs, progress=done):
-            pass
         bar.close()
     results, plots = {}, {"predictions": {}, "weights_by_class": None,
                           "transition_matrix": None, "attention": None}

@@ -334,3 +334,12 @@ def test_rater_profiles_equal_the_per_rater_soft_labels(crowd):
                                    .fit(y).transform(y).mean(axis=0).to_numpy())
                      for r in raters])
     np.testing.assert_allclose(fast, slow)
+
+
+def test_a_rater_chooses_a_label_once_and_each_rater_has_one_column():
+    table = pd.DataFrame({"A": [("sad", "sad", "angry")], "B": ["sad;sad"]},
+                         index=["u1"])
+    assert to_ratings(table)["u1"] == {"A": ("sad", "angry"), "B": ("sad",)}
+    twice = pd.DataFrame([[("sad",), ("angry",)]], columns=["A", "A"], index=["u1"])
+    with pytest.raises(AnnotationError, match=r"rater\(s\) \['A'\] in more than one"):
+        HardLabels().fit(twice)

@@ -34,6 +34,17 @@ AGGREGATION_METHODS = {
 }
 
 
+def confusion_counts(rater, said, truth_weights, n_raters, n_said, initial=0.0):
+    """Dawid-Skene's M-step counts: ``counts[r, k, l]`` = ``initial`` + the
+    total weight of truth ``k`` over the ratings where rater ``r`` said ``l``.
+
+    ``truth_weights`` has one row per rating (the posterior of its utterance).
+    """
+    counts = np.full((n_raters, truth_weights.shape[1], n_said), float(initial))
+    np.add.at(counts, (rater, slice(None), said), truth_weights)
+    return counts
+
+
 def _crowdkit():
     try:
         import crowdkit.aggregation as agg
@@ -241,11 +252,9 @@ default="dawid_skene"
     def _confusion(self, r, post, first):
         L = len(self.labels_)
         s = float(self.smoothing)
-        counts = np.zeros((len(r.raters), L, L))
         ok = first & ~np.isnan(post[r.item]).any(axis=1)
-        w, i, lab = r.rater[ok], r.item[ok], r.label[ok]
-        # counts[w, k, l] += post[i, k]
-        np.add.at(counts, (w, slice(None), lab), post[i])
+        counts = confusion_counts(r.rater[ok], r.label[ok], post[r.item[ok]],
+                                  len(r.raters), L)
         pooled = counts.sum(axis=0) + s
         self.pooled_confusion_ = pooled / pooled.sum(axis=1, keepdims=True)
         counts += s

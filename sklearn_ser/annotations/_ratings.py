@@ -293,7 +293,8 @@ def _build(n_items, item, rater_values, label_values, rank, *, raters=None,
 
     ``rater_values``/``label_values`` hold the values (any hashable); ``rank``
     the choice order within (item, rater). Ratings are ordered by item, then
-    rater code, then rank.
+    rater code, then rank; a repeated (item, rater, label) keeps its first
+    choice only.
     """
     r_codes, r_uniques = pd.factorize(np.asarray(rater_values, dtype=object))
     if raters is not None:
@@ -317,17 +318,24 @@ def _build(n_items, item, rater_values, label_values, rank, *, raters=None,
     item = np.asarray(item, dtype=np.int64)
     rank = np.asarray(rank, dtype=np.int64)
     order = np.lexsort((rank, r_codes, item))
+    it, rc, lc = item[order], r_codes[order], l_codes[order]
+    # one entry per (item, rater, label): a rater chose a label once (the
+    # earliest choice is kept)
+    key = (it * max(len(r_vocab), 1) + rc) * max(len(l_vocab), 1) + lc
+    _, first = np.unique(key, return_index=True)
+    if len(first) < len(key):
+        first = np.sort(first)
+        it, rc, lc = it[first], rc[first], lc[first]
     # canonical ranks: 0, 1, ... within each (item, rater), in the given order
-    it, rc = item[order], r_codes[order]
     new_pair = np.r_[True, (it[1:] != it[:-1]) | (rc[1:] != rc[:-1])] if len(it) else (
         np.zeros(0, dtype=bool))
     starts = np.flatnonzero(new_pair)
     ranks = np.arange(len(it)) - starts[np.cumsum(new_pair) - 1] if len(it) else it
-    counts = np.bincount(item, minlength=n_items) if len(item) else np.zeros(
+    counts = np.bincount(it, minlength=n_items) if len(it) else np.zeros(
         n_items, dtype=np.int64)
     offsets = np.zeros(n_items + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
-    array = RatingsArray(offsets, rc, l_codes[order], ranks,
+    array = RatingsArray(offsets, rc, lc, ranks,
                          r_vocab, l_vocab, _checked=True)
     if index is None:
         return array
@@ -474,15 +482,9 @@ class RatingsAccessor:
         a = self._a
         fn = mapping if callable(mapping) else (lambda v: mapping.get(v, v))
         new_values = [fn(v) for v in a._labels]
-        codes, uniques = pd.factorize(pd.Series(new_values, dtype=object))
-        label = codes[a._label]
-        item = a.item_codes()
-        key = (item * max(len(a._raters), 1) + a._rater) * max(len(uniques), 1) + label
-        _, first = np.unique(key, return_index=True)
-        first = np.sort(first)
-        return _build(len(a), item[first], a._raters.to_numpy(dtype=object)[
-            a._rater[first]], np.asarray(uniques, dtype=object)[label[first]],
-            a._rank[first].astype(np.int64), raters=list(a._raters),
+        labels = np.asarray(new_values + [None], dtype=object)[:-1][a._label]
+        return _build(len(a), a.item_codes(), a._raters.to_numpy(dtype=object)[
+            a._rater], labels, a._rank.astype(np.int64), raters=list(a._raters),
             index=self._s.index, name=self._s.name)
 
     def n_rated(self):

@@ -438,7 +438,9 @@ def parse_annotations(y, label_map=None, *, known_labels=None, strict=False):
                 "(e.g. votes[['A', 'D', 'F', 'H', 'N', 'S']]) or a rater table; in a "
                 "rater table store numeric labels as tuples, as from_long does."
             )
-        return _parse_rater_table(y, label_map, check_label)
+        return _parse_rater_table(y, label_map, allowed_labels(label_map,
+                                                               known_labels)
+                                  if strict else None)
     if isinstance(y, np.ndarray) and y.ndim == 2:
         if y.dtype.kind in "iuf":
             return _parse_vote_table(pd.DataFrame(y), label_map, check_label)
@@ -463,7 +465,7 @@ def allowed_labels(label_map, known_labels):
     return frozenset(allowed | set(known_labels or ()))
 
 
-def _parse_ratings(y, label_map, allowed):
+def _parse_ratings(y, label_map, allowed, where=None):
     """:class:`Ratings` of a ratings Series: vectorised over the ratings.
 
     Labels are normalised once per distinct label, not once per rating; the
@@ -496,9 +498,10 @@ def _parse_ratings(y, label_map, allowed):
     if (missing & used).any():
         drop = missing[label]
         seen = sorted(str(v) for v in raw_vocab[missing & used])
+        of = f" of the {where}" if where else ""
         warnings.warn(
-            f"{int(drop.sum())} rating(s) are the strings {seen} (as written by "
-            "astype(str) or a spreadsheet); they are read as missing, not as a "
+            f"{int(drop.sum())} rating(s){of} are the strings {seen} (as written "
+            "by astype(str) or a spreadsheet); they are read as missing, not as a "
             "label.",
             DroppedRowsWarning,
             stacklevel=user_stacklevel(),
@@ -506,8 +509,8 @@ def _parse_ratings(y, label_map, allowed):
         keep = ~drop
         item, rater, label, rank = item[keep], rater[keep], label[keep], rank[keep]
         if len(item) == 0:
-            raise AnnotationError("Every rating is a 'nan'/'None' string: there is "
-                                  "no rating.")
+            raise AnnotationError(f"Every rating{of} is a 'nan'/'None' string: "
+                                  "there is no rating.")
         used &= ~missing
     canon_of = {v: canonical_label(v, label_map) for v in raw_vocab[used]}
     if allowed is not None:
@@ -588,28 +591,18 @@ def _finish_vocabulary(canon_of, raw_labels):
         return sorted(canon, key=lambda v: (type(v).__name__, str(v)))
 
 
-def _parse_rater_table(y, label_map, check_label):
-    values = y.to_numpy(dtype=object)
-    present = ~pd.isna(values) if values.size else np.zeros(values.shape, bool)
-    # pd.isna on tuples is elementwise False -> present; empty tuples filtered below
-    rows, cols = np.nonzero(present)
-    items, raters, raw, ranks = [], [], [], []
-    for i, j in zip(rows, cols, strict=True):
-        labs = _cell_labels(values[i, j])
-        for r, lab in enumerate(labs):
-            items.append(i)
-            raters.append(j)
-            raw.append(lab)
-            ranks.append(r)
-    rater_names = list(y.columns)
-    counts_per_rater = np.bincount(np.asarray(raters, dtype=int),
-                                   minlength=len(rater_names))
-    empty = [rater_names[j] for j in np.flatnonzero(counts_per_rater == 0)]
-    if len(items) == 0:
+def _parse_rater_table(y, label_map, allowed):
+    """A wide table: its ratings (:func:`to_ratings`), parsed as ratings."""
+    ratings = to_ratings(y)
+    array = ratings.array
+    if array.n_ratings == 0:
         raise AnnotationError(
             f"The annotation table has {y.shape[0]} rows and {y.shape[1]} rater "
             "columns but not a single rating."
         )
+    rater_names = list(y.columns)
+    per_rater = np.bincount(array._rater, minlength=len(rater_names))
+    empty = [rater_names[j] for j in np.flatnonzero(per_rater == 0)]
     if empty:
         shown = ", ".join(repr(r) for r in empty[:8])
         warnings.warn(
@@ -618,49 +611,7 @@ def _parse_rater_table(y, label_map, check_label):
             EmptyRaterWarning,
             stacklevel=user_stacklevel(),
         )
-    keep = _drop_missing_strings(raw, "annotation table")
-    if not keep.all():
-        items, raters, raw, ranks = ([v for v, k in zip(col, keep, strict=True) if k]
-                                     for col in (items, raters, raw, ranks))
-        if len(items) == 0:
-            raise AnnotationError("Every rating of the annotation table is a "
-                                  "'nan'/'None' string: there is no rating.")
-    unique_raw = pd.unique(pd.Series(raw, dtype=object))
-    canon_of = {}
-    for lab in unique_raw:
-        canon_of[lab] = canonical_label(lab, label_map)
-    if check_label is not None:
-        seen = set()
-        for i, j, lab in zip(items, raters, raw, strict=True):
-            if lab in seen:
-                continue
-            try:
-                check_label(lab, canon_of[lab], y.index[i], rater_names[j])
-            except AnnotationError:
-                raise
-            seen.add(lab)
-    vocab = _finish_vocabulary(canon_of, unique_raw)
-    vocab_pos = {v: k for k, v in enumerate(vocab)}
-    label_idx = np.fromiter((vocab_pos[canon_of[r]] for r in raw), dtype=np.int64,
-                            count=len(raw))
-    item_idx = np.asarray(items, dtype=np.int64)
-    rater_idx = np.asarray(raters, dtype=np.int64)
-    rank = np.asarray(ranks, dtype=np.int64)
-    # A rater who gave two labels that map to one class (excitement and
-    # happiness under the IEMOCAP map) chose that class once: h_k^(n) is binary.
-    item_idx, rater_idx, label_idx, rank = _dedupe(
-        item_idx, rater_idx, label_idx, rank, len(rater_names), len(vocab))
-    rank = _rerank(item_idx, rater_idx, rank)
-    return Ratings(
-        index=y.index,
-        labels=vocab,
-        raters=rater_names,
-        item=item_idx,
-        rater=rater_idx,
-        label=label_idx,
-        rank=rank,
-        kind="table",
-    )
+    return _parse_ratings(ratings, label_map, allowed, where="annotation table")
 
 
 def _rerank(item_idx, rater_idx, rank):
@@ -916,6 +867,12 @@ def to_ratings(y):
                 "A vote-count table holds no individual rating; it cannot become "
                 "ratings (keep it as it is: every encoder reads it).")
         _check_index(y.index)
+        if y.columns.has_duplicates:
+            dups = list(y.columns[y.columns.duplicated()].unique()[:5])
+            raise AnnotationError(
+                f"The annotation table names rater(s) {dups} in more than one "
+                "column; give each rater one column (or build the ratings with "
+                "from_long).")
         values = y.to_numpy(dtype=object)
         present = ~pd.isna(values) if values.size else np.zeros(values.shape, bool)
         items, raters, labels, ranks = [], [], [], []

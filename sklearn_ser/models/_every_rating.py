@@ -18,6 +18,7 @@ from sklearn.utils.validation import _num_samples, check_is_fitted, has_fit_para
 
 from .._warnings import user_stacklevel
 from ..annotations import HardLabels, SoftLabels, is_ratings
+from ..annotations._crowd import confusion_counts
 from ..annotations._encoders import _TargetEncoder, missing_reasons
 from ..annotations._table import align_annotations, parse_annotations
 from ..annotations._vocabulary import build_label_map
@@ -190,12 +191,12 @@ default="shares"
         return q, enc
 
     def _one_hot(self, labels):
-        pos = {c: k for k, c in enumerate(self.classes_)}
-        q = np.full((len(labels), len(self.classes_)), np.nan)
-        for i, v in enumerate(np.asarray(labels, dtype=object)):
-            if not pd.isna(v) and v in pos:
-                q[i] = 0.0
-                q[i, pos[v]] = 1.0
+        """One-hot rows of ``labels`` over ``classes_`` (NaN rows: no label)."""
+        k = pd.Index(list(self.classes_), dtype=object).get_indexer(
+            pd.Series(np.asarray(labels, dtype=object), dtype=object))
+        q = np.full((len(k), len(self.classes_)), np.nan)
+        has = k >= 0
+        q[has] = np.eye(len(self.classes_))[k[has]]
         return q
 
     def _class_multipliers(self, q):
@@ -339,8 +340,8 @@ default="shares"
         X_rated = _safe_indexing(X, idx)
         for _ in range(self.refine):
             # M: raters' confusion matrices from the current targets
-            conf = np.full((R, K, K), float(self.smoothing))
-            np.add.at(conf, (rater, slice(None), said), np.nan_to_num(q[item]))
+            conf = confusion_counts(rater, said, np.nan_to_num(q[item]), R, K,
+                                    initial=self.smoothing)
             conf /= conf.sum(axis=2, keepdims=True)
             # the classifier's out-of-fold view of each rated utterance
             proba = np.zeros((len(idx), K))
