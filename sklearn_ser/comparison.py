@@ -270,8 +270,11 @@ def fold_inputs(features, annotations, groups, *, folds=None, normalise="auto",
         ``g -> {"mode", "reason", "speaker_dependence"}`` for the folds this
         call decided.
     """
+    from .annotations import align_annotations
     from .features import FrameAverager, SpeakerStandardizer
 
+    # by utterance id, not by position (an error names a mismatched id)
+    annotations = align_annotations(features, annotations)
     groups = np.asarray(groups)
     folds = list(np.unique(groups)) if folds is None else list(folds)
     modes = modes or {}
@@ -411,7 +414,7 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
     utterance's attention.
     """
 
-    from .annotations import HardLabels
+    from .annotations import HardLabels, align_annotations
     from .features import (
         OpenSmileFrames,
         OpenSmileFunctionals,
@@ -428,7 +431,8 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
                          f"from {list(NORMALISATIONS)}.")
     if isinstance(profile, str):
         profile = PROFILES[profile]
-    u, a = utterances, annotations
+    u = utterances
+    a = align_annotations(u, annotations)  # by utterance id, not by position
     enc = HardLabels(classes).fit(a)
     majority = enc.transform(a)
     ok = majority.notna().to_numpy()
@@ -439,10 +443,10 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
             "leave-one-group-out needs at least two groups (give another "
             "--group-column)."
         )
-    from .features._normalize import (
+    from .features import (
         CONFOUND_THRESHOLD,
-        _training_labels,
         speaker_label_dependence,
+        training_labels,
     )
 
     # the training profile of each fold, from its training speakers and labels
@@ -452,7 +456,7 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
     dependence, fold_profile = {}, {}
     for g in fold_ids:
         tr = groups != g
-        labels, _ = _training_labels(a[tr], int(tr.sum()))
+        labels, _ = training_labels(a[tr], int(tr.sum()))
         dep = (float("nan") if labels is None
                else speaker_label_dependence(speakers[tr], labels))
         dependence[g] = dep
@@ -591,7 +595,7 @@ def _finite_or_none(value):
 
 def _normalisation_summary(asked, decisions):
     """What --normalise did in each fold, and one sentence saying so."""
-    from .features._normalize import CONFOUND_THRESHOLD
+    from .features import CONFOUND_THRESHOLD
 
     modes = [d["mode"] for d in decisions.values()]
     chosen = {m: modes.count(m) for m in dict.fromkeys(modes)}
@@ -619,7 +623,7 @@ def _normalisation_summary(asked, decisions):
 
 def _training_summary(fold_profile, dependence, profile, epochs, neural):
     """Which network settings each fold used, and one sentence saying so."""
-    from .features._normalize import CONFOUND_THRESHOLD
+    from .features import CONFOUND_THRESHOLD
 
     confounded = [str(g) for g, p in fold_profile.items() if p is not profile]
     n = len(fold_profile)

@@ -16,9 +16,10 @@ from sklearn_ser.annotations import (
     HardLabels,
     RaterLabels,
     SoftLabels,
+    check_annotations,
     from_long,
     infer_classes,
-    parse_annotations,
+    n_parses,
     rater_counts,
     resolve_classes,
     select_raters,
@@ -155,9 +156,12 @@ def test_cross_validate_and_grid_search_slice_ratings_without_densifying(crowd):
 
 def test_one_parse_is_shared_by_the_encoders_of_one_fit(crowd):
     y = to_ratings(to_wide(crowd.annotations))  # a fresh array, empty cache
-    first = parse_annotations(y)
-    second = parse_annotations(y)
-    assert first.label is second.label  # the cached arrays, not a new parse
+    before = n_parses()
+    first = check_annotations(y)
+    second = check_annotations(y)
+    assert first.array is second.array  # the cached parse, not a new one
+    assert check_annotations(first) is first  # checked ratings are not re-parsed
+    assert n_parses() == before + 1
     assert not y.array.__getstate__()["_cache"]  # not pickled
 
 

@@ -9,6 +9,13 @@ Also accepted wherever ratings are: the wide *annotation table* (one column per
 rater, each cell the labels that rater chose; :func:`to_wide` /
 :func:`to_ratings` convert both ways), vote-count tables and 1-D label arrays.
 
+:func:`check_annotations` is the one boundary: every estimator, transformer
+and scorer passes its ``y`` through it, once per fit; it returns *checked*
+ratings (labels normalised and mapped, ids checked, aligned with ``X``) that
+the components of a meta-estimator receive already parsed. Ambiguous tables
+(numbers or True/False under columns that are not labels) are refused with
+both readings named, never guessed.
+
 The target encoders turn a table into what a model learns from:
 
 * :class:`HardLabels`: majority vote, ties reported as no consensus;
@@ -25,16 +32,25 @@ decided.
 majority somewhere).
 """
 
-from ._crowd import AGGREGATION_METHODS, AggregatedLabels
+from ._check import FORMS, check_annotations, n_parses, parse_annotations
+from ._crowd import (
+    AGGREGATION_METHODS,
+    AggregatedLabels,
+    confusion_counts,
+    simplex_projection,
+)
 from ._encoders import (
     TARGET_STATUSES,
+    BaseTargetEncoder,
     ExistenceLabels,
     HardLabels,
     RaterLabels,
     SoftLabels,
     infer_classes,
+    missing_reasons,
     rater_counts,
     rater_profiles,
+    report_missing,
     resolve_classes,
 )
 from ._ratings import RatingsArray, RatingsDtype, is_ratings
@@ -42,7 +58,6 @@ from ._table import (
     align_annotations,
     from_long,
     is_vote_table,
-    parse_annotations,
     select_raters,
     to_long,
     to_ratings,
@@ -52,12 +67,24 @@ from ._vocabulary import (
     CANONICAL_EMOTIONS,
     IEMOCAP_LABEL_MAP,
     LABEL_ALIASES,
+    build_label_map,
+    canonical_label,
     normalize_label,
 )
 
 __all__ = [
     "AGGREGATION_METHODS",
     "AggregatedLabels",
+    "BaseTargetEncoder",
+    "FORMS",
+    "build_label_map",
+    "canonical_label",
+    "check_annotations",
+    "confusion_counts",
+    "missing_reasons",
+    "n_parses",
+    "report_missing",
+    "simplex_projection",
     "CANONICAL_EMOTIONS",
     "IEMOCAP_LABEL_MAP",
     "LABEL_ALIASES",

@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._warnings import user_stacklevel
 from ..exceptions import AnnotationError, SparseRaterWarning
-from ._encoders import _frame, _TargetEncoder
+from ._encoders import BaseTargetEncoder, _frame
 
 #: Aggregation models offered, by name -> crowd-kit class name.
 AGGREGATION_METHODS = {
@@ -45,6 +45,36 @@ def confusion_counts(rater, said, truth_weights, n_raters, n_said, initial=0.0):
     return counts
 
 
+def _degenerate(data):
+    """Why a crowd leaves a model nothing to learn (or ""): one utterance, one
+    label, or no utterance rated by two raters (agreement is the evidence)."""
+    n_tasks = data["task"].nunique()
+    n_labels = data["label"].nunique()
+    shared = (data.groupby("task")["worker"].nunique() > 1).any()
+    if n_tasks < 2 or n_labels < 2 or not shared:
+        return (f"{n_tasks} utterance(s), {n_labels} label(s)"
+                + ("" if shared else ", no utterance rated by two raters")
+                + ": the posteriors are the vote shares")
+    return ""
+
+
+def simplex_projection(v):
+    """Euclidean projection of each row of ``v`` onto the probability simplex
+    (Duchi et al., ICML 2008): the nearest distribution, in [0, 1], summing
+    to 1 (MMSR's scores are not probabilities and can be negative)."""
+    v = np.asarray(v, dtype=float)
+    if v.size == 0:
+        return v
+    n, K = v.shape
+    u = -np.sort(-v, axis=1)
+    css = np.cumsum(u, axis=1) - 1.0
+    ks = np.arange(1, K + 1)
+    cond = u - css / ks > 0
+    rho = K - 1 - np.argmax(cond[:, ::-1], axis=1)
+    theta = css[np.arange(n), rho] / (rho + 1)
+    return np.maximum(v - theta[:, None], 0.0)
+
+
 def _crowdkit():
     try:
         import crowdkit.aggregation as agg
@@ -56,7 +86,7 @@ def _crowdkit():
     return agg
 
 
-class AggregatedLabels(_TargetEncoder):
+class AggregatedLabels(BaseTargetEncoder):
     """Targets from a crowd aggregation model (Dawid-Skene, GLAD, MACE, ...).
 
     ``fit`` runs the chosen `crowd-kit` model on the ratings it is given (in a
@@ -79,7 +109,8 @@ class AggregatedLabels(_TargetEncoder):
     method : {"dawid_skene", "one_coin_dawid_skene", "glad", "mace", "mmsr"}, \
 default="dawid_skene"
         The crowd-kit model: ``DawidSkene``, ``OneCoinDawidSkene``, ``GLAD``,
-        ``MACE`` or ``MMSR`` (whose scores are normalised to sum to 1).
+        ``MACE`` or ``MMSR`` (whose scores, which can be negative, are
+        projected onto the probability simplex: the nearest distribution).
         crowd-kit's ``Wawa`` and ``ZeroBasedSkill`` are not offered: with
         scikit-learn >= 1.8 they fail inside crowd-kit 1.4.2
         (``__sklearn_tags__``).
@@ -119,6 +150,10 @@ default="dawid_skene"
     aggregator_ : the fitted crowd-kit model.
     n_sparse_raters_ : int
         Raters with a single rating in the fitted data.
+    degenerate_ : str
+        Why the crowd left the model nothing to learn (one utterance, one
+        label, or no utterance rated by two raters), in which case the
+        posteriors are the first-choice vote shares; "" otherwise.
 
     Examples
     --------
@@ -135,7 +170,7 @@ default="dawid_skene"
     """
 
     _parameter_constraints: dict = {
-        **_TargetEncoder._parameter_constraints,
+        **BaseTargetEncoder._parameter_constraints,
         "method": [StrOptions(set(AGGREGATION_METHODS))],
         "output": [StrOptions({"soft", "hard", "existence"})],
         "n_iter": [Interval(numbers.Integral, 1, None, closed="left"), None],
@@ -195,7 +230,8 @@ default="dawid_skene"
         """
         super().fit(X, y)
         agg = _crowdkit()
-        r = self._parse(X, self.label_map_)
+        s = self._parse(X, self.label_map_)
+        r = s.array
         if r.kind != "table":
             raise AnnotationError(
                 "AggregatedLabels needs individual ratings (from_long or a table "
@@ -203,31 +239,53 @@ default="dawid_skene"
                 + ("vote counts" if r.kind == "votes" else "1-D labels")
                 + " hold no rater to model.")
         self._warn_sparse(r)
-        self.labels_ = list(r.labels)
-        self.raters_ = pd.Index(r.raters, dtype=object)
+        self.labels_ = list(r.vocabulary)
+        self.raters_ = pd.Index(r.rater_names, dtype=object)
+        self._fitted_signatures = (s.index, r._signatures())
         if self.output == "existence":
-            self._fit_existence(agg, r)
+            self._fit_existence(agg, s)
             return self
-        first = r.rank == 0
-        data = pd.DataFrame({"task": r.item[first], "worker": r.rater[first],
-                             "label": r.label[first]})
-        model = self._aggregator(agg)
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", module="crowdkit")
-            if self.method == "mmsr":  # skills, then weighted vote scores
-                scores = model.fit_predict_score(data)
-            else:
-                scores = model.fit(data).probas_
-        post = np.zeros((r.n_items, len(self.labels_)))
+        first = r.choice_rank == 0
+        data = pd.DataFrame({"task": r.item_code[first], "worker": r.rater_code[first],
+                             "label": r.label_code[first]})
+        self.degenerate_ = _degenerate(data)
+        if self.degenerate_:
+            # nothing to learn about the raters: the model's answer is the
+            # first-choice vote shares (its starting point); crowd-kit fails here
+            model = None
+            scores = data.groupby(["task", "label"]).size().unstack(fill_value=0)
+            scores = scores.astype(float)
+        else:
+            model = self._aggregator(agg)
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", module="crowdkit")
+                try:
+                    if self.method == "mmsr":  # skills, then weighted vote scores
+                        scores = model.fit_predict_score(data)
+                    else:
+                        scores = model.fit(data).probas_
+                except (ValueError, ZeroDivisionError, IndexError,
+                        np.linalg.LinAlgError) as exc:
+                    raise AnnotationError(
+                        f"AggregatedLabels({self.method!r}): crowd-kit's "
+                        f"{AGGREGATION_METHODS[self.method]} failed on these "
+                        f"ratings ({type(exc).__name__}: {exc}); "
+                        f"{len(np.unique(data['task']))} utterances, "
+                        f"{len(np.unique(data['worker']))} raters. Try "
+                        "method='dawid_skene', or more ratings per rater.") from exc
+        post = np.zeros((len(r), len(self.labels_)))
         scores = scores.reindex(columns=range(len(self.labels_)), fill_value=0.0)
         tasks = scores.index.to_numpy(dtype=np.int64)
         post[tasks] = scores.to_numpy(dtype=float)
+        if self.method == "mmsr":  # MMSR's scores can be negative: project them
+            rows = post[tasks]
+            post[tasks] = simplex_projection(rows)
         total = post.sum(axis=1, keepdims=True)
         with np.errstate(invalid="ignore", divide="ignore"):
             post = post / total
         post[total[:, 0] <= 0] = np.nan
         self.aggregator_ = model
-        self.posteriors_ = pd.DataFrame(post, index=r.index,
+        self.posteriors_ = pd.DataFrame(post, index=s.index,
                                         columns=pd.Index(self.labels_, name="label"))
         rated = ~np.isnan(post).any(axis=1)
         self.priors_ = post[rated].mean(axis=0) if rated.any() else np.full(
@@ -236,8 +294,8 @@ default="dawid_skene"
         return self
 
     def _warn_sparse(self, r):
-        first = r.rank == 0
-        per_rater = np.bincount(r.rater[first], minlength=len(r.raters))
+        first = r.choice_rank == 0
+        per_rater = np.bincount(r.rater_code[first], minlength=len(r.rater_names))
         active = per_rater > 0
         self.n_sparse_raters_ = int((per_rater == 1).sum())
         if self.n_sparse_raters_:
@@ -252,24 +310,27 @@ default="dawid_skene"
     def _confusion(self, r, post, first):
         L = len(self.labels_)
         s = float(self.smoothing)
-        ok = first & ~np.isnan(post[r.item]).any(axis=1)
-        counts = confusion_counts(r.rater[ok], r.label[ok], post[r.item[ok]],
-                                  len(r.raters), L)
+        item = r.item_code
+        ok = first & ~np.isnan(post[item]).any(axis=1)
+        counts = confusion_counts(r.rater_code[ok], r.label_code[ok], post[item[ok]],
+                                  len(r.rater_names), L)
         pooled = counts.sum(axis=0) + s
         self.pooled_confusion_ = pooled / pooled.sum(axis=1, keepdims=True)
         counts += s
         return counts / counts.sum(axis=2, keepdims=True)
 
-    def _fit_existence(self, agg, r):
-        data = pd.DataFrame({"task": r.item, "worker": r.rater, "label": r.label})
+    def _fit_existence(self, agg, s):
+        r = s.array
+        data = pd.DataFrame({"task": r.item_code, "worker": r.rater_code,
+                             "label": r.label_code})
         data = data.groupby(["task", "worker"], sort=False)["label"].agg(list)
         data = data.reset_index()
         model = agg.BinaryRelevance(self._aggregator(agg))
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", module="crowdkit")
             model.fit(data)
-        present = np.full((r.n_items, len(self.labels_)), np.nan)
-        rated = np.bincount(r.item, minlength=r.n_items) > 0
+        present = np.full((len(r), len(self.labels_)), np.nan)
+        rated = np.bincount(r.item_code, minlength=len(r)) > 0
         present[rated] = 0.0
         for code, sub in model.aggregators_.items():
             proba = getattr(sub, "probas_", None)
@@ -281,36 +342,51 @@ default="dawid_skene"
                            where=tot > 0)
             present[yes.index.to_numpy(dtype=np.int64), int(code)] = p1
         self.aggregator_ = model
-        self.posteriors_ = pd.DataFrame(present, index=r.index,
+        self.posteriors_ = pd.DataFrame(present, index=s.index,
                                         columns=pd.Index(self.labels_, name="label"))
 
     # -- transform -----------------------------------------------------------------
     def _posteriors(self, X):
-        """(Ratings, (n, n_labels_) posterior over ``labels_``)."""
+        """(checked ratings, (n, n_labels_) posterior over ``labels_``).
+
+        An utterance keeps the fitted posterior only when its ratings here are
+        the ones it was fitted on (same id, same ratings); every other one
+        (new, or reusing an id with other ratings, or a rater subset) gets one
+        E-step with the fitted confusion matrices: the ratings given are
+        always the ratings used."""
         check_is_fitted(self, "posteriors_")
-        r = self._ratings(X)
-        known = self.posteriors_.index.get_indexer(r.index)
-        post = np.full((r.n_items, len(self.labels_)), np.nan)
-        post[known >= 0] = self.posteriors_.to_numpy()[known[known >= 0]]
-        new = np.flatnonzero(known < 0)
+        s = self._ratings(X)
+        r = s.array
+        fit_index, fit_sig = self._fitted_signatures
+        known = fit_index.get_indexer(s.index)
+        same = known >= 0
+        if same.any():
+            sig = r._signatures()
+            same[same] = (sig[same] == fit_sig[known[same]]).all(axis=1)
+        post = np.full((len(r), len(self.labels_)), np.nan)
+        post[same] = self.posteriors_.to_numpy()[known[same]]
+        new = np.flatnonzero(~same)
         if len(new):
             if self.output == "existence":
                 raise AnnotationError(
                     f"AggregatedLabels(output='existence') gives targets for the "
-                    f"utterances it was fitted on; {len(new)} are new (e.g. "
-                    f"{r.index[new[0]]!r}). Fit it on these ratings.")
+                    f"ratings it was fitted on; {len(new)} utterance(s) have other "
+                    f"ratings (e.g. {s.index[new[0]]!r}). Fit it on these ratings.")
             post[new] = self._e_step(r, new)
-        return r, post
+        return s, post
 
     def _e_step(self, r, rows):
-        """Posterior of ``rows`` given the fitted confusion matrices."""
+        """Posterior of ``rows`` given the fitted confusion matrices; raters
+        the model never saw use the pooled confusion matrix."""
         L = len(self.labels_)
         lab_pos = {lab: k for k, lab in enumerate(self.labels_)}
-        lab_code = np.array([lab_pos.get(lab, -1) for lab in r.labels], dtype=int)
-        rater_code = self.raters_.get_indexer(pd.Index(r.raters, dtype=object))
-        first = (r.rank == 0) & np.isin(r.item, rows)
-        item, rater, label = r.item[first], rater_code[r.rater[first]], lab_code[
-            r.label[first]]
+        lab_code = np.array([lab_pos.get(lab, -1) for lab in r.vocabulary], dtype=int)
+        rater_code = self.raters_.get_indexer(pd.Index(r.rater_names, dtype=object))
+        item_all = r.item_code
+        first = (r.choice_rank == 0) & np.isin(item_all, rows)
+        item = item_all[first]
+        rater = rater_code[r.rater_code[first]]
+        label = lab_code[r.label_code[first]] if len(lab_code) else r.label_code[first]
         ok = label >= 0
         item, rater, label = item[ok], rater[ok], label[ok]
         log_conf = np.log(self.confusion_)
@@ -318,7 +394,7 @@ default="dawid_skene"
         terms = np.where((rater >= 0)[:, None],
                          log_conf[np.maximum(rater, 0), :, label],
                          log_pooled[:, label].T)
-        logp = np.zeros((r.n_items, L))
+        logp = np.zeros((len(r), L))
         np.add.at(logp, item, terms)
         logp = logp[rows] + np.log(np.maximum(self.priors_, 1e-12))[None, :]
         logp -= logp.max(axis=1, keepdims=True)
@@ -341,7 +417,7 @@ default="dawid_skene"
                          for c in self.classes_])
         K = len(self.classes_)
         if self.output == "existence":
-            e = np.zeros((r.n_items, K))
+            e = np.zeros((len(r), K))
             e[:, cols >= 0] = (post[:, cols[cols >= 0]] > 0.5).astype(float)
             e[np.isnan(post).any(axis=1)] = np.nan
             return _frame(e, r, self.classes_)
@@ -353,7 +429,7 @@ default="dawid_skene"
             numeric = all(isinstance(c, numbers.Number) for c in self.classes_)
             return pd.Series(labels, index=r.index, name="label",
                              dtype=float if numeric else object)
-        q = np.zeros((r.n_items, K))
+        q = np.zeros((len(r), K))
         q[:, cols >= 0] = post[:, cols[cols >= 0]]
         total = q.sum(axis=1, keepdims=True)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -363,7 +439,7 @@ default="dawid_skene"
         return _frame(q, r, self.classes_)
 
     def _status(self, r, post, cols):
-        status = np.full(r.n_items, "ok", dtype=object)
+        status = np.full(len(r), "ok", dtype=object)
         unrated = np.isnan(post).any(axis=1)
         best = np.nan_to_num(post, nan=-1.0).argmax(axis=1)
         targets = set(cols[cols >= 0].tolist())

@@ -29,16 +29,23 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, check_non_negative
 
 from ..exceptions import AnnotationError
+from ._check import check_annotations
 from ._ratings import RatingsArray, is_ratings
-from ._table import Ratings, parse_annotations
 from ._vocabulary import build_label_map, normalize_label
 
 #: The reasons a row can lack a target, as reported by ``target_status``.
 TARGET_STATUSES = ("ok", "tie", "no_majority", "no_target", "unrated")
 
 
-class _TargetEncoder(TransformerMixin, BaseEstimator):
-    """Shared machinery: label normalisation, target classes, parsing."""
+class BaseTargetEncoder(TransformerMixin, BaseEstimator):
+    """Base class of the target encoders: annotations in, targets out.
+
+    ``fit`` and ``transform`` pass their input through
+    :func:`~sklearn_ser.annotations.check_annotations` (checked ratings given
+    again are not parsed again); ``fit`` fixes ``classes_``. A subclass
+    implements ``transform`` (and ``target_status``) and declares
+    ``target_kind``. Models accept any instance as their ``target``.
+    """
 
     _parameter_constraints: dict = {
         "classes": ["array-like", None],
@@ -61,10 +68,8 @@ class _TargetEncoder(TransformerMixin, BaseEstimator):
     # -- helpers ---------------------------------------------------------------
     def _parse(self, y, label_map):
         y = _check_numeric_2d(y, type(self).__name__)
-        known = None if self.classes is None else {
-            normalize_label(c) for c in self.classes
-        }
-        return parse_annotations(y, label_map, known_labels=known, strict=self.strict)
+        return check_annotations(y, label_map=label_map, classes=self.classes,
+                                 strict=self.strict, whom=type(self).__name__)
 
     def fit(self, X, y=None):
         """Fix the target classes from ``classes`` or from the labels in ``X``.
@@ -82,11 +87,13 @@ class _TargetEncoder(TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         self.label_map_ = build_label_map(self.label_map)
+        X = _check_numeric_2d(X, type(self).__name__)
         ratings = self._parse(X, self.label_map_)
         self.classes_ = resolve_classes(ratings, self.classes,
                                         label_map=self.label_map_)
-        if ratings.kind == "votes" and not isinstance(X, pd.DataFrame):
-            self.n_features_in_ = ratings.vote_counts.shape[1]
+        if ratings.array.kind == "votes" and isinstance(X, np.ndarray) and (
+                X.ndim == 2):
+            self.n_features_in_ = X.shape[1]
         elif hasattr(self, "n_features_in_"):
             del self.n_features_in_
         return self
@@ -103,11 +110,12 @@ class _TargetEncoder(TransformerMixin, BaseEstimator):
             )
         return self._parse(X, self.label_map_)
 
-    def _class_counts(self, ratings: Ratings, votes=None, rater=None):
+    def _class_counts(self, ratings, votes=None, rater=None):
         """(n, K) counts of the target classes and (n, L) counts of all labels."""
-        all_counts = ratings.counts(votes or self.votes, rater=rater)
-        cols = ratings.label_columns(list(self.classes_))
-        class_counts = np.zeros((ratings.n_items, len(cols)))
+        a = ratings.array
+        all_counts = a.counts(votes or self.votes, rater=rater)
+        cols = a.label_columns(list(self.classes_))
+        class_counts = np.zeros((len(a), len(cols)))
         seen = cols >= 0
         class_counts[:, seen] = all_counts[:, cols[seen]]
         return class_counts, all_counts
@@ -168,8 +176,8 @@ def resolve_classes(annotations, classes=None, *, label_map=None):
                 f"normalisation and label_map: {out}."
             )
     else:
-        ratings = parse_annotations(annotations, label_map)
-        out = [lab for lab in ratings.labels if lab != "other"]
+        ratings = check_annotations(annotations, label_map=label_map)
+        out = [lab for lab in ratings.array.vocabulary if lab != "other"]
         if not out:
             raise AnnotationError(
                 "No target class could be inferred: the only label seen is "
@@ -192,10 +200,14 @@ def _check_numeric_2d(y, whom):
     are parsed as such; anything else two-dimensional (ndarray, sparse matrix,
     nested lists) must be a non-negative numeric vote-count matrix.
     """
-    if isinstance(y, pd.DataFrame | pd.Series | Ratings | RatingsArray):
+    if isinstance(y, pd.DataFrame | pd.Series | RatingsArray):
         return y
     if sp.issparse(y):
         return check_array(y, accept_sparse=False)  # raises a clear error
+    if isinstance(y, list | tuple) and len(y) and all(
+            isinstance(v, tuple | list) for v in y) and not any(
+            isinstance(e, numbers.Number) for v in y for e in v):
+        return y  # several labels per utterance: check_annotations explains
     if isinstance(y, list | tuple) or hasattr(y, "__array__"):
         arr = np.asarray(y, dtype=object) if isinstance(y, list | tuple) else (
             np.asarray(y))
@@ -211,7 +223,7 @@ def _frame(values, ratings, classes):
     )
 
 
-class HardLabels(_TargetEncoder):
+class HardLabels(BaseTargetEncoder):
     """Majority-vote (hard) labels, with ties reported as no consensus.
 
     The vote counts every label a rater chose (``votes="all"``, each rater at
@@ -266,7 +278,7 @@ class HardLabels(_TargetEncoder):
     """
 
     _parameter_constraints: dict = {
-        **_TargetEncoder._parameter_constraints,
+        **BaseTargetEncoder._parameter_constraints,
         "rule": [StrOptions({"plurality", "absolute"})],
         "tie_break": [StrOptions({"none", "first_choice", "random"})],
         "random_state": ["random_state"],
@@ -290,9 +302,10 @@ class HardLabels(_TargetEncoder):
 
     def _decide(self, ratings):
         """Winning label position among ``ratings.labels`` (-1: none) and status."""
-        counts = ratings.counts(self.votes)
-        n = ratings.n_items
-        n_raters = ratings.n_raters()
+        a = ratings.array
+        counts = a.counts(self.votes)
+        n = len(a)
+        n_raters = a.n_raters()
         winner = np.full(n, -1, dtype=int)
         status = np.full(n, "ok", dtype=object)
         top = counts.max(axis=1) if counts.shape[1] else np.zeros(n)
@@ -305,7 +318,7 @@ class HardLabels(_TargetEncoder):
         tied = np.flatnonzero(rated & (n_top > 1))
         if len(tied) and self.tie_break == "first_choice":
             # recount the tied labels with first choices only
-            sub = np.where(is_top[tied], ratings.counts("first")[tied], -1.0)
+            sub = np.where(is_top[tied], a.counts("first")[tied], -1.0)
             best = sub.max(axis=1, keepdims=True)
             unique_best = (sub == best).sum(axis=1) == 1
             winner[tied[unique_best]] = sub[unique_best].argmax(axis=1)
@@ -320,7 +333,7 @@ class HardLabels(_TargetEncoder):
             weak = won & ~(votes_for > n_raters / 2)
             winner[weak] = -1
             status[weak] = "no_majority"
-        target_pos = {lab: k for k, lab in enumerate(ratings.labels)}
+        target_pos = {lab: k for k, lab in enumerate(a.vocabulary)}
         class_cols = {target_pos[c] for c in self.classes_ if c in target_pos}
         not_target = (winner >= 0) & ~np.isin(winner, list(class_cols))
         status[not_target] = "no_target"
@@ -341,7 +354,7 @@ class HardLabels(_TargetEncoder):
         """
         ratings = self._ratings(X)
         winner, _ = self._decide(ratings)
-        labels = np.array(ratings.labels + [np.nan], dtype=object)[winner]
+        labels = np.array(ratings.array.vocabulary + [np.nan], dtype=object)[winner]
         numeric = all(isinstance(c, numbers.Number) for c in self.classes_)
         return pd.Series(labels, index=ratings.index, name="label",
                          dtype=float if numeric else object)
@@ -366,7 +379,7 @@ class HardLabels(_TargetEncoder):
         return tags
 
 
-class SoftLabels(_TargetEncoder):
+class SoftLabels(BaseTargetEncoder):
     """Smoothed vote shares over the target classes (Eq. 1 of Chou & Lee).
 
     ``q(c_k) = (alpha + sum_n h_k^(n)) / (alpha * K + sum_k' sum_n h_k'^(n))``
@@ -407,7 +420,7 @@ class SoftLabels(_TargetEncoder):
     """
 
     _parameter_constraints: dict = {
-        **_TargetEncoder._parameter_constraints,
+        **BaseTargetEncoder._parameter_constraints,
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
     }
     target_kind = "soft"
@@ -445,7 +458,7 @@ class SoftLabels(_TargetEncoder):
         return pd.Series(status, index=ratings.index, name="status")
 
 
-class ExistenceLabels(_TargetEncoder):
+class ExistenceLabels(BaseTargetEncoder):
     """Multi-label emotion existence (Eq. 5 of Ando et al.).
 
     ``q(e1 | c_k) = 1`` if some rater chose class ``k``, else 0. Rows whose
@@ -477,7 +490,7 @@ class ExistenceLabels(_TargetEncoder):
     """
 
     _parameter_constraints: dict = {
-        **_TargetEncoder._parameter_constraints,
+        **BaseTargetEncoder._parameter_constraints,
         "min_votes": [Interval(numbers.Integral, 1, None, closed="left")],
     }
     target_kind = "existence"
@@ -510,7 +523,7 @@ class ExistenceLabels(_TargetEncoder):
         return pd.Series(status, index=ratings.index, name="status")
 
 
-class RaterLabels(_TargetEncoder):
+class RaterLabels(BaseTargetEncoder):
     """Targets of one chosen rater (the individual models E_n of Chou & Lee).
 
     Rows the rater did not rate, or rated with no target class, are missing.
@@ -542,7 +555,7 @@ class RaterLabels(_TargetEncoder):
     """
 
     _parameter_constraints: dict = {
-        **_TargetEncoder._parameter_constraints,
+        **BaseTargetEncoder._parameter_constraints,
         "rater": "no_validation",
         "kind": [StrOptions({"soft", "hard", "existence"})],
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
@@ -569,15 +582,16 @@ class RaterLabels(_TargetEncoder):
 
     def _rater_ratings(self, X, fitting=False):
         ratings = self._parse(X, self.label_map_) if fitting else self._ratings(X)
-        if ratings.kind != "table":
+        kind = ratings.array.kind
+        if kind != "table":
             raise AnnotationError(
                 "RaterLabels needs a rater table (one column per rater); got "
-                + ("a vote-count table." if ratings.kind == "votes" else "1-D labels.")
+                + ("a vote-count table." if kind == "votes" else "1-D labels.")
             )
-        if self.rater not in ratings.raters:
+        if self.rater not in ratings.array.rater_names:
             raise AnnotationError(
                 f"Rater {self.rater!r} is not a column of the annotation table; its "
-                f"raters are {list(ratings.raters)[:20]}."
+                f"raters are {ratings.array.rater_names[:20]}."
             )
         return ratings
 
@@ -604,17 +618,19 @@ class RaterLabels(_TargetEncoder):
             e[missing] = np.nan
             return _frame(e, ratings, self.classes_)
         # hard: the first-ranked choice among the target classes
-        cols = ratings.label_columns(list(self.classes_))
-        is_class = np.zeros(len(ratings.labels) + 1, dtype=bool)
+        a = ratings.array
+        cols = a.label_columns(list(self.classes_))
+        is_class = np.zeros(len(a.vocabulary) + 1, dtype=bool)
         is_class[cols[cols >= 0]] = True
-        r = ratings.raters.index(self.rater)
-        sel = np.flatnonzero((ratings.rater == r) & is_class[ratings.label])
-        sel = sel[np.lexsort((ratings.rank[sel], ratings.item[sel]))]
-        items = ratings.item[sel]
+        r = a.rater_names.index(self.rater)
+        item, label = a.item_code, a.label_code
+        sel = np.flatnonzero((a.rater_code == r) & is_class[label])
+        sel = sel[np.lexsort((a.choice_rank[sel], item[sel]))]
+        items = item[sel]
         first = sel[np.r_[True, items[1:] != items[:-1]]] if len(sel) else sel
-        out = np.full(ratings.n_items, np.nan, dtype=object)
-        names = np.asarray(ratings.labels, dtype=object)
-        out[ratings.item[first]] = names[ratings.label[first]]
+        out = np.full(len(a), np.nan, dtype=object)
+        names = np.asarray(a.vocabulary, dtype=object)
+        out[item[first]] = names[label[first]]
         return pd.Series(out, index=ratings.index, name=self.rater, dtype=object)
 
     def __sklearn_tags__(self):
@@ -641,6 +657,29 @@ def missing_reasons(encoder, annotations, missing):
     return ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
 
 
+def report_missing(encoder, annotations, missing, message, *,
+                   what="utterance(s)", warn=True):
+    """Warn once that ``missing`` rows were left out, with the count and why.
+
+    ``message`` is the start of the sentence (``"Scoring left out"``); the
+    count, the total and the reasons (:func:`missing_reasons`) follow.
+    Returns the number left out.
+    """
+    import warnings
+
+    from .._warnings import user_stacklevel
+    from ..exceptions import DroppedRowsWarning
+
+    missing = np.asarray(missing, dtype=bool)
+    n_drop = int(missing.sum())
+    if n_drop and warn:
+        warnings.warn(
+            f"{message} {n_drop} of {len(missing)} {what} with no target "
+            f"({missing_reasons(encoder, annotations, missing)}).",
+            DroppedRowsWarning, stacklevel=user_stacklevel())
+    return n_drop
+
+
 def rater_counts(annotations):
     """Number of utterances each rater rated, most active first.
 
@@ -654,15 +693,15 @@ def rater_counts(annotations):
     >>> rater_counts(table).to_dict()
     {'E2': 2, 'E1': 1}
     """
-    ratings = parse_annotations(annotations)
-    if ratings.kind != "table":
+    a = check_annotations(annotations, whom="rater_counts").array
+    if a.kind != "table":
         raise AnnotationError(
             "rater_counts needs a rater table (one column per rater)."
         )
-    first = ratings.rank == 0
-    counts = np.bincount(ratings.rater[first], minlength=len(ratings.raters))
+    first = a.choice_rank == 0
+    counts = np.bincount(a.rater_code[first], minlength=len(a.rater_names))
     out = pd.Series(
-        counts, index=pd.Index(ratings.raters, name="rater"), name="n_rated"
+        counts, index=pd.Index(a.rater_names, name="rater"), name="n_rated"
     )
     if is_ratings(annotations):  # raters of the full crowd absent from this part
         out = out[out > 0]
@@ -728,9 +767,9 @@ def infer_classes(annotations, *, label_map=None, votes="all", min_wins=1,
             f"utterance(s) (winners: {wins.to_dict()}); pass the classes "
             "explicitly."
         )
-    ratings = encoder._ratings(annotations)
-    counts = ratings.counts("all").sum(axis=0)
-    seen = dict(zip(ratings.labels, counts.tolist(), strict=True))
+    a = encoder._ratings(annotations).array
+    counts = a.counts("all").sum(axis=0)
+    seen = dict(zip(a.vocabulary, counts.tolist(), strict=True))
     left_out = {lab: int(n) for lab, n in seen.items()
                 if lab not in classes and n > 0}
     if not return_report:
@@ -770,29 +809,31 @@ def rater_profiles(annotations, classes, raters=None, *, label_map=None):
     >>> rater_profiles(table, ["anger", "sadness"]).to_numpy().tolist()
     [[0.25, 0.75], [1.0, 0.0]]
     """
-    ratings = parse_annotations(annotations, build_label_map(label_map))
-    if ratings.kind != "table":
+    a = check_annotations(annotations, label_map=label_map,
+                          whom="rater_profiles").array
+    if a.kind != "table":
         raise AnnotationError("rater_profiles needs individual ratings (one rater "
                               "per rating), not vote counts or 1-D labels.")
     classes = list(classes)
-    cols = ratings.label_columns(classes)
-    class_of = np.full(len(ratings.labels), -1, dtype=np.int64)
+    cols = a.label_columns(classes)
+    class_of = np.full(len(a.vocabulary), -1, dtype=np.int64)
     class_of[cols[cols >= 0]] = np.flatnonzero(cols >= 0)
-    k = class_of[ratings.label]
+    k = class_of[a.label_code]
     ok = k >= 0
-    rater, item, k = ratings.rater[ok], ratings.item[ok], k[ok]
-    pair = rater * ratings.n_items + item
+    rater, item, k = a.rater_code[ok], a.item_code[ok], k[ok]
+    n = len(a)
+    pair = rater * n + item
     _, pair_id, per_pair = np.unique(pair, return_inverse=True, return_counts=True)
     weight = 1.0 / per_pair[pair_id]
-    R, K = len(ratings.raters), len(classes)
+    R, K = len(a.rater_names), len(classes)
     sums = np.bincount(rater * K + k, weights=weight, minlength=R * K).reshape(R, K)
-    n_items = np.bincount(np.unique(pair) // ratings.n_items, minlength=R)
+    n_items = np.bincount(np.unique(pair) // n, minlength=R)
     with np.errstate(invalid="ignore", divide="ignore"):
         profiles = np.nan_to_num(sums / n_items[:, None])
     if raters is None:
-        first = np.bincount(ratings.rater, minlength=R) > 0
-        raters = [r for r, used in zip(ratings.raters, first, strict=True) if used]
-    pos = {r: i for i, r in enumerate(ratings.raters)}
+        first = np.bincount(a.rater_code, minlength=R) > 0
+        raters = [r for r, used in zip(a.rater_names, first, strict=True) if used]
+    pos = {r: i for i, r in enumerate(a.rater_names)}
     missing = [r for r in raters if r not in pos]
     if missing:
         raise AnnotationError(f"Rater(s) {missing[:8]} gave no rating here.")

@@ -82,8 +82,13 @@ class RatingsArray(ExtensionArray):
     """
 
     _typ = "extension"
+    # checked state (instance attributes; class defaults for older pickles)
+    _kind = None
+    _key = None
+    _source = None
 
-    def __init__(self, offsets, rater, label, rank, raters, labels, *, _checked=False):
+    def __init__(self, offsets, rater, label, rank, raters, labels, *, _checked=False,
+                 _kind=None, _key=None, _source=None):
         self._offsets = np.asarray(offsets, dtype=np.int64)
         self._rater = np.asarray(rater, dtype=np.int32)
         self._label = np.asarray(label, dtype=np.int32)
@@ -93,6 +98,12 @@ class RatingsArray(ExtensionArray):
         self._labels = labels if isinstance(labels, pd.Index) else pd.Index(
             np.asarray(list(labels), dtype=object), dtype=object)
         self._cache = {}
+        # parsed state (set by check_annotations): ``_kind`` is None for ratings
+        # as written, else "table", "labels" or "votes" (labels normalised and
+        # mapped under ``_key``; ``_source`` the ratings they were read from)
+        self._kind = _kind
+        self._key = _key
+        self._source = _source
         if not _checked:
             self._check()
 
@@ -182,7 +193,15 @@ class RatingsArray(ExtensionArray):
 
     def copy(self):
         return type(self)(self._offsets.copy(), self._rater.copy(), self._label.copy(),
-                          self._rank.copy(), self._raters, self._labels, _checked=True)
+                          self._rank.copy(), self._raters, self._labels, _checked=True,
+                          _kind=self._kind, _key=self._key, _source=self._source)
+
+    def _parsed_like(self, offsets, rater, label, rank, indices):
+        source = None if self._source is None else self._source.take(
+            indices, allow_fill=bool((np.asarray(indices) < 0).any()))
+        return type(self)(offsets, rater, label, rank, self._raters, self._labels,
+                          _checked=True, _kind=self._kind, _key=self._key,
+                          _source=source)
 
     def _element(self, i):
         a, b = self._offsets[i], self._offsets[i + 1]
@@ -218,7 +237,8 @@ class RatingsArray(ExtensionArray):
         if allow_fill:
             if (idx < -1).any():
                 raise ValueError("take: indices below -1 with allow_fill=True")
-            if fill_value is not None and not pd.isna(fill_value):
+            if fill_value is not None and not (
+                    np.isscalar(fill_value) and pd.isna(fill_value)):
                 raise ValueError("take: ratings can only be filled with missing")
             empty = idx == -1
         else:
@@ -232,8 +252,9 @@ class RatingsArray(ExtensionArray):
         offsets = np.zeros(len(idx) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
         pos = np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1])
-        return type(self)(offsets, self._rater[pos], self._label[pos], self._rank[pos],
-                          self._raters, self._labels, _checked=True)
+        return self._parsed_like(offsets, self._rater[pos], self._label[pos],
+                                 self._rank[pos],
+                                 np.where(empty, -1, idx) if allow_fill else idx)
 
     def __array__(self, dtype=None, copy=None):
         out = np.empty(len(self), dtype=object)
@@ -286,22 +307,194 @@ class RatingsArray(ExtensionArray):
         """The utterance position of every rating."""
         return np.repeat(np.arange(len(self), dtype=np.int64), np.diff(self._offsets))
 
+    def unique(self):
+        """The distinct elements (utterances with the same ratings once)."""
+        sig = self._signatures()
+        _, first = np.unique(sig, axis=0, return_index=True)
+        return self.take(np.sort(first))
+
+    def _signatures(self):
+        """(n, 3) uint64 per utterance: count and two hash sums of its ratings
+        (rater, label, rank), equal for equal elements."""
+        names = np.char.add(np.char.add(
+            self._raters.to_numpy(dtype=str)[self._rater], "\x1f"),
+            np.char.add(self._labels.to_numpy(dtype=str)[self._label], "\x1f"))
+        names = np.char.add(names, self._rank.astype(str))
+        h = pd.util.hash_array(names.astype(object)) if len(names) else np.zeros(
+            0, np.uint64)
+        out = np.zeros((len(self), 3), dtype=np.uint64)
+        item = self.item_codes()
+        with np.errstate(over="ignore"):
+            np.add.at(out[:, 0], item, np.uint64(1))
+            np.add.at(out[:, 1], item, h)
+            np.add.at(out[:, 2], item, h * np.uint64(0x9E3779B97F4A7C15))
+        return out
+
+    def _select(self, raters):
+        """Only the ratings of ``raters`` (checked state kept)."""
+        wanted = _codes(pd.Index(np.asarray(raters, dtype=object)), self._raters)
+        if (wanted < 0).any():
+            unknown = [r for r, c in zip(raters, wanted, strict=True) if c < 0]
+            raise AnnotationError(
+                f"Rater(s) {unknown[:8]} gave no rating in these annotations; its "
+                f"raters include {list(self._raters[:10])}.")
+        keep = np.isin(self._rater, wanted)
+        item = self.item_codes()[keep]
+        counts = np.bincount(item, minlength=len(self))
+        offsets = np.zeros(len(self) + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        source = None if self._source is None else self._source._select(raters)
+        return type(self)(offsets, self._rater[keep], self._label[keep],
+                          self._rank[keep], self._raters, self._labels, _checked=True,
+                          _kind=self._kind, _key=self._key, _source=source)
+
+    # -- the parsed form (what check_annotations returns) ------------------------
+    @property
+    def kind(self):
+        """None for ratings as written; after
+        :func:`~sklearn_ser.annotations.check_annotations`: ``"table"``
+        (individual ratings), ``"labels"`` (one label per utterance, rater
+        ``"label"``) or ``"votes"`` (a vote-count or multi-hot table: one
+        anonymous rating per vote)."""
+        return self._kind
+
+    @property
+    def vocabulary(self):
+        """Every label code's label (a list; sorted once checked)."""
+        return list(self._labels)
+
+    @property
+    def rater_names(self):
+        """Every rater code's rater (a list)."""
+        return list(self._raters)
+
+    @property
+    def item_code(self):
+        """Utterance position of every rating (int64)."""
+        cached = self._cache.get("_item")
+        if cached is None:
+            cached = self._cache["_item"] = self.item_codes()
+        return cached
+
+    @property
+    def rater_code(self):
+        """Rater code of every rating (int64)."""
+        return self._rater.astype(np.int64)
+
+    @property
+    def label_code(self):
+        """Label code of every rating (int64)."""
+        return self._label.astype(np.int64)
+
+    @property
+    def choice_rank(self):
+        """0 for a rater's first choice, 1 for the second... (int64)."""
+        return self._rank.astype(np.int64)
+
+    def counts(self, votes="all", rater=None):
+        """(n_utterances, n_labels) number of raters who chose each label.
+
+        ``votes="first"`` counts first choices only; ``rater`` one rater's.
+        """
+        if rater is not None and self._kind == "votes":
+            from ..exceptions import AnnotationError
+
+            raise AnnotationError(
+                "per-rater targets need individual ratings (ratings or a table "
+                "with one column per rater); a vote-count table holds no rater.")
+        keep = np.ones(len(self._rater), dtype=bool)
+        if votes == "first":
+            keep &= self._rank == 0
+        if rater is not None:
+            keep &= self._rater == self.rater_names.index(rater)
+        n, L = len(self), len(self._labels)
+        flat = self.item_code[keep] * L + self._label[keep]
+        out = np.bincount(flat, minlength=n * L)
+        return out.reshape(n, L).astype(float)
+
+    def n_raters(self, rater=None):
+        """Number of raters who rated each utterance (float)."""
+        keep = self._rank == 0
+        if rater is not None:
+            keep &= self._rater == self.rater_names.index(rater)
+        return np.bincount(self.item_code[keep], minlength=len(self)).astype(float)
+
+    def label_columns(self, classes):
+        """Positions of ``classes`` in :attr:`vocabulary` (-1 where absent)."""
+        return self._labels.get_indexer(pd.Index(list(classes), dtype=object))
+
+
+def _blank(values):
+    """True for the strings that hold nothing ("" or white space)."""
+    return np.array([isinstance(v, str) and v.strip() == "" for v in values],
+                    dtype=bool)
+
 
 def _build(n_items, item, rater_values, label_values, rank, *, raters=None,
-           sort_raters=False, index=None, name=None):
+           sort_raters=False, index=None, name=None, missing_labels="warn"):
     """A ratings Series (or array when ``index`` is None) from one row per rating.
 
     ``rater_values``/``label_values`` hold the values (any hashable); ``rank``
     the choice order within (item, rater). Ratings are ordered by item, then
     rater code, then rank; a repeated (item, rater, label) keeps its first
     choice only.
+
+    A missing label (None, NaN, pandas NA, "" or white space) is never a
+    label: the rating is left out, counted in a ``DroppedRowsWarning``
+    (``missing_labels="warn"``), or left out without a word when the caller
+    asked for it (``"drop"``: ``map_labels`` to None). A missing rater is
+    refused, naming the utterance.
     """
-    r_codes, r_uniques = pd.factorize(np.asarray(rater_values, dtype=object))
+    from ..exceptions import AnnotationError
+
+    item = np.asarray(item, dtype=np.int64)
+    rank = np.asarray(rank, dtype=np.int64)
+    rater_values = np.asarray(rater_values, dtype=object)
+    label_values = np.asarray(label_values, dtype=object)
+    ids = index if index is not None else pd.RangeIndex(n_items)
+    r_codes, r_uniques = pd.factorize(rater_values)
+    bad_rater = r_codes < 0
+    if len(r_uniques):
+        bad_rater |= np.append(_blank(r_uniques), False)[r_codes]
+    if bad_rater.any():
+        at = int(np.flatnonzero(bad_rater)[0])
+        raise AnnotationError(
+            f"{int(bad_rater.sum())} rating(s) have no rater (None, NaN or an empty "
+            f"name; first for utterance {ids[item[at]]!r}); every rating needs "
+            "the rater who gave it.")
+    l_codes, l_uniques = pd.factorize(label_values)
+    no_label = l_codes < 0
+    if len(l_uniques):
+        no_label |= np.append(_blank(l_uniques), False)[l_codes]
+    if no_label.any():
+        n_bad = int(no_label.sum())
+        if missing_labels == "warn":
+            import warnings
+
+            from .._warnings import user_stacklevel
+            from ..exceptions import DroppedRowsWarning
+
+            at = int(np.flatnonzero(no_label)[0])
+            warnings.warn(
+                f"{n_bad} rating(s) have no label (None, NaN or an empty string; "
+                f"first: utterance {ids[item[at]]!r}, rater "
+                f"{rater_values[at]!r}); they are left out, not read as a label.",
+                DroppedRowsWarning, stacklevel=user_stacklevel())
+        keep = ~no_label
+        item, rank, r_codes = item[keep], rank[keep], r_codes[keep]
+        label_values = label_values[keep]
+        l_codes, l_uniques = pd.factorize(label_values)
     if raters is not None:
         r_vocab = pd.Index(np.asarray(list(raters), dtype=object), dtype=object)
         r_codes = _codes(np.asarray(r_uniques, dtype=object), r_vocab)[r_codes] if len(
             r_codes) else r_codes
     else:
+        used_r = np.zeros(len(r_uniques), dtype=bool)
+        used_r[r_codes] = True
+        if not used_r.all():  # raters whose every rating had no label
+            remap = np.cumsum(used_r) - 1
+            r_uniques, r_codes = np.asarray(r_uniques, dtype=object)[used_r], remap[
+                r_codes]
         r_vocab = pd.Index(np.asarray(r_uniques, dtype=object), dtype=object)
         if sort_raters:
             try:
@@ -313,10 +506,7 @@ def _build(n_items, item, rater_values, label_values, rank, *, raters=None,
             remap[order] = np.arange(len(order))
             r_vocab = r_vocab[order]
             r_codes = remap[r_codes] if len(r_codes) else r_codes
-    l_codes, l_uniques = pd.factorize(np.asarray(label_values, dtype=object))
     l_vocab = pd.Index(np.asarray(l_uniques, dtype=object), dtype=object)
-    item = np.asarray(item, dtype=np.int64)
-    rank = np.asarray(rank, dtype=np.int64)
     order = np.lexsort((rank, r_codes, item))
     it, rc, lc = item[order], r_codes[order], l_codes[order]
     # one entry per (item, rater, label): a rater chose a label once (the
@@ -449,25 +639,14 @@ class RatingsAccessor:
     def select(self, raters):
         """Only the ratings of ``raters`` (utterances they did not rate become
         missing); the utterances and their order are kept."""
-        a = self._a
-        wanted = _codes(pd.Index(np.asarray(list(raters), dtype=object)), a._raters)
-        if (wanted < 0).any():
-            unknown = [r for r, c in zip(raters, wanted, strict=True) if c < 0]
-            raise AnnotationError(
-                f"Rater(s) {unknown[:8]} gave no rating in these annotations; its "
-                f"raters include {list(a._raters[:10])}.")
-        keep = np.isin(a._rater, wanted)
-        item = a.item_codes()[keep]
-        counts = np.bincount(item, minlength=len(a))
-        offsets = np.zeros(len(a) + 1, dtype=np.int64)
-        np.cumsum(counts, out=offsets[1:])
-        arr = RatingsArray(offsets, a._rater[keep], a._label[keep], a._rank[keep],
-                           a._raters, a._labels, _checked=True)
+        arr = self._a._select(list(raters))
         return pd.Series(arr, index=self._s.index, name=self._s.name, copy=False)
 
     def map_labels(self, mapping):
         """Ratings with each label replaced by ``mapping(label)`` (a dict or a
-        callable; labels a dict does not name are kept). A rater who chose two
+        callable; labels a dict does not name are kept). A label mapped to
+        None (or NaN) is removed: exactly its ratings are left out (an
+        utterance left without a rating becomes unrated). A rater who chose two
         labels that become one chose it once; no rating is left out otherwise.
 
         Examples
@@ -485,7 +664,7 @@ class RatingsAccessor:
         labels = np.asarray(new_values + [None], dtype=object)[:-1][a._label]
         return _build(len(a), a.item_codes(), a._raters.to_numpy(dtype=object)[
             a._rater], labels, a._rank.astype(np.int64), raters=list(a._raters),
-            index=self._s.index, name=self._s.name)
+            index=self._s.index, name=self._s.name, missing_labels="drop")
 
     def n_rated(self):
         """Number of raters per utterance (Series)."""

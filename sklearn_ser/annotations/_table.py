@@ -18,8 +18,6 @@ Two simpler forms are accepted wherever an annotation table is:
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -28,12 +26,11 @@ from .._warnings import user_stacklevel
 from ..exceptions import (
     AnnotationError,
     DroppedRowsWarning,
-    EmptyRaterWarning,
     LabelCodeWarning,
     RepeatedRatingWarning,
 )
 from ._ratings import _build, is_ratings
-from ._vocabulary import CANONICAL_EMOTIONS, _is_missing, canonical_label
+from ._vocabulary import CANONICAL_EMOTIONS, _is_missing
 
 _ITEM_NAMES = ("item", "utterance", "task", "file", "filename", "clip", "id")
 _RATER_NAMES = ("rater", "worker", "annotator", "evaluator", "listener")
@@ -162,12 +159,19 @@ def from_long(df, item=None, rater=None, label=None, *, sort_raters=True,
             "the label each rater chose (for a multi-hot table, one row per chosen "
             "label).")
     _warn_label_codes(labels_raw, label)
-    lab_codes, lab_uniques = pd.factorize(labels_raw.to_numpy(dtype=object),
-                                          use_na_sentinel=True)
+    label_values = labels_raw.to_numpy(dtype=object)
+    listed = np.array([isinstance(v, list | set | frozenset | np.ndarray)
+                       for v in label_values], dtype=bool)
+    if listed.any():  # a list cell is several choices, as "a;b" is
+        label_values = label_values.copy()
+        for k in np.flatnonzero(listed):
+            label_values[k] = tuple(label_values[k])
+    lab_codes, lab_uniques = pd.factorize(label_values, use_na_sentinel=True)
     lab_uniques = np.asarray(lab_uniques, dtype=object)
     unique_empty = np.array(
-        [_is_missing(v) or (isinstance(v, str) and v.strip() == "")
-         for v in lab_uniques], dtype=bool)
+        [_is_missing(v) or (isinstance(v, str) and v.strip() == "") or (
+            isinstance(v, tuple) and not _cell_labels(v)) for v in lab_uniques],
+        dtype=bool)
     no_label = (lab_codes < 0) | np.append(unique_empty, True)[lab_codes]
     n_no_label = int(no_label.sum())
     i_codes, i_uniques = pd.factorize(items_raw)
@@ -290,63 +294,6 @@ def _cell_labels(cell):
     return (cell,)
 
 
-@dataclass
-class Ratings:
-    """Every rating of a table, as integer arrays (an internal, parsed form).
-
-    ``item``, ``rater``, ``label``, ``rank`` hold one entry per (item, rater,
-    label) choice after label normalisation and mapping; ``rank`` is 0 for a
-    rater's first choice. For vote-count tables ``counts`` holds the counts
-    directly and the per-rater arrays are empty.
-    """
-
-    index: pd.Index
-    labels: list
-    raters: list
-    item: np.ndarray
-    rater: np.ndarray
-    label: np.ndarray
-    rank: np.ndarray
-    kind: str
-    vote_counts: np.ndarray | None = None
-
-    @property
-    def n_items(self):
-        return len(self.index)
-
-    def counts(self, votes="all", rater=None):
-        """(n_items, n_labels) number of raters who chose each label."""
-        if self.vote_counts is not None:
-            if rater is not None:
-                raise AnnotationError(
-                    "per-rater targets need a rater table (one column per rater); "
-                    "a vote-count table holds no individual ratings."
-                )
-            return self.vote_counts.astype(float)
-        keep = np.ones(len(self.item), dtype=bool)
-        if votes == "first":
-            keep &= self.rank == 0
-        if rater is not None:
-            keep &= self.rater == self.raters.index(rater)
-        flat = self.item[keep] * len(self.labels) + self.label[keep]
-        out = np.bincount(flat, minlength=self.n_items * len(self.labels))
-        return out.reshape(self.n_items, len(self.labels)).astype(float)
-
-    def n_raters(self, rater=None):
-        """Number of raters who rated each item."""
-        if self.vote_counts is not None:
-            return self.vote_counts.sum(axis=1)
-        keep = self.rank == 0
-        if rater is not None:
-            keep &= self.rater == self.raters.index(rater)
-        return np.bincount(self.item[keep], minlength=self.n_items).astype(float)
-
-    def label_columns(self, classes):
-        """Positions of ``classes`` among ``labels`` (-1 where never seen)."""
-        pos = {lab: i for i, lab in enumerate(self.labels)}
-        return np.array([pos.get(c, -1) for c in classes], dtype=int)
-
-
 def _check_index(index, what="annotation table"):
     if index.has_duplicates:
         dups = index[index.duplicated()].unique()
@@ -356,6 +303,16 @@ def _check_index(index, what="annotation table"):
             f"{' ...' if len(dups) > 5 else ''}. Each utterance must appear once; "
             "merge its ratings into one row (from_long does this)."
         )
+
+
+def check_table_ids(y, who="The annotation table"):
+    """One row per utterance id and one column per rater (or label)."""
+    _check_index(y.index)
+    if y.columns.has_duplicates:
+        dups = list(y.columns[y.columns.duplicated()].unique()[:5])
+        raise AnnotationError(
+            f"{who} names rater(s) {dups} in more than one column; give each rater "
+            "(or label) one column (or build the ratings with from_long).")
 
 
 def is_vote_table(y) -> bool:
@@ -368,415 +325,6 @@ def is_vote_table(y) -> bool:
     )
 
 
-def parse_annotations(y, label_map=None, *, known_labels=None, strict=False):
-    """Parse any accepted form of annotations into :class:`Ratings`.
-
-    Parameters
-    ----------
-    y : annotation table, vote-count table or 1-D labels
-    label_map : dict, already normalised by ``build_label_map``
-    known_labels : set, optional
-        Labels allowed in strict mode (besides the canonical emotions).
-    strict : bool
-        Raise on a label that is neither a canonical emotion, nor in
-        ``known_labels``, nor mapped by ``label_map``.
-    """
-    label_map = label_map or {}
-    if isinstance(y, Ratings):
-        return y
-    if is_ratings(y):
-        return _parse_ratings(y, label_map, allowed_labels(label_map, known_labels)
-                              if strict else None)
-    if y is None:
-        raise AnnotationError(
-            "No annotations were given (y is None); pass an annotation table, a "
-            "vote-count table or one label per utterance."
-        )
-    allowed = None
-    if strict:
-        allowed = set(CANONICAL_EMOTIONS) | set(label_map) | set(label_map.values())
-        allowed |= set(known_labels or ())
-
-    def check_label(raw, canon, item_id, rater_id):
-        if allowed is not None and canon not in allowed:
-            where = f"utterance {item_id!r}"
-            if rater_id is not None:
-                where += f", rater {rater_id!r}"
-            raise AnnotationError(
-                f"Unknown label {raw!r} ({where}). Expected one of "
-                f"{sorted(map(str, allowed))}; add it to label_map or classes, or "
-                "use strict=False to keep it as non-target evidence."
-            )
-
-    if isinstance(y, pd.DataFrame):
-        if y.shape[0] == 0 or y.shape[1] == 0:
-            raise AnnotationError(
-                f"The annotation table is empty (shape {y.shape}); it needs at least "
-                "one utterance and one rater or label column."
-            )
-        _check_index(y.index)
-        booleans = [c for c, t in y.dtypes.items() if pd.api.types.is_bool_dtype(t)]
-        if booleans:
-            raise AnnotationError(
-                f"Columns {booleans[:6]} are boolean. A multi-hot table (one column "
-                "per label, True where the label was chosen) is read as a vote-count "
-                "table when given as counts: y.astype(int) (each True one vote); a "
-                "rater table holds labels in its cells, not True/False."
-            )
-        if is_vote_table(y):
-            return _parse_vote_table(y, label_map, check_label)
-        numeric = [
-            c
-            for c, t in y.dtypes.items()
-            if pd.api.types.is_numeric_dtype(t) and y[c].notna().any()
-        ]
-        if numeric and len(numeric) < y.shape[1]:
-            others = [c for c in y.columns if c not in numeric]
-            raise AnnotationError(
-                f"The table mixes numeric vote-count columns {numeric[:6]} with other "
-                f"columns {others[:6]}. Pass only the count columns "
-                "(e.g. votes[['A', 'D', 'F', 'H', 'N', 'S']]) or a rater table; in a "
-                "rater table store numeric labels as tuples, as from_long does."
-            )
-        return _parse_rater_table(y, label_map, allowed_labels(label_map,
-                                                               known_labels)
-                                  if strict else None)
-    if isinstance(y, np.ndarray) and y.ndim == 2:
-        if y.dtype.kind in "iuf":
-            return _parse_vote_table(pd.DataFrame(y), label_map, check_label)
-        raise AnnotationError(
-            f"A 2-D array of annotations must be numeric vote counts; got dtype "
-            f"{y.dtype}. Pass a DataFrame annotation table instead."
-        )
-    if isinstance(y, pd.Series) or isinstance(y, np.ndarray | list | tuple):
-        return _parse_label_array(y, label_map, check_label)
-    if isinstance(y, Iterable) and not isinstance(y, str | bytes | Mapping):
-        return _parse_label_array(list(y), label_map, check_label)
-    raise TypeError(
-        f"Annotations of type {type(y).__name__} are not understood; pass an "
-        "annotation table (DataFrame, one column per rater), a vote-count table "
-        "(DataFrame of numeric columns, one per label) or 1-D labels."
-    )
-
-
-def allowed_labels(label_map, known_labels):
-    """Labels strict parsing accepts: known emotions, the map, the classes."""
-    allowed = set(CANONICAL_EMOTIONS) | set(label_map) | set(label_map.values())
-    return frozenset(allowed | set(known_labels or ()))
-
-
-def _parse_ratings(y, label_map, allowed, where=None):
-    """:class:`Ratings` of a ratings Series: vectorised over the ratings.
-
-    Labels are normalised once per distinct label, not once per rating; the
-    result is cached on the array for the same label map, so the encoders of
-    one fit share one parse.
-    """
-    if isinstance(y, pd.Series):
-        array, index = y.array, y.index
-        _check_index(index, "ratings Series")
-    else:
-        array, index = y, pd.RangeIndex(len(y))
-    key = (tuple(sorted(label_map.items(), key=repr)), allowed)
-    cached = array._cache.get(key)
-    if cached is not None:
-        return Ratings(index=index, **cached)
-    if len(array) == 0:
-        raise AnnotationError("The ratings are empty (no utterance).")
-    if array.n_ratings == 0:
-        raise AnnotationError(
-            f"The ratings cover {len(array)} utterance(s) but hold not a single "
-            "rating.")
-    raw_vocab = array._labels.to_numpy(dtype=object)
-    used = np.zeros(len(raw_vocab), dtype=bool)
-    used[np.unique(array._label)] = True
-    missing = np.array([_is_missing_string(v) for v in raw_vocab], dtype=bool)
-    item = array.item_codes()
-    rater = array._rater.astype(np.int64)
-    label = array._label.astype(np.int64)
-    rank = array._rank.astype(np.int64)
-    if (missing & used).any():
-        drop = missing[label]
-        seen = sorted(str(v) for v in raw_vocab[missing & used])
-        of = f" of the {where}" if where else ""
-        warnings.warn(
-            f"{int(drop.sum())} rating(s){of} are the strings {seen} (as written "
-            "by astype(str) or a spreadsheet); they are read as missing, not as a "
-            "label.",
-            DroppedRowsWarning,
-            stacklevel=user_stacklevel(),
-        )
-        keep = ~drop
-        item, rater, label, rank = item[keep], rater[keep], label[keep], rank[keep]
-        if len(item) == 0:
-            raise AnnotationError(f"Every rating{of} is a 'nan'/'None' string: "
-                                  "there is no rating.")
-        used &= ~missing
-    canon_of = {v: canonical_label(v, label_map) for v in raw_vocab[used]}
-    if allowed is not None:
-        for code in np.flatnonzero(used):
-            raw = raw_vocab[code]
-            if canon_of[raw] not in allowed:
-                at = int(np.flatnonzero(label == code)[0])
-                raise AnnotationError(
-                    f"Unknown label {raw!r} (utterance {index[item[at]]!r}, rater "
-                    f"{array._raters[rater[at]]!r}). Expected one of "
-                    f"{sorted(map(str, allowed))}; add it to label_map or classes, "
-                    "or use strict=False to keep it as non-target evidence."
-                )
-    vocab = _finish_vocabulary(canon_of, list(canon_of))
-    pos = {v: k for k, v in enumerate(vocab)}
-    remap = np.full(len(raw_vocab), -1, dtype=np.int64)
-    for code in np.flatnonzero(used):
-        remap[code] = pos[canon_of[raw_vocab[code]]]
-    label = remap[label]
-    if len(vocab) < int(used.sum()):  # two spellings became one class
-        item, rater, label, rank = _dedupe(item, rater, label, rank,
-                                           len(array._raters), len(vocab))
-    rank = _rerank(item, rater, rank)
-    fields = dict(labels=vocab, raters=list(array._raters), item=item, rater=rater,
-                  label=label, rank=rank, kind="table")
-    array._cache.clear()  # one label map at a time is enough
-    array._cache[key] = fields
-    return Ratings(index=index, **fields)
-
-
-#: Strings that mean "no value" (written by ``astype(str)`` and spreadsheets).
-MISSING_STRINGS = frozenset({"nan", "none", "null", "<na>", "n/a"})
-
-
-def _is_missing_string(value):
-    return isinstance(value, str) and value.strip().lower() in MISSING_STRINGS
-
-
-def _drop_missing_strings(raw, where):
-    """Positions of real labels; warn with the count of 'nan'/'None' strings."""
-    values = pd.Series(list(raw), dtype=object)
-    seen = sorted(str(v) for v in pd.unique(values) if _is_missing_string(v))
-    missing = values.isin(seen).to_numpy() if seen else np.zeros(len(values), bool)
-    if seen:
-        warnings.warn(
-            f"{int(missing.sum())} rating(s) of the {where} are the strings {seen} "
-            "(as written by astype(str) or a spreadsheet); they are read as "
-            "missing, not as a label.",
-            DroppedRowsWarning,
-            stacklevel=user_stacklevel(),
-        )
-    return ~missing
-
-
-def _check_case_collisions(vocab):
-    groups: dict = {}
-    for v in vocab:
-        if isinstance(v, str):
-            groups.setdefault(" ".join(v.split()).lower(), []).append(v)
-    clash = [g for g in groups.values() if len(g) > 1]
-    if clash:
-        raise AnnotationError(
-            f"Labels {clash[0]!r} differ only in case or spaces"
-            + (f" ({len(clash)} such groups)" if len(clash) > 1 else "")
-            + "; they would become separate classes. Write each label one way, "
-            "e.g. y.map(lambda cell: None if cell is None else tuple("
-            "str(v).strip().lower() for v in cell)), or map them with label_map."
-        )
-
-
-def _finish_vocabulary(canon_of, raw_labels):
-    """Sorted vocabulary of canonical labels (numbers first, then strings)."""
-    _check_case_collisions({canon_of[r] for r in raw_labels})
-    canon = {canon_of[r] for r in raw_labels}
-    try:
-        return sorted(canon)
-    except TypeError:
-        return sorted(canon, key=lambda v: (type(v).__name__, str(v)))
-
-
-def _parse_rater_table(y, label_map, allowed):
-    """A wide table: its ratings (:func:`to_ratings`), parsed as ratings."""
-    ratings = to_ratings(y)
-    array = ratings.array
-    if array.n_ratings == 0:
-        raise AnnotationError(
-            f"The annotation table has {y.shape[0]} rows and {y.shape[1]} rater "
-            "columns but not a single rating."
-        )
-    rater_names = list(y.columns)
-    per_rater = np.bincount(array._rater, minlength=len(rater_names))
-    empty = [rater_names[j] for j in np.flatnonzero(per_rater == 0)]
-    if empty:
-        shown = ", ".join(repr(r) for r in empty[:8])
-        warnings.warn(
-            f"{len(empty)} of {len(rater_names)} rater column(s) hold no rating: "
-            f"{shown}{' ...' if len(empty) > 8 else ''}.",
-            EmptyRaterWarning,
-            stacklevel=user_stacklevel(),
-        )
-    return _parse_ratings(ratings, label_map, allowed, where="annotation table")
-
-
-def _rerank(item_idx, rater_idx, rank):
-    """Ranks 0, 1, ... within each (item, rater), keeping their order."""
-    if len(rank) == 0:
-        return rank
-    order = np.lexsort((rank, rater_idx, item_idx))
-    it, ra = item_idx[order], rater_idx[order]
-    new = np.r_[True, (it[1:] != it[:-1]) | (ra[1:] != ra[:-1])]
-    starts = np.flatnonzero(new)
-    out = np.empty_like(rank)
-    out[order] = np.arange(len(order)) - starts[np.cumsum(new) - 1]
-    return out
-
-
-def _dedupe(item_idx, rater_idx, label_idx, rank, n_raters, n_labels):
-    """Keep the first (item, rater, label) choice: h_k^(n) is binary."""
-    key = (item_idx * max(n_raters, 1) + rater_idx) * max(n_labels, 1) + label_idx
-    _, first = np.unique(key, return_index=True)
-    if len(first) == len(key):
-        return item_idx, rater_idx, label_idx, rank
-    first = np.sort(first)
-    item_idx, rater_idx, label_idx = item_idx[first], rater_idx[first], label_idx[first]
-    return item_idx, rater_idx, label_idx, _rerank(item_idx, rater_idx, rank[first])
-
-
-#: More votes than this in one cell is not a count of raters.
-MAX_VOTES = 1_000_000
-
-
-def _parse_vote_table(y, label_map, check_label):
-    counts = y.to_numpy(dtype=float)
-    if np.isnan(counts).any() and not np.isnan(counts).all():
-        i, j = np.argwhere(np.isnan(counts))[0]
-        raise AnnotationError(
-            f"This numeric table has empty cells (utterance {y.index[i]!r}, column "
-            f"{y.columns[j]!r}; {int(np.isnan(counts).sum())} in all), so it is not "
-            "a vote-count table (one count in every cell). If its columns are "
-            "raters and its numbers label codes, pass them as labels: "
-            "y.map(lambda v: None if pd.isna(v) else (str(int(v)),)), or build "
-            "the table with from_long."
-        )
-    with np.errstate(invalid="ignore"):
-        checks = [
-            (~np.isfinite(counts) | (counts < 0),
-             "Vote counts must be finite and >= 0; {at} holds {v!r} ({n} such "
-             "cell(s))."),
-            (np.isfinite(counts) & (counts != np.round(counts)),
-             "Vote counts must be whole numbers; {at} holds {v!r} ({n} such "
-             "cell(s)). Vote shares are not counts: multiply them by the number "
-             "of raters and round (votes = (shares * n_raters).round())."),
-            (counts > MAX_VOTES,
-             "Vote count {v!r} ({at}) is more than " + f"{MAX_VOTES:,}" + " raters; "
-             "this is not a vote-count table."),
-        ]
-    for mask, message in checks:
-        if mask.any():
-            i, j = np.argwhere(mask)[0]
-            raise AnnotationError(message.format(
-                at=f"utterance {y.index[i]!r}, column {y.columns[j]!r}",
-                v=counts[i, j], n=int(mask.sum())))
-    _check_codes_not_counts(y, counts)
-    canon = []
-    for c in y.columns:
-        lab = canonical_label(c, label_map)
-        if check_label is not None:
-            check_label(c, lab, "(all)", None)
-        canon.append(lab)
-    vocab = _finish_vocabulary({c: c for c in canon}, canon)
-    merged = np.zeros((len(y), len(vocab)))
-    for j, lab in enumerate(canon):
-        merged[:, vocab.index(lab)] += counts[:, j]
-    empty = np.zeros(0, dtype=np.int64)
-    return Ratings(
-        index=y.index,
-        labels=vocab,
-        raters=[],
-        item=empty,
-        rater=empty,
-        label=empty,
-        rank=empty,
-        kind="votes",
-        vote_counts=merged,
-    )
-
-
-def _looks_like_rater(name):
-    import re
-
-    if not isinstance(name, str):  # a 2-D array's column numbers: counts
-        return False
-    text = name.strip().lower()
-    return bool(re.fullmatch(r"(rater|annotator|worker|evaluator|judge|coder|"
-                             r"listener|r|e|a|w|ann)[ _-]?\d+", text))
-
-
-def _check_codes_not_counts(y, counts):
-    """A numeric table whose columns are raters holds label codes, not counts."""
-    from ._vocabulary import CANONICAL_EMOTIONS, normalize_label
-
-    names = list(y.columns)
-    label_like = [c for c in names if normalize_label(c) in CANONICAL_EMOTIONS]
-    raters = [c for c in names if _looks_like_rater(c)]
-    if not label_like and raters and len(raters) == len(names):
-        raise AnnotationError(
-            f"The numeric table's columns {names[:6]} look like raters, so its "
-            "numbers look like label codes, not vote counts (a vote-count table "
-            "has one column per label, e.g. anger, sadness or CREMA-D's A D F H N "
-            "S). Pass the codes as labels: y.map(lambda v: None if pd.isna(v) "
-            "else (str(int(v)),)), or name the columns after the labels if these "
-            "are counts."
-        )
-
-
-def _parse_label_array(y, label_map, check_label):
-    if isinstance(y, pd.Series):
-        index = y.index
-        _check_index(index, "label series")
-        values = y.to_numpy(dtype=object)
-    else:
-        arr = np.asarray(y, dtype=object)
-        if arr.ndim != 1:
-            raise AnnotationError(
-                f"1-D labels were expected, got an array of shape {arr.shape}."
-            )
-        values = arr
-        index = pd.RangeIndex(len(values))
-    if len(values) == 0:
-        raise AnnotationError("The label array is empty (no utterance).")
-    multi = [k for k, v in enumerate(values)
-             if isinstance(v, tuple | list | set | frozenset | np.ndarray)]
-    if multi:
-        raise AnnotationError(
-            f"Utterance {index[multi[0]]!r} holds {values[multi[0]]!r}, several "
-            "labels, in a 1-D label array (one label per utterance). For several "
-            "labels or raters per utterance pass an annotation table: one column "
-            "per rater, each cell a tuple of labels (from_long builds one)."
-        )
-    present = np.array([not _is_missing(v) for v in values], dtype=bool)
-    present &= _drop_missing_strings(values, "label array")
-    raw = values[present]
-    unique_raw = pd.unique(pd.Series(raw, dtype=object))
-    canon_of = {lab: canonical_label(lab, label_map) for lab in unique_raw}
-    if check_label is not None:
-        for lab in unique_raw:
-            pos = int(np.flatnonzero(present)[list(raw).index(lab)])
-            check_label(lab, canon_of[lab], index[pos], None)
-    vocab = _finish_vocabulary(canon_of, unique_raw)
-    vocab_pos = {v: k for k, v in enumerate(vocab)}
-    item_idx = np.flatnonzero(present).astype(np.int64)
-    label_idx = np.fromiter((vocab_pos[canon_of[r]] for r in raw), dtype=np.int64,
-                            count=len(raw))
-    zeros = np.zeros(len(item_idx), dtype=np.int64)
-    return Ratings(
-        index=index,
-        labels=vocab,
-        raters=["label"],
-        item=item_idx,
-        rater=zeros,
-        label=label_idx,
-        rank=zeros.copy(),
-        kind="labels",
-    )
-
-
 def align_annotations(X, y):
     """Return ``y`` in the row order of ``X``, checking that ids match.
 
@@ -784,7 +332,9 @@ def align_annotations(X, y):
     carry utterance ids, the ids must be the same set; ``y`` is reordered to
     follow ``X``. Otherwise only the lengths are compared.
     """
-    n_x = len(X)
+    from sklearn.utils.validation import _num_samples
+
+    n_x = _num_samples(X)
     if isinstance(y, pd.DataFrame | pd.Series) and isinstance(X, pd.DataFrame):
         if not isinstance(y.index, pd.RangeIndex) or not isinstance(
             X.index, pd.RangeIndex
@@ -812,7 +362,7 @@ def align_annotations(X, y):
                     + ". Index both by the same utterance ids."
                 )
             return y.loc[X.index]
-    n_y = len(y)
+    n_y = _num_samples(y)
     if n_x != n_y:
         raise AnnotationError(
             f"X has {n_x} utterances but the annotations have {n_y} rows."
@@ -844,12 +394,16 @@ def to_long(table, *, item="utterance", rater="rater", label="label"):
     return to_ratings(table).ratings.to_long(item=item, rater=rater, label=label)
 
 
-def to_ratings(y):
+def to_ratings(y, *, form="auto"):
     """Ratings (a Series of dtype ``"ratings"``) from any per-rater form.
 
     Accepts ratings (returned as they are), a wide annotation table (one
     column per rater, cells of labels) or 1-D labels (one rater, ``"label"``).
-    Vote-count tables hold no individual rating and are refused.
+    A table of counts whose columns are labels holds no individual rating and
+    is refused; a numeric table whose columns are *not* labels (``alice``,
+    ``bob``, rater ids) is read here as raters' label codes: this is the
+    function that chooses the rater reading of such a table
+    (``form="raters"`` forces it for any table).
 
     Examples
     --------
@@ -858,21 +412,20 @@ def to_ratings(y):
     ...                       "B": [("sad",), ("neutral",)]}, index=["u1", "u2"])
     >>> to_ratings(table)["u1"]
     {'A': ('sad', 'angry'), 'B': ('sad',)}
+    >>> codes = pd.DataFrame({"alice": [1, 2], "bob": [1, None]})
+    >>> to_ratings(codes).tolist()
+    [{'alice': (1,), 'bob': (1,)}, {'alice': (2,)}]
     """
     if is_ratings(y):
         return y if isinstance(y, pd.Series) else pd.Series(y, name="ratings")
     if isinstance(y, pd.DataFrame):
-        if is_vote_table(y):
+        if form == "auto" and is_vote_table(y) and not _rater_columns(y):
             raise AnnotationError(
-                "A vote-count table holds no individual rating; it cannot become "
-                "ratings (keep it as it is: every encoder reads it).")
-        _check_index(y.index)
-        if y.columns.has_duplicates:
-            dups = list(y.columns[y.columns.duplicated()].unique()[:5])
-            raise AnnotationError(
-                f"The annotation table names rater(s) {dups} in more than one "
-                "column; give each rater one column (or build the ratings with "
-                "from_long).")
+                "A vote-count table (one column per label) holds no individual "
+                "rating; it cannot become ratings (keep it as it is: every "
+                "encoder reads it). If its columns are raters, pass "
+                "form='raters'.")
+        check_table_ids(y)
         values = y.to_numpy(dtype=object)
         present = ~pd.isna(values) if values.size else np.zeros(values.shape, bool)
         items, raters, labels, ranks = [], [], [], []
@@ -893,6 +446,15 @@ def to_ratings(y):
     return _build(len(values), present, np.full(len(present), "label", dtype=object),
                   values[present], np.zeros(len(present), dtype=np.int64),
                   index=labels.index, name="ratings")
+
+
+def _rater_columns(y):
+    """True when no column of a numeric table is a known label."""
+    from ._vocabulary import normalize_label
+
+    if isinstance(y.columns, pd.RangeIndex):
+        return False
+    return not any(normalize_label(c) in CANONICAL_EMOTIONS for c in y.columns)
 
 
 def to_wide(y, *, max_cells=50_000_000):
@@ -922,6 +484,9 @@ def select_raters(y, raters):
     """
     raters = list(raters)
     if is_ratings(y):
+        if y.array.kind == "votes":
+            raise AnnotationError("Selecting raters needs individual ratings; these "
+                                  "are vote counts.")
         return to_ratings(y).ratings.select(raters)
     if isinstance(y, pd.DataFrame) and not is_vote_table(y):
         missing = [r for r in raters if r not in y.columns]

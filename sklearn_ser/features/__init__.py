@@ -23,10 +23,12 @@ from ._augment import SpeedPerturbation, speed_perturb
 from ._base import FRAMES, get_frames
 from ._extract import CacheWarning, TruncatedAudioWarning, UnvoicedWarning
 from ._normalize import (
+    CONFOUND_THRESHOLD,
     SingleUtteranceSpeakerWarning,
     SpeakerConfoundWarning,
     SpeakerStandardizer,
     speaker_label_dependence,
+    training_labels,
 )
 from ._opensmile import OpenSmileFrames, OpenSmileFunctionals
 from ._pooling import FrameAverager, FrameStatistics
@@ -51,5 +53,7 @@ __all__ = [
     "get_frames",
     "load_audio",
     "speaker_label_dependence",
+    "training_labels",
+    "CONFOUND_THRESHOLD",
     "speed_perturb",
 ]

@@ -33,7 +33,7 @@ class SpeakerConfoundWarning(SERWarning):
     """
 
 
-def _training_labels(y, n):
+def training_labels(y, n, X=None):
     """Hard labels of ``y`` (annotation table, vote table or labels), or None.
 
     Returns ``(labels, why)``: an object array with None where a row has no
@@ -41,11 +41,11 @@ def _training_labels(y, n):
     """
     if y is None:
         return None, "no labels were given to fit"
-    from ..annotations import HardLabels
+    from ..annotations import HardLabels, align_annotations
 
+    if isinstance(X, pd.DataFrame) and isinstance(y, pd.DataFrame | pd.Series):
+        y = align_annotations(X, y)  # by id: an error names a mismatched one
     try:
-        if isinstance(y, pd.DataFrame | pd.Series):
-            y = y.reset_index(drop=True)
         labels = HardLabels().fit(y).transform(y)
     except (ValueError, TypeError, KeyError) as e:
         return None, f"the labels could not be read ({type(e).__name__}: {e})"
@@ -238,7 +238,7 @@ class SpeakerStandardizer(TransformerMixin, BaseEstimator):
     def _choose(self, X, y, n):
         """(mode, reason, dependence) for this training data."""
         dependence = float("nan")
-        labels, why = _training_labels(y, n)
+        labels, why = training_labels(y, n, X)
         has_speakers = self._has_speakers(X)
         if labels is not None and has_speakers:
             dependence = speaker_label_dependence(X[self.speaker_column].to_numpy(),

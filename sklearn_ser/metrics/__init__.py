@@ -12,10 +12,11 @@ from ._metrics import (
     unweighted_average_recall,
     weighted_accuracy,
 )
-from ._scorer import SERScorer, ser_scoring
+from ._scorer import SERScorer, UARScoreMixin, ser_scoring
 
 __all__ = [
     "SERScorer",
+    "UARScoreMixin",
     "confusion_table",
     "per_class_report",
     "ser_scoring",

@@ -12,8 +12,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-from ..annotations._ratings import RatingsDtype
-from ..annotations._vocabulary import normalize_label
+from ..annotations import RatingsDtype, normalize_label
 
 
 def _as_labels(y, name):

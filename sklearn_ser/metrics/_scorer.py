@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
 import weakref
 
 import numpy as np
 import pandas as pd
 
-from .._warnings import user_stacklevel
-from ..annotations import HardLabels
-from ..annotations._encoders import missing_reasons
-from ..exceptions import DroppedRowsWarning
+from ..annotations import HardLabels, check_annotations, report_missing
 from ._metrics import unweighted_average_recall, weighted_accuracy
 
 
@@ -70,37 +66,38 @@ class SERScorer:
     def _targets_and_predictions(self, estimator, X, y):
         def compute():
             encoder = self.encoder
-            if encoder.classes is None or not hasattr(encoder, "classes_"):
-                encoder.fit(y)
-            targets = encoder.transform(y)
-            keep = targets.notna().to_numpy()
-            n_drop = int((~keep).sum())
-            if n_drop and self.warn:
-                why = missing_reasons(encoder, y, ~keep)
-                warnings.warn(
-                    f"Scoring left out {n_drop} of {len(keep)} utterance(s) with no "
-                    f"hard target ({why}).",
-                    DroppedRowsWarning,
-                    stacklevel=user_stacklevel(),
-                )
-            if not keep.any():
-                raise ValueError(
-                    "No utterance of this split has a hard target over classes "
-                    f"{list(encoder.classes_)}; nothing to score."
-                )
-            # every test utterance is predicted, as in deployment: a model that
-            # uses the test data (per-speaker statistics, pooling) must not see
-            # a subset chosen by the test labels; only the scores use the targets
-            idx = np.flatnonzero(keep)
-            pred = np.asarray(estimator.predict(X), dtype=object)
-            if len(pred) != len(keep):
-                raise ValueError(
-                    f"{type(estimator).__name__}.predict returned {len(pred)} "
-                    f"predictions for {len(keep)} utterances."
-                )
-            return targets.to_numpy(dtype=object)[idx], pred[idx]
+            # checked once for every scorer of this fold, aligned with X by id
+            y_checked = check_annotations(
+                y, X if isinstance(X, pd.DataFrame) else None,
+                label_map=encoder.label_map, classes=encoder.classes,
+                whom="ser_scoring")
+            return self._compute(estimator, X, y_checked)
 
         return self.cache.get(estimator, X, y, compute)
+
+    def _compute(self, estimator, X, y):
+        encoder = self.encoder
+        if encoder.classes is None or not hasattr(encoder, "classes_"):
+            encoder.fit(y)
+        targets = encoder.transform(y)
+        keep = targets.notna().to_numpy()
+        report_missing(encoder, y, ~keep, "Scoring left out", warn=self.warn)
+        if not keep.any():
+            raise ValueError(
+                "No utterance of this split has a hard target over classes "
+                f"{list(encoder.classes_)}; nothing to score."
+            )
+        # every test utterance is predicted, as in deployment: a model that
+        # uses the test data (per-speaker statistics, pooling) must not see
+        # a subset chosen by the test labels; only the scores use the targets
+        idx = np.flatnonzero(keep)
+        pred = np.asarray(estimator.predict(X), dtype=object)
+        if len(pred) != len(keep):
+            raise ValueError(
+                f"{type(estimator).__name__}.predict returned {len(pred)} "
+                f"predictions for {len(keep)} utterances."
+            )
+        return targets.to_numpy(dtype=object)[idx], pred[idx]
 
     def __call__(self, estimator, X, y, sample_weight=None, **kwargs):
         y_true, y_pred = self._targets_and_predictions(estimator, X, y)
@@ -189,3 +186,37 @@ def ser_scoring(
                 _recall_of(cls), f"recall_{cls}", encoder, cache, warn
             )
     return scoring
+
+
+class UARScoreMixin:
+    """``score(X, y)``: UAR against the hard majority of ``y``.
+
+    Mixed into every classifier of the package (before scikit-learn's
+    ``ClassifierMixin``), so that ``cross_validate`` and ``GridSearchCV``
+    without ``scoring=`` score ratings as the papers do: ``y`` may be ratings,
+    an annotation table, vote counts or plain labels; utterances without a
+    majority are left out, their count in a ``DroppedRowsWarning``. Use
+    :func:`ser_scoring` for WA and the per-class recalls.
+    """
+
+    def score(self, X, y, sample_weight=None):
+        """UAR of ``predict(X)`` against the hard majority of ``y``.
+
+        Parameters
+        ----------
+        X : the estimator's input
+        y : ratings, annotation table, vote counts or 1-D labels
+        sample_weight : None
+            Not supported (UAR weighs every class the same).
+
+        Returns
+        -------
+        score : float
+        """
+        if sample_weight is not None:
+            raise ValueError(f"{type(self).__name__}.score computes UAR, which "
+                             "takes no sample_weight.")
+        scorer = ser_scoring(list(self.classes_),
+                             label_map=getattr(self, "label_map", None),
+                             per_class=False)["uar"]
+        return scorer(self, X, y)

@@ -11,11 +11,9 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.exceptions import DataConversionWarning
 from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit
 from sklearn.utils import TransformerTags, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping
@@ -24,11 +22,17 @@ from skorch.utils import to_device
 
 from .._parallel import record_sigint, torch_threads_for_fit
 from .._warnings import user_stacklevel
-from ..annotations import ExistenceLabels, HardLabels, SoftLabels, is_ratings
-from ..annotations._encoders import _TargetEncoder, missing_reasons
-from ..annotations._table import align_annotations
-from ..exceptions import DroppedRowsWarning, SERWarning
-from ..features._base import get_frames
+from ..annotations import (
+    BaseTargetEncoder,
+    ExistenceLabels,
+    HardLabels,
+    SoftLabels,
+    check_annotations,
+    report_missing,
+)
+from ..exceptions import SERWarning
+from ..features import get_frames
+from ..metrics import UARScoreMixin
 from ._data import SequenceDataset, SequenceLoader
 from ._losses import SERLoss, balanced_weights, existence_weights
 
@@ -178,7 +182,7 @@ OPTIMIZERS = {"adam": torch.optim.Adam, "adamax": torch.optim.Adamax,
 
 def make_target_encoder(target, classes=None, label_map=None):
     """A target encoder from ``"hard"``/``"soft"``/``"existence"`` or an encoder."""
-    if isinstance(target, _TargetEncoder):
+    if isinstance(target, BaseTargetEncoder):
         enc = clone(target)
         if classes is not None and enc.classes is None:
             enc.set_params(classes=classes)
@@ -204,23 +208,6 @@ def target_kind(encoder):
             "classes_) or 'existence' (0/1 per class)."
         )
     return kind
-
-
-def prepare_y(y):
-    """Array-likes become arrays; a column vector becomes 1-D labels (warned)."""
-    if not isinstance(y, pd.DataFrame | pd.Series | list | tuple | np.ndarray) and (
-        hasattr(y, "__array__")
-    ):
-        y = np.asarray(y)
-    if isinstance(y, np.ndarray) and y.ndim == 2 and y.shape[1] == 1:
-        warnings.warn(
-            "A column-vector y was passed when a 1d array was expected; it is "
-            "read as one label per utterance.",
-            DataConversionWarning,
-            stacklevel=user_stacklevel(),
-        )
-        y = y.ravel()
-    return y
 
 
 def as_input(X):
@@ -270,7 +257,7 @@ def sequences_from(X, whom):
     return frames, ids
 
 
-class SequenceClassifier(ClassifierMixin, BaseEstimator):
+class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
     """Base class: fit on sequences and ratings, predict emotions.
 
     Subclasses implement ``_build_module(n_features, n_outputs)`` and set
@@ -278,7 +265,7 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "target": [StrOptions({"hard", "soft", "existence"}), _TargetEncoder],
+        "target": [StrOptions({"hard", "soft", "existence"}), BaseTargetEncoder],
         "classes": ["array-like", None],
         "label_map": [dict, StrOptions({"iemocap"}), None],
         "optimizer": [StrOptions({"adam", "adamax", "sgd"})],
@@ -315,18 +302,8 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
 
     def _targets(self, X, y):
         """Fit the target encoder and return (row mask, target array)."""
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is "
-                "None: give annotations (a rater table, vote counts or labels)."
-            )
-        y = prepare_y(y)
-        if not isinstance(y, pd.DataFrame) and not is_ratings(y) and np.ndim(y) == 1:
-            arr = y.to_numpy() if isinstance(y, pd.Series) else np.asarray(y)
-            if arr.dtype == object:
-                arr = arr[~pd.isna(pd.Series(arr, dtype=object)).to_numpy()]
-            check_classification_targets(list(arr))
-        y = align_annotations(X, y)
+        y = check_annotations(y, X, label_map=self.label_map, classes=self.classes,
+                              target=True, whom=type(self).__name__)
         enc = make_target_encoder(self.target, self.classes, self.label_map)
         enc.fit(y)
         self.target_encoder_ = enc
@@ -338,15 +315,8 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
             keep = ~pd.isna(pd.Series(values, dtype=object)).to_numpy()
         else:
             keep = ~np.isnan(values.astype(float)).any(axis=1)
-        n_drop = int((~keep).sum())
-        if n_drop:
-            why = missing_reasons(enc, y, ~keep)
-            warnings.warn(
-                f"{type(self).__name__}: left out {n_drop} of {len(keep)} training "
-                f"utterance(s) with no usable {self.target_kind_} target ({why}).",
-                DroppedRowsWarning,
-                stacklevel=user_stacklevel(),
-            )
+        report_missing(enc, y, ~keep, f"{type(self).__name__}: left out",
+                       what="training utterance(s)")
         if not keep.any():
             raise ValueError(
                 f"No training utterance has a usable {self.target_kind_} target."
@@ -447,7 +417,7 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
 
     def _check_confounded_split(self, groups, t):
         """Warn when the held-out speakers would take their emotions along."""
-        from ..features._normalize import (
+        from ..features import (
             CONFOUND_THRESHOLD,
             speaker_label_dependence,
         )

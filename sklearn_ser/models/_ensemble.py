@@ -18,6 +18,8 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.validation import check_is_fitted
 
 from .._parallel import torch_thread_share, use_torch_threads
+from ..annotations import align_annotations
+from ..metrics import UARScoreMixin
 from ._base import as_input
 
 
@@ -42,7 +44,7 @@ def _fit_member(estimator, X, y, fit_params, threads):
     return estimator.fit(X, y, **fit_params)
 
 
-class SeedEnsembleClassifier(ClassifierMixin, BaseEstimator):
+class SeedEnsembleClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
     """Average the probabilities of copies of one classifier with different seeds.
 
     Neural networks trained on a few hundred utterances differ from seed to
@@ -133,6 +135,8 @@ class SeedEnsembleClassifier(ClassifierMixin, BaseEstimator):
         """
         self._validate_params()
         X = as_input(X)
+        if y is not None:  # pandas objects by id, arrays by position
+            y = align_annotations(X, y)
         if _routing_enabled():
             routed = process_routing(self, "fit", groups=groups)
             fit_params = dict(routed.estimator.fit)

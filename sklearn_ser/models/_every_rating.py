@@ -17,13 +17,18 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _num_samples, check_is_fitted, has_fit_parameter
 
 from .._warnings import user_stacklevel
-from ..annotations import HardLabels, SoftLabels, is_ratings
-from ..annotations._crowd import confusion_counts
-from ..annotations._encoders import _TargetEncoder, missing_reasons
-from ..annotations._table import align_annotations, parse_annotations
-from ..annotations._vocabulary import build_label_map
+from ..annotations import (
+    BaseTargetEncoder,
+    HardLabels,
+    SoftLabels,
+    check_annotations,
+    confusion_counts,
+    report_missing,
+    resolve_classes,
+)
 from ..exceptions import DroppedRowsWarning
-from ._base import as_input, prepare_y
+from ..metrics import UARScoreMixin
+from ._base import as_input
 
 TARGETS = ("shares", "ratings", "majority")
 
@@ -47,7 +52,8 @@ def _default():
     return LogisticRegression(C=1e-3, max_iter=3000)
 
 
-class EveryRatingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+class EveryRatingClassifier(UARScoreMixin, MetaEstimatorMixin, ClassifierMixin,
+                            BaseEstimator):
     """Train any scikit-learn classifier from every rating, not the majority.
 
     Each utterance is given to ``estimator`` once per emotion its raters chose,
@@ -137,7 +143,7 @@ default="shares"
 
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "predict"]), None],
-        "targets": [StrOptions(set(TARGETS)), _TargetEncoder],
+        "targets": [StrOptions(set(TARGETS)), BaseTargetEncoder],
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "refine": [Interval(numbers.Integral, 0, None, closed="left")],
@@ -165,7 +171,7 @@ default="shares"
     # -- targets -------------------------------------------------------------------
     def _distribution(self, y):
         """(n, K) targets (rows of NaN: none) and the hard/soft kind."""
-        if isinstance(self.targets, _TargetEncoder):
+        if isinstance(self.targets, BaseTargetEncoder):
             enc = clone(self.targets)
             if enc.classes is None:
                 enc.set_params(classes=self.classes_)
@@ -185,7 +191,7 @@ default="shares"
         enc = SoftLabels(self.classes_, alpha=self.alpha, label_map=self.label_map)
         q = enc.fit(y).transform(y).to_numpy(dtype=float)
         if self.targets == "ratings":  # one unit of weight per rating
-            counts, _ = enc._class_counts(enc._ratings(y))
+            counts, _ = enc._class_counts(y)
             q = np.where(np.isnan(q), np.nan, counts)
             q[counts.sum(axis=1) <= 0] = np.nan
         return q, enc
@@ -263,35 +269,27 @@ default="shares"
         self : object
         """
         self._validate_params()
-        if y is None:
-            raise ValueError("EveryRatingClassifier requires y to be passed, but the "
-                             "target y is None: give ratings or labels.")
-        y = prepare_y(y)
-        if not is_ratings(y) and not isinstance(y, pd.DataFrame) and np.ndim(y) == 1:
-            from sklearn.utils.multiclass import check_classification_targets
-
-            arr = y.to_numpy() if isinstance(y, pd.Series) else np.asarray(y)
-            if arr.dtype == object:
-                arr = arr[~pd.isna(pd.Series(arr, dtype=object)).to_numpy()]
-            check_classification_targets(list(arr))
         X = as_input(X)
         if sp.issparse(X):
             X = X.tocsr()  # row indexing
-        y = align_annotations(X, y) if isinstance(X, pd.DataFrame) else y
-        if _num_samples(X) != len(y):
-            raise ValueError(f"X has {_num_samples(X)} rows but y has {len(y)}.")
+        if y is not None and _num_samples(X) != _num_samples(y):
+            raise ValueError(f"X has {_num_samples(X)} rows but y has "
+                             f"{_num_samples(y)}.")
+        y = check_annotations(y, X if isinstance(X, pd.DataFrame) else None,
+                              label_map=self.label_map, classes=self.classes,
+                              target=True, whom="EveryRatingClassifier")
+        if groups is not None and len(groups) != len(y):
+            raise ValueError(f"groups has {len(groups)} entries but X has {len(y)} "
+                             "utterances.")
         base = self._base()
-        from ..annotations import resolve_classes
-
-        self.classes_ = resolve_classes(y, self.classes, label_map=self.label_map)
+        classes = self.classes
+        if classes is None and isinstance(self.targets, BaseTargetEncoder) and (
+                self.targets.classes is not None):
+            classes = self.targets.classes  # the encoder's classes decide
+        self.classes_ = resolve_classes(y, classes, label_map=self.label_map)
         q, enc = self._distribution(y)
-        missing = np.isnan(q).any(axis=1)
-        if missing.any():
-            warnings.warn(
-                f"EveryRatingClassifier: left out {int(missing.sum())} of {len(q)} "
-                f"training utterance(s) with no target "
-                f"({missing_reasons(enc, y, missing)}).",
-                DroppedRowsWarning, stacklevel=user_stacklevel())
+        report_missing(enc, y, np.isnan(q).any(axis=1),
+                       "EveryRatingClassifier: left out", what="training utterance(s)")
         if self.refine:
             q = self._refine(X, y, q, groups, base)
         self.estimator_ = self._fit_on(X, q, base)
@@ -307,7 +305,7 @@ default="shares"
 
     def _refine(self, X, y, q, groups, base):
         """Learning-from-crowds EM over every choice of a target class."""
-        ratings = parse_annotations(y, build_label_map(self.label_map))
+        ratings = y.array  # checked by fit
         if ratings.kind != "table":
             warnings.warn("EveryRatingClassifier: refine needs individual ratings; "
                           "vote counts or labels are used as they are.",
@@ -315,12 +313,12 @@ default="shares"
             return q
         K = len(self.classes_)
         cols = ratings.label_columns(list(self.classes_))
-        class_of = np.full(len(ratings.labels), -1)
+        class_of = np.full(len(ratings.vocabulary), -1)
         class_of[cols[cols >= 0]] = np.flatnonzero(cols >= 0)
-        k = class_of[ratings.label]
+        k = class_of[ratings.label_code]
         keep = k >= 0  # every choice of a target class, second choices too
-        item, rater, said = ratings.item[keep], ratings.rater[keep], k[keep]
-        R = len(ratings.raters)
+        item, rater, said = ratings.item_code[keep], ratings.rater_code[keep], k[keep]
+        R = len(ratings.rater_names)
         rated = ~np.isnan(q).any(axis=1)
         q = np.where(rated[:, None], q, np.nan)
         q = q / np.nansum(q, axis=1, keepdims=True)  # "ratings" counts -> shares
@@ -357,7 +355,7 @@ default="shares"
             p = np.exp(logp)
             q = p / np.nansum(p, axis=1, keepdims=True)
         self.rater_confusion_ = conf
-        self.raters_ = list(ratings.raters)
+        self.raters_ = list(ratings.rater_names)
         return q
 
     def _align_proba(self, model, X):

@@ -11,6 +11,8 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._parallel import torch_thread_share, use_torch_threads
+from ..annotations import align_annotations
+from ..metrics import UARScoreMixin
 
 
 def _fit_one(estimator, X, y, threads):
@@ -18,7 +20,8 @@ def _fit_one(estimator, X, y, threads):
     return estimator.fit(X, y)
 
 
-class LateFusionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+class LateFusionClassifier(UARScoreMixin, MetaEstimatorMixin, ClassifierMixin,
+                           BaseEstimator):
     """Average the class probabilities of several classifiers (late fusion).
 
     Each estimator (typically a Pipeline from the utterance table: functionals
@@ -93,6 +96,8 @@ class LateFusionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             if not hasattr(est, "predict_proba"):
                 raise TypeError(f"Estimator {name!r} ({type(est).__name__}) has no "
                                 "predict_proba; late fusion averages probabilities.")
+        if y is not None:  # pandas objects by id, arrays by position
+            y = align_annotations(X, y)
         threads = torch_thread_share(self.n_jobs, len(self.estimators))
         self.estimators_ = joblib.Parallel(n_jobs=self.n_jobs)(
             joblib.delayed(_fit_one)(clone(est), X, y, threads)

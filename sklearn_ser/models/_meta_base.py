@@ -11,8 +11,8 @@ from sklearn.utils import TransformerTags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ..annotations import HardLabels
-from ..annotations._table import align_annotations
+from ..annotations import HardLabels, check_annotations
+from ..metrics import UARScoreMixin
 from ._base import as_input, sequences_from
 
 
@@ -74,7 +74,7 @@ def frozen_fusion(base, encoders, target, classes, *, hidden_units, lr, seed):
 
 def component_scores(models, X, y, classes, label_map=None):
     """UAR and per-class recall of each fitted model against the hard majority."""
-    y = align_annotations(X, y)
+    y = check_annotations(y, X, label_map=label_map, classes=classes)
     enc = HardLabels(classes, label_map=label_map).fit(y)
     truth = enc.transform(y)
     keep = truth.notna().to_numpy()
@@ -106,7 +106,7 @@ def _final_has(attr):
     return check
 
 
-class MetaClassifierMixin(ClassifierMixin, BaseEstimator):
+class MetaClassifierMixin(UARScoreMixin, ClassifierMixin, BaseEstimator):
     """The meta-estimators' shared skeleton.
 
     ``fit`` starts with :meth:`_fit_start` (parameters, X, y aligned with X,
@@ -143,16 +143,11 @@ class MetaClassifierMixin(ClassifierMixin, BaseEstimator):
         """(X, y aligned with X, RNG, building block, classes)."""
         from sklearn.utils import check_random_state
 
-        from ._base import prepare_y
-
         self._validate_params()
         X, _ = self._check_X(X)
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y "
-                "is None: give annotations."
-            )
-        y = align_annotations(X, prepare_y(y))
+        # the one parse of this fit: every component receives checked ratings
+        y = check_annotations(y, X, label_map=self.label_map, classes=self.classes,
+                              target=True, whom=type(self).__name__)
         rng = check_random_state(self.random_state)
         base = self._building_block()
         classes = list(HardLabels(self.classes, label_map=self.label_map).fit(

@@ -16,12 +16,10 @@ from ..annotations import (
     HardLabels,
     RaterLabels,
     SoftLabels,
-    is_vote_table,
     rater_counts,
     rater_profiles,
     select_raters,
 )
-from ..annotations._table import parse_annotations
 from ..exceptions import SERWarning
 from ._base import SequenceClassifier
 from ._estimators import BLSTMAttentionClassifier
@@ -159,8 +157,7 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
     # -- stage 1 plan ---------------------------------------------------------------
     def _rater_targets(self, y, classes, rng):
         """[(name, encoder, columns)] for the individual or grouped rater models."""
-        table = not is_vote_table(y) and parse_annotations(y).kind == "table"
-        if not table:
+        if y.array.kind != "table":  # y is checked (the fit's one parse)
             warnings.warn(
                 "StackedAnnotatorClassifier: the annotations hold no individual raters "
                 "(vote counts or plain labels); no E_n model is built.",
