@@ -332,6 +332,31 @@ def test_scorers_and_score_align_by_id_and_accept_ratings():
     assert scorer(dummy, X, shuffled) == 0.5
 
 
+def test_networks_and_fusions_score_ratings_without_a_scoring():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_validate
+
+    from sklearn_ser.models import BLSTMAttentionClassifier, LateFusionClassifier
+
+    rng = np.random.default_rng(0)
+    ids = [f"u{i}" for i in range(16)]
+    labels = ["anger", "sadness"] * 8
+    y = from_long(_long([(u, r, lab) for u, lab in zip(ids, labels, strict=True)
+                         for r in ("a", "b")]))
+    X = pd.DataFrame({"frames": [rng.normal(loc=float(lab == "anger"), size=(4, 2))
+                                 .astype("float32") for lab in labels]}, index=ids)
+    net = BLSTMAttentionClassifier(dense_units=4, lstm_units=4, head_units=4,
+                                   max_epochs=2, validation_fraction=None,
+                                   random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = cross_validate(net, X, y, cv=2)
+    assert np.isfinite(res["test_score"]).all()
+    flat = pd.DataFrame({"f": [float(lab == "anger") for lab in labels]}, index=ids)
+    fusion = LateFusionClassifier([("lr", LogisticRegression())]).fit(flat, labels)
+    assert fusion.score(flat, y.iloc[::-1]) == 1.0
+
+
 def test_every_rating_uses_its_encoders_classes():
     from sklearn_ser.models import EveryRatingClassifier
 

@@ -511,7 +511,8 @@ def _parse(array, index, name, label_map, allowed, key, kind):
                                   "there is no rating.")
         used &= ~nothing
     _refuse_flags(raw_vocab, used, label, item, rater, array, index, kind)
-    _refuse_id_variants(array._raters[np.unique(rater)], "rater")
+    if kind == "table":
+        _refuse_id_variants(array._raters[np.unique(rater)], "rater")
     _refuse_id_variants(index, "utterance")
     canon_of = {}
     for v in raw_vocab[used]:
@@ -535,7 +536,8 @@ def _parse(array, index, name, label_map, allowed, key, kind):
     if len(vocab) < int(used.sum()):  # two spellings became one class
         item, rater, label, rank = _dedupe(item, rater, label, rank,
                                            len(array._raters), len(vocab))
-    rank = _rerank(item, rater, rank)
+    elif len(item) < array.n_ratings:  # ratings were left out: close the gaps
+        rank = _rerank(item, rater, rank)
     offsets = np.zeros(len(array) + 1, dtype=np.int64)
     np.cumsum(np.bincount(item, minlength=len(array)), out=offsets[1:])
     checked = RatingsArray(
@@ -576,20 +578,27 @@ def _refuse_flags(raw_vocab, used, label, item, rater, array, index, kind):
 
 
 def _refuse_id_variants(ids, what):
-    """Ids that differ only in case or surrounding spaces are refused."""
+    """Ids that differ only in surrounding spaces (raters: or in case) are
+    refused, naming a pair. Vectorised: about 50 ms for 200,000 ids."""
     values = pd.Index(ids)
-    if values.dtype != object and not pd.api.types.is_string_dtype(values.dtype):
+    if len(values) < 2:
         return
-    strings = pd.Series([v for v in values if isinstance(v, str)], dtype=object)
-    if len(strings) < 2:
-        return
-    norm = strings.str.strip()
+    if values.inferred_type != "string":
+        strings = [v for v in values if isinstance(v, str)]
+        if len(strings) < 2:
+            return
+        values = pd.Index(strings)
+    raw = np.asarray(values, dtype=str)
+    norm = np.strings.strip(raw)
     if what == "rater":
-        norm = norm.str.casefold()
-    dup = norm.duplicated(keep=False)
-    if dup.any():
-        first = norm[dup].iloc[0]
-        pair = list(strings[dup & (norm == first)][:2])
+        norm = np.strings.lower(norm)
+    elif not (norm != raw).any():  # no id has surrounding spaces: no variant
+        return
+    uniq, inverse, counts = np.unique(norm, return_inverse=True, return_counts=True)
+    if (counts > 1).any():
+        dup = counts[inverse] > 1
+        first = norm[dup][0]
+        pair = list(values[np.flatnonzero(norm == first)[:2]])
         rule = "case or surrounding spaces" if what == "rater" else (
             "surrounding spaces")
         raise AnnotationError(

@@ -160,13 +160,14 @@ def from_long(df, item=None, rater=None, label=None, *, sort_raters=True,
             "label).")
     _warn_label_codes(labels_raw, label)
     label_values = labels_raw.to_numpy(dtype=object)
-    listed = np.array([isinstance(v, list | set | frozenset | np.ndarray)
-                       for v in label_values], dtype=bool)
-    if listed.any():  # a list cell is several choices, as "a;b" is
+    try:
+        lab_codes, lab_uniques = pd.factorize(label_values, use_na_sentinel=True)
+    except TypeError:  # unhashable cells: a list is several choices, as "a;b" is
         label_values = label_values.copy()
-        for k in np.flatnonzero(listed):
-            label_values[k] = tuple(label_values[k])
-    lab_codes, lab_uniques = pd.factorize(label_values, use_na_sentinel=True)
+        for k, v in enumerate(label_values):
+            if isinstance(v, list | set | frozenset | np.ndarray):
+                label_values[k] = tuple(v)
+        lab_codes, lab_uniques = pd.factorize(label_values, use_na_sentinel=True)
     lab_uniques = np.asarray(lab_uniques, dtype=object)
     unique_empty = np.array(
         [_is_missing(v) or (isinstance(v, str) and v.strip() == "") or (
