@@ -25,9 +25,11 @@ __all__ = [
     "agreement_levels",
     "frame_hop",
     "plot_agreement_accuracy",
+    "plot_agreement_scores",
     "plot_attention",
     "plot_confusion_matrices",
     "plot_per_class_recall",
+    "plot_reliability",
     "plot_sample_weights",
     "plot_transition_matrix",
 ]
@@ -121,23 +123,43 @@ def plot_confusion_matrices(predictions, truth, classes, *, ncols=3, title=None)
     return fig
 
 
-def plot_per_class_recall(recalls, classes, *, ax=None):
+def plot_per_class_recall(recalls, classes, *, truth_recalls=None, truth_name="truth",
+                          ax=None):
     """Grouped bars: recall of each class, one bar per method.
 
     Parameters
     ----------
     recalls : dict
-        ``{method: {class: recall}}`` (the ``per_class_recall`` entries of
-        ``results.json``).
+        ``{method: {class: recall}}`` against the majority (the
+        ``per_class_recall`` entries of ``results.json``).
     classes : list of str
+    truth_recalls : dict, optional
+        The same against a truth column (``per_class_recall_truth``): drawn
+        in a second panel beside the majority's.
+    truth_name : str, default="truth"
+        What the truth column is, for its panel's axis label.
     """
-    table = pd.DataFrame({name: [r.get(c, np.nan) for c in classes]
-                          for name, r in recalls.items()}, index=list(classes))
-    fig, ax = _grouped_bars(table, ax, (max(6, 1.65 * len(classes)), 3.5))
-    ax.set_ylim(0, 1)
-    ax.set_ylabel("recall (vs majority)")
-    ax.set_title("Recall of each class, by method", fontsize=10)
-    ax.legend(fontsize=7, ncols=min(3, table.shape[1]))
+    panels = [("majority of the ratings", recalls)]
+    if truth_recalls:
+        panels.append((truth_name, truth_recalls))
+    if ax is not None and len(panels) > 1:
+        raise ValueError("with truth_recalls the figure has two panels; pass no ax.")
+    width = max(6, 1.65 * len(classes))
+    if ax is None:
+        fig, axes = _plt().subplots(len(panels), 1, figsize=(width + 2, 3.2 * len(
+            panels)), squeeze=False, sharex=True)
+        axes = axes[:, 0]
+    else:
+        fig, axes = ax.figure, [ax]
+    for a, (what, recall) in zip(axes, panels, strict=True):
+        table = pd.DataFrame({name: [r.get(c, np.nan) for c in classes]
+                              for name, r in recall.items()}, index=list(classes))
+        _grouped_bars(table, a, None)
+        a.set_ylim(0, 1)
+        a.set_ylabel(f"recall vs {what}", fontsize=8)
+    axes[0].set_title("Recall of each class, by method", fontsize=10)
+    axes[0].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                   title="method", title_fontsize=7)
     fig.tight_layout()
     return fig
 
@@ -145,7 +167,7 @@ def plot_per_class_recall(recalls, classes, *, ax=None):
 def _grouped_bars(table, ax, figsize):
     """One group of bars per row of ``table``, one bar per column."""
     if ax is None:
-        fig, ax = _plt().subplots(figsize=figsize)
+        fig, ax = _plt().subplots(figsize=figsize or (6, 3.5))
     else:
         fig = ax.figure
     x = np.arange(len(table))
@@ -172,15 +194,17 @@ def plot_sample_weights(weights_by_class, *, ax=None):
     fig, ax = _grouped_bars(table, ax, (5.5, 3.2))
     ax.axhline(1.0, color="grey", lw=0.8, ls=":")
     ax.set_ylabel("mean w (lower = more weight)")
-    title = "Learned sample weights w by gold class"
+    ax.set_xlabel("gold class")
+    title = ("Sample weights w by gold class (initial: when training starts; "
+             "learned: at the epoch kept)")
     if {"initial", "learned"} <= set(table.columns):
         change = np.nanmax(np.abs(table["learned"].to_numpy(float)
                                   - table["initial"].to_numpy(float)))
         if not np.isfinite(change) or change < 1e-3:
             title += ("\n(nothing learned: w stayed at its initial value; too "
                       "few epochs, or early stopping at the first epoch)")
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig
 
@@ -280,6 +304,7 @@ def plot_attention(weights, *, frames=None, hop_seconds=None, pipeline=None,
     ax.set_xlabel("time (s)" if hop_seconds else "frame")
     if frames is not None:
         ax.set_yticks([])
+        ax.set_ylabel("input features\n(z-scored, grey)", fontsize=8)
     ax.set_title(title or "attention over time", fontsize=9)
     fig.tight_layout()
     return fig
@@ -306,7 +331,7 @@ def agreement_levels(annotations, classes=None, label_map=None):
 
 
 def plot_agreement_accuracy(predictions, truth, agreement, *, bins=(0, 0.5, 0.75, 1.0),
-                            ax=None):
+                            reference=None, reference_name="truth", ax=None):
     """Accuracy against the majority by rater agreement, one line per method.
 
     Parameters
@@ -318,8 +343,17 @@ def plot_agreement_accuracy(predictions, truth, agreement, *, bins=(0, 0.5, 0.75
         Share of ratings for the majority class (:func:`agreement_levels`).
     bins : sequence of float
         Edges of the agreement levels (right-closed).
+    reference : array-like, optional
+        A truth column (e.g. the intended emotion): accuracy against it is
+        drawn beside, dashed, in the method's colour.
+    reference_name : str, default="truth"
     """
     predictions, truth = _check_predictions(predictions, truth)
+    if reference is not None:
+        reference = np.asarray(reference, dtype=object)
+        if len(reference) != len(truth):
+            raise ValueError(f"reference has {len(reference)} labels for "
+                             f"{len(truth)} utterances.")
     agreement = np.asarray(agreement, dtype=float)
     keep = pd.notna(truth) & np.isfinite(agreement)
     level = pd.cut(agreement[keep], bins=list(bins), include_lowest=True)
@@ -331,10 +365,17 @@ def plot_agreement_accuracy(predictions, truth, agreement, *, bins=(0, 0.5, 0.75
     cats = level.categories
     counts = pd.Series(level).value_counts().reindex(cats).fillna(0).astype(int)
     x = np.arange(len(cats))
-    for name, pred in predictions.items():
+    for k, (name, pred) in enumerate(predictions.items()):
         hit = pd.Series(pred[keep] == truth[keep])
         acc = hit.groupby(np.asarray(level.codes)).mean().reindex(range(len(cats)))
-        ax.plot(x, acc.to_numpy(float), marker="o", label=name)
+        ax.plot(x, acc.to_numpy(float), marker="o", color=f"C{k}",
+                label=f"{name} vs majority" if reference is not None else name)
+        if reference is not None:
+            hit = pd.Series(pred[keep] == reference[keep])
+            acc = hit.groupby(np.asarray(level.codes)).mean().reindex(
+                range(len(cats)))
+            ax.plot(x, acc.to_numpy(float), marker="s", ls="--", color=f"C{k}",
+                    label=f"{name} vs {reference_name}")
     edges = list(bins)
     names = [f"{lo:.2f}-{hi:.2f}" for lo, hi in zip(edges[:-1], edges[1:],
                                                    strict=True)]
@@ -342,10 +383,91 @@ def plot_agreement_accuracy(predictions, truth, agreement, *, bins=(0, 0.5, 0.75
                                                                     strict=True)],
                   fontsize=7)
     ax.set_xlabel("share of ratings for the majority class")
-    ax.set_ylabel("accuracy vs majority")
+    ax.set_ylabel("accuracy vs majority" if reference is None else "accuracy")
     ax.set_ylim(0, 1)
     ax.set_title("Accuracy by rater agreement (clear utterances to the right)",
                  fontsize=10)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout()
+    return fig
+
+
+def plot_reliability(probabilities, annotations, classes, *, n_bins=10,
+                     label_map=None, ax=None):
+    """Reliability diagram: accuracy against the hard majority by confidence.
+
+    Parameters
+    ----------
+    probabilities : dict ``{method: (n, K) array}``
+        Columns in ``classes`` order (methods without probabilities: None,
+        left out).
+    annotations : the ratings (or any accepted form) of the same utterances.
+    classes : list
+    n_bins : int, default=10
+        Equal-width confidence bins.
+    """
+    from .metrics import expected_calibration_error
+
+    plt = _plt()
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.2, 4.0))
+    else:
+        fig = ax.figure
+    ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls=":", label="perfect calibration")
+    for k, (name, proba) in enumerate(probabilities.items()):
+        if proba is None:
+            continue
+        ece, bins = expected_calibration_error(annotations, proba, classes=classes,
+                                               n_bins=n_bins, label_map=label_map,
+                                               return_bins=True)
+        used = bins["count"] > 0
+        ax.plot(bins["confidence"][used], bins["accuracy"][used], marker="o",
+                color=f"C{k}", label=f"{name} (ECE {ece:.3f})")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("confidence (top predicted probability), bin mean")
+    ax.set_ylabel("accuracy vs majority in the bin")
+    ax.set_title("Reliability diagram (utterances with a majority)", fontsize=10)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout()
+    return fig
+
+
+def plot_agreement_scores(probabilities, annotations, classes, *,
+                          bins=(0.0, 0.5, 0.75, 1.0), label_map=None):
+    """Accuracy and Jensen-Shannon divergence by agreement level, per method.
+
+    The agreement of an utterance is the vote share of its top class; every
+    utterance with a rating among ``classes`` counts (ties included), see
+    :func:`~sklearn_ser.metrics.agreement_report`.
+    """
+    from .metrics import agreement_report
+
+    plt = _plt()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.6))
+    x, names = None, None
+    for k, (name, proba) in enumerate(probabilities.items()):
+        if proba is None:
+            continue
+        report = agreement_report(annotations, proba, classes=classes, bins=bins,
+                                  label_map=label_map).drop(index="all")
+        x = np.arange(len(report))
+        names = [f"{lvl}\n(n={int(n)})" for lvl, n in zip(report.index, report["n"],
+                                                          strict=True)]
+        left.plot(x, report["accuracy"].to_numpy(float), marker="o", color=f"C{k}",
+                  label=name)
+        right.plot(x, report["jensen_shannon"].to_numpy(float), marker="o",
+                   color=f"C{k}", label=name)
+    if x is None:
+        raise ValueError("no method gave probabilities.")
+    for a in (left, right):
+        a.set_xticks(x, names, fontsize=7)
+        a.set_xlabel("vote share of the top class")
+    left.set_ylim(0, 1)
+    left.set_ylabel("accuracy vs majority ↑")
+    left.set_title("Accuracy by agreement", fontsize=10)
+    right.set_ylabel("Jensen-Shannon divergence ↓")
+    right.set_title("Distance to the raters' distribution", fontsize=10)
+    right.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig

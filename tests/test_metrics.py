@@ -5,7 +5,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.dummy import DummyClassifier
 from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut, cross_validate
 
-from sklearn_ser.exceptions import DroppedRowsWarning
+from sklearn_ser.exceptions import DroppedRowsWarning, SERWarning
 from sklearn_ser.metrics import (
     confusion_table,
     per_class_report,
@@ -102,12 +102,23 @@ def test_scorer_predicts_once_per_fold(corpus):
             return super().predict(X)
 
     est = Counting().fit(X)
-    scoring = ser_scoring(classes=["anger", "neutral", "sadness"], warn=False)
+    scoring = ser_scoring(classes=["anger", "neutral", "sadness"], warn=False,
+                          probabilities=False)
     for scorer in scoring.values():
         scorer(est, X, y)
     # every test utterance is predicted (8), the 2 without a target are only
     # left out of the score
     assert calls == [8]
+    # the probability scorers of a label-only model are NaN, with one note
+    scoring = ser_scoring(classes=["anger", "neutral", "sadness"])
+    import warnings
+
+    with warnings.catch_warnings(record=True) as notes:
+        warnings.simplefilter("always")
+        values = {k: s(est, X, y) for k, s in scoring.items()}
+    said = [str(n.message) for n in notes if issubclass(n.category, SERWarning)]
+    assert sum("no predict_proba" in m and "NaN" in m for m in said) == 1
+    assert np.isnan(values["neg_soft_log_loss"]) and values["uar"] >= 0
 
 
 def test_scorer_predicts_every_row_so_test_statistics_do_not_depend_on_labels(

@@ -22,6 +22,7 @@ class _PredictionCache:
     def __init__(self):
         self._key = None
         self._value = None
+        self.noted = False  # the "no predict_proba" note was given
 
     def get(self, estimator, X, y, compute):
         key = (id(estimator), id(X), id(y), len(y))
@@ -38,7 +39,7 @@ class _PredictionCache:
         return value
 
     def __getstate__(self):  # scorers are pickled by joblib workers
-        return {"_key": None, "_value": None}
+        return {"_key": None, "_value": None, "noted": self.noted}
 
 
 class SERScorer:
@@ -123,6 +124,82 @@ def _recall_of(cls):
     return recall
 
 
+class ProbaScorer:
+    """Score an estimator's probabilities against every rating of ``y``.
+
+    ``metric(y, proba, classes=...)`` is one of the distribution scores of
+    :mod:`sklearn_ser.metrics` (soft log loss, Jensen-Shannon, all-inclusive
+    F1, ECE); ``sign=-1`` turns a loss into a score (greater is better, as
+    scikit-learn's ``neg_*`` scorers). ``predict_proba`` runs once per fold
+    for every probability scorer of one :func:`ser_scoring`; its columns are
+    put in ``classes`` order (a class the estimator never saw gets 0).
+
+    Use :func:`ser_scoring` to build these.
+    """
+
+    def __init__(self, metric, name, classes, label_map, cache, sign=1.0,
+                 warn=True):
+        self.warn = warn
+        self.metric = metric
+        self.name = name
+        self.classes = classes
+        self.label_map = label_map
+        self.cache = cache
+        self.sign = sign
+
+    def _proba(self, estimator, X, y):
+        def compute():
+            if not hasattr(estimator, "predict_proba"):
+                if self.warn and not self.cache.noted:
+                    import warnings
+
+                    from .._warnings import user_stacklevel
+                    from ..exceptions import SERWarning
+
+                    warnings.warn(
+                        f"ser_scoring: {type(estimator).__name__} has no "
+                        "predict_proba; the probability scores against every "
+                        "rating are NaN, the label scorers (uar, wa, recalls) are "
+                        "not affected. Pass probabilities=False (or estimator=) "
+                        "to leave them out.", SERWarning,
+                        stacklevel=user_stacklevel())
+                    self.cache.noted = True
+                return None
+            proba = np.asarray(estimator.predict_proba(X), dtype=float)
+            classes = self.classes if self.classes is not None else list(
+                estimator.classes_)
+            canon = list(HardLabels(classes, label_map=self.label_map).fit(
+                pd.Series([next(iter(classes))])).classes_)
+            from ..annotations import normalize_label
+
+            own = [normalize_label(c) for c in estimator.classes_]
+            out = np.zeros((len(proba), len(canon)))
+            pos = {c: k for k, c in enumerate(canon)}
+            for j, c in enumerate(own):
+                if c in pos:
+                    out[:, pos[c]] = proba[:, j]
+            total = out.sum(axis=1, keepdims=True)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out = np.where(total > 0, out / total, 1.0 / len(canon))
+            y_checked = check_annotations(
+                y, X if isinstance(X, pd.DataFrame) else None,
+                label_map=self.label_map, classes=canon, whom="ser_scoring")
+            return y_checked, out, canon
+
+        return self.cache.get(estimator, X, y, compute)
+
+    def __call__(self, estimator, X, y, sample_weight=None, **kwargs):
+        got = self._proba(estimator, X, y)
+        if got is None:
+            return float("nan")
+        y_checked, proba, classes = got
+        return self.sign * self.metric(y_checked, proba, classes=classes,
+                                       label_map=self.label_map)
+
+    def __repr__(self):
+        return f"ProbaScorer({self.name})"
+
+
 def ser_scoring(
     classes=None,
     *,
@@ -131,6 +208,8 @@ def ser_scoring(
     rule="plurality",
     tie_break="none",
     per_class=True,
+    probabilities="auto",
+    estimator=None,
     warn=True,
 ):
     """Scorers for ``cross_validate``/``GridSearchCV`` as the papers evaluate.
@@ -147,14 +226,28 @@ def ser_scoring(
         from each test fold's labels.
     per_class : bool, default=True
         Add one ``"recall_<class>"`` scorer per class (needs ``classes``).
+    probabilities : {"auto", True, False}, default="auto"
+        Add the probability scorers, scored against every rating (see
+        :mod:`sklearn_ser.metrics`): ``"all_inclusive_f1"``,
+        ``"neg_soft_log_loss"``, ``"neg_jensen_shannon"``, ``"neg_brier"`` and
+        ``"neg_ece"`` (losses negated: greater is better, so
+        ``GridSearchCV(refit="neg_soft_log_loss")`` works). ``"auto"``: unless
+        ``estimator`` is given and has no ``predict_proba`` (then the label
+        scorers only, with a note). Called on an estimator without
+        ``predict_proba`` they give NaN, with one note.
+    estimator : estimator, default=None
+        Only read to decide ``probabilities="auto"``.
     warn : bool, default=True
-        Emit a ``DroppedRowsWarning`` with the count of left-out utterances.
+        Emit a ``DroppedRowsWarning`` with the count of left-out utterances
+        (and the note that a model has no ``predict_proba``).
 
     Returns
     -------
     scoring : dict
-        ``{"uar": ..., "wa": ..., "recall_<class>": ...}``, usable as
-        ``scoring=`` (pick one key as ``refit=`` in a search).
+        ``{"uar": ..., "wa": ..., "recall_<class>": ..., "all_inclusive_f1":
+        ..., "neg_soft_log_loss": ..., ...}``, usable as ``scoring=`` (pick
+        one key as ``refit=`` in a search). One ``predict`` and one
+        ``predict_proba`` per fold serve all of them.
 
     Examples
     --------
@@ -168,7 +261,12 @@ def ser_scoring(
     >>> scoring = ser_scoring(classes=["anger", "sadness"], warn=False)
     >>> scoring["uar"](clf, X, table), scoring["wa"](clf, X, table)
     (0.5, 0.6666666666666666)
+    >>> round(scoring["neg_jensen_shannon"](clf, X, table), 3)
+    -0.5
     """
+    if probabilities not in ("auto", True, False):
+        raise ValueError(f"probabilities={probabilities!r}; use 'auto', True or "
+                         "False.")
     encoder = HardLabels(
         classes, label_map=label_map, votes=votes, rule=rule, tie_break=tie_break
     )
@@ -185,6 +283,37 @@ def ser_scoring(
             scoring[f"recall_{cls}"] = SERScorer(
                 _recall_of(cls), f"recall_{cls}", encoder, cache, warn
             )
+    if probabilities == "auto" and estimator is not None and not hasattr(
+            estimator, "predict_proba"):
+        import warnings
+
+        from .._warnings import user_stacklevel
+        from ..exceptions import SERWarning
+
+        warnings.warn(
+            f"ser_scoring: {type(estimator).__name__} has no predict_proba; only "
+            "the label scorers (uar, wa, recalls) are returned, not the "
+            "probability scores against every rating.", SERWarning,
+            stacklevel=user_stacklevel())
+        probabilities = False
+    if probabilities:
+        from ._distribution import (
+            all_inclusive_f1,
+            expected_calibration_error,
+            jensen_shannon_divergence,
+            soft_brier_score,
+            soft_log_loss,
+        )
+
+        proba_cache = _PredictionCache()
+        for name, metric, sign in (
+                ("all_inclusive_f1", all_inclusive_f1, 1.0),
+                ("neg_soft_log_loss", soft_log_loss, -1.0),
+                ("neg_jensen_shannon", jensen_shannon_divergence, -1.0),
+                ("neg_brier", soft_brier_score, -1.0),
+                ("neg_ece", expected_calibration_error, -1.0)):
+            scoring[name] = ProbaScorer(metric, name, classes, label_map,
+                                        proba_cache, sign, warn)
     return scoring
 
 
@@ -218,5 +347,5 @@ class UARScoreMixin:
                              "takes no sample_weight.")
         scorer = ser_scoring(list(self.classes_),
                              label_map=getattr(self, "label_map", None),
-                             per_class=False)["uar"]
+                             per_class=False, probabilities=False)["uar"]
         return scorer(self, X, y)
