@@ -13,6 +13,7 @@ from .comparison import (
     DEMO_METHODS,
     NORMALISATIONS,
     ComparisonError,
+    distribution_table,
     registry,
     results_table,
     run_comparison,
@@ -22,7 +23,8 @@ from .comparison import (
 #: The files a run writes; a folder holding any of them is someone's results.
 OUTPUT_NAMES = ("results.json", "results.md", "predictions.csv",
                 "confusion_matrices.png", "per_class_recall.png",
-                "agreement_accuracy.png", "attention.png", "noisy_meta_weights.png",
+                "agreement_accuracy.png", "reliability.png", "agreement_scores.png",
+                "attention.png", "noisy_meta_weights.png",
                 "noisy_meta_transitions.png")
 
 
@@ -39,7 +41,7 @@ class _OutDir:
     LOCK = ".sklearn-ser-run"
 
     def __init__(self, path):
-        out = Path(path)
+        out = Path(path).absolute()  # "." gets numbered siblings named after it
         if out.exists() and not out.is_dir():
             raise SystemExit(f"sklearn-ser: --out {str(out)!r} is a file; give a "
                              "folder.")
@@ -69,6 +71,9 @@ class _OutDir:
             except PermissionError:
                 raise SystemExit(f"sklearn-ser: cannot create --out folder "
                                  f"{str(cand)!r} (permission denied).") from None
+            except OSError as e:  # a file where a parent folder should be, ...
+                raise SystemExit(f"sklearn-ser: cannot create --out folder "
+                                 f"{str(cand)!r}: {e.strerror or e}.") from None
         else:  # pragma: no cover - 10,000 earlier runs
             raise SystemExit(f"sklearn-ser: no free folder next to {str(out)!r}.")
         if self.path != out:
@@ -92,6 +97,7 @@ def _out_dir(path):
 
 def _finish(results, out):
     print(results_table(results))
+    print("\nAgainst every rating:\n" + distribution_table(results))
     paths = write_outputs(out.path, results)
     out.release(completed=True)
     print(f"\nwrote {len(paths)} files to {paths[0].parent}: "
@@ -103,6 +109,7 @@ def _run(command, args):
     """Run a command whose output folder is claimed first; release it however
     the run ends (an interrupted or failed run leaves no folder it made)."""
     out = _out_dir(args.out)
+    print(f"sklearn-ser: results go to {out.path}", file=sys.stderr)
     try:
         return command(args, out)
     finally:
@@ -112,9 +119,14 @@ def _run(command, args):
 def _compare(*args, **kwargs):
     """:func:`~sklearn_ser.comparison.run_comparison`, its input errors as exit
     messages."""
+    from .exceptions import AnnotationError
+    from .features import AudioError
+
     try:
         return run_comparison(*args, **kwargs)
-    except ComparisonError as e:
+    except (ComparisonError, AnnotationError, AudioError) as e:
+        # bad data (an empty, corrupt or silent wav, malformed ratings): the
+        # message names the file or utterance; no traceback
         raise SystemExit(f"sklearn-ser: {e}") from None
 
 
@@ -290,6 +302,8 @@ def cmd_benchmark(args, out=None):
     u, classes, truth, group, rule = _resolve_columns(u, a, args, classes, truth,
                                                       group)
     epochs = 8 if args.quick else args.max_epochs
+    print(f"sklearn-ser: feature cache {Path(args.cache).absolute()} (--cache)",
+          file=sys.stderr)
     t = time.perf_counter()
     results = _compare(u, a, classes, methods=methods, seeds=args.seeds,
                              epochs=epochs, n_jobs=args.n_jobs, cache=args.cache,
@@ -438,7 +452,9 @@ def build_parser():
                        help="parallel jobs for features and training (default: all "
                             "cores)")
     bench.add_argument("--cache", default=".cache/features",
-                       help="feature cache folder (content-keyed)")
+                       help="feature cache folder (content-keyed; default: "
+                            ".cache/features in the current folder, about 13 MB "
+                            "for EmoDB; reused by later runs)")
     bench.add_argument("--quick", action="store_true",
                        help="8 epochs per model, for smoke runs")
     bench.add_argument("--no-progress", action="store_true")

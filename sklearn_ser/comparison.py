@@ -30,6 +30,7 @@ Examples
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 import warnings
@@ -45,13 +46,17 @@ __all__ = [
     "CONFOUNDED",
     "ComparisonError",
     "DEMO_METHODS",
+    "DISTRIBUTION_SCORES",
     "FUNCTIONALS",
     "NORMALISATIONS",
     "PROFILES",
     "baseline_pipeline",
     "confounded_profile",
+    "distribution_scores",
+    "distribution_table",
     "fold_inputs",
     "fold_predictions",
+    "neutralise_formulas",
     "registry",
     "results_legend",
     "results_table",
@@ -226,7 +231,8 @@ def _fit_fold(name, build, seed, epochs, profile, Xtr, ytr, Xte, classes, extras
         warnings.simplefilter("ignore")
         clf = build(classes, seed, epochs, profile).fit(Xtr, ytr)
     seconds = time.perf_counter() - t
-    out = {"pred": np.asarray(clf.predict(Xte), dtype=object), "seconds": seconds}
+    out = {"pred": np.asarray(clf.predict(Xte), dtype=object), "seconds": seconds,
+           "proba": _proba_over(clf, Xte, classes)}
     if extras:
         if hasattr(clf, "weights_by_class_"):
             out["weights_by_class"] = clf.weights_by_class_
@@ -236,6 +242,69 @@ def _fit_fold(name, build, seed, epochs, profile, Xtr, ytr, Xte, classes, extras
             out["attention_frames"] = np.asarray(Xte["frames"].iloc[0])
         except (AttributeError, TypeError, ValueError):  # no attention pooling
             pass
+    return out
+
+
+def _proba_over(clf, X, classes):
+    """``predict_proba`` with columns in ``classes`` order (None without it)."""
+    if not hasattr(clf, "predict_proba"):
+        return None
+    from .annotations import normalize_label
+
+    proba = np.asarray(clf.predict_proba(X), dtype=float)
+    pos = {c: k for k, c in enumerate(classes)}
+    out = np.zeros((len(proba), len(classes)))
+    for j, c in enumerate(clf.classes_):
+        k = pos.get(normalize_label(c))
+        if k is not None:
+            out[:, k] = proba[:, j]
+    total = out.sum(axis=1, keepdims=True)
+    return np.where(total > 0, out / np.where(total > 0, total, 1.0),
+                    1.0 / len(classes))
+
+
+#: The scores against every rating reported beside UAR/WA: key -> (what,
+#: direction).
+DISTRIBUTION_SCORES = {
+    "all_inclusive_f1": ("EMO-SUPERB's all-inclusive macro-F1: vote shares and "
+                         "probabilities binarised at 1/C, every rated utterance",
+                         "higher"),
+    "soft_log_loss": ("cross-entropy of the probabilities against the raters' "
+                      "vote shares (NLL on soft labels)", "lower"),
+    "jensen_shannon": ("Jensen-Shannon divergence (base 2) between vote shares "
+                       "and probabilities", "lower"),
+    "brier": ("multi-class Brier score against the vote shares", "lower"),
+    "ece": ("expected calibration error of the top probability against the "
+            "hard majority (15 bins)", "lower"),
+    "alpha_with_model": ("Krippendorff's alpha of the raters' first choices with "
+                         "the model as one more rater (compare with the raters' "
+                         "own alpha in the caption)", "higher"),
+}
+
+
+def distribution_scores(proba, pred, annotations, classes):
+    """The scores against every rating of one set of predictions (a dict of
+    :data:`DISTRIBUTION_SCORES`; the probability scores are None without
+    ``proba``)."""
+    from .metrics import (
+        all_inclusive_f1,
+        expected_calibration_error,
+        jensen_shannon_divergence,
+        krippendorff_alpha,
+        soft_brier_score,
+        soft_log_loss,
+    )
+
+    out = dict.fromkeys(DISTRIBUTION_SCORES)
+    out["alpha_with_model"] = krippendorff_alpha(annotations, pred,
+                                                 classes=classes).with_model
+    if proba is not None:
+        kw = {"classes": classes}
+        out.update(all_inclusive_f1=all_inclusive_f1(annotations, proba, **kw),
+                   soft_log_loss=soft_log_loss(annotations, proba, **kw),
+                   jensen_shannon=jensen_shannon_divergence(annotations, proba, **kw),
+                   brier=soft_brier_score(annotations, proba, **kw),
+                   ece=expected_calibration_error(annotations, proba, **kw))
     return out
 
 
@@ -313,13 +382,18 @@ def score_predictions(pred, majority, classes, truth=None):
     y_maj = majority[ok].to_numpy()
     recall = {c: float(np.mean(pred[ok][y_maj == c] == c))
               for c in classes if np.any(y_maj == c)}
-    return {
+    out = {
         "uar": unweighted_average_recall(y_maj, pred[ok], labels=classes),
         "wa": weighted_accuracy(y_maj, pred[ok]),
         "uar_truth": (None if truth is None else
                       unweighted_average_recall(truth, pred, labels=classes)),
         "per_class_recall": recall,
     }
+    if truth is not None:
+        t = np.asarray(truth, dtype=object)
+        out["per_class_recall_truth"] = {
+            c: float(np.mean(pred[t == c] == c)) for c in classes if np.any(t == c)}
+    return out
 
 
 def fold_predictions(build, inputs, groups, *, seeds=(0,), n_jobs=1, quiet=True,
@@ -389,7 +463,16 @@ def run_jobs(function, tasks, n_jobs=1):
 
     threads = torch_thread_share(n_jobs)
     jobs = (joblib.delayed(_with_threads)(function, threads, task) for task in tasks)
-    yield from parallel(n_jobs)(jobs)
+    with warnings.catch_warnings():
+        # loky replaces a worker whose memory grew by more than 300 MB since
+        # its first task (its "memory leak" check; a network's training grows
+        # that much) once that task is done, and says "A worker stopped while
+        # some jobs were given to the executor" when tasks are queued: they
+        # run on the new worker and every result is kept, so the message
+        # tells a user nothing to act on
+        warnings.filterwarnings("ignore", message="A worker stopped while some jobs",
+                                category=UserWarning)
+        yield from parallel(n_jobs)(jobs)
 
 
 def _with_threads(function, threads, task):
@@ -436,6 +519,24 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
     enc = HardLabels(classes).fit(a)
     majority = enc.transform(a)
     ok = majority.notna().to_numpy()
+    if group_column not in u.columns:
+        raise ComparisonError(
+            f"the group column {group_column!r} is not in the utterance table; its "
+            f"columns are {list(u.columns)} (give another --group-column).")
+    empty = u[group_column].isna().to_numpy() | (
+        u[group_column].astype(str).str.strip() == "").to_numpy()
+    if empty.any():
+        raise ComparisonError(
+            f"{int(empty.sum())} utterance(s) have no {group_column!r} value (first: "
+            f"{u.index[empty][0]!r}); every utterance needs a group for "
+            "leave-one-group-out. Fill them in the metadata, or give another "
+            "--group-column.")
+    if "speaker" in u.columns and u["speaker"].isna().any():
+        first = u.index[u["speaker"].isna().to_numpy()][0]
+        raise ComparisonError(
+            f"{int(u['speaker'].isna().sum())} utterance(s) have no 'speaker' value "
+            f"(first: {first!r}); speaker normalisation needs it for every "
+            "utterance. Fill them in the metadata, or drop the column.")
     groups = u[group_column].astype(str).to_numpy()
     if len(np.unique(groups)) < 2:
         raise ComparisonError(
@@ -528,6 +629,8 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
         per_seed = []
         for seed in range(seeds):
             pred = np.empty(len(u), dtype=object)
+            proba = np.zeros((len(u), len(classes)))
+            has_proba = True
             seconds = 0.0
             for g in np.unique(groups):
                 te, tr = groups == g, groups != g
@@ -545,10 +648,19 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
                             clf.set_params(everyratingclassifier__classes=classes)
                             clf.fit(f_tr, r_tr)
                     pred[te] = clf.predict(f_te)
+                    p_te = _proba_over(clf, f_te, classes)
                     seconds += time.perf_counter() - t
+                    if p_te is None:
+                        has_proba = False
+                    else:
+                        proba[te] = p_te
                     continue
                 res = fitted[name, seed, g]
                 pred[te] = res["pred"]
+                if res.get("proba") is None:
+                    has_proba = False
+                else:
+                    proba[te] = res["proba"]
                 seconds += res["seconds"]
                 if "weights_by_class" in res and plots["weights_by_class"] is None:
                     plots["weights_by_class"] = res["weights_by_class"]
@@ -561,9 +673,13 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
                                               "pool"]}
             if seed == 0:
                 plots["predictions"][name] = pred.copy()
+                plots.setdefault("probabilities", {})[name] = (
+                    proba.copy() if has_proba else None)
             truth = (u[truth_column] if truth_column and truth_column in u.columns
                      else None)
             per_seed.append({**score_predictions(pred, majority, classes, truth),
+                             **distribution_scores(proba if has_proba else None,
+                                                   pred, a, classes),
                              "fit_seconds": seconds})
         results[name] = _mean_over_seeds(per_seed)
         results[name]["description"] = reg[name][0]
@@ -576,6 +692,8 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
         "seeds": seeds,
         "truth_column": truth_column if truth_column in u.columns else None,
         "feature_seconds": feature_seconds,
+        "raters_alpha": _finite_or_none(_raters_alpha(a, classes)),
+        "n_with_distribution": int(_n_with_distribution(a, classes)),
         "normalisation": _normalisation_summary(normalise, decisions),
         "training": _training_summary(fold_profile, dependence, profile, epochs,
                                       neural),
@@ -587,6 +705,18 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
                       if truth_column and truth_column in u.columns else None)
     plots["annotations"] = a
     return {"methods": results, "meta": meta, "_plots": plots}
+
+
+def _raters_alpha(annotations, classes):
+    from .metrics import krippendorff_alpha
+
+    return krippendorff_alpha(annotations, classes=classes).raters
+
+
+def _n_with_distribution(annotations, classes):
+    from .metrics import vote_shares
+
+    return int(vote_shares(annotations, classes=classes).notna().all(axis=1).sum())
 
 
 def _finite_or_none(value):
@@ -658,14 +788,16 @@ def _progress(total, desc, enabled):
 
 def _mean_over_seeds(rows):
     out = {}
-    for key in ("uar", "wa", "uar_truth", "fit_seconds"):
-        vals = [r[key] for r in rows if r[key] is not None]
+    for key in ("uar", "wa", "uar_truth", "fit_seconds", *DISTRIBUTION_SCORES):
+        vals = [r[key] for r in rows if r.get(key) is not None
+                and np.isfinite(r[key])]
         out[key] = float(np.mean(vals)) if vals else None
-        if key in ("uar", "uar_truth") and len(vals) > 1:
+        if key not in ("wa", "fit_seconds") and len(vals) > 1:
             out[key + "_sd"] = float(np.std(vals, ddof=1))
-    classes = rows[0]["per_class_recall"].keys()
-    out["per_class_recall"] = {c: float(np.mean([r["per_class_recall"][c]
-                                                  for r in rows])) for c in classes}
+    for key in ("per_class_recall", "per_class_recall_truth"):
+        if key in rows[0]:
+            out[key] = {c: float(np.mean([r[key][c] for r in rows]))
+                        for c in rows[0][key]}
     return out
 
 
@@ -702,6 +834,45 @@ def results_table(results):
     note = _trailing_note(results)
     if note:
         lines += ["", note]
+    return "\n".join(lines)
+
+
+def distribution_table(results):
+    """Markdown table of the scores against every rating, the best of each
+    column in bold (None: the method gives no probabilities)."""
+    methods = results["methods"]
+    m = results["meta"]
+    names = {"all_inclusive_f1": "all-incl. F1 ↑", "soft_log_loss": "soft NLL ↓",
+             "jensen_shannon": "JS ↓", "brier": "Brier ↓", "ece": "ECE ↓",
+             "alpha_with_model": "α with model ↑"}
+    best = {}
+    for key, (_, direction) in DISTRIBUTION_SCORES.items():
+        vals = {n: r.get(key) for n, r in methods.items() if r.get(key) is not None}
+        if vals:
+            pick = max if direction == "higher" else min
+            best[key] = pick(vals, key=vals.get)
+    lines = ["| method | " + " | ".join(names[k] for k in DISTRIBUTION_SCORES) + " |",
+             "|---|" + "---|" * len(DISTRIBUTION_SCORES)]
+    for name, r in methods.items():
+        cells = []
+        for key in DISTRIBUTION_SCORES:
+            v = r.get(key)
+            text = "-" if v is None else f"{v:.3f}"
+            if v is not None and r.get(key + "_sd") is not None:
+                text += f" ± {r[key + '_sd']:.3f}"
+            cells.append(f"**{text}**" if best.get(key) == name else text)
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    alpha = m.get("raters_alpha")
+    lines += ["", f"Against every rating: {m.get('n_with_distribution', '?')} "
+              "utterances with a rating among the classes (none left out for a "
+              "tie or a weak majority; ECE over the "
+              f"{m['n_scored']} with a majority); the raters' own Krippendorff's "
+              "alpha is " + ("-" if alpha is None else f"{alpha:.3f}") + ". `-`: "
+              "the method gives no probabilities (a linear SVM)."]
+    winners = {names[k]: w for k, w in best.items()}
+    if winners:
+        lines += ["", "Best per score: " + "; ".join(
+            f"{k} `{w}`" for k, w in winners.items()) + "."]
     return "\n".join(lines)
 
 
@@ -744,10 +915,23 @@ def results_legend(results):
     else:
         lines.append("- **UAR vs truth**: `-` (no truth column was given).")
     lines.append("- class columns: recall of each class against the majority.")
+    lines.append("- **Against every rating** (second table; ↑ higher is better, ↓ "
+                 "lower is better): " + "; ".join(
+                     f"**{k}**: {what} ({direction} is better)"
+                     for k, (what, direction) in DISTRIBUTION_SCORES.items())
+                 + ". Vote shares count every rating among the classes, second "
+                 "choices too; utterances rated only outside the classes are left "
+                 "out.")
     lines.append("- **fit s**: training seconds summed over one seed's folds "
                  "(0 means under half a second: the functionals baselines train "
                  "in milliseconds; feature extraction is not counted, it took "
                  f"{m.get('feature_seconds', 0):.0f} s once for all methods).")
+    n_csv = m.get("csv_cells_neutralised")
+    if n_csv:
+        lines.append(f"- predictions.csv: {n_csv} cell(s) (utterance ids or labels "
+                     "from the data) began with =, +, -, @, tab or return and are "
+                     "prefixed with ' so that a spreadsheet shows them as text "
+                     "instead of running them as formulas.")
     lines.append("")
     for name, r in results["methods"].items():
         lines.append(f"- `{name}`: {r.get('description', '')}")
@@ -771,23 +955,86 @@ def write_outputs(out, results):
 
     Returns the list of written paths.
     """
+    import shutil
+    import tempfile
+
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"{str(out)!r} is a file; give a folder for the "
+                                 "results.")
+    taken = [n for n in ("results.json", "results.md", "predictions.csv")
+             if (out / n).exists()]
+    if taken:
+        raise FileExistsError(
+            f"{str(out)!r} already holds {taken}; results are never overwritten, "
+            "give another folder.")
     out.mkdir(parents=True, exist_ok=True)
-    json_path, md_path = out / "results.json", out / "results.md"
-    json_path.write_text(json.dumps(_public(results), indent=2))
-    md_path.write_text(_report_head(results) + results_table(results) + "\n\n"
-                       + results_legend(results) + "\n")
-    paths = [json_path, md_path]
-    plots = results.get("_plots")
-    if plots:
-        paths += _write_plots(out, results, plots)
-    return paths
+    # everything is written to a hidden sibling first and moved in at the end,
+    # results.json last: a folder with results.json is a finished run, and an
+    # interrupted write leaves nothing behind
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        names = []
+        plots = results.get("_plots")
+        if plots:
+            names += [p.name for p in _write_plots(tmp, results, plots)]
+        (tmp / "results.md").write_text(
+            _report_head(results) + results_table(results) + "\n\n"
+            + "## Against every rating\n\n" + distribution_table(results) + "\n\n"
+            + results_legend(results) + "\n")
+        (tmp / "results.json").write_text(json.dumps(_public(results), indent=2))
+        names = ["results.json", "results.md", *names]
+        moved = []
+        try:
+            for name in [*names[1:], names[0]]:
+                os.replace(tmp / name, out / name)
+                moved.append(out / name)
+        except BaseException:  # Ctrl-C between two moves: take ours back
+            for path in moved:
+                path.unlink(missing_ok=True)
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return [out / n for n in names]
+
+
+#: A spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(table):
+    """``table`` with every text cell (and index entry) that a spreadsheet
+    would run as a formula prefixed with ``'`` (OWASP's advice against CSV
+    injection: ids and labels come from data), and the number of cells
+    changed."""
+    def fix(values):
+        values = np.asarray(values, dtype=object).copy()
+        hit = np.array([isinstance(v, str) and v.startswith(FORMULA_STARTS)
+                        for v in values], dtype=bool)
+        values[hit] = ["'" + v for v in values[hit]]
+        return values, int(hit.sum())
+
+    out = table.copy()
+    n = 0
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
+            out[col], k = fix(out[col].to_numpy())
+            n += k
+    index, k = fix(out.index.to_numpy())
+    if k:
+        out.index = pd.Index(index, name=out.index.name)
+    return out, n + k
 
 
 def _write_plots(out, results, plots):
     import matplotlib
 
     matplotlib.use("Agg")  # files only, never a window
+    with matplotlib.rc_context({"text.parse_math": False}):  # labels from data
+        return _draw_plots(out, results, plots)
+
+
+def _draw_plots(out, results, plots):
     import matplotlib.pyplot as plt
 
     from . import plotting
@@ -803,6 +1050,8 @@ def _write_plots(out, results, plots):
     for name, pred in preds.items():
         table[name] = pred
     table.index.name = "utterance"
+    table, n_cells = neutralise_formulas(table)
+    results["meta"]["csv_cells_neutralised"] = n_cells
     csv = out / "predictions.csv"
     table.to_csv(csv)
     paths.append(csv)
@@ -817,11 +1066,24 @@ def _write_plots(out, results, plots):
         preds, plots["majority"], classes,
         title=f"Confusion matrices vs the majority ({results['meta']['folds']}, "
               "seed 0; each row sums to 1)"), "confusion_matrices.png")
+    truth_name = results["meta"].get("truth_column") or "truth"
+    truth_recalls = {m: r["per_class_recall_truth"]
+                     for m, r in results["methods"].items()
+                     if r.get("per_class_recall_truth")} or None
     save(plotting.plot_per_class_recall(
-        {m: r["per_class_recall"] for m, r in results["methods"].items()}, classes),
-        "per_class_recall.png")
-    save(plotting.plot_agreement_accuracy(preds, plots["majority"], agreement),
+        {m: r["per_class_recall"] for m, r in results["methods"].items()}, classes,
+        truth_recalls=truth_recalls, truth_name=truth_name), "per_class_recall.png")
+    save(plotting.plot_agreement_accuracy(preds, plots["majority"], agreement,
+                                          reference=plots["truth"],
+                                          reference_name=truth_name),
          "agreement_accuracy.png")
+    probabilities = {m: p for m, p in plots.get("probabilities", {}).items()
+                     if p is not None}
+    if probabilities:
+        save(plotting.plot_reliability(probabilities, plots["annotations"], classes),
+             "reliability.png")
+        save(plotting.plot_agreement_scores(probabilities, plots["annotations"],
+                                            classes), "agreement_scores.png")
     if plots["attention"] is not None:
         att = plots["attention"]
         save(plotting.plot_attention(

@@ -42,3 +42,14 @@ class RepeatedRatingWarning(DroppedRowsWarning):
 class SparseRaterWarning(SERWarning):
     """Raters with a single rating: an aggregation model cannot estimate their
     reliability from it (the message gives the count)."""
+
+
+class WaveformScaleWarning(SERWarning):
+    """An in-memory float waveform lies outside [-1, 1]: integer PCM values
+    stored as floats are scaled as a file reader scales them (the message
+    says so); other out-of-range waveforms are used as they are."""
+
+
+class NonFiniteFeatureWarning(SERWarning):
+    """Features of some utterances are NaN or infinite (skipped files with
+    ``on_error="skip"``, non-finite frames); the message names them."""

@@ -190,3 +190,44 @@ def test_groups_reach_refine_inside_a_pipeline_by_metadata_routing():
     without = EveryRatingClassifier(refine=1, random_state=0).fit(
         StandardScaler().fit_transform(X), y)
     assert not np.allclose(without.targets_, direct.targets_)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn_ser.exceptions.DroppedRowsWarning")
+def test_refine_and_fusion_options_get_errors_that_say_what_to_change():
+    import warnings as _w
+
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import SVC
+
+    from sklearn_ser.annotations import from_long
+    from sklearn_ser.exceptions import SERWarning
+    from sklearn_ser.models import LateFusionClassifier
+
+    rng = np.random.default_rng(0)
+    ids = [f"u{i}" for i in range(24)]
+    labels = ["anger", "sadness", "neutral"] * 8
+    rows = [(u, r, lab) for u, lab in zip(ids, labels, strict=True) for r in "ab"]
+    rows.append(("unrated_by_target", "a", "other"))
+    y = from_long(pd.DataFrame(rows, columns=["utterance", "rater", "label"]))
+    X = pd.DataFrame(rng.normal(size=(len(y), 2)), index=y.index)
+    with pytest.raises(ValueError, match="refine.*groups has 1 value"):
+        EveryRatingClassifier(refine=1).fit(X, y, groups=np.zeros(len(y)))
+    with pytest.raises(TypeError, match="refine=1.*SVC has no predict_proba"):
+        EveryRatingClassifier(SVC(), refine=1).fit(X, y)
+    with pytest.raises(ValueError, match="groups has 3 entries"):
+        EveryRatingClassifier(refine=1).fit(X, y, groups=[1, 2, 3])
+    with pytest.warns(SERWarning, match="balanced twice"):
+        with _w.catch_warnings():
+            _w.simplefilter("ignore", DeprecationWarning)
+            EveryRatingClassifier(LogisticRegression(class_weight="balanced")).fit(
+                X, y)
+    with _w.catch_warnings():  # unrated rows with refine: no NumPy RuntimeWarning
+        _w.simplefilter("error", RuntimeWarning)
+        _w.simplefilter("ignore", SERWarning)
+        clf = EveryRatingClassifier(refine=2, random_state=0).fit(X, y)
+    assert np.isfinite(clf.targets_.to_numpy()).all()
+    for weights in ([0, 0], [1, -1], [1, np.nan]):
+        with pytest.raises(ValueError, match="weights=.*finite number >= 0"):
+            LateFusionClassifier([("a", LogisticRegression()),
+                                  ("b", LogisticRegression())],
+                                 weights=weights).fit(X.iloc[:24], labels)

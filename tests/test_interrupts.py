@@ -49,6 +49,44 @@ def test_interrupted_extraction_raises_and_caches_nothing(tmp_path):
     assert not list(tmp_path.rglob("*.npy")), "a truncated result was cached"
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("on_error", ["raise", "skip"])
+def test_interrupted_functionals_raise_not_blame_the_file(tmp_path, on_error):
+    """openSMILE's functionals turn a swallowed Ctrl-C into "Segment too
+    short": the interrupt is raised, no AudioError, no NaN row returned."""
+    from sklearn_ser.features import OpenSmileFunctionals
+
+    rng = np.random.default_rng(0)
+    sr = 16000
+    long = (0.1 * rng.standard_normal(sr * 240)).astype(np.float32)
+    X = pd.DataFrame({"audio": [long], "sample_rate": [sr]}, index=["long"])
+    ext = OpenSmileFunctionals("eGeMAPSv02", memory=tmp_path, progress=False,
+                               on_error=on_error)
+    for delay in (0.5, 1.2):  # before and while openSMILE runs (~2 s here)
+        timer = _interrupt_after(delay)
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                ext.fit_transform(X)
+        finally:
+            timer.cancel()
+    assert not list(tmp_path.rglob("*.npy"))
+
+
+def test_interrupted_spectrogram_raises(tmp_path):
+    from sklearn_ser.features import LogSpectrogram
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"audio": [(0.1 * rng.standard_normal(16000 * 30)).astype(
+        np.float32) for _ in range(60)], "sample_rate": 16000},
+        index=[f"u{i}" for i in range(60)])
+    timer = _interrupt_after(0.3)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            LogSpectrogram(memory=tmp_path, progress=False).fit_transform(X)
+    finally:
+        timer.cancel()
+
+
 def test_interrupted_fit_stops_and_says_so():
     rng = np.random.default_rng(0)
     X = [rng.normal(size=(20, 4)).astype(np.float32) for _ in range(200)]

@@ -6,6 +6,7 @@ from sklearn.model_selection import LeaveOneGroupOut, cross_validate
 from test_models import CLASSES, make_corpus
 
 from sklearn_ser.annotations import from_long, to_wide
+from sklearn_ser.exceptions import DroppedRowsWarning
 from sklearn_ser.metrics import ser_scoring
 from sklearn_ser.models import (
     BLSTMAttentionClassifier,
@@ -153,8 +154,10 @@ def test_mlee_training_sets(corpus):
     base = clone(BASE).set_params(max_epochs=2)
     all_ = MLEEFusionClassifier(base, mode="mlee_only", classes=CLASSES,
                                 random_state=0).fit(X, y)
-    dom = MLEEFusionClassifier(base, mode="mlee_only", training_set="dominant",
-                               classes=CLASSES, random_state=0).fit(X, y)
+    with pytest.warns(DroppedRowsWarning, match=r"pre-trained on the \d+ of \d+ "
+                      "utterances with a dominant emotion"):
+        dom = MLEEFusionClassifier(base, mode="mlee_only", training_set="dominant",
+                                   classes=CLASSES, random_state=0).fit(X, y)
     n_all = all_.mlee_.net_.history[0, "batches"]
     n_dom = dom.mlee_.net_.history[0, "batches"]
     size = lambda h: sum(b.get("train_batch_size", 0) for b in h)  # noqa: E731

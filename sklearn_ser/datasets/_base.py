@@ -22,3 +22,32 @@ def check_root(root, corpus, hint):
             f"holds {hint}."
         )
     return path
+
+
+def path_inside(folder, uid, extension, *, what="utterance"):
+    """``folder/<uid><extension>``, refused when the id would leave ``folder``.
+
+    Utterance ids come from data (a ratings CSV, a metadata table); an id such
+    as ``../../x``, ``/abs/x``, ``C:\\x`` or one holding a NUL byte must not
+    read or write a file outside the folder the user named. A relative
+    sub-folder that stays inside (``actor01/clip``) is allowed.
+    """
+    text = str(uid)
+    folder = Path(folder)
+    bad = (text == "" or "\x00" in text or Path(text).is_absolute()
+           or text.startswith(("/", "\\", "~")) or (len(text) > 1 and text[1] == ":")
+           or any(part in ("..",) for part in Path(text.replace("\\", "/")).parts))
+    target = folder / f"{text}{extension}"
+    if not bad:
+        root = folder.resolve()
+        try:
+            target.resolve().relative_to(root)
+        except ValueError:
+            bad = True
+    if bad:
+        raise ValueError(
+            f"{what} id {uid!r} is not a safe file name: {text + extension!r} would "
+            f"lie outside {str(folder)!r}. Ids name files inside the audio folder; "
+            "rename the utterance (e.g. replace '/' and '..') in the ratings and "
+            "metadata.")
+    return target

@@ -12,6 +12,7 @@ from sklearn.utils import Bunch
 
 from .._warnings import user_stacklevel
 from ..annotations import from_long, infer_classes, to_long
+from ._base import path_inside
 
 
 def _read_csv(path, what):
@@ -108,7 +109,7 @@ def load_corpus(audio_dir, ratings, metadata=None, *, extension=".wav",
     else:
         utterances = pd.DataFrame(index=ids)
     utterances.index.name = "utterance"
-    paths = [audio_dir / f"{i}{extension}" for i in ids]
+    paths = [path_inside(audio_dir, i, extension) for i in ids]
     missing = [p for p in paths if not p.is_file()]
     if missing:
         raise FileNotFoundError(
@@ -164,9 +165,11 @@ def save_corpus(data, folder):
     if "audio" not in u.columns and "path" not in u.columns:
         raise ValueError("data.utterances needs an 'audio' (with 'sample_rate') or a "
                          "'path' column.")
+    targets = {utt: path_inside(wav, utt, ".wav") for utt in u.index}  # all first
     wav.mkdir(parents=True, exist_ok=True)
     for utt, row in u.iterrows():
-        target = wav / f"{utt}.wav"
+        target = targets[utt]
+        target.parent.mkdir(parents=True, exist_ok=True)
         if target.exists():
             raise FileExistsError(f"{target} exists; save_corpus never overwrites, "
                                   "give another folder.")

@@ -115,6 +115,35 @@ def _as_float_waveform(wave):
     return wave.astype(np.float32)
 
 
+def _scale_int_range(wave, uid):
+    """A float waveform holding integer PCM values (int16 read into floats)
+    is scaled by 1/32768 as a file reader does, with a warning; another one
+    outside [-1, 1] is kept, with a warning (its features differ from the
+    same sound read from a file)."""
+    import warnings
+
+    from .._warnings import user_stacklevel
+    from ..exceptions import WaveformScaleWarning
+
+    finite = wave[np.isfinite(wave)]
+    peak = float(np.max(np.abs(finite))) if finite.size else 0.0
+    if peak <= 1.0 + 1e-6:
+        return wave
+    if peak <= 32768.0 and np.all(finite == np.round(finite)):
+        warnings.warn(
+            f"Utterance {uid!r}: the float waveform holds integer values up to "
+            f"{peak:.0f} (16-bit PCM read as floats); scaled by 1/32768 as a file "
+            "reader does. Divide by 32768 yourself to silence this.",
+            WaveformScaleWarning, stacklevel=user_stacklevel())
+        return (wave.astype(np.float64) / 32768.0).astype(np.float32)
+    warnings.warn(
+        f"Utterance {uid!r}: the waveform peaks at {peak:.3g}, outside [-1, 1]; it "
+        "is used as it is, so its features differ from the same sound in a file "
+        "(normalise it to [-1, 1]).", WaveformScaleWarning,
+        stacklevel=user_stacklevel())
+    return wave
+
+
 def wav_truncation(path):
     """A message when a RIFF/WAVE file holds less audio than its header says.
 
@@ -202,12 +231,15 @@ def load_audio(uid, source, sample_rate=16000):
                 "(a 'sample_rate' column or the sample_rate parameter)."
             )
         try:
-            wave = _as_float_waveform(np.asarray(wave))
+            raw = np.asarray(wave)
+            wave = _as_float_waveform(raw)
         except (TypeError, ValueError) as exc:
             raise AudioError(
                 f"Utterance {uid!r}: the audio cell is not a numeric waveform "
                 f"({type(source[1]).__name__})."
             ) from exc
+        if raw.dtype.kind == "f" and wave.size:
+            wave = _scale_int_range(wave, uid)
         if wave.ndim == 2 and wave.shape[0] < wave.shape[1] and wave.shape[0] <= 8:
             wave = wave.T  # (channels, samples) -> (samples, channels)
         if wave.ndim == 1:

@@ -92,7 +92,7 @@ def _extract_one(extractor, uid, source, cache_dir, signature):
             if digest is not None:
                 cache_file = cache_dir / digest[:2] / f"{digest}.npy"
                 if cache_file.exists():
-                    frames, problem = _read_cache(cache_file, extractor)
+                    frames, problem = _read_cache(cache_file, extractor, source)
                     if frames is not None:
                         # the warnings of an extraction hold on a hit too
                         rate = source_rate(source)
@@ -104,7 +104,7 @@ def _extract_one(extractor, uid, source, cache_dir, signature):
         wave, rate, upsampled = load_audio(uid, source, extractor.sample_rate)
         frames = extractor._compute(uid, wave, rate)
         frames = np.ascontiguousarray(frames, dtype=np.float32)
-        if cache_file is not None:
+        if cache_file is not None and np.isfinite(frames).all():
             failed = _write_cache(cache_file, frames)
             if failed:
                 notes["unwritten"] = failed
@@ -113,8 +113,11 @@ def _extract_one(extractor, uid, source, cache_dir, signature):
         return ("error", None, None, str(exc), notes)
 
 
-def _read_cache(path, extractor):
-    """(frames, None) for a sound entry; (None, why) for one to recompute."""
+def _read_cache(path, extractor, source=None):
+    """(frames, None) for a sound entry; (None, why) for one to recompute:
+    unreadable, not 2-D float32, the wrong width, non-finite values, or (for
+    frame extractors with a known frame shift) a frame count that does not
+    fit the audio's duration."""
     try:
         frames = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError) as e:
@@ -124,7 +127,32 @@ def _read_cache(path, extractor):
     expected = getattr(extractor, "n_features_out_", None)
     if frames.shape[0] == 0 or (expected and frames.shape[1] != expected):
         return None, f"shape {frames.shape}, expected (T>0, {expected})"
+    if not np.isfinite(frames).all():
+        return None, f"{int((~np.isfinite(frames)).sum())} non-finite values"
+    shift = getattr(extractor, "_frame_shift_seconds", lambda: None)()
+    duration = _duration(source) if shift and source is not None else None
+    if duration:
+        want = duration / shift
+        if abs(frames.shape[0] - want) > max(8.0, 0.05 * want):
+            return None, (f"{frames.shape[0]} frames for {duration:.2f} s of audio "
+                          f"(about {want:.0f} expected)")
     return frames, None
+
+
+def _duration(source):
+    """Seconds of audio of a path or in-memory source (None if unknown)."""
+    try:
+        if source[0] == "path":
+            import soundfile as sf
+
+            return float(sf.info(source[1]).duration)
+        if source[0] == "audio" and source[2]:
+            wave = np.asarray(source[1])
+            n = max(wave.shape) if wave.ndim == 2 else len(wave)
+            return n / float(source[2])
+    except Exception:  # noqa: BLE001 - unknown: no frame-count check
+        return None
+    return None
 
 
 def _write_cache(path, frames):
@@ -135,6 +163,10 @@ def _write_cache(path, frames):
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npy.tmp")
         with os.fdopen(fd, "wb") as fh:
             np.save(fh, frames)
+        # mkstemp makes 0600 files; a cache shared by a team follows the umask
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)  # atomic: parallel writers never clash
         return None
     except OSError as e:
@@ -165,6 +197,11 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
 
     def _feature_names(self):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _name(self):
+        """The public name of the step in messages (OpenSmileFunctionals for
+        its internal extractor)."""
+        return getattr(self, "_public_name", type(self).__name__)
 
     def _cache_signature(self):
         return f"{type(self).__name__}|{CACHE_VERSION}|{self.sample_rate}"
@@ -227,7 +264,7 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
             frames.append(arr)
         if errors:
             warnings.warn(
-                f"{type(self).__name__}: skipped {len(errors)} of {len(ids)} "
+                f"{self._name()}: skipped {len(errors)} of {len(ids)} "
                 f"utterance(s) whose audio cannot be used (their frames are None). "
                 f"First: {errors[0]}",
                 DroppedRowsWarning,
@@ -236,7 +273,7 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
         if upsampled:
             rates = sorted({r for _, r in upsampled})
             warnings.warn(
-                f"{type(self).__name__}: {len(upsampled)} utterance(s) were "
+                f"{self._name()}: {len(upsampled)} utterance(s) were "
                 f"upsampled from {rates} Hz to {self.sample_rate} Hz; they hold no "
                 f"content above {min(rates) // 2} Hz (e.g. {upsampled[0][0]!r}).",
                 LowBandwidthWarning,
@@ -245,7 +282,7 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
         if notes["truncated"]:
             uid, text = notes["truncated"][0]
             warnings.warn(
-                f"{type(self).__name__}: {len(notes['truncated'])} audio file(s) "
+                f"{self._name()}: {len(notes['truncated'])} audio file(s) "
                 "hold less audio than their header says (truncated copies?); their "
                 f"features come from what is there. First: utterance {uid!r}: "
                 f"{text}.",
@@ -255,7 +292,7 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
         cache = notes["unreadable"] + notes["unwritten"]
         if cache:
             warnings.warn(
-                f"{type(self).__name__}: feature cache {str(self.memory)!r}: "
+                f"{self._name()}: feature cache {str(self.memory)!r}: "
                 f"{len(notes['unreadable'])} unreadable entr(y/ies) recomputed, "
                 f"{len(notes['unwritten'])} result(s) not written; first: utterance "
                 f"{cache[0][0]!r}: {cache[0][1]}. The features returned are freshly "
@@ -291,8 +328,9 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
             if show:
                 from tqdm.auto import tqdm
 
+                # delay: no bar for work that ends within 2 s (a cache hit)
                 iterator = tqdm(iterator, total=n, desc=self._progress_name(),
-                                unit="utt")
+                                unit="utt", delay=2.0)
             return list(iterator)
         size = max(1, min(64, n // (8 * n_jobs) or 1))
         batches = [items[i:i + size] for i in range(0, n, size)]
@@ -304,7 +342,7 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
             from tqdm.auto import tqdm
 
             gen = tqdm(gen, total=len(batches), desc=self._progress_name(),
-                       unit="batch")
+                       unit="batch", delay=2.0)
         out = []
         for res in gen:
             out.extend(res)

@@ -68,6 +68,10 @@ def _run_smile(smile, uid, wave, rate):
         try:
             out = smile(wave[None, :], rate)
         except UserWarning as exc:  # "Segment too short, filling with NaN."
+            # a Ctrl-C that openSMILE swallowed also ends the segment early and
+            # comes back as this warning: the interrupt, not the file, is to
+            # blame then
+            check()
             raise AudioError(f"Utterance {uid!r}: openSMILE: {exc}") from exc
         # openSMILE swallows a Ctrl-C and returns a frame short: never let
         # that truncated result out (nor into the cache)
@@ -171,6 +175,10 @@ class OpenSmileFrames(AudioFeatureExtractor):
                 f"shorter than one {1000 * self.frame_length:.0f} ms frame of "
                 f"{self.feature_set}."
             )
+
+    def _frame_shift_seconds(self):
+        """10 ms between openSMILE LLD frames (the cache checks frame counts)."""
+        return 0.010
 
     def _compute(self, uid, wave, rate):
         self._check_length(uid, wave, rate)
@@ -299,6 +307,9 @@ class _FunctionalsExtractor(OpenSmileFrames):
 
     def _cache_signature(self):
         return super()._cache_signature() + "|functionals"
+
+    def _frame_shift_seconds(self):
+        return None  # one row of functionals per utterance, not frames
 
     def _compute(self, uid, wave, rate):
         self._check_length(uid, wave, rate)

@@ -94,6 +94,10 @@ class LogSpectrogram(AudioFeatureExtractor):
                 + f"|{self.frame_length}|{self.frame_shift}|{self.max_frequency}"
                 + f"|{self.eps}")
 
+    def _frame_shift_seconds(self):
+        """Seconds between frames (the cache checks frame counts with it)."""
+        return float(self.frame_shift)
+
     def _compute(self, uid, wave, rate):
         win = int(round(self.frame_length * rate))
         hop = int(round(self.frame_shift * rate))

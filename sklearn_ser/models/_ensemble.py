@@ -17,7 +17,7 @@ from sklearn.utils.metadata_routing import (
 )
 from sklearn.utils.validation import check_is_fitted
 
-from .._parallel import torch_thread_share, use_torch_threads
+from .._parallel import restore_on_interrupt, torch_thread_share, use_torch_threads
 from ..annotations import align_annotations
 from ..metrics import UARScoreMixin
 from ._base import as_input
@@ -117,6 +117,7 @@ class SeedEnsembleClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
 
         return BLSTMAttentionClassifier("soft")
 
+    @restore_on_interrupt
     def fit(self, X, y, groups=None):
         """Fit ``n_members`` seeded clones of ``estimator``.
 

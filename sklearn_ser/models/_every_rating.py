@@ -16,6 +16,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _num_samples, check_is_fitted, has_fit_parameter
 
+from .._parallel import restore_on_interrupt
 from .._warnings import user_stacklevel
 from ..annotations import (
     BaseTargetEncoder,
@@ -26,7 +27,7 @@ from ..annotations import (
     report_missing,
     resolve_classes,
 )
-from ..exceptions import DroppedRowsWarning
+from ..exceptions import DroppedRowsWarning, SERWarning
 from ..metrics import UARScoreMixin
 from ._base import as_input
 
@@ -246,6 +247,14 @@ default="shares"
 
     def _base(self):
         est = self.estimator if self.estimator is not None else _default()
+        own = getattr(_final_step(est), "class_weight", None)
+        if own is not None and self.class_weight is not None:
+            warnings.warn(
+                f"EveryRatingClassifier: the estimator has its own class_weight="
+                f"{own!r} and class_weight={self.class_weight!r} balances the "
+                "weighted samples too: classes are balanced twice. Give the "
+                "estimator class_weight=None (or EveryRatingClassifier "
+                "class_weight=None).", SERWarning, stacklevel=user_stacklevel())
         if not has_fit_parameter(_final_step(est), "sample_weight"):
             raise TypeError(
                 f"{type(_final_step(est)).__name__} does not accept sample_weight "
@@ -253,6 +262,7 @@ default="shares"
                 "it (LogisticRegression, SVC, LinearSVC, RandomForest... do).")
         return est
 
+    @restore_on_interrupt
     def fit(self, X, y, groups=None):
         """Fit ``estimator`` on every rating of ``y``.
 
@@ -321,14 +331,28 @@ default="shares"
         R = len(ratings.rater_names)
         rated = ~np.isnan(q).any(axis=1)
         q = np.where(rated[:, None], q, np.nan)
-        q = q / np.nansum(q, axis=1, keepdims=True)  # "ratings" counts -> shares
+        with np.errstate(invalid="ignore", divide="ignore"):  # unrated: NaN rows
+            q = q / np.nansum(q, axis=1, keepdims=True)  # "ratings" counts -> shares
         idx = np.flatnonzero(rated)
+        if not hasattr(base, "predict_proba"):
+            raise TypeError(
+                f"EveryRatingClassifier(refine={self.refine}) needs out-of-fold "
+                f"probabilities, and {type(_final_step(base)).__name__} has no "
+                "predict_proba: use refine=0, or a classifier with probabilities "
+                "(LogisticRegression, SVC(probability=True), ...).")
         if groups is not None:
             g = np.asarray(groups)[idx]
+            n_groups = len(np.unique(g))
+            if n_groups < 2:
+                raise ValueError(
+                    f"EveryRatingClassifier(refine={self.refine}): refine's "
+                    "out-of-fold predictions hold out whole groups, and groups has "
+                    f"{n_groups} value among the rated utterances; give at least "
+                    "two groups (speakers, sessions), or no groups (a shuffled "
+                    "KFold over utterances), or refine=0.")
             n_splits = self.refine_cv if isinstance(self.refine_cv, numbers.Integral) \
                 else 5
-            splits = list(GroupKFold(min(n_splits, len(np.unique(g)))).split(
-                idx, groups=g))
+            splits = list(GroupKFold(min(n_splits, n_groups)).split(idx, groups=g))
         elif isinstance(self.refine_cv, numbers.Integral):
             seed = check_random_state(self.random_state).randint(2**31 - 1)
             splits = list(KFold(self.refine_cv, shuffle=True, random_state=seed)
@@ -343,17 +367,30 @@ default="shares"
             conf /= conf.sum(axis=2, keepdims=True)
             # the classifier's out-of-fold view of each rated utterance
             proba = np.zeros((len(idx), K))
-            for tr, te in splits:
-                model = self._fit_on(_safe_indexing(X_rated, tr), q[idx[tr]], base)
+            for k, (tr, te) in enumerate(splits):
+                try:
+                    model = self._fit_on(_safe_indexing(X_rated, tr), q[idx[tr]],
+                                         base)
+                except ValueError as exc:
+                    raise ValueError(
+                        f"EveryRatingClassifier(refine={self.refine}): the "
+                        f"classifier of refine's inner fold {k + 1} of "
+                        f"{len(splits)} could not be fitted ({exc}). Its training "
+                        "part holds too few classes: use fewer refine_cv folds, "
+                        "other groups, or refine=0.") from exc
                 proba[te] = self._align_proba(model, _safe_indexing(X_rated, te))
             # E: posterior of the emotion given the audio and every rating
-            logp = np.full((len(q), K), np.nan)
-            logp[idx] = np.log(np.clip(proba, 1e-6, 1.0))
+            # (unrated rows stay NaN; computed on the rated rows only)
+            logp = np.zeros((len(idx), K))
+            logp[:] = np.log(np.clip(proba, 1e-6, 1.0))
+            pos = np.full(len(q), -1)
+            pos[idx] = np.arange(len(idx))
             use = rated[item]
-            np.add.at(logp, item[use], np.log(conf[rater[use], :, said[use]]))
-            logp -= np.nanmax(logp, axis=1, keepdims=True)
+            np.add.at(logp, pos[item[use]], np.log(conf[rater[use], :, said[use]]))
+            logp -= logp.max(axis=1, keepdims=True)
             p = np.exp(logp)
-            q = p / np.nansum(p, axis=1, keepdims=True)
+            q = np.full((len(q), K), np.nan)
+            q[idx] = p / p.sum(axis=1, keepdims=True)
         self.rater_confusion_ = conf
         self.raters_ = list(ratings.rater_names)
         return q

@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clo
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._parallel import torch_thread_share, use_torch_threads
+from .._parallel import restore_on_interrupt, torch_thread_share, use_torch_threads
 from ..annotations import align_annotations
 from ..metrics import UARScoreMixin
 
@@ -76,6 +76,7 @@ class LateFusionClassifier(UARScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         self.combine = combine
         self.n_jobs = n_jobs
 
+    @restore_on_interrupt
     def fit(self, X, y):
         """Fit every member on ``X`` and ``y``.
 
@@ -89,9 +90,16 @@ class LateFusionClassifier(UARScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         names = [n for n, _ in self.estimators]
         if len(set(names)) != len(names):
             raise ValueError(f"Estimator names must be unique; got {names}.")
-        if self.weights is not None and len(self.weights) != len(self.estimators):
-            raise ValueError(f"{len(self.weights)} weights for "
-                             f"{len(self.estimators)} estimators.")
+        if self.weights is not None:
+            if len(self.weights) != len(self.estimators):
+                raise ValueError(f"{len(self.weights)} weights for "
+                                 f"{len(self.estimators)} estimators.")
+            w = np.asarray(self.weights, dtype=float)
+            if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+                raise ValueError(
+                    f"LateFusionClassifier: weights={list(self.weights)}; each weight "
+                    "must be a finite number >= 0 and at least one > 0 (they are "
+                    "the members' shares of the combined probability).")
         for name, est in self.estimators:
             if not hasattr(est, "predict_proba"):
                 raise TypeError(f"Estimator {name!r} ({type(est).__name__}) has no "

@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 
+from .._parallel import restore_on_interrupt
 from ..annotations import ExistenceLabels, HardLabels, SoftLabels
 from ._base import SequenceClassifier
 from ._estimators import CNNBLSTMClassifier
@@ -125,6 +126,7 @@ class MLEEFusionClassifier(MetaClassifierMixin):
             return SoftLabels(classes, alpha=self.alpha, label_map=self.label_map)
         return HardLabels(classes, label_map=self.label_map)
 
+    @restore_on_interrupt
     def fit(self, X, y, groups=None):
         """Pre-train the MLEE model, then build the chosen mode."""
         X, y, rng, base, classes = self._fit_start(X, y)
@@ -135,6 +137,19 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         if self.training_set == "dominant":
             hard = HardLabels(classes, label_map=self.label_map).fit(y).transform(y)
             rows = np.flatnonzero(hard.notna().to_numpy())
+            if len(rows) < len(hard):
+                import warnings
+
+                from .._warnings import user_stacklevel
+                from ..exceptions import DroppedRowsWarning
+
+                warnings.warn(
+                    "MLEEFusionClassifier(training_set='dominant'): the MLEE model "
+                    f"is pre-trained on the {len(rows)} of {len(hard)} utterances "
+                    f"with a dominant emotion ({len(hard) - len(rows)} without a "
+                    "hard majority left out of pre-training; the later stages use "
+                    "every utterance).", DroppedRowsWarning,
+                    stacklevel=user_stacklevel())
             X_mlee = X.iloc[rows] if hasattr(X, "iloc") else [X[i] for i in rows]
             y_mlee = y.iloc[rows] if hasattr(y, "iloc") else [y[i] for i in rows]
             g_mlee = None if groups is None else np.asarray(groups)[rows]

@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 
-from .._parallel import torch_thread_share, use_torch_threads
+from .._parallel import restore_on_interrupt, torch_thread_share, use_torch_threads
 from .._warnings import user_stacklevel
 from ..annotations import (
     HardLabels,
@@ -247,6 +247,7 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         return [crowd_h, crowd_s, *raters]
 
     # -- fit ---------------------------------------------------------------------------
+    @restore_on_interrupt
     def fit(self, X, y, groups=None):
         """Stage 1 (components) then stage 2 (frozen fusion).
 
