@@ -359,7 +359,7 @@ def plot_agreement_accuracy(predictions, truth, agreement, *, bins=(0, 0.5, 0.75
     level = pd.cut(agreement[keep], bins=list(bins), include_lowest=True)
     plt = _plt()
     if ax is None:
-        fig, ax = plt.subplots(figsize=(5.5, 3.4))
+        fig, ax = plt.subplots(figsize=(8.0, 3.8))
     else:
         fig = ax.figure
     cats = level.categories
@@ -368,14 +368,13 @@ def plot_agreement_accuracy(predictions, truth, agreement, *, bins=(0, 0.5, 0.75
     for k, (name, pred) in enumerate(predictions.items()):
         hit = pd.Series(pred[keep] == truth[keep])
         acc = hit.groupby(np.asarray(level.codes)).mean().reindex(range(len(cats)))
-        ax.plot(x, acc.to_numpy(float), marker="o", color=f"C{k}",
-                label=f"{name} vs majority" if reference is not None else name)
+        ax.plot(x, acc.to_numpy(float), marker="o", color=f"C{k % 10}", label=name)
         if reference is not None:
             hit = pd.Series(pred[keep] == reference[keep])
             acc = hit.groupby(np.asarray(level.codes)).mean().reindex(
                 range(len(cats)))
-            ax.plot(x, acc.to_numpy(float), marker="s", ls="--", color=f"C{k}",
-                    label=f"{name} vs {reference_name}")
+            ax.plot(x, acc.to_numpy(float), marker="s", ls="--",
+                    color=f"C{k % 10}")
     edges = list(bins)
     names = [f"{lo:.2f}-{hi:.2f}" for lo, hi in zip(edges[:-1], edges[1:],
                                                    strict=True)]
@@ -387,7 +386,15 @@ def plot_agreement_accuracy(predictions, truth, agreement, *, bins=(0, 0.5, 0.75
     ax.set_ylim(0, 1)
     ax.set_title("Accuracy by rater agreement (clear utterances to the right)",
                  fontsize=10)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    handles, labels = ax.get_legend_handles_labels()
+    if reference is not None:  # line styles say what each line scores against
+        from matplotlib.lines import Line2D
+
+        handles += [Line2D([], [], color="black", marker="o"),
+                    Line2D([], [], color="black", marker="s", ls="--")]
+        labels += ["(solid) vs majority", f"(dashed) vs {reference_name}"]
+    ax.legend(handles, labels, fontsize=7, loc="upper left",
+              bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig
 
