@@ -231,3 +231,20 @@ def test_refine_and_fusion_options_get_errors_that_say_what_to_change():
             LateFusionClassifier([("a", LogisticRegression()),
                                   ("b", LogisticRegression())],
                                  weights=weights).fit(X.iloc[:24], labels)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn_ser.exceptions.DroppedRowsWarning")
+def test_refine_shows_its_progress_when_asked(capsys):
+    from sklearn_ser.annotations import from_long
+
+    rng = np.random.default_rng(0)
+    labels = ["anger", "sadness", "neutral"] * 10
+    y = from_long(pd.DataFrame([(i, r, lab) for i, lab in enumerate(labels)
+                                for r in "ab"], columns=["utterance", "rater",
+                                                         "label"]))
+    X = rng.normal(size=(30, 2))
+    EveryRatingClassifier(refine=2, refine_cv=3, progress=True,
+                          random_state=0).fit(X, y)
+    err = capsys.readouterr().err
+    assert "EveryRatingClassifier refine (2 EM iterations x 3 folds)" in err
+    assert "6/6" in err

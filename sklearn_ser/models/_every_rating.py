@@ -113,6 +113,9 @@ default="shares"
     label_map : dict or "iemocap", default=None
     random_state : int, RandomState or None, default=None
         Shuffles ``refine_cv`` folds when no groups are given.
+    progress : bool, default=False
+        A progress bar over refine's EM iterations and inner folds (long fits:
+        ComParE functionals with ``refine=3`` take minutes).
 
     Attributes
     ----------
@@ -153,11 +156,12 @@ default="shares"
         "classes": ["array-like", None],
         "label_map": [dict, StrOptions({"iemocap"}), None],
         "random_state": ["random_state"],
+        "progress": ["boolean"],
     }
 
     def __init__(self, estimator=None, *, targets="shares", alpha=0.0,
                  class_weight="balanced", refine=0, refine_cv=5, smoothing=0.5,
-                 classes=None, label_map=None, random_state=None):
+                 classes=None, label_map=None, random_state=None, progress=False):
         self.estimator = estimator
         self.targets = targets
         self.alpha = alpha
@@ -168,6 +172,7 @@ default="shares"
         self.classes = classes
         self.label_map = label_map
         self.random_state = random_state
+        self.progress = progress
 
     # -- targets -------------------------------------------------------------------
     def _distribution(self, y):
@@ -360,6 +365,13 @@ default="shares"
         else:
             splits = list(check_cv(self.refine_cv).split(idx))
         X_rated = _safe_indexing(X, idx)
+        bar = None
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=self.refine * len(splits), unit="fit",
+                       desc=f"EveryRatingClassifier refine ({self.refine} EM "
+                            f"iterations x {len(splits)} folds)")
         for _ in range(self.refine):
             # M: raters' confusion matrices from the current targets
             conf = confusion_counts(rater, said, np.nan_to_num(q[item]), R, K,
@@ -379,6 +391,8 @@ default="shares"
                         "part holds too few classes: use fewer refine_cv folds, "
                         "other groups, or refine=0.") from exc
                 proba[te] = self._align_proba(model, _safe_indexing(X_rated, te))
+                if bar is not None:
+                    bar.update(1)
             # E: posterior of the emotion given the audio and every rating
             # (unrated rows stay NaN; computed on the rated rows only)
             logp = np.zeros((len(idx), K))
@@ -391,6 +405,8 @@ default="shares"
             p = np.exp(logp)
             q = np.full((len(q), K), np.nan)
             q[idx] = p / p.sum(axis=1, keepdims=True)
+        if bar is not None:
+            bar.close()
         self.rater_confusion_ = conf
         self.raters_ = list(ratings.rater_names)
         return q
