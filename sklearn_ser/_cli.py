@@ -12,6 +12,7 @@ from . import __version__
 from .comparison import (
     DEMO_METHODS,
     NORMALISATIONS,
+    OUTPUT_NAMES,
     ComparisonError,
     distribution_table,
     registry,
@@ -19,13 +20,6 @@ from .comparison import (
     run_comparison,
     write_outputs,
 )
-
-#: The files a run writes; a folder holding any of them is someone's results.
-OUTPUT_NAMES = ("results.json", "results.md", "predictions.csv",
-                "confusion_matrices.png", "per_class_recall.png",
-                "agreement_accuracy.png", "reliability.png", "agreement_scores.png",
-                "attention.png", "noisy_meta_weights.png",
-                "noisy_meta_transitions.png")
 
 
 class _OutDir:

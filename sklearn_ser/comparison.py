@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from ._parallel import torch_thread_share, use_torch_threads
+from .metrics import class_probabilities
 
 __all__ = [
     "BASELINES",
@@ -49,6 +50,7 @@ __all__ = [
     "DISTRIBUTION_SCORES",
     "FUNCTIONALS",
     "NORMALISATIONS",
+    "OUTPUT_NAMES",
     "PROFILES",
     "baseline_pipeline",
     "confounded_profile",
@@ -232,7 +234,7 @@ def _fit_fold(name, build, seed, epochs, profile, Xtr, ytr, Xte, classes, extras
         clf = build(classes, seed, epochs, profile).fit(Xtr, ytr)
     seconds = time.perf_counter() - t
     out = {"pred": np.asarray(clf.predict(Xte), dtype=object), "seconds": seconds,
-           "proba": _proba_over(clf, Xte, classes)}
+           "proba": class_probabilities(clf, Xte, classes)}
     if extras:
         if hasattr(clf, "weights_by_class_"):
             out["weights_by_class"] = clf.weights_by_class_
@@ -243,24 +245,6 @@ def _fit_fold(name, build, seed, epochs, profile, Xtr, ytr, Xte, classes, extras
         except (AttributeError, TypeError, ValueError):  # no attention pooling
             pass
     return out
-
-
-def _proba_over(clf, X, classes):
-    """``predict_proba`` with columns in ``classes`` order (None without it)."""
-    if not hasattr(clf, "predict_proba"):
-        return None
-    from .annotations import normalize_label
-
-    proba = np.asarray(clf.predict_proba(X), dtype=float)
-    pos = {c: k for k, c in enumerate(classes)}
-    out = np.zeros((len(proba), len(classes)))
-    for j, c in enumerate(clf.classes_):
-        k = pos.get(normalize_label(c))
-        if k is not None:
-            out[:, k] = proba[:, j]
-    total = out.sum(axis=1, keepdims=True)
-    return np.where(total > 0, out / np.where(total > 0, total, 1.0),
-                    1.0 / len(classes))
 
 
 #: The scores against every rating reported beside UAR/WA: key -> (what,
@@ -648,7 +632,7 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
                             clf.set_params(everyratingclassifier__classes=classes)
                             clf.fit(f_tr, r_tr)
                     pred[te] = clf.predict(f_te)
-                    p_te = _proba_over(clf, f_te, classes)
+                    p_te = class_probabilities(clf, f_te, classes)
                     seconds += time.perf_counter() - t
                     if p_te is None:
                         has_proba = False
@@ -950,6 +934,14 @@ def _public(results):
     return {k: v for k, v in results.items() if not k.startswith("_")}
 
 
+#: The files a run writes; a folder holding any of them is someone's results.
+OUTPUT_NAMES = ("results.json", "results.md", "predictions.csv",
+                "confusion_matrices.png", "per_class_recall.png",
+                "agreement_accuracy.png", "reliability.png", "agreement_scores.png",
+                "attention.png", "noisy_meta_weights.png",
+                "noisy_meta_transitions.png")
+
+
 def write_outputs(out, results):
     """results.json, results.md, predictions.csv and the PNG plots in ``out``.
 
@@ -962,8 +954,7 @@ def write_outputs(out, results):
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"{str(out)!r} is a file; give a folder for the "
                                  "results.")
-    taken = [n for n in ("results.json", "results.md", "predictions.csv")
-             if (out / n).exists()]
+    taken = [n for n in OUTPUT_NAMES if (out / n).exists()]
     if taken:
         raise FileExistsError(
             f"{str(out)!r} already holds {taken}; results are never overwritten, "

@@ -179,9 +179,11 @@ def test_a_list_of_label_tuples_gets_a_clear_error():
 
 
 def test_unique_of_ratings():
-    y = pd.Series([{"A": ("sad",)}, {"A": ("sad",)}, {"B": ("sad",)}],
+    y = pd.Series([{"A": ("sad",)}, {"A": ("sad",)}, {"B": ("sad",)},
+                   {"A": ("sad", "angry")}, {"A": ("angry", "sad")}],
                   dtype="ratings")
-    assert y.unique().tolist() == [{"A": ("sad",)}, {"B": ("sad",)}]
+    assert y.unique().tolist() == [{"A": ("sad",)}, {"B": ("sad",)},
+                                   {"A": ("sad", "angry")}, {"A": ("angry", "sad")}]
 
 
 # -- one parse per fit ------------------------------------------------------------

@@ -262,3 +262,29 @@ def test_reliability_and_agreement_plots_say_what_they_show(crowd):
                                          truth_recalls={"m": {"anger": 0.7}},
                                          truth_name="intended")
     assert len(fig.axes) == 2 and "intended" in fig.axes[1].get_ylabel()
+
+
+def test_classes_in_any_order_score_the_same(crowd):
+    y, p = crowd
+    rev = CLASSES[::-1]
+    for metric in (soft_log_loss, jensen_shannon_divergence, soft_brier_score,
+                   all_inclusive_f1, expected_calibration_error):
+        assert metric(y, p[:, ::-1], classes=rev) == pytest.approx(
+            metric(y, p, classes=CLASSES)), metric.__name__
+    frame = pd.DataFrame(p[:, ::-1], columns=["Sad", "neu", "happy", "angry"],
+                         index=y.index)
+    assert soft_log_loss(y, frame, classes=CLASSES) == pytest.approx(
+        soft_log_loss(y, p, classes=CLASSES))
+
+
+def test_class_probabilities_follow_the_classes_given():
+    from sklearn.linear_model import LogisticRegression
+
+    from sklearn_ser.metrics import class_probabilities
+
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    clf = LogisticRegression().fit(X, ["angry", "sad", "angry", "sad"])
+    p = class_probabilities(clf, X, ["sadness", "neutral", "anger"])
+    np.testing.assert_allclose(p[:, [2, 0]], clf.predict_proba(X))
+    assert (p[:, 1] == 0).all()
+    assert class_probabilities(object(), X, ["anger"]) is None

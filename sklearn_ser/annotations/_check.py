@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from sklearn.utils.validation import _num_samples
 
 from .._warnings import user_stacklevel
 from ..exceptions import AnnotationError, DroppedRowsWarning, EmptyRaterWarning
@@ -169,12 +170,6 @@ columns ['alice', 'bob'] are not labels...
                 f"{who}: X has {_num_samples(X)} utterances but the annotations "
                 f"have {len(out)} rows.")
     return out
-
-
-def _num_samples(X):
-    from sklearn.utils.validation import _num_samples as n
-
-    return n(X)
 
 
 def _allowed(label_map, known_labels):

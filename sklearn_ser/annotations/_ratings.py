@@ -315,19 +315,27 @@ class RatingsArray(ExtensionArray):
 
     def _signatures(self):
         """(n, 3) uint64 per utterance: count and two hash sums of its ratings
-        (rater, label, rank), equal for equal elements."""
-        names = np.char.add(np.char.add(
-            self._raters.to_numpy(dtype=str)[self._rater], "\x1f"),
-            np.char.add(self._labels.to_numpy(dtype=str)[self._label], "\x1f"))
-        names = np.char.add(names, self._rank.astype(str))
-        h = pd.util.hash_array(names.astype(object)) if len(names) else np.zeros(
-            0, np.uint64)
+        (rater, label, rank), equal for equal elements. The vocabularies are
+        hashed once; each rating combines its codes' hashes (integer work)."""
         out = np.zeros((len(self), 3), dtype=np.uint64)
-        item = self.item_codes()
+        if not len(self._rater):
+            return out
+
+        def vocab_hash(index):
+            return pd.util.hash_array(np.asarray(index.astype(str), dtype=object))
+
         with np.errstate(over="ignore"):
+            h = (vocab_hash(self._raters)[self._rater] * np.uint64(0x100000001B3)
+                 ^ vocab_hash(self._labels)[self._label]
+                 ^ (self._rank.astype(np.uint64) + np.uint64(1))
+                 * np.uint64(0xC2B2AE3D27D4EB4F))
+            h ^= h >> np.uint64(29)  # mix before summing: sums of linear
+            h *= np.uint64(0x9E3779B97F4A7C15)  # maps would confuse swaps
+            h ^= h >> np.uint64(32)
+            item = self.item_codes()
             np.add.at(out[:, 0], item, np.uint64(1))
             np.add.at(out[:, 1], item, h)
-            np.add.at(out[:, 2], item, h * np.uint64(0x9E3779B97F4A7C15))
+            np.add.at(out[:, 2], item, h * h)
         return out
 
     def _select(self, raters):
@@ -397,8 +405,6 @@ class RatingsArray(ExtensionArray):
         ``votes="first"`` counts first choices only; ``rater`` one rater's.
         """
         if rater is not None and self._kind == "votes":
-            from ..exceptions import AnnotationError
-
             raise AnnotationError(
                 "per-rater targets need individual ratings (ratings or a table "
                 "with one column per rater); a vote-count table holds no rater.")

@@ -30,7 +30,7 @@ from ..exceptions import (
     RepeatedRatingWarning,
 )
 from ._ratings import _build, is_ratings
-from ._vocabulary import CANONICAL_EMOTIONS, _is_missing
+from ._vocabulary import _is_missing
 
 _ITEM_NAMES = ("item", "utterance", "task", "file", "filename", "clip", "id")
 _RATER_NAMES = ("rater", "worker", "annotator", "evaluator", "listener")
@@ -420,7 +420,9 @@ def to_ratings(y, *, form="auto"):
     if is_ratings(y):
         return y if isinstance(y, pd.Series) else pd.Series(y, name="ratings")
     if isinstance(y, pd.DataFrame):
-        if form == "auto" and is_vote_table(y) and not _rater_columns(y):
+        from ._check import _label_columns
+
+        if form == "auto" and is_vote_table(y) and _label_columns(y, None, {})[0]:
             raise AnnotationError(
                 "A vote-count table (one column per label) holds no individual "
                 "rating; it cannot become ratings (keep it as it is: every "
@@ -447,15 +449,6 @@ def to_ratings(y, *, form="auto"):
     return _build(len(values), present, np.full(len(present), "label", dtype=object),
                   values[present], np.zeros(len(present), dtype=np.int64),
                   index=labels.index, name="ratings")
-
-
-def _rater_columns(y):
-    """True when no column of a numeric table is a known label."""
-    from ._vocabulary import normalize_label
-
-    if isinstance(y.columns, pd.RangeIndex):
-        return False
-    return not any(normalize_label(c) in CANONICAL_EMOTIONS for c in y.columns)
 
 
 def to_wide(y, *, max_cells=50_000_000):

@@ -36,12 +36,20 @@ from scipy.spatial.distance import jensenshannon
 from scipy.special import xlogy
 from sklearn.metrics import f1_score
 
-from ..annotations import HardLabels, SoftLabels, check_annotations
+from ..annotations import (
+    HardLabels,
+    SoftLabels,
+    build_label_map,
+    canonical_label,
+    check_annotations,
+    resolve_classes,
+)
 
 __all__ = [
     "AgreementScores",
     "agreement_report",
     "all_inclusive_f1",
+    "class_probabilities",
     "expected_calibration_error",
     "jensen_shannon_divergence",
     "krippendorff_alpha",
@@ -55,6 +63,7 @@ EPS = 1e-15
 
 
 def _checked(y_true, y_proba, classes, label_map):
+    """(checked ratings aligned with y_proba's ids, the classes as given)."""
     if classes is None:
         raise ValueError("classes is required: the columns of y_proba, in order.")
     classes = list(classes)
@@ -64,11 +73,18 @@ def _checked(y_true, y_proba, classes, label_map):
     return y, classes
 
 
-def _proba(y_proba, classes, n):
+def _proba(y_proba, classes, n, label_map=None):
+    """``y_proba`` as an (n, K) array whose columns follow the sorted canonical
+    classes (the encoders' ``classes_``): an array's columns are ``classes``
+    in the order given, a DataFrame's are found by name."""
+    lm = build_label_map(label_map)
+    given = [canonical_label(c, lm) for c in classes]
+    canon = list(resolve_classes(None, classes, label_map=label_map))
     if isinstance(y_proba, pd.DataFrame):
-        canon = list(SoftLabels(classes).fit(pd.Series(classes[:1])).classes_)
-        if list(y_proba.columns) != canon and set(y_proba.columns) >= set(canon):
-            y_proba = y_proba[canon]
+        names = [canonical_label(c, lm) for c in y_proba.columns]
+        if set(canon) <= set(names):
+            y_proba = y_proba.iloc[:, [names.index(c) for c in canon]]
+            given = canon
         p = y_proba.to_numpy(dtype=float)
     else:
         p = np.asarray(y_proba, dtype=float)
@@ -85,7 +101,30 @@ def _proba(y_proba, classes, n):
         raise ValueError(
             f"y_proba rows must sum to 1 (probabilities over the classes); row "
             f"{bad} sums to {total[bad]:.6g}.")
-    return p
+    return p[:, [given.index(c) for c in canon]] if given != canon else p
+
+
+def class_probabilities(estimator, X, classes, *, label_map=None):
+    """``estimator.predict_proba(X)`` with columns in the order of ``classes``.
+
+    The estimator's ``classes_`` are matched by their normalised spelling; a
+    class it never saw gets 0, and a row left with no mass the uniform
+    distribution. None when the estimator has no ``predict_proba``. This is
+    how the probability scorers and the command line read probabilities.
+    """
+    if not hasattr(estimator, "predict_proba"):
+        return None
+    lm = build_label_map(label_map)
+    proba = np.asarray(estimator.predict_proba(X), dtype=float)
+    pos = {canonical_label(c, lm): k for k, c in enumerate(classes)}
+    out = np.zeros((len(proba), len(classes)))
+    for j, c in enumerate(estimator.classes_):
+        k = pos.get(canonical_label(c, lm))
+        if k is not None:
+            out[:, k] = proba[:, j]
+    total = out.sum(axis=1, keepdims=True)
+    return np.where(total > 0, out / np.where(total > 0, total, 1.0),
+                    1.0 / len(classes))
 
 
 def vote_shares(y_true, *, classes, label_map=None):
@@ -108,13 +147,30 @@ def _pair(y_true, y_proba, classes, label_map):
     y, classes = _checked(y_true, y_proba, classes, label_map)
     shares = SoftLabels(classes, alpha=0.0, label_map=label_map).fit(y).transform(y)
     q = shares.to_numpy(dtype=float)
-    p = _proba(y_proba, classes, len(q))
+    p = _proba(y_proba, classes, len(q), label_map)
     ok = ~np.isnan(q).any(axis=1)
     if not ok.any():
         raise ValueError(
             f"No utterance has a rating among the classes {classes}; nothing to "
             "score.")
     return q[ok], p[ok], ok
+
+
+# the scores on (shares, probabilities) arrays, shared with agreement_report
+def _nll(q, p):
+    return float(np.mean(-xlogy(q, np.clip(p, EPS, 1.0)).sum(axis=1)))
+
+
+def _js(q, p):
+    return float(np.mean(jensenshannon(q, p, base=2, axis=1) ** 2))
+
+
+def _f1(q, p, threshold=None):
+    t = 1.0 / q.shape[1] if threshold is None else float(threshold)
+    if not 0 < t <= 1:
+        raise ValueError(f"threshold must be in (0, 1]; got {threshold}.")
+    return float(f1_score(q >= t - 1e-12, p >= t - 1e-12, average="macro",
+                          zero_division=0))
 
 
 def soft_log_loss(y_true, y_proba, *, classes, label_map=None):
@@ -124,7 +180,8 @@ def soft_log_loss(y_true, y_proba, *, classes, label_map=None):
     over ``classes``, ``p`` clipped to ``[1e-15, 1]``), averaged over the
     utterances with at least one rating among the classes. With one rater per
     utterance it is scikit-learn's :func:`~sklearn.metrics.log_loss`. Lower is
-    better.
+    better. The columns of an array ``y_proba`` are ``classes`` in the order
+    given (a DataFrame's are found by name).
 
     Examples
     --------
@@ -134,8 +191,7 @@ def soft_log_loss(y_true, y_proba, *, classes, label_map=None):
     ...                     classes=["anger", "sadness"]), 4)
     0.3993
     """
-    q, p, _ = _pair(y_true, y_proba, classes, label_map)
-    return float(np.mean(-xlogy(q, np.clip(p, EPS, 1.0)).sum(axis=1)))
+    return _nll(*_pair(y_true, y_proba, classes, label_map)[:2])
 
 
 def jensen_shannon_divergence(y_true, y_proba, *, classes, label_map=None):
@@ -144,8 +200,7 @@ def jensen_shannon_divergence(y_true, y_proba, *, classes, label_map=None):
     squared), over the utterances with a rating among the classes. Lower is
     better.
     """
-    q, p, _ = _pair(y_true, y_proba, classes, label_map)
-    return float(np.mean(jensenshannon(q, p, base=2, axis=1) ** 2))
+    return _js(*_pair(y_true, y_proba, classes, label_map)[:2])
 
 
 def soft_brier_score(y_true, y_proba, *, classes, label_map=None):
@@ -166,18 +221,14 @@ def all_inclusive_f1(y_true, y_proba, *, classes, threshold=None, label_map=None
     counts, ties and minority choices included. Higher is better.
     """
     q, p, _ = _pair(y_true, y_proba, classes, label_map)
-    t = 1.0 / len(classes) if threshold is None else float(threshold)
-    if not 0 < t <= 1:
-        raise ValueError(f"threshold must be in (0, 1]; got {threshold}.")
-    return float(f1_score(q >= t - 1e-12, p >= t - 1e-12, average="macro",
-                          zero_division=0))
+    return _f1(q, p, threshold)
 
 
 def _majority(y_true, y_proba, classes, label_map):
     y, classes = _checked(y_true, y_proba, classes, label_map)
     enc = HardLabels(classes, label_map=label_map).fit(y)
     truth = enc.transform(y).to_numpy(dtype=object)
-    p = _proba(y_proba, classes, len(truth))
+    p = _proba(y_proba, classes, len(truth), label_map)
     ok = ~pd.isna(pd.Series(truth, dtype=object)).to_numpy()
     if not ok.any():
         raise ValueError("No utterance has a hard majority among the classes.")
@@ -296,7 +347,7 @@ def agreement_report(y_true, y_proba, *, classes, bins=(0.0, 0.5, 0.75, 1.0),
     y, classes = _checked(y_true, y_proba, classes, label_map)
     shares = SoftLabels(classes, alpha=0.0, label_map=label_map).fit(y).transform(y)
     q = shares.to_numpy(dtype=float)
-    p = _proba(y_proba, classes, len(q))
+    p = _proba(y_proba, classes, len(q), label_map)
     majority = HardLabels(classes, label_map=label_map).fit(y).transform(y)
     has = ~np.isnan(q).any(axis=1)
     agree = np.where(has, np.nanmax(np.where(has[:, None], q, 0.0), axis=1), np.nan)
@@ -314,16 +365,12 @@ def agreement_report(y_true, y_proba, *, classes, bins=(0.0, 0.5, 0.75, 1.0),
         maj = majority.to_numpy(dtype=object)[mask]
         m = ~pd.isna(pd.Series(maj, dtype=object)).to_numpy()
         top = np.asarray(canon, dtype=object)[p[mask].argmax(axis=1)]
-        sub_y = y.iloc[np.flatnonzero(mask)]
         rows[name] = {
             "n": int(mask.sum()), "n_majority": int(m.sum()),
             "accuracy": float(np.mean(top[m] == maj[m])) if m.any() else np.nan,
-            "soft_log_loss": soft_log_loss(sub_y, p[mask], classes=classes,
-                                           label_map=label_map),
-            "jensen_shannon": jensen_shannon_divergence(
-                sub_y, p[mask], classes=classes, label_map=label_map),
-            "all_inclusive_f1": all_inclusive_f1(sub_y, p[mask], classes=classes,
-                                                 label_map=label_map),
+            "soft_log_loss": _nll(q[mask], p[mask]),
+            "jensen_shannon": _js(q[mask], p[mask]),
+            "all_inclusive_f1": _f1(q[mask], p[mask]),
         }
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "agreement"

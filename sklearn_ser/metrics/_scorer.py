@@ -7,7 +7,13 @@ import weakref
 import numpy as np
 import pandas as pd
 
-from ..annotations import HardLabels, check_annotations, report_missing
+from ..annotations import (
+    HardLabels,
+    check_annotations,
+    report_missing,
+    resolve_classes,
+)
+from ._distribution import class_probabilities
 from ._metrics import unweighted_average_recall, weighted_accuracy
 
 
@@ -165,22 +171,10 @@ class ProbaScorer:
                         stacklevel=user_stacklevel())
                     self.cache.noted = True
                 return None
-            proba = np.asarray(estimator.predict_proba(X), dtype=float)
             classes = self.classes if self.classes is not None else list(
                 estimator.classes_)
-            canon = list(HardLabels(classes, label_map=self.label_map).fit(
-                pd.Series([next(iter(classes))])).classes_)
-            from ..annotations import normalize_label
-
-            own = [normalize_label(c) for c in estimator.classes_]
-            out = np.zeros((len(proba), len(canon)))
-            pos = {c: k for k, c in enumerate(canon)}
-            for j, c in enumerate(own):
-                if c in pos:
-                    out[:, pos[c]] = proba[:, j]
-            total = out.sum(axis=1, keepdims=True)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out = np.where(total > 0, out / total, 1.0 / len(canon))
+            canon = list(resolve_classes(None, classes, label_map=self.label_map))
+            out = class_probabilities(estimator, X, canon, label_map=self.label_map)
             y_checked = check_annotations(
                 y, X if isinstance(X, pd.DataFrame) else None,
                 label_map=self.label_map, classes=canon, whom="ser_scoring")
@@ -276,10 +270,7 @@ def ser_scoring(
         "wa": SERScorer(_wa, "wa", encoder, cache, warn),
     }
     if per_class and classes is not None:
-        fitted = HardLabels(classes, label_map=label_map).fit(
-            pd.Series([next(iter(classes))])
-        )
-        for cls in fitted.classes_:
+        for cls in resolve_classes(None, classes, label_map=label_map):
             scoring[f"recall_{cls}"] = SERScorer(
                 _recall_of(cls), f"recall_{cls}", encoder, cache, warn
             )
