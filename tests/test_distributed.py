@@ -78,6 +78,33 @@ def test_grid_search_on_the_cluster_matches_a_local_run(cluster, corpus):
     np.testing.assert_array_equal(remote.predict(frames), local.predict(frames))
 
 
+def test_extraction_into_a_shared_store_on_the_cluster(cluster, corpus, tmp_path):
+    """Workers extract, frames are written into one store on a shared path,
+    and workers of a search read it by its path (not its frames)."""
+    local = OpenSmileFrames("emobase45", progress=False).fit_transform(
+        corpus.utterances)
+    with joblib.parallel_backend("dask"):
+        remote = OpenSmileFrames("emobase45", n_jobs=-1, memory=tmp_path,
+                                 out_of_core=True, progress=False).fit_transform(
+            corpus.utterances)
+        fa = remote["frames"].array
+        assert fa.on_disk and fa.path.startswith(str(tmp_path))
+        for a, b in zip(local["frames"], fa, strict=True):
+            np.testing.assert_array_equal(a, b)
+        frames = FrameAverager(10).fit_transform(SpeakerStandardizer(
+            memory=tmp_path).fit_transform(remote))
+        assert frames["frames"].array.on_disk
+        gs = GridSearchCV(
+            BLSTMAttentionClassifier(classes=corpus.classes, dense_units=8,
+                                     lstm_units=4, head_units=8, max_epochs=1,
+                                     random_state=0),
+            {"target": ["hard", "soft"]}, cv=LeaveOneGroupOut(), n_jobs=-1,
+            scoring=ser_scoring(corpus.classes, per_class=False, warn=False),
+            refit="uar")
+        gs.fit(frames, corpus.annotations, groups=corpus.utterances["session"])
+    assert np.isfinite(gs.cv_results_["mean_test_uar"]).all()
+
+
 def test_ray_backend_runs_extraction_and_search(corpus, tmp_path):
     """Ray's joblib backend (optional: ``pip install ray``; not in CI, whose two
     cores pay ~10 s to start Ray and longer for its worker pool)."""

@@ -1,8 +1,10 @@
 """Frame features from audio, speaker normalisation, pooling, augmentation.
 
 Extractors take the utterance table (a ``path`` or ``audio`` column plus any
-metadata) and return it with a ``frames`` column of ``(T, D)`` arrays, so the
-speaker, session and other metadata stay reachable by later steps:
+metadata) and return it with a ``frames`` column of ``(T, D)`` arrays (a
+:class:`FramesArray`: one buffer plus offsets, in memory or in a store on
+disk), so the speaker, session and other metadata stay reachable by later
+steps:
 
 * :class:`OpenSmileFrames`: openSMILE LLDs (``"emobase45"`` of Chou & Lee,
   ``"fujioka32"`` of Fujioka et al., stock sets by name);
@@ -21,6 +23,7 @@ speaker, session and other metadata stay reachable by later steps:
 from ._audio import AudioError, LowBandwidthWarning, load_audio
 from ._augment import SpeedPerturbation, speed_perturb
 from ._base import FRAMES, get_frames
+from ._frames import FramesArray, FramesDtype, frames_temp_dir
 from ._extract import CacheWarning, TruncatedAudioWarning, UnvoicedWarning
 from ._normalize import (
     CONFOUND_THRESHOLD,
@@ -40,6 +43,8 @@ __all__ = [
     "CacheWarning",
     "FrameAverager",
     "FrameStatistics",
+    "FramesArray",
+    "FramesDtype",
     "LogSpectrogram",
     "LowBandwidthWarning",
     "OpenSmileFrames",
@@ -56,4 +61,5 @@ __all__ = [
     "training_labels",
     "CONFOUND_THRESHOLD",
     "speed_perturb",
+    "frames_temp_dir",
 ]

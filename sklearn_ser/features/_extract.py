@@ -33,6 +33,13 @@ from ._audio import (
 )
 from ._audio import source_digest as _digest
 from ._base import with_frames
+from ._frames import _Writer, temporary_store
+
+
+def in_memory_limit():
+    """``out_of_core="auto"``: frames larger than this many bytes go to a
+    store on disk (``$SKLEARN_SER_IN_MEMORY_LIMIT``, default 2 GiB)."""
+    return int(float(os.environ.get("SKLEARN_SER_IN_MEMORY_LIMIT", 2 * 2**30)))
 
 CACHE_VERSION = "1"
 
@@ -189,7 +196,11 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
         "memory": [None, str, os.PathLike, joblib.Memory],
         "on_error": [StrOptions({"raise", "skip"})],
         "progress": ["boolean", StrOptions({"auto"})],
+        "out_of_core": ["boolean", StrOptions({"auto"})],
     }
+
+    #: extractors made before ``out_of_core`` existed (pickles) stay in memory
+    out_of_core = False
 
     # -- to implement --------------------------------------------------------
     def _compute(self, uid, wave, rate):  # pragma: no cover - abstract
@@ -247,21 +258,28 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
         if not hasattr(self, "feature_names_"):
             self.fit()
         ids, sources, frame = audio_sources(X, self.sample_rate)
-        results = self._run(ids, sources)
-        frames, errors, upsampled = [], [], []
+        store = self._output_store(sources)
+        writer = _Writer(store, ids=ids, temporary=True)
+        errors, upsampled, flagged = [], [], []
         notes = {"truncated": [], "unreadable": [], "unwritten": []}
-        for uid, (status, arr, up, message, found) in zip(ids, results, strict=True):
-            for kind, text in found.items():
-                notes[kind].append((uid, text))
-            if status == "error":
-                if self.on_error == "raise":
-                    raise AudioError(message)
-                errors.append(message)
-                frames.append(None)
-                continue
-            if up is not None and up / 2 < self._bandwidth_needed():
-                upsampled.append((uid, up))
-            frames.append(arr)
+        with writer:  # an error or Ctrl-C removes a partial store
+            results = self._run(ids, sources)
+            for uid, (status, arr, up, message, found) in zip(ids, results,
+                                                              strict=True):
+                for kind, text in found.items():
+                    notes[kind].append((uid, text))
+                if status == "error":
+                    if self.on_error == "raise":
+                        raise AudioError(message)
+                    errors.append(message)
+                    writer.append([None])
+                    continue
+                if up is not None and up / 2 < self._bandwidth_needed():
+                    upsampled.append((uid, up))
+                if self._flag_output(arr):
+                    flagged.append(uid)
+                writer.append([arr])
+            frames = writer.finish()
         if errors:
             warnings.warn(
                 f"{self._name()}: skipped {len(errors)} of {len(ids)} "
@@ -300,8 +318,47 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
                 CacheWarning,
                 stacklevel=user_stacklevel(),
             )
-        self._check_output(ids, frames)
+        if flagged:
+            self._warn_flagged(flagged)
         return with_frames(frame, frames)
+
+    def _flag_output(self, frames):
+        """Hook: True for frames a subclass warns about (e.g. unvoiced)."""
+        return False
+
+    def _warn_flagged(self, ids):
+        """Hook: the warning for the utterances :meth:`_flag_output` flagged."""
+
+    def _frames_per_second(self):
+        shift = getattr(self, "_frame_shift_seconds", lambda: None)()
+        if shift is None and isinstance(getattr(self, "frame_shift", None),
+                                        numbers.Real):
+            shift = float(self.frame_shift)
+        return None if not shift else 1.0 / shift
+
+    def estimated_nbytes(self, X):
+        """Bytes of float32 frames the extraction of ``X`` will give, from the
+        audio's durations (file headers; no audio is read)."""
+        _, sources, _ = audio_sources(X, self.sample_rate)
+        return self._estimate(sources)
+
+    def _estimate(self, sources):
+        if not hasattr(self, "n_features_out_"):
+            self.fit()
+        fps = self._frames_per_second()
+        if fps is None:
+            return 4 * self.n_features_out_ * len(sources)
+        seconds = sum(_duration(s) or 0.0 for s in sources if s[0] != "missing")
+        return int(4 * self.n_features_out_ * seconds * fps)
+
+    def _output_store(self, sources):
+        """Where the frames go: None (memory) or a new store path on disk."""
+        choice = self.out_of_core
+        if choice == "auto":
+            choice = self._estimate(sources) > in_memory_limit()
+        if not choice:
+            return None
+        return temporary_store(self.memory)
 
     def _progress_name(self):
         """The public step named on the progress bar, e.g.
@@ -310,10 +367,9 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
         detail = getattr(self, "feature_set", None)
         return f"{name}({detail})" if detail else name
 
-    def _check_output(self, ids, frames):
-        """Hook for subclasses (e.g. the unvoiced check of openSMILE sets)."""
-
     def _run(self, ids, sources):
+        """Results in input order, as they come (a generator: the caller
+        writes each one away, so memory holds a few batches, not the corpus)."""
         cache_dir = _cache_dir(self.memory)
         signature = self._cache_signature()
         n = len(ids)
@@ -331,7 +387,8 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
                 # delay: no bar for work that ends within 2 s (a cache hit)
                 iterator = tqdm(iterator, total=n, desc=self._progress_name(),
                                 unit="utt", delay=2.0)
-            return list(iterator)
+            yield from iterator
+            return
         size = max(1, min(64, n // (8 * n_jobs) or 1))
         batches = [items[i:i + size] for i in range(0, n, size)]
         gen = parallel(n_jobs)(
@@ -343,10 +400,8 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
 
             gen = tqdm(gen, total=len(batches), desc=self._progress_name(),
                        unit="batch", delay=2.0)
-        out = []
         for res in gen:
-            out.extend(res)
-        return out
+            yield from res
 
     def get_feature_names_out(self, input_features=None):
         """Names of the per-frame features (the columns of each ``frames`` array)."""

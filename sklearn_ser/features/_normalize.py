@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import numbers
+import os
 import warnings
+
+import joblib
 
 import numpy as np
 import pandas as pd
@@ -90,6 +93,68 @@ def _stats(frames):
     return stacked.mean(axis=0), stacked.std(axis=0)
 
 
+#: A group (speaker, or the corpus for global statistics) with at most this
+#: many bytes of float64 frames is gathered and reduced at once; larger ones
+#: are reduced in pieces of this size and merged.
+EXACT_BYTES = 128 * 2**20
+
+
+def _group_stats(frames, codes, n_groups, max_bytes=EXACT_BYTES):
+    """Mean and standard deviation (float64) of each group's frames.
+
+    Reads one group at a time (``frames`` may live on disk): a group of up to
+    ``max_bytes`` of float64 frames gets exactly ``np.mean``/``np.std`` of its
+    concatenated frames (as a list of arrays would); a larger one is reduced
+    piece by piece and merged with Chan et al.'s pairwise update, so memory
+    holds at most one piece. Groups without frames get NaN.
+    """
+    dim = frames.dim
+    mean = np.full((n_groups, dim), np.nan)
+    std = np.full((n_groups, dim), np.nan)
+    count = np.zeros(n_groups, dtype=np.int64)
+    present = ~frames.isna()
+    lengths = frames.lengths
+    order = np.argsort(codes, kind="stable")
+    order = order[present[order]]
+    bounds = np.searchsorted(codes[order], np.arange(n_groups + 1))
+    per_frame = 8 * max(dim, 1)
+    for g in range(n_groups):
+        members = order[bounds[g]:bounds[g + 1]]
+        pieces, piece, size = [], [], 0
+        for i in members:
+            piece.append(i)
+            size += per_frame * int(lengths[i])
+            if size >= max_bytes:
+                pieces.append(piece)
+                piece, size = [], 0
+        if piece:
+            pieces.append(piece)
+        n_g, mean_g, m2_g = 0, None, None
+        for piece in pieces:
+            x = np.concatenate([frames.read(int(i)) for i in piece],
+                               axis=0).astype(np.float64)
+            if not len(x):
+                continue
+            if len(pieces) == 1:
+                mean[g], std[g], count[g] = x.mean(axis=0), x.std(axis=0), len(x)
+                break
+            nb, mb = len(x), x.mean(axis=0)
+            d = x - mb
+            m2b = np.multiply(d, d, out=d).sum(axis=0)
+            if n_g == 0:
+                n_g, mean_g, m2_g = nb, mb, m2b
+                continue
+            n = n_g + nb
+            delta = mb - mean_g
+            mean_g = mean_g + delta * (nb / n)
+            m2_g = m2_g + m2b + delta * delta * (n_g * nb / n)
+            n_g = n
+        else:
+            if n_g:
+                mean[g], std[g], count[g] = mean_g, np.sqrt(m2_g / n_g), n_g
+    return mean, std, count
+
+
 class SpeakerStandardizer(TransformerMixin, BaseEstimator):
     """Z-score frame features per speaker, per utterance, or globally.
 
@@ -142,6 +207,13 @@ class SpeakerStandardizer(TransformerMixin, BaseEstimator):
     eps : float, default=1e-8
         Standard deviations below this are replaced by 1 (constant features
         are only centred).
+    memory : str, path or joblib.Memory, default=None
+        Where the normalised frames are written when the input frames live
+        on disk (a :class:`FramesArray` store): a ``sklearn_ser_frames``
+        folder under it, else under :func:`frames_temp_dir`. Statistics and
+        outputs are computed chunk by chunk, so memory holds one chunk; the
+        written store is removed when no array refers to it any more. In
+        memory input gives in-memory output.
 
     Attributes
     ----------
@@ -178,14 +250,16 @@ class SpeakerStandardizer(TransformerMixin, BaseEstimator):
         "speaker_column": [str],
         "auto_threshold": [Interval(numbers.Real, 0, 1, closed="both")],
         "eps": [Interval(numbers.Real, 0, None, closed="left")],
+        "memory": [None, str, os.PathLike, joblib.Memory],
     }
 
     def __init__(self, mode="auto", *, speaker_column="speaker",
-                 auto_threshold=CONFOUND_THRESHOLD, eps=1e-8):
+                 auto_threshold=CONFOUND_THRESHOLD, eps=1e-8, memory=None):
         self.mode = mode
         self.speaker_column = speaker_column
         self.auto_threshold = auto_threshold
         self.eps = eps
+        self.memory = memory
 
     def _speakers(self, X):
         if not isinstance(X, pd.DataFrame) or self.speaker_column not in X.columns:
@@ -208,23 +282,23 @@ class SpeakerStandardizer(TransformerMixin, BaseEstimator):
     @staticmethod
     def _check_finite(X, frames):
         """Raise on NaN/inf: one would spread through the statistics to every
-        utterance of its speaker (or of the corpus, globally)."""
+        utterance of its speaker (or of the corpus, globally). Finiteness was
+        recorded when the frames were made; only a bad utterance is read."""
+        bad = np.flatnonzero(~frames.finite & ~frames.isna())
+        if not len(bad):
+            return
         ids = X.index if isinstance(X, pd.DataFrame) else range(len(frames))
-        for uid, f in zip(ids, frames, strict=True):
-            if f is None:
-                continue
-            arr = np.asarray(f)
-            if not np.isfinite(arr).all():
-                bad = np.argwhere(~np.isfinite(arr))
-                raise ValueError(
-                    f"Utterance {uid!r}: {len(bad)} non-finite value(s) (NaN or "
-                    f"inf) in its frames (first at frame {bad[0][0]}, feature "
-                    f"{bad[0][1] if arr.ndim > 1 else 0}); SpeakerStandardizer "
-                    "would spread them to every utterance normalised with the "
-                    "same statistics. Fix or drop that utterance (e.g. "
-                    "on_error='skip' in the extractor gives None frames, which "
-                    "are passed through)."
-                )
+        uid, arr = ids[bad[0]], np.asarray(frames[int(bad[0])])
+        where = np.argwhere(~np.isfinite(arr))
+        raise ValueError(
+            f"Utterance {uid!r}: {len(where)} non-finite value(s) (NaN or "
+            f"inf) in its frames (first at frame {where[0][0]}, feature "
+            f"{where[0][1]}); SpeakerStandardizer "
+            "would spread them to every utterance normalised with the "
+            "same statistics. Fix or drop that utterance (e.g. "
+            "on_error='skip' in the extractor gives None frames, which "
+            "are passed through)."
+        )
 
     def _scale(self, std):
         return np.where(std < self.eps, 1.0, std)
@@ -302,20 +376,17 @@ class SpeakerStandardizer(TransformerMixin, BaseEstimator):
         self.mode_, self.mode_reason_, self.speaker_dependence_ = self._choose(
             X, y, len(frames))
         if self.mode_ == "global":
-            present = [f for f in frames if f is not None]
-            mean, std = _stats(present)
-            self.mean_, self.scale_ = mean, self._scale(std)
+            mean, std, _ = _group_stats(frames, np.zeros(len(frames), np.int64), 1)
+            self.mean_, self.scale_ = mean[0], self._scale(std[0])
         elif self.mode_ == "speaker":
-            self.speaker_stats_ = self._speaker_stats(X, frames)
+            self.speaker_stats_ = self._speaker_stats(self._speakers(X), frames)
         return self
 
-    def _speaker_stats(self, X, frames):
-        speakers = self._speakers(X)
-        groups: dict = {}
-        for spk, f in zip(speakers, frames, strict=True):
-            if f is not None:
-                groups.setdefault(spk, []).append(f)
-        single = [s for s, fs in groups.items() if len(fs) == 1]
+    def _speaker_stats(self, speakers, frames):
+        codes, names = pd.factorize(pd.Series(speakers, dtype=object), sort=False)
+        mean, std, count = _group_stats(frames, codes, len(names))
+        n_utt = np.bincount(codes[~frames.isna()], minlength=len(names))
+        single = [names[g] for g in np.flatnonzero(n_utt == 1)]
         if single:
             warnings.warn(
                 f"{len(single)} speaker(s) have a single utterance (e.g. "
@@ -324,14 +395,12 @@ class SpeakerStandardizer(TransformerMixin, BaseEstimator):
                 SingleUtteranceSpeakerWarning,
                 stacklevel=user_stacklevel(),
             )
-        stats = {}
-        for spk, fs in groups.items():
-            mean, std = _stats(fs)
-            stats[spk] = (mean, self._scale(std))
-        return stats
+        return {names[g]: (mean[g], self._scale(std[g]))
+                for g in range(len(names)) if n_utt[g]}
 
     def transform(self, X):
-        """Return ``X`` with normalised frames (float32)."""
+        """Return ``X`` with normalised frames (float32), chunk by chunk (on
+        disk when the input frames are, see ``memory``)."""
         check_is_fitted(self, "n_features_in_")
         frames = get_frames(X, allow_missing=True, whom="SpeakerStandardizer")
         self._check_finite(X, frames)
@@ -341,35 +410,44 @@ class SpeakerStandardizer(TransformerMixin, BaseEstimator):
                 f"Frames have {dim} features, but SpeakerStandardizer was fitted on "
                 f"{self.n_features_in_}."
             )
-        out = list(frames)
         mode = getattr(self, "mode_", self.mode)
         if mode == "none":
-            for i, f in enumerate(frames):
-                if f is not None:
-                    out[i] = np.asarray(f, dtype=np.float32)
-        elif mode == "global":
-            for i, f in enumerate(frames):
-                if f is not None:
-                    out[i] = ((f - self.mean_) / self.scale_).astype(np.float32)
+            return with_frames(X, frames)
+        if mode == "global":
+            def fn(pos, arrays):
+                return [None if f is None else
+                        ((f - self.mean_) / self.scale_).astype(np.float32)
+                        for f in arrays]
         elif mode == "utterance":
-            for i, f in enumerate(frames):
-                if f is not None:
+            def fn(pos, arrays):
+                out = []
+                for f in arrays:
+                    if f is None:
+                        out.append(None)
+                        continue
                     mean, std = _stats([f])
-                    out[i] = ((f - mean) / self._scale(std)).astype(np.float32)
+                    out.append(((f - mean) / self._scale(std)).astype(np.float32))
+                return out
         else:
             speakers = self._speakers(X)
-            unseen_idx = [i for i, s in enumerate(speakers)
-                          if s not in self.speaker_stats_]
-            extra = {}
-            if unseen_idx:
-                sub = pd.DataFrame({self.speaker_column: speakers[unseen_idx]})
-                extra = self._speaker_stats(sub, [frames[i] for i in unseen_idx])
-            for i, (spk, f) in enumerate(zip(speakers, frames, strict=True)):
-                if f is None:
-                    continue
-                mean, scale = self.speaker_stats_.get(spk) or extra[spk]
-                out[i] = ((f - mean) / scale).astype(np.float32)
-        return with_frames(X, out)
+            stats = self.speaker_stats_
+            unseen = np.flatnonzero(~pd.Series(speakers, dtype=object).isin(
+                list(stats)).to_numpy())
+            if len(unseen):
+                # test speakers: the statistics of their own frames, as the papers do
+                stats = {**stats, **self._speaker_stats(speakers[unseen],
+                                                        frames.take(unseen))}
+
+            def fn(pos, arrays):
+                out = []
+                for p, f in zip(pos, arrays, strict=True):
+                    if f is None:
+                        out.append(None)
+                        continue
+                    mean, scale = stats[speakers[p]]
+                    out.append(((f - mean) / scale).astype(np.float32))
+                return out
+        return with_frames(X, frames.map_chunks(fn, memory=self.memory))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

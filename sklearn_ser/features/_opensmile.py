@@ -108,6 +108,14 @@ class OpenSmileFrames(AudioFeatureExtractor):
     progress : bool or "auto", default="auto"
         Show a tqdm progress bar, named after this step and its feature set
         ("auto": from 100 utterances on).
+    out_of_core : bool or "auto", default="auto"
+        Write the frames chunk by chunk into a store on disk (a
+        :class:`FramesArray` read per utterance) instead of memory. "auto":
+        when the frames would exceed ``$SKLEARN_SER_IN_MEMORY_LIMIT`` bytes
+        (default 2 GiB), estimated from the audio's durations. The store goes
+        under ``memory`` (a ``sklearn_ser_frames`` folder) or
+        :func:`frames_temp_dir`, and is removed when no array refers to it;
+        ``frames.save(path)`` keeps a copy. The frames are the same either way.
 
     Attributes
     ----------
@@ -139,6 +147,7 @@ class OpenSmileFrames(AudioFeatureExtractor):
         memory=None,
         on_error="raise",
         progress="auto",
+        out_of_core="auto",
     ):
         self.feature_set = feature_set
         self.sample_rate = sample_rate
@@ -146,6 +155,7 @@ class OpenSmileFrames(AudioFeatureExtractor):
         self.memory = memory
         self.on_error = on_error
         self.progress = progress
+        self.out_of_core = out_of_core
 
     @property
     def frame_length(self):
@@ -185,22 +195,24 @@ class OpenSmileFrames(AudioFeatureExtractor):
         smile = _smile(self.feature_set, "LowLevelDescriptors")
         return _run_smile(smile, uid, wave, rate)
 
-    def _check_output(self, ids, frames):
-        names = list(self.feature_names_)
-        f0 = [i for i, n in enumerate(names) if n.startswith("F0") and "_de" not in n]
-        if not f0:
-            return
-        col = f0[0]
-        unvoiced = [uid for uid, f in zip(ids, frames, strict=True)
-                    if f is not None and not np.any(f[:, col])]
-        if unvoiced:
-            warnings.warn(
-                f"{len(unvoiced)} utterance(s) have no voiced frame ({names[col]} = 0 "
-                f"throughout), e.g. {unvoiced[:3]}; their pitch features carry no "
-                "information (silence, noise or whisper?).",
-                UnvoicedWarning,
-                stacklevel=user_stacklevel(),
-            )
+    def _f0_column(self):
+        f0 = [i for i, n in enumerate(self.feature_names_)
+              if n.startswith("F0") and "_de" not in n]
+        return f0[0] if f0 else None
+
+    def _flag_output(self, frames):
+        col = self._f0_column()
+        return col is not None and frames is not None and not np.any(frames[:, col])
+
+    def _warn_flagged(self, unvoiced):
+        name = self.feature_names_[self._f0_column()]
+        warnings.warn(
+            f"{len(unvoiced)} utterance(s) have no voiced frame ({name} = 0 "
+            f"throughout), e.g. {unvoiced[:3]}; their pitch features carry no "
+            "information (silence, noise or whisper?).",
+            UnvoicedWarning,
+            stacklevel=user_stacklevel(),
+        )
 
 
 class OpenSmileFunctionals(TransformerMixin, BaseEstimator):
@@ -315,5 +327,5 @@ class _FunctionalsExtractor(OpenSmileFrames):
         self._check_length(uid, wave, rate)
         return _run_smile(_smile(self.feature_set, "Functionals"), uid, wave, rate)
 
-    def _check_output(self, ids, frames):
-        return None
+    def _flag_output(self, frames):
+        return False

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numbers
+import os
 
+import joblib
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -23,6 +25,10 @@ class FrameAverager(TransformerMixin, BaseEstimator):
         The last, partial group of fewer than ``window`` frames: averaged
         (``"mean"``) or dropped (``"drop"``, except when it is the only group,
         so no utterance ends up empty).
+    memory : str, path or joblib.Memory, default=None
+        Where the pooled frames are written when the input frames live on
+        disk (see :class:`SpeakerStandardizer`); in-memory input stays in
+        memory.
 
     Examples
     --------
@@ -35,11 +41,13 @@ class FrameAverager(TransformerMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "window": [Interval(numbers.Integral, 1, None, closed="left")],
         "tail": [StrOptions({"mean", "drop"})],
+        "memory": [None, str, os.PathLike, joblib.Memory],
     }
 
-    def __init__(self, window=5, *, tail="mean"):
+    def __init__(self, window=5, *, tail="mean", memory=None):
         self.window = window
         self.tail = tail
+        self.memory = memory
 
     def fit(self, X, y=None):
         """Check parameters (nothing is learned)."""
@@ -65,7 +73,9 @@ class FrameAverager(TransformerMixin, BaseEstimator):
     def transform(self, X):
         """Return ``X`` with pooled frames: ``ceil(T / window)`` rows each."""
         frames = get_frames(X, allow_missing=True, whom="FrameAverager")
-        return with_frames(X, [None if f is None else self._pool(f) for f in frames])
+        return with_frames(X, frames.map_chunks(
+            lambda pos, arrays: [None if f is None else self._pool(f) for f in arrays],
+            memory=self.memory))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

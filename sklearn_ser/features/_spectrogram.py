@@ -32,7 +32,7 @@ class LogSpectrogram(AudioFeatureExtractor):
         Floor inside the logarithm.
     backend : {"numpy", "torch"}, default="numpy"
         Where the DFT runs (identical results up to float precision).
-    sample_rate, n_jobs, memory, on_error, progress
+    sample_rate, n_jobs, memory, on_error, progress, out_of_core
         As in :class:`OpenSmileFrames`.
 
     Examples
@@ -66,6 +66,7 @@ class LogSpectrogram(AudioFeatureExtractor):
         memory=None,
         on_error="raise",
         progress="auto",
+        out_of_core="auto",
     ):
         self.frame_length = frame_length
         self.frame_shift = frame_shift
@@ -76,6 +77,7 @@ class LogSpectrogram(AudioFeatureExtractor):
         self.n_jobs = n_jobs
         self.memory = memory
         self.on_error = on_error
+        self.out_of_core = out_of_core
         self.progress = progress
 
     def _bandwidth_needed(self):

@@ -33,7 +33,7 @@ from ..annotations import (
 from ..exceptions import SERWarning
 from ..features import get_frames
 from ..metrics import UARScoreMixin
-from ._data import SequenceDataset, SequenceLoader
+from ._data import SequenceDataset, SequenceLoader, SequenceTensors
 from ._losses import SERLoss, balanced_weights, existence_weights
 
 
@@ -240,20 +240,22 @@ def sequences_from(X, whom):
             f"required by {whom}."
         )
     frames = get_frames(X, whom=whom)
-    if frames and frames[0].shape[1] == 0:
+    if len(frames) and frames.dim == 0:
         raise ValueError(
             f"Found array with 0 feature(s) (shape=({len(frames)}, 0)) while a "
             f"minimum of 1 is required by {whom}."
         )
     ids = list(X.index) if isinstance(X, pd.DataFrame) else list(range(len(frames)))
-    for uid, f in zip(ids, frames, strict=True):
-        if f.shape[0] == 0:
-            raise ValueError(f"Utterance {uid!r} has an empty sequence (0 frames).")
-        if not np.isfinite(f).all():
-            raise ValueError(
-                f"Utterance {uid!r} has NaN or infinite feature values "
-                f"({int((~np.isfinite(f)).sum())} of {f.size})."
-            )
+    empty = np.flatnonzero(frames.lengths == 0)
+    if len(empty):
+        raise ValueError(f"Utterance {ids[empty[0]]!r} has an empty sequence (0 frames).")
+    bad = np.flatnonzero(~frames.finite)  # recorded when the frames were made
+    if len(bad):
+        f = frames[int(bad[0])]
+        raise ValueError(
+            f"Utterance {ids[bad[0]]!r} has NaN or infinite feature values "
+            f"({int((~np.isfinite(f)).sum())} of {f.size})."
+        )
     return frames, ids
 
 
@@ -291,14 +293,9 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
 
     # -- data ----------------------------------------------------------------------
     def _tensors(self, frames):
-        n_min = self._min_length()
-        out = []
-        for f in frames:
-            if f.shape[0] < n_min:  # shorter than the receptive field: zero-pad
-                f = np.concatenate([f, np.zeros((n_min - f.shape[0], f.shape[1]),
-                                                dtype=np.float32)])
-            out.append(torch.from_numpy(np.ascontiguousarray(f, dtype=np.float32)))
-        return out
+        """The frames as torch tensors, made per item when a batch is read
+        (zero-padded to the receptive field); nothing is copied up front."""
+        return SequenceTensors(frames, self._min_length())
 
     def _targets(self, X, y):
         """Fit the target encoder and return (row mask, target array)."""
@@ -478,16 +475,15 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
         self : object
         """
         X, frames, ids, keep, t, counts, rng, seed = self._fit_inputs(X, y, groups)
-        kept = [f for f, k in zip(frames, keep, strict=True) if k]
-        tensors = self._tensors(kept)
+        tensors = self._tensors(frames[np.asarray(keep, dtype=bool)])
         tr, va = self._inner_split(X, groups, keep, rng, t)
         target_t = torch.as_tensor(t)
-        valid_ds = (SequenceDataset([tensors[i] for i in va], target_t[va])
+        valid_ds = (SequenceDataset(tensors.subset(va), target_t[va])
                     if va is not None and len(va) else None)
         self.net_ = self._make_net(valid_ds, self._criterion_params(
             t[tr], _counts_of(t[tr], len(self.classes_), self.target_kind_)))
         self.net_.seed_ = seed
-        train_ds = SequenceDataset([tensors[i] for i in tr], target_t[tr])
+        train_ds = SequenceDataset(tensors.subset(tr), target_t[tr])
         self.interrupted_ = False
         try:
             with torch_threads_for_fit():
@@ -571,9 +567,9 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
     def _forward(self, X, what="logits", batch_size=None):
         check_is_fitted(self, "net_")
         frames, _ = sequences_from(X, type(self).__name__)
-        if frames and frames[0].shape[1] != self.n_features_in_:
+        if len(frames) and frames.dim != self.n_features_in_:
             raise ValueError(
-                f"X has {frames[0].shape[1]} features, but {type(self).__name__} is "
+                f"X has {frames.dim} features, but {type(self).__name__} is "
                 f"expecting {self.n_features_in_} features as input (per frame)."
             )
         tensors = self._tensors(frames)

@@ -8,8 +8,36 @@ from torch.nn.utils.rnn import pad_sequence
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 
+class SequenceTensors:
+    """The frames of a :class:`~sklearn_ser.features.FramesArray` as torch
+    tensors, made when an item is read: a view of the buffer in memory, read
+    from the store on disk, so a corpus larger than memory trains batch by
+    batch. Sequences shorter than ``min_length`` are zero-padded to it;
+    ``lengths`` (from the array's offsets) are those of the tensors."""
+
+    def __init__(self, frames, min_length=1):
+        self.frames = frames
+        self.min_length = int(min_length)
+        self.lengths = np.maximum(frames.lengths, self.min_length).astype(np.int64)
+
+    def __len__(self):
+        return len(self.frames)
+
+    def __getitem__(self, i):
+        f = self.frames.read(int(i))
+        if f.shape[0] < self.min_length:
+            f = np.concatenate([f, np.zeros((self.min_length - f.shape[0], f.shape[1]),
+                                            dtype=np.float32)])
+        return torch.from_numpy(np.ascontiguousarray(f, dtype=np.float32))
+
+    def subset(self, indices):
+        return SequenceTensors(self.frames.take(np.asarray(indices, dtype=np.int64)),
+                               self.min_length)
+
+
 class SequenceDataset(Dataset):
-    """Frame sequences (list of ``(T, D)`` float32 tensors) and their targets.
+    """Frame sequences (``(T, D)`` float32 tensors: a list, or a
+    :class:`SequenceTensors` read per item) and their targets.
 
     ``sample_weight`` (optional, one per sequence, may be replaced between
     epochs) reaches the loss through the ``X`` dict of each batch, as skorch
@@ -23,7 +51,9 @@ class SequenceDataset(Dataset):
             torch.arange(len(sequences)) if sample_ids is None else sample_ids
         )
         self.sample_weight = sample_weight
-        self.lengths = np.array([len(s) for s in sequences], dtype=np.int64)
+        lengths = getattr(sequences, "lengths", None)
+        self.lengths = (np.asarray(lengths, dtype=np.int64) if lengths is not None
+                        else np.array([len(s) for s in sequences], dtype=np.int64))
 
     def __len__(self):
         return len(self.sequences)

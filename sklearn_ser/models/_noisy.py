@@ -164,14 +164,14 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
         X, frames, ids, keep, t, _, rng, seed = self._fit_inputs(X, y, groups)
         K = len(self.classes_)
         kept_ids = np.asarray(ids, dtype=object)[keep]
-        tensors = self._tensors([f for f, k in zip(frames, keep, strict=True) if k])
+        tensors = self._tensors(frames[np.asarray(keep, dtype=bool)])
         tr, va = self._inner_split(X, groups, keep, rng, t)
         state = _LabelWeightUpdate(self, t[tr], K, seed, device=self.device)
-        train_ds = SequenceDataset([tensors[i] for i in tr], state.targets("gold"),
+        train_ds = SequenceDataset(tensors.subset(tr), state.targets("gold"),
                                    sample_ids=torch.arange(len(tr)))
         valid_ds = None
         if va is not None and len(va):
-            valid_ds = SequenceDataset([tensors[i] for i in va],
+            valid_ds = SequenceDataset(tensors.subset(va),
                                        torch.as_tensor(t[va], dtype=torch.long))
         gold_counts = np.bincount(t[tr], minlength=K)
         net = self._make_net(
