@@ -31,13 +31,25 @@ from sklearn_ser.features import (
 from sklearn_ser.features._normalize import _group_stats
 
 settings.register_profile(
-    "ci", max_examples=25, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                           HealthCheck.function_scoped_fixture])
+    "ci",
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 settings.register_profile(
-    "long", max_examples=600, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                           HealthCheck.function_scoped_fixture])
+    "long",
+    max_examples=600,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn_ser.exceptions.SERWarning")
@@ -55,13 +67,18 @@ def sequences(draw, allow_missing=True):
             continue
         t = draw(st.integers(0, 7))
         dtype = draw(st.sampled_from([np.float32, np.float64, np.int16]))
-        values = draw(st.lists(st.floats(-1e3, 1e3, width=32) | st.just(np.nan)
-                               | st.just(np.inf), min_size=t * dim,
-                               max_size=t * dim))
+        values = draw(
+            st.lists(
+                st.floats(-1e3, 1e3, width=32) | st.just(np.nan) | st.just(np.inf),
+                min_size=t * dim,
+                max_size=t * dim,
+            )
+        )
         arr = np.asarray(values, dtype=np.float64).reshape(t, dim)
         if dtype is np.int16:
-            arr = np.nan_to_num(arr, nan=0, posinf=1, neginf=-1).round().astype(
-                np.int16)
+            arr = (
+                np.nan_to_num(arr, nan=0, posinf=1, neginf=-1).round().astype(np.int16)
+            )
         out.append(arr.astype(dtype))
     return out
 
@@ -82,19 +99,40 @@ def _same(fa, seqs):
             np.testing.assert_array_equal(got, want)
 
 
-# -- properties -------------------------------------------------------------------------
-@given(seqs=sequences(), cuts=st.lists(st.integers(0, 20), max_size=4),
-       on_disk=st.booleans())
+# -- properties --
+@given(
+    seqs=sequences(),
+    cuts=st.lists(st.integers(0, 20), max_size=4),
+    on_disk=st.booleans(),
+    block=st.sampled_from([64 * 2**20, 40, 1]),
+)
 def test_from_chunks_keeps_every_sequence_and_records_finiteness(
-        tmp_path_factory, seqs, cuts, on_disk):
+    tmp_path_factory, seqs, cuts, on_disk, block
+):
+    from sklearn_ser.features import _frames
+
     path = tmp_path_factory.mktemp("store") / "f" if on_disk else None
-    fa = FramesArray.from_chunks(_chunked(seqs, cuts), path)
+    saved, _frames.CHUNK_BYTES = _frames.CHUNK_BYTES, block  # in-memory blocks
+    try:
+        fa = FramesArray.from_chunks(_chunked(seqs, cuts), path)
+    finally:
+        _frames.CHUNK_BYTES = saved
     _same(fa, seqs)
+    _same(pickle.loads(pickle.dumps(fa[::2])), seqs[::2])
+    if len(fa):
+        np.testing.assert_array_equal(
+            fa.buffer(),
+            np.concatenate(
+                [np.asarray(s, np.float32) for s in seqs if s is not None]
+                or [np.empty((0, fa.dim), np.float32)]
+            ),
+        )
     assert fa.on_disk is on_disk
     assert fa.isna().tolist() == [s is None for s in seqs]
     assert fa.lengths.tolist() == [0 if s is None else len(s) for s in seqs]
-    assert fa.finite.tolist() == [s is None or bool(np.isfinite(
-        np.asarray(s, np.float32)).all()) for s in seqs]
+    assert fa.finite.tolist() == [
+        s is None or bool(np.isfinite(np.asarray(s, np.float32)).all()) for s in seqs
+    ]
     if on_disk:
         _same(FramesArray.open(path), seqs)
 
@@ -126,10 +164,13 @@ def test_every_accepted_form_gives_the_same_frames(seqs):
     ids = [f"alice_{i}" for i in range(len(seqs))]
     column = pd.Series([None] * len(seqs), index=ids, dtype=object)
     column[:] = [s for s in seqs]
-    forms = [seqs, [np.asarray(s).tolist() for s in seqs],
-             pd.DataFrame({"frames": column}),
-             pd.DataFrame({"frames": FramesArray.from_list(seqs)}, index=ids),
-             FramesArray.from_list(seqs)]
+    forms = [
+        seqs,
+        [np.asarray(s).tolist() for s in seqs],
+        pd.DataFrame({"frames": column}),
+        pd.DataFrame({"frames": FramesArray.from_list(seqs)}, index=ids),
+        FramesArray.from_list(seqs),
+    ]
     if len({len(s) for s in seqs}) == 1:
         forms.append(np.stack([np.asarray(s, np.float32) for s in seqs]))
     for form in forms:
@@ -138,8 +179,10 @@ def test_every_accepted_form_gives_the_same_frames(seqs):
 
 @given(seqs=sequences(allow_missing=False), max_bytes=st.integers(1, 200))
 def test_group_statistics_merge_equals_the_exact_ones(seqs, max_bytes):
-    seqs = [np.nan_to_num(np.asarray(s, np.float32), nan=0, posinf=5, neginf=-5)
-            for s in seqs]
+    seqs = [
+        np.nan_to_num(np.asarray(s, np.float32), nan=0, posinf=5, neginf=-5)
+        for s in seqs
+    ]
     if not seqs or not sum(len(s) for s in seqs):
         return
     fa = FramesArray.from_list(seqs)
@@ -156,13 +199,19 @@ def test_group_statistics_merge_equals_the_exact_ones(seqs, max_bytes):
             np.testing.assert_array_equal(exact[1][g], x.std(axis=0))
 
 
-# -- bad input names the utterance ------------------------------------------------------
-@pytest.mark.parametrize("bad, message", [
-    ([np.zeros((2, 3)), np.zeros((2, 4))], "'bob' has 4 features per frame"),
-    ([np.zeros((2, 3)), np.zeros((2, 3, 1))], "'bob': frames must be a \\(T, D\\)"),
-    ([np.zeros((2, 3)), np.zeros((2, 3), complex)], "utterance 'bob' has complex"),
-    ([np.zeros((2, 3)), np.array([["a", "b", "c"]])], "'bob': frames must be a numeric"),
-])
+# -- bad input names the utterance --
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ([np.zeros((2, 3)), np.zeros((2, 4))], "'bob' has 4 features per frame"),
+        ([np.zeros((2, 3)), np.zeros((2, 3, 1))], "'bob': frames must be a \\(T, D\\)"),
+        ([np.zeros((2, 3)), np.zeros((2, 3), complex)], "utterance 'bob' has complex"),
+        (
+            [np.zeros((2, 3)), np.array([["a", "b", "c"]])],
+            "'bob': frames must be a numeric",
+        ),
+    ],
+)
 def test_bad_frames_name_the_utterance(bad, message):
     column = pd.Series([None, None], index=["alice", "bob"], dtype=object)
     column[:] = bad
@@ -184,7 +233,7 @@ def test_frames_are_read_only():
         fa[0] = np.ones((2, 2))
 
 
-# -- the store --------------------------------------------------------------------------
+# -- the store --
 def test_an_interrupted_write_leaves_no_store(tmp_path):
     def chunks():
         yield [np.zeros((3, 2))]
@@ -242,8 +291,9 @@ def test_temporary_stores_go_when_no_array_refers_to_them(tmp_path, monkeypatch)
 
 def test_in_a_table_the_frames_column_slices_without_copying():
     fa = FramesArray.from_list([np.full((i + 1, 2), i, np.float32) for i in range(6)])
-    X = pd.DataFrame({"frames": fa, "speaker": list("aabbcc")},
-                     index=[f"u{i}" for i in range(6)])
+    X = pd.DataFrame(
+        {"frames": fa, "speaker": list("aabbcc")}, index=[f"u{i}" for i in range(6)]
+    )
     part = X.iloc[[4, 1]]
     assert part["frames"].array._store is fa._store
     assert part["frames"].iloc[0].shape == (5, 2)
@@ -254,7 +304,7 @@ def test_in_a_table_the_frames_column_slices_without_copying():
     assert "frames" in repr(X["frames"].dtype) and "<3 x 2 frames>" in repr(X)
 
 
-# -- every frame step: the same from disk as from memory ---------------------------------
+# -- every frame step: the same from disk as from memory --
 @pytest.fixture(scope="module")
 def corpus():
     return make_emotional_speech(40, n_speakers=4, n_sessions=2, random_state=3)
@@ -273,8 +323,9 @@ def _on_disk(table, path):
 
 
 @pytest.mark.parametrize("mode", ["speaker", "global", "utterance", "none"])
-def test_standardizer_and_averager_from_disk_equal_memory(frames_table, corpus,
-                                                          tmp_path, mode):
+def test_standardizer_and_averager_from_disk_equal_memory(
+    frames_table, corpus, tmp_path, mode
+):
     disk = _on_disk(frames_table, tmp_path / "f")
     steps = [SpeakerStandardizer(mode, memory=tmp_path / "work"), FrameAverager(5)]
     mem_out, disk_out = frames_table, disk
@@ -302,18 +353,21 @@ def test_the_standardizer_matches_the_list_of_arrays_it_replaced(frames_table):
             np.testing.assert_array_equal(g, ((f - mean) / std).astype(np.float32))
 
 
-def test_a_network_trains_and_predicts_the_same_from_disk(frames_table, corpus,
-                                                          tmp_path):
+def test_a_network_trains_and_predicts_the_same_from_disk(
+    frames_table, corpus, tmp_path
+):
     from sklearn.pipeline import make_pipeline
 
     from sklearn_ser.models import BLSTMAttentionClassifier
 
     def pipe():
-        return make_pipeline(SpeakerStandardizer(memory=tmp_path / "w"),
-                             FrameAverager(10),
-                             BLSTMAttentionClassifier(target="soft", max_epochs=2,
-                                                      lstm_units=8, dense_units=8,
-                                                      random_state=0))
+        return make_pipeline(
+            SpeakerStandardizer(memory=tmp_path / "w"),
+            FrameAverager(10),
+            BLSTMAttentionClassifier(
+                target="soft", max_epochs=2, lstm_units=8, dense_units=8, random_state=0
+            ),
+        )
 
     disk = _on_disk(frames_table, tmp_path / "f")
     p_mem = pipe().fit(frames_table, corpus.annotations).predict_proba(frames_table)
@@ -321,10 +375,12 @@ def test_a_network_trains_and_predicts_the_same_from_disk(frames_table, corpus,
     np.testing.assert_array_equal(p_mem, p_disk)
 
 
-def test_extraction_out_of_core_gives_the_frames_of_memory(corpus, frames_table,
-                                                           tmp_path):
-    ext = OpenSmileFrames("emobase45", progress=False, out_of_core=True,
-                          memory=tmp_path)
+def test_extraction_out_of_core_gives_the_frames_of_memory(
+    corpus, frames_table, tmp_path
+):
+    ext = OpenSmileFrames(
+        "emobase45", progress=False, out_of_core=True, memory=tmp_path
+    )
     out = ext.fit_transform(corpus.utterances)
     fa = out["frames"].array
     assert fa.on_disk and fa.path.startswith(str(tmp_path / "sklearn_ser_frames"))
@@ -337,11 +393,13 @@ def test_auto_goes_to_disk_above_the_limit(corpus, tmp_path, monkeypatch):
     monkeypatch.setenv("SKLEARN_SER_TEMP", str(tmp_path))
     monkeypatch.setenv("SKLEARN_SER_IN_MEMORY_LIMIT", "1000")
     out = OpenSmileFrames("emobase45", progress=False).fit_transform(
-        corpus.utterances.iloc[:3])
+        corpus.utterances.iloc[:3]
+    )
     assert out["frames"].array.on_disk
     monkeypatch.setenv("SKLEARN_SER_IN_MEMORY_LIMIT", str(2**40))
     out = OpenSmileFrames("emobase45", progress=False).fit_transform(
-        corpus.utterances.iloc[:3])
+        corpus.utterances.iloc[:3]
+    )
     assert not out["frames"].array.on_disk
 
 
@@ -353,7 +411,8 @@ def test_a_failed_extraction_leaves_no_store(corpus, tmp_path, monkeypatch):
     table.at[table.index[2], "audio"] = np.zeros(5, np.float32)  # too short
     with pytest.raises(AudioError):
         OpenSmileFrames("emobase45", progress=False, out_of_core=True).fit_transform(
-            table)
+            table
+        )
     root = tmp_path / "sklearn_ser_frames"
     assert not root.exists() or list(root.iterdir()) == []
 
@@ -363,8 +422,9 @@ def _total(fa):
 
 
 def test_workers_read_a_store_by_its_path(tmp_path):
-    fa = FramesArray.from_chunks([[np.full((3, 2), i, np.float32) for i in range(8)]],
-                                 tmp_path / "f")
+    fa = FramesArray.from_chunks(
+        [[np.full((3, 2), i, np.float32) for i in range(8)]], tmp_path / "f"
+    )
     assert len(pickle.dumps(fa)) < 2000  # the path and the index, not the frames
     parts = [fa[i::2] for i in range(2)]
     got = joblib.Parallel(n_jobs=2)(joblib.delayed(_total)(p) for p in parts)

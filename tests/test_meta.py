@@ -312,3 +312,24 @@ def test_meta_estimators_delegate_only_what_the_final_model_has(corpus):
     clf.final_ = object()  # a final model without them
     assert not hasattr(clf, "attention_weights")
     assert not hasattr(clf, "decision_function")
+
+
+@pytest.mark.parametrize("make", [
+    lambda: StackedAnnotatorClassifier(clone(BASE).set_params(max_epochs=2),
+                                       components="CrowdHS", classes=CLASSES,
+                                       random_state=0, n_jobs=2),
+    lambda: NoisyLabelMetaClassifier(classes=CLASSES, max_epochs=2, random_state=0,
+                                     **NOISY),
+], ids=["stacked_n_jobs2", "noisy"])
+def test_meta_estimators_train_the_same_from_a_store_on_disk(corpus, tmp_path, make):
+    """Frames in a store (workers receive its path) give the predictions of
+    frames in memory."""
+    from sklearn_ser.features import FramesArray
+
+    X, y, _ = corpus
+    disk = X.copy()
+    disk["frames"] = pd.Series(FramesArray.from_list(list(X["frames"])).save(
+        tmp_path / "f"), index=X.index)
+    assert disk["frames"].array.on_disk
+    np.testing.assert_allclose(make().fit(disk, y).predict_proba(disk),
+                               make().fit(X, y).predict_proba(X), atol=1e-6)

@@ -23,8 +23,8 @@ steps:
 from ._audio import AudioError, LowBandwidthWarning, load_audio
 from ._augment import SpeedPerturbation, speed_perturb
 from ._base import FRAMES, get_frames
-from ._frames import FramesArray, FramesDtype, frames_temp_dir
 from ._extract import CacheWarning, TruncatedAudioWarning, UnvoicedWarning
+from ._frames import FramesArray, FramesDtype, frames_temp_dir
 from ._normalize import (
     CONFOUND_THRESHOLD,
     SingleUtteranceSpeakerWarning,

@@ -3,10 +3,10 @@
 Feature transformers take the utterance DataFrame and return a shallow copy
 with a ``frames`` column holding one ``(T, D)`` float32 array per utterance
 (a :class:`~sklearn_ser.features.FramesArray`: one buffer, in memory or on
-disk, checked once), so metadata (speaker, session, ...) stays reachable by every later step and
-by the models. A plain list of ``(T, D)`` arrays is accepted too; a 2-D
-array (or a list of 1-D feature vectors) is read as one single-frame sequence
-per row.
+disk, checked once), so metadata (speaker, session, ...) stays reachable by
+every later step and by the models. A plain list of ``(T, D)`` arrays is
+accepted too; a 2-D array (or a list of 1-D feature vectors) is read as one
+single-frame sequence per row.
 """
 
 from __future__ import annotations

@@ -37,7 +37,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pandas.api.extensions import ExtensionArray, ExtensionDtype, register_extension_dtype
+from pandas.api.extensions import (
+    ExtensionArray,
+    ExtensionDtype,
+    register_extension_dtype,
+)
 
 __all__ = ["FramesArray", "FramesDtype", "frames_temp_dir"]
 
@@ -75,13 +79,29 @@ class FramesDtype(ExtensionDtype):
 
 # -- the buffer ---------------------------------------------------------------------
 class _Store:
-    """One frame buffer: an array in memory, or a store folder on disk."""
+    """One frame buffer: arrays in memory, or a store folder on disk.
 
-    def __init__(self, buffer=None, path=None, n_frames=0, dim=0, temporary=False):
-        self.memory = buffer
+    In memory the buffer is a list of blocks (``(frames, D)`` arrays that no
+    utterance straddles) with their global starts, so that building it never
+    holds the frames twice; a single block is the plain case.
+    """
+
+    def __init__(
+        self, buffer=None, path=None, n_frames=0, dim=0, temporary=False, *, blocks=None
+    ):
+        if buffer is not None:
+            blocks = [buffer]
+        self.memory = blocks
+        if blocks is not None:
+            sizes = [len(b) for b in blocks]
+            self._block_starts = np.concatenate([[0], np.cumsum(sizes)]).astype(
+                np.int64
+            )
+            n_frames = int(self._block_starts[-1])
+            dim = blocks[0].shape[1] if blocks else dim
         self.path = None if path is None else str(path)
-        self.n_frames = int(n_frames if buffer is None else len(buffer))
-        self.dim = int(dim if buffer is None else buffer.shape[1])
+        self.n_frames = int(n_frames)
+        self.dim = int(dim)
         self._fh = None
         self._lock = threading.Lock()
         self._finalizer = None
@@ -102,7 +122,16 @@ class _Store:
         array read from disk (read, not mapped: the pages do not stay in the
         process' resident memory)."""
         if self.memory is not None:
-            return self.memory[start:start + length]
+            blocks = self.memory
+            b = (
+                0
+                if len(blocks) == 1
+                else int(np.searchsorted(self._block_starts, start, side="right")) - 1
+            )
+            if b >= len(blocks):  # an empty element at the very end
+                return np.empty((0, self.dim), dtype=np.float32)
+            s = start - int(self._block_starts[b])
+            return blocks[b][s : s + length]
         out = np.empty((length, self.dim), dtype=np.float32)
         if length and self.dim:
             with self._lock:
@@ -110,14 +139,23 @@ class _Store:
                 fh.seek(_HEADER + 4 * self.dim * int(start))
                 got = fh.readinto(memoryview(out).cast("B"))
             if got != out.nbytes:
-                raise OSError(f"Frames store {self.path!r} is shorter than its index "
-                              "says (truncated or changed since it was written).")
+                raise OSError(
+                    f"Frames store {self.path!r} is shorter than its index "
+                    "says (truncated or changed since it was written)."
+                )
         return out
 
     def mapped(self):
         """The whole buffer (memory-mapped, read-only, for a store on disk)."""
         if self.memory is not None:
-            return self.memory
+            if len(self.memory) != 1:  # one buffer from now on
+                buffer = (
+                    np.concatenate(self.memory, axis=0)
+                    if self.memory
+                    else np.empty((0, self.dim), dtype=np.float32)
+                )
+                self.__init__(buffer)
+            return self.memory[0]
         if self.n_frames == 0:
             return np.empty((0, self.dim), dtype=np.float32)
         return np.load(os.path.join(self.path, "frames.npy"), mmap_mode="r")
@@ -145,21 +183,26 @@ def _check_one(value, i, dim, ids):
     if value is None or (np.isscalar(value) and pd.isna(value)):
         return None
     if np.iscomplexobj(value):
-        raise ValueError(f"Complex data not supported: utterance {name} has complex "
-                         "frames.")
+        raise ValueError(
+            f"Complex data not supported: utterance {name} has complex frames."
+        )
     try:
         arr = np.asarray(value, dtype=np.float32)
     except (TypeError, ValueError) as e:
-        raise type(e)(f"Utterance {name}: frames must be a numeric (T, D) array "
-                      f"({e}).") from None
+        raise type(e)(
+            f"Utterance {name}: frames must be a numeric (T, D) array ({e})."
+        ) from None
     if arr.ndim == 1:  # a feature vector (a row of a 2-D X): one frame
         arr = arr[None, :]
     if arr.ndim != 2:
-        raise ValueError(f"Utterance {name}: frames must be a (T, D) array, got shape "
-                         f"{arr.shape}.")
+        raise ValueError(
+            f"Utterance {name}: frames must be a (T, D) array, got shape {arr.shape}."
+        )
     if dim is not None and arr.shape[1] != dim:
-        raise ValueError(f"Utterance {name} has {arr.shape[1]} features per frame but "
-                         f"earlier utterances have {dim}.")
+        raise ValueError(
+            f"Utterance {name} has {arr.shape[1]} features per frame but "
+            f"earlier utterances have {dim}."
+        )
     return arr
 
 
@@ -171,7 +214,8 @@ class _Writer:
         self.ids = None if ids is None else list(ids)
         self.temporary = temporary
         self.dim = None
-        self.lengths, self.finite, self.parts = [], [], []
+        self.lengths, self.finite, self.parts, self.blocks = [], [], [], []
+        self._pending = 0
         self.n = 0
         self.n_frames = 0
         self._fh = None
@@ -180,9 +224,12 @@ class _Writer:
             if self.path.exists():
                 raise FileExistsError(
                     f"{str(self.path)!r} exists; a frames store is never written over "
-                    "(choose a new path, or open it with FramesArray.open).")
+                    "(choose a new path, or open it with FramesArray.open)."
+                )
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._tmp = self.path.parent / f".{self.path.name}.partial-{uuid.uuid4().hex}"
+            self._tmp = (
+                self.path.parent / f".{self.path.name}.partial-{uuid.uuid4().hex}"
+            )
             self._tmp.mkdir()
             self._fh = open(self._tmp / "frames.npy", "wb")  # noqa: SIM115
             self._fh.write(b"\0" * _HEADER)
@@ -205,6 +252,19 @@ class _Writer:
                     self._fh.write(np.ascontiguousarray(arr, dtype="<f4").data)
             else:
                 self.parts.append(arr)
+                self._pending += arr.nbytes
+                if self._pending >= CHUNK_BYTES:
+                    self._flush()
+
+    def _flush(self):
+        """Pending arrays into one block (so the frames are held once)."""
+        if self.parts:
+            self.blocks.append(
+                np.ascontiguousarray(
+                    np.concatenate(self.parts, axis=0), dtype=np.float32
+                )
+            )
+        self.parts, self._pending = [], 0
 
     def finish(self):
         dim = self.dim or 0
@@ -214,17 +274,19 @@ class _Writer:
         if len(lengths):
             np.cumsum(np.maximum(lengths, 0)[:-1], out=starts[1:])
         if self._fh is None:
-            buffer = (np.concatenate(self.parts, axis=0) if self.parts
-                      else np.empty((0, dim), dtype=np.float32))
-            buffer = np.ascontiguousarray(buffer, dtype=np.float32)
-            self.parts = []
-            return FramesArray(_Store(buffer), starts, lengths, finite, _checked=True)
+            self._flush()
+            blocks = self.blocks or [np.empty((0, dim), dtype=np.float32)]
+            self.blocks = []
+            return FramesArray(
+                _Store(blocks=blocks), starts, lengths, finite, _checked=True
+            )
         import io
 
         header = io.BytesIO()
         np.lib.format.write_array_header_1_0(
-            header, {"descr": "<f4", "fortran_order": False,
-                     "shape": (self.n_frames, dim)})
+            header,
+            {"descr": "<f4", "fortran_order": False, "shape": (self.n_frames, dim)},
+        )
         if len(header.getvalue()) != _HEADER:  # pragma: no cover - numpy pads to 128
             raise RuntimeError("unexpected .npy header size")
         self._fh.seek(0)
@@ -235,8 +297,14 @@ class _Writer:
         self._fh = None
         np.save(self._tmp / "lengths.npy", lengths)
         np.save(self._tmp / "finite.npy", finite)
-        meta = {"format": FORMAT, "version": VERSION, "n_utterances": len(lengths),
-                "n_frames": int(self.n_frames), "dim": int(dim), "dtype": "float32"}
+        meta = {
+            "format": FORMAT,
+            "version": VERSION,
+            "n_utterances": len(lengths),
+            "n_frames": int(self.n_frames),
+            "dim": int(dim),
+            "dtype": "float32",
+        }
         (self._tmp / "meta.json").write_text(json.dumps(meta))
         umask = os.umask(0)
         os.umask(umask)
@@ -247,11 +315,14 @@ class _Writer:
             os.rename(self._tmp, self.path)  # atomic: the store appears complete
         except OSError as e:
             self.abort()
-            raise FileExistsError(f"Could not put the frames store at {str(self.path)!r}"
-                                  f" ({e.strerror or e}); nothing was written.") from None
+            raise FileExistsError(
+                f"Could not put the frames store at {str(self.path)!r}"
+                f" ({e.strerror or e}); nothing was written."
+            ) from None
         self._tmp = None
-        store = _Store(path=self.path, n_frames=self.n_frames, dim=dim,
-                       temporary=self.temporary)
+        store = _Store(
+            path=self.path, n_frames=self.n_frames, dim=dim, temporary=self.temporary
+        )
         return FramesArray(store, starts, lengths, finite, _checked=True)
 
     def abort(self):
@@ -261,7 +332,7 @@ class _Writer:
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
-        self.parts = []
+        self.parts, self.blocks = [], []
 
     def __enter__(self):
         return self
@@ -329,14 +400,19 @@ class FramesArray(ExtensionArray):
         self._finite = np.asarray(finite, dtype=bool)
         if not _checked:
             n = len(self._starts)
-            ok = (len(self._lengths) == n == len(self._finite)
-                  and (self._starts >= 0).all()
-                  and (self._starts + np.maximum(self._lengths, 0)
-                       <= store.n_frames).all())
+            ok = (
+                len(self._lengths) == n == len(self._finite)
+                and (self._starts >= 0).all()
+                and (
+                    self._starts + np.maximum(self._lengths, 0) <= store.n_frames
+                ).all()
+            )
             if not ok:
-                raise ValueError("FramesArray: starts and lengths must lie inside the "
-                                 "buffer, one of each (and a finiteness flag) per "
-                                 "utterance.")
+                raise ValueError(
+                    "FramesArray: starts and lengths must lie inside the "
+                    "buffer, one of each (and a finiteness flag) per "
+                    "utterance."
+                )
 
     # -- construction ------------------------------------------------------------------
     @classmethod
@@ -370,32 +446,50 @@ class FramesArray(ExtensionArray):
         meta_file = path / "meta.json"
         if not meta_file.is_file():
             partial = sorted(path.parent.glob(f".{path.name}.partial-*"))
-            hint = (" An interrupted write left a partial folder beside it "
-                    f"({partial[0].name}); write the store again."
-                    if partial else "")
-            raise FileNotFoundError(f"{str(path)!r} is not a frames store (no "
-                                    f"meta.json).{hint}")
+            hint = (
+                " An interrupted write left a partial folder beside it "
+                f"({partial[0].name}); write the store again."
+                if partial
+                else ""
+            )
+            raise FileNotFoundError(
+                f"{str(path)!r} is not a frames store (no meta.json).{hint}"
+            )
         try:
             meta = json.loads(meta_file.read_text())
             lengths = np.load(path / "lengths.npy", allow_pickle=False)
             finite = np.load(path / "finite.npy", allow_pickle=False)
         except (OSError, ValueError) as e:
-            raise ValueError(f"Frames store {str(path)!r} is unreadable ({e}).") from None
+            raise ValueError(
+                f"Frames store {str(path)!r} is unreadable ({e})."
+            ) from None
         if meta.get("format") != FORMAT or meta.get("version") != VERSION:
-            raise ValueError(f"{str(path)!r}: not a version-{VERSION} sklearn-ser frames "
-                             f"store ({meta.get('format')!r}, {meta.get('version')!r}).")
+            raise ValueError(
+                f"{str(path)!r}: not a version-{VERSION} sklearn-ser frames "
+                f"store ({meta.get('format')!r}, {meta.get('version')!r})."
+            )
         n_frames, dim = int(meta["n_frames"]), int(meta["dim"])
         size = os.path.getsize(path / "frames.npy")
-        if (len(lengths) != meta["n_utterances"] or len(finite) != len(lengths)
-                or int(np.maximum(lengths, 0).sum()) != n_frames
-                or size != _HEADER + 4 * n_frames * dim):
-            raise ValueError(f"Frames store {str(path)!r} is inconsistent: its index, "
-                             "sizes and frames.npy do not agree (truncated or edited).")
+        if (
+            len(lengths) != meta["n_utterances"]
+            or len(finite) != len(lengths)
+            or int(np.maximum(lengths, 0).sum()) != n_frames
+            or size != _HEADER + 4 * n_frames * dim
+        ):
+            raise ValueError(
+                f"Frames store {str(path)!r} is inconsistent: its index, "
+                "sizes and frames.npy do not agree (truncated or edited)."
+            )
         starts = np.zeros(len(lengths), dtype=np.int64)
         if len(lengths):
             np.cumsum(np.maximum(lengths, 0)[:-1], out=starts[1:])
-        return cls(_Store(path=path, n_frames=n_frames, dim=dim), starts, lengths,
-                   finite, _checked=True)
+        return cls(
+            _Store(path=path, n_frames=n_frames, dim=dim),
+            starts,
+            lengths,
+            finite,
+            _checked=True,
+        )
 
     @classmethod
     def _from_sequence(cls, scalars, *, dtype=None, copy=False):
@@ -413,9 +507,13 @@ class FramesArray(ExtensionArray):
         stores = {id(a._store) for a in to_concat}
         if len(stores) == 1:
             a = to_concat[0]
-            return cls(a._store, np.concatenate([b._starts for b in to_concat]),
-                       np.concatenate([b._lengths for b in to_concat]),
-                       np.concatenate([b._finite for b in to_concat]), _checked=True)
+            return cls(
+                a._store,
+                np.concatenate([b._starts for b in to_concat]),
+                np.concatenate([b._lengths for b in to_concat]),
+                np.concatenate([b._finite for b in to_concat]),
+                _checked=True,
+            )
         on_disk = any(a.on_disk for a in to_concat)
         path = temporary_store() if on_disk else None
         writer = _Writer(path, temporary=True)
@@ -445,8 +543,13 @@ class FramesArray(ExtensionArray):
         return self._lengths < 0
 
     def copy(self):
-        return type(self)(self._store, self._starts.copy(), self._lengths.copy(),
-                          self._finite.copy(), _checked=True)
+        return type(self)(
+            self._store,
+            self._starts.copy(),
+            self._lengths.copy(),
+            self._finite.copy(),
+            _checked=True,
+        )
 
     def _element(self, i):
         n = self._lengths[i]
@@ -474,8 +577,10 @@ class FramesArray(ExtensionArray):
         return self.take(key)
 
     def __setitem__(self, key, value):
-        raise TypeError("Frames are read-only; a step returns a new FramesArray "
-                        "(FramesArray.from_chunks builds one).")
+        raise TypeError(
+            "Frames are read-only; a step returns a new FramesArray "
+            "(FramesArray.from_chunks builds one)."
+        )
 
     def take(self, indices, *, allow_fill=False, fill_value=None):
         idx = np.asarray(indices, dtype=np.int64)
@@ -483,8 +588,9 @@ class FramesArray(ExtensionArray):
         if allow_fill:
             if (idx < -1).any():
                 raise ValueError("take: indices below -1 with allow_fill=True")
-            if fill_value is not None and not (np.isscalar(fill_value)
-                                               and pd.isna(fill_value)):
+            if fill_value is not None and not (
+                np.isscalar(fill_value) and pd.isna(fill_value)
+            ):
                 raise ValueError("take: frames can only be filled with missing")
             empty = idx == -1
         else:
@@ -521,6 +627,7 @@ class FramesArray(ExtensionArray):
             if value is None:
                 return "None"
             return f"<{len(value)} x {dim} frames>"
+
         return fmt
 
     def _values_for_argsort(self):
@@ -534,23 +641,31 @@ class FramesArray(ExtensionArray):
             return False
         if not (self._lengths == other._lengths).all():
             return False
-        return all(a is None and b is None or (a is not None and b is not None
-                                               and np.array_equal(a, b))
-                   for a, b in zip(self, other, strict=True))
+        return all(
+            a is None
+            and b is None
+            or (a is not None and b is not None and np.array_equal(a, b))
+            for a, b in zip(self, other, strict=True)
+        )
 
     def _reduce(self, name, *, skipna=True, keepdims=False, **kwargs):
         raise TypeError(f"Frames do not support {name!r}.")
 
     def __repr__(self):
         where = f"on disk at {self.path!r}" if self.on_disk else "in memory"
-        return (f"<FramesArray: {len(self)} utterances, {int(self.lengths.sum())} "
-                f"frames x {self.dim} features, {where}>")
+        return (
+            f"<FramesArray: {len(self)} utterances, {int(self.lengths.sum())} "
+            f"frames x {self.dim} features, {where}>"
+        )
 
     # -- pickling: the path of a store, the frames of an in-memory array --------------
     def __reduce__(self):
         if self.on_disk:
-            return (type(self), (self._store, self._starts, self._lengths, self._finite),
-                    None)
+            return (
+                type(self),
+                (self._store, self._starts, self._lengths, self._finite),
+                None,
+            )
         compact = self._compact_buffer()
         lengths = self._lengths
         starts = np.zeros(len(lengths), dtype=np.int64)
@@ -559,17 +674,23 @@ class FramesArray(ExtensionArray):
         return (_rebuild_in_memory, (compact, starts, lengths, self._finite))
 
     def _compact_buffer(self):
-        buf = self._store.memory
+        store = self._store
         pos = self._lengths >= 0
         starts, lengths = self._starts[pos], self._lengths[pos]
         if len(starts) == 0:
             return np.empty((0, self.dim), dtype=np.float32)
-        contiguous = (starts[0] == 0 and (starts[1:] == (starts + lengths)[:-1]).all()
-                      and starts[-1] + lengths[-1] == len(buf))
+        contiguous = (
+            len(store.memory) == 1
+            and starts[0] == 0
+            and (starts[1:] == (starts + lengths)[:-1]).all()
+            and starts[-1] + lengths[-1] == store.n_frames
+        )
         if contiguous:
-            return buf
-        return np.concatenate([buf[s:s + n] for s, n in zip(starts, lengths,
-                                                            strict=True)], axis=0)
+            return store.memory[0]
+        return np.concatenate(
+            [store.read(int(s), int(n)) for s, n in zip(starts, lengths, strict=True)],
+            axis=0,
+        )
 
     # -- sklearn-ser's use -------------------------------------------------------------
     @property
@@ -635,10 +756,16 @@ class FramesArray(ExtensionArray):
 
 
 def _rebuild_in_memory(buffer, starts, lengths, finite):
-    return FramesArray(_Store(np.asarray(buffer, dtype=np.float32)), starts, lengths,
-                       finite, _checked=True)
+    return FramesArray(
+        _Store(np.asarray(buffer, dtype=np.float32)),
+        starts,
+        lengths,
+        finite,
+        _checked=True,
+    )
 
 
 def is_frames(values):
     return isinstance(values, FramesArray) or (
-        isinstance(values, pd.Series) and isinstance(values.dtype, FramesDtype))
+        isinstance(values, pd.Series) and isinstance(values.dtype, FramesDtype)
+    )

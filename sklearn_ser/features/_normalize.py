@@ -7,7 +7,6 @@ import os
 import warnings
 
 import joblib
-
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin

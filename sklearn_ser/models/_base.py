@@ -248,7 +248,8 @@ def sequences_from(X, whom):
     ids = list(X.index) if isinstance(X, pd.DataFrame) else list(range(len(frames)))
     empty = np.flatnonzero(frames.lengths == 0)
     if len(empty):
-        raise ValueError(f"Utterance {ids[empty[0]]!r} has an empty sequence (0 frames).")
+        raise ValueError(
+            f"Utterance {ids[empty[0]]!r} has an empty sequence (0 frames).")
     bad = np.flatnonzero(~frames.finite)  # recorded when the frames were made
     if len(bad):
         f = frames[int(bad[0])]
