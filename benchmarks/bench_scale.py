@@ -18,8 +18,10 @@ frames (``ru_maxrss``; the loky workers each hold one utterance).
 one speaker per 100 utterances, 3 raters each) written to a store chunk by
 chunk, then the README's frame pipeline: SpeakerStandardizer -> FrameAverager(10)
 -> BLSTMAttentionClassifier(target="soft", max_epochs=1) -> predict_proba:
-time and peak RSS per stage. With ``--in-memory`` the same frames are built in
-memory instead (only where they fit).
+time and peak RSS per stage. ``--form memory`` builds the same frames in memory
+(a FramesArray), ``--form objects`` as an object column of arrays, the input
+of releases before the frames array: run with ``PYTHONPATH`` at such a release
+(``git worktree add /tmp/old 2826f21``) to measure the path it replaced.
 
 ``storage``: the store format, measured: random batches of 64 utterances read
 from one ``.npy`` buffer + offsets vs one ``.npy`` file per utterance (EmoBox's
@@ -66,6 +68,7 @@ def make_audio(hours, root):
             folder / "wav", folder / "ratings.csv", folder / "metadata.csv"
         )
         t = data.utterances
+        t["duration"] = pd.to_numeric(t["duration"])  # metadata is read as text
         t.index = [f"p{k:03d}_{u}" for u in t.index]
         t["speaker"] = [f"p{k:03d}_{s}" for s in t["speaker"]]
         tables.append(t)
@@ -86,13 +89,10 @@ def run_extract(root, out_of_core, n_jobs):
     table = pd.read_pickle(Path(root) / "utterances.pkl")
     base = rss_mb()
     t = time.perf_counter()
-    ext = OpenSmileFrames(
-        "emobase45",
-        n_jobs=n_jobs,
-        progress=False,
-        out_of_core=out_of_core,
-        memory=root if out_of_core else None,
-    )
+    # the store goes under $SKLEARN_SER_TEMP; no feature cache (memory=None)
+    os.environ["SKLEARN_SER_TEMP"] = str(root)
+    ext = OpenSmileFrames("emobase45", n_jobs=n_jobs, progress=False,
+                          out_of_core=out_of_core)
     X = ext.fit_transform(table)
     wall = time.perf_counter() - t
     fa = X["frames"].array
@@ -126,29 +126,46 @@ def synthetic_chunks(classes, dim, seed=0, per_chunk=2000):
         yield chunk
 
 
-def run_pipeline(n, work, in_memory, dim=25, epochs=1):
+def run_pipeline(n, work, form, dim=25, epochs=1):
+    """``form``: "store" (a FramesArray on disk), "memory" (a FramesArray in
+    memory) or "objects" (an object column of arrays: the input of every
+    release before the frames array, and what runs on such a release)."""
     from sklearn_ser.annotations import from_long
-    from sklearn_ser.features import FrameAverager, FramesArray, SpeakerStandardizer
+    from sklearn_ser.features import FrameAverager, SpeakerStandardizer
     from sklearn_ser.models import BLSTMAttentionClassifier
 
     warnings.simplefilter("ignore")
     rng = np.random.default_rng(0)
     classes = rng.integers(0, 4, n)
-    out = {"utterances": n, "in_memory": in_memory, "stages": {}}
+    out = {"utterances": n, "form": form, "stages": {}}
     t = time.perf_counter()
-    store = Path(work) / f"synthetic-{n}"
-    if in_memory:
-        fa = FramesArray.from_chunks(list(synthetic_chunks(classes, dim)))
-    elif store.exists():
-        fa = FramesArray.open(store)
+    if form == "objects":
+        frames = [f for chunk in synthetic_chunks(classes, dim) for f in chunk]
+        n_frames = sum(len(f) for f in frames)
     else:
-        fa = FramesArray.from_chunks(synthetic_chunks(classes, dim), store)
-    out["frames_gb"] = 4 * dim * int(fa.lengths.sum()) / 2**30
+        from sklearn_ser.features import FramesArray
+
+        store = Path(work) / f"synthetic-{n}"
+        if form == "memory":
+            frames = FramesArray.from_chunks(synthetic_chunks(classes, dim))
+        elif store.exists():
+            frames = FramesArray.open(store)
+        else:
+            frames = FramesArray.from_chunks(synthetic_chunks(classes, dim), store)
+        n_frames = int(frames.lengths.sum())
+    out["frames_gb"] = 4 * dim * n_frames / 2**30
     out["stages"]["make frames"] = (time.perf_counter() - t, rss_mb())
     names = np.array(["anger", "happiness", "neutral", "sadness"])
     ids = [f"u{i:06d}" for i in range(n)]
     speakers = [f"s{i // 100:04d}" for i in range(n)]
-    X = pd.DataFrame({"speaker": speakers, "frames": fa}, index=ids)
+    X = pd.DataFrame({"speaker": speakers}, index=ids)
+    if form == "objects":
+        column = pd.Series([None] * n, index=ids, dtype=object)
+        column[:] = frames
+        X["frames"] = column
+    else:
+        X["frames"] = pd.Series(frames, index=ids)
+    del frames
     noisy = rng.random((n, 3)) < 0.3
     labels = np.where(noisy, names[rng.integers(0, 4, (n, 3))], names[classes][:, None])
     long = pd.DataFrame(
@@ -159,7 +176,7 @@ def run_pipeline(n, work, in_memory, dim=25, epochs=1):
         }
     )
     y = from_long(long)
-    memory = None if in_memory else Path(work) / "steps"
+    memory = Path(work) / "steps"  # used only when the frames are on disk
     steps = [
         ("SpeakerStandardizer", SpeakerStandardizer(memory=memory)),
         ("FrameAverager(10)", FrameAverager(10, memory=memory)),
@@ -254,7 +271,7 @@ def main():
     e.add_argument("--work", default="/tmp/sklearn-ser-scale")
     p = sub.add_parser("pipeline")
     p.add_argument("--utterances", type=int, default=100000)
-    p.add_argument("--in-memory", action="store_true")
+    p.add_argument("--form", choices=["store", "memory", "objects"], default="store")
     p.add_argument("--work", default="/tmp/sklearn-ser-scale")
     s = sub.add_parser("storage")
     s.add_argument("--work", default="/tmp/sklearn-ser-scale")
@@ -303,18 +320,12 @@ def main():
                 f"{r['x_real_time']:.0f} | {r['peak_rss_mb']:.0f} MB |"
             )
     elif args.cmd == "pipeline":
-        r = _child(
-            {
-                "kind": "pipeline",
-                "n": args.utterances,
-                "work": args.work,
-                "in_memory": args.in_memory,
-            }
-        )
+        r = _child({"kind": "pipeline", "n": args.utterances, "work": args.work,
+                    "form": args.form})
         print(json.dumps(r))
         print(
             f"{r['utterances']} utterances, {r['frames_gb']:.2f} GB of frames, "
-            f"{'in memory' if r['in_memory'] else 'in a store on disk'}"
+            f"as {r['form']}"
         )
         print("| stage | seconds | peak RSS so far |")
         print("| --- | ---: | ---: |")

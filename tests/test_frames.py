@@ -429,3 +429,10 @@ def test_workers_read_a_store_by_its_path(tmp_path):
     parts = [fa[i::2] for i in range(2)]
     got = joblib.Parallel(n_jobs=2)(joblib.delayed(_total)(p) for p in parts)
     assert sum(got) == _total(fa)
+
+
+def test_speed_perturbation_refuses_frames_it_would_not_perturb(corpus, frames_table):
+    from sklearn_ser.features import SpeedPerturbation
+
+    with pytest.raises(ValueError, match="before the feature extractor"):
+        SpeedPerturbation().fit_resample(frames_table, corpus.annotations)

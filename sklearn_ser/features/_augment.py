@@ -103,6 +103,12 @@ class SpeedPerturbation(BaseEstimator):
             )
         if len(y) != len(X):
             raise ValueError(f"X has {len(X)} utterances but y has {len(y)} rows.")
+        if "frames" in X.columns:
+            raise ValueError(
+                "SpeedPerturbation perturbs the audio, but X already has a 'frames' "
+                "column: the copies would carry the frames of the unperturbed "
+                "utterances. Put SpeedPerturbation before the feature extractor "
+                "(or drop the column).")
         ids, sources, _ = audio_sources(X, self.sample_rate)
         waves = [load_audio(uid, src, self.sample_rate)[0]
                  for uid, src in zip(ids, sources, strict=True)]

@@ -134,10 +134,16 @@ class _Store:
             return blocks[b][s : s + length]
         out = np.empty((length, self.dim), dtype=np.float32)
         if length and self.dim:
-            with self._lock:
-                fh = self._file()
-                fh.seek(_HEADER + 4 * self.dim * int(start))
-                got = fh.readinto(memoryview(out).cast("B"))
+            offset = _HEADER + 4 * self.dim * int(start)
+            view = memoryview(out).cast("B")
+            if hasattr(os, "preadv"):
+                # positional: no shared file offset (threads, forked loaders)
+                got = os.preadv(self._file().fileno(), [view], offset)
+            else:  # pragma: no cover - Windows
+                with self._lock:
+                    fh = self._file()
+                    fh.seek(offset)
+                    got = fh.readinto(view)
             if got != out.nbytes:
                 raise OSError(
                     f"Frames store {self.path!r} is shorter than its index "
