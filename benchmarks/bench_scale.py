@@ -12,7 +12,7 @@ of each size, through ``OpenSmileFrames("emobase45", n_jobs=2)`` into a store
 on disk (``out_of_core=True``) and, up to ``--in-memory-max`` hours, into
 memory (``out_of_core=False``, the path every release before the frames array
 took): wall time, x real time, frames, peak RSS of the process holding the
-frames (``ru_maxrss``; the loky workers each hold one utterance).
+frames (``VmHWM``; the loky workers each hold one utterance).
 
 ``pipeline``: synthetic frames (``--utterances`` x 300-500 frames x 25 dims,
 one speaker per 100 utterances, 3 raters each) written to a store chunk by
@@ -46,6 +46,16 @@ import pandas as pd
 
 
 def rss_mb():
+    """Peak resident memory of this process (MB): VmHWM where Linux gives it
+    (``ru_maxrss`` survives ``exec`` and would report the parent's peak at
+    the fork), else ``ru_maxrss``."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -91,19 +101,21 @@ def run_extract(root, out_of_core, n_jobs):
     t = time.perf_counter()
     # the store goes under $SKLEARN_SER_TEMP; no feature cache (memory=None)
     os.environ["SKLEARN_SER_TEMP"] = str(root)
-    ext = OpenSmileFrames("emobase45", n_jobs=n_jobs, progress=False,
-                          out_of_core=out_of_core)
+    # out_of_core=None: a release before the frames array (no such parameter)
+    extra = {} if out_of_core is None else {"out_of_core": out_of_core}
+    ext = OpenSmileFrames("emobase45", n_jobs=n_jobs, progress=False, **extra)
     X = ext.fit_transform(table)
     wall = time.perf_counter() - t
-    fa = X["frames"].array
+    lengths = np.array([len(f) for f in X["frames"]])
+    on_disk = bool(getattr(X["frames"].array, "on_disk", False))
     return {
         "hours": float(table["duration"].sum()) / 3600,
         "utterances": len(table),
-        "out_of_core": bool(out_of_core),
+        "out_of_core": out_of_core,
         "seconds": wall,
         "x_real_time": float(table["duration"].sum()) / wall,
-        "frames_mb": 4 * 45 * int(fa.lengths.sum()) / 2**20,
-        "on_disk": fa.on_disk,
+        "frames_mb": 4 * 45 * int(lengths.sum()) / 2**20,
+        "on_disk": on_disk,
         "rss_before_mb": base,
         "peak_rss_mb": rss_mb(),
     }
@@ -177,9 +189,12 @@ def run_pipeline(n, work, form, dim=25, epochs=1):
     )
     y = from_long(long)
     memory = Path(work) / "steps"  # used only when the frames are on disk
+    # releases before the frames array have no memory= on these steps
+    extra = ({"memory": memory} if "memory" in SpeakerStandardizer().get_params()
+             else {})
     steps = [
-        ("SpeakerStandardizer", SpeakerStandardizer(memory=memory)),
-        ("FrameAverager(10)", FrameAverager(10, memory=memory)),
+        ("SpeakerStandardizer", SpeakerStandardizer(**extra)),
+        ("FrameAverager(10)", FrameAverager(10, **extra)),
     ]
     for name, step in steps:
         t = time.perf_counter()
@@ -268,6 +283,8 @@ def main():
     e.add_argument("--hours", type=float, nargs="+", default=[2, 5, 10, 20])
     e.add_argument("--in-memory-max", type=float, default=5)
     e.add_argument("--n-jobs", type=int, default=2)
+    e.add_argument("--legacy", action="store_true",
+                   help="in memory without out_of_core= (a release before it)")
     e.add_argument("--work", default="/tmp/sklearn-ser-scale")
     p = sub.add_parser("pipeline")
     p.add_argument("--utterances", type=int, default=100000)
@@ -296,6 +313,8 @@ def main():
                 f"{h:g} h of audio ready in {time.perf_counter() - t:.0f} s", flush=True
             )
             modes = [True] + ([False] if h <= args.in_memory_max else [])
+            if args.legacy:
+                modes = [None]
             for ooc in modes:
                 shutil.rmtree(root / "sklearn_ser_frames", ignore_errors=True)
                 r = _child(
@@ -313,10 +332,11 @@ def main():
             "| peak RSS |"
         )
         print("| ---: | ---: | ---: | --- | ---: | ---: | ---: |")
+        where = {True: "store", False: "memory", None: "memory (legacy)"}
         for r in rows:
             print(
                 f"| {r['hours']:.1f} | {r['utterances']} | {r['frames_mb']:.0f} MB | "
-                f"{'store' if r['out_of_core'] else 'memory'} | {r['seconds']:.0f} | "
+                f"{where[r['out_of_core']]} | {r['seconds']:.0f} | "
                 f"{r['x_real_time']:.0f} | {r['peak_rss_mb']:.0f} MB |"
             )
     elif args.cmd == "pipeline":

@@ -112,11 +112,11 @@ def test_from_chunks_keeps_every_sequence_and_records_finiteness(
     from sklearn_ser.features import _frames
 
     path = tmp_path_factory.mktemp("store") / "f" if on_disk else None
-    saved, _frames.CHUNK_BYTES = _frames.CHUNK_BYTES, block  # in-memory blocks
+    saved, _frames.BLOCK_BYTES = _frames.BLOCK_BYTES, block  # in-memory blocks
     try:
         fa = FramesArray.from_chunks(_chunked(seqs, cuts), path)
     finally:
-        _frames.CHUNK_BYTES = saved
+        _frames.BLOCK_BYTES = saved
     _same(fa, seqs)
     _same(pickle.loads(pickle.dumps(fa[::2])), seqs[::2])
     if len(fa):
@@ -389,18 +389,22 @@ def test_extraction_out_of_core_gives_the_frames_of_memory(
     assert 0.9 < est / (4 * 45 * fa.lengths.sum()) < 1.1
 
 
-def test_auto_goes_to_disk_above_the_limit(corpus, tmp_path, monkeypatch):
+def test_auto_moves_to_disk_past_the_limit(corpus, frames_table, tmp_path,
+                                           monkeypatch):
     monkeypatch.setenv("SKLEARN_SER_TEMP", str(tmp_path))
-    monkeypatch.setenv("SKLEARN_SER_IN_MEMORY_LIMIT", "1000")
+    first = int(4 * 45 * frames_table["frames"].array.lengths[:2].sum())
+    monkeypatch.setenv("SKLEARN_SER_IN_MEMORY_LIMIT", str(first))  # after 3
     out = OpenSmileFrames("emobase45", progress=False).fit_transform(
-        corpus.utterances.iloc[:3]
+        corpus.utterances.iloc[:6]
     )
     assert out["frames"].array.on_disk
+    _same(out["frames"].array, list(frames_table["frames"].iloc[:6]))
     monkeypatch.setenv("SKLEARN_SER_IN_MEMORY_LIMIT", str(2**40))
     out = OpenSmileFrames("emobase45", progress=False).fit_transform(
         corpus.utterances.iloc[:3]
     )
     assert not out["frames"].array.on_disk
+    _same(out["frames"].array, list(frames_table["frames"].iloc[:3]))
 
 
 def test_a_failed_extraction_leaves_no_store(corpus, tmp_path, monkeypatch):

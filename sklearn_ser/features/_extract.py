@@ -37,8 +37,9 @@ from ._frames import _Writer, temporary_store
 
 
 def in_memory_limit():
-    """``out_of_core="auto"``: frames larger than this many bytes go to a
-    store on disk (``$SKLEARN_SER_IN_MEMORY_LIMIT``, default 2 GiB)."""
+    """``out_of_core="auto"``: frames are kept in memory up to this many bytes,
+    then moved to a store on disk (``$SKLEARN_SER_IN_MEMORY_LIMIT``, default
+    2 GiB)."""
     return int(float(os.environ.get("SKLEARN_SER_IN_MEMORY_LIMIT", 2 * 2**30)))
 
 CACHE_VERSION = "1"
@@ -258,8 +259,7 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
         if not hasattr(self, "feature_names_"):
             self.fit()
         ids, sources, frame = audio_sources(X, self.sample_rate)
-        store = self._output_store(sources)
-        writer = _Writer(store, ids=ids, temporary=True)
+        writer = self._writer(ids)
         errors, upsampled, flagged = [], [], []
         notes = {"truncated": [], "unreadable": [], "unwritten": []}
         with writer:  # an error or Ctrl-C removes a partial store
@@ -351,14 +351,16 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
         seconds = sum(_duration(s) or 0.0 for s in sources if s[0] != "missing")
         return int(4 * self.n_features_out_ * seconds * fps)
 
-    def _output_store(self, sources):
-        """Where the frames go: None (memory) or a new store path on disk."""
-        choice = self.out_of_core
-        if choice == "auto":
-            choice = self._estimate(sources) > in_memory_limit()
-        if not choice:
-            return None
-        return temporary_store(self.memory)
+    def _writer(self, ids):
+        """Where the frames go: memory, a new store, or (``out_of_core=
+        "auto"``) memory until :func:`in_memory_limit`, then a store."""
+        if self.out_of_core is True:
+            return _Writer(temporary_store(self.memory), ids=ids, temporary=True)
+        if self.out_of_core == "auto":
+            return _Writer(None, ids=ids, temporary=True,
+                           spill=temporary_store(self.memory),
+                           spill_bytes=in_memory_limit())
+        return _Writer(None, ids=ids)
 
     def _progress_name(self):
         """The public step named on the progress bar, e.g.

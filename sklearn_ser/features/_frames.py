@@ -48,8 +48,11 @@ __all__ = ["FramesArray", "FramesDtype", "frames_temp_dir"]
 FORMAT = "sklearn-ser-frames"
 VERSION = 1
 _HEADER = 128  # bytes of the .npy header (numpy pads it for any shape)
-#: Frames per chunk of the chunk-by-chunk steps (about 64 MB of 25-dim frames).
+#: Bytes of frames per chunk of the chunk-by-chunk steps.
 CHUNK_BYTES = 64 * 2**20
+#: Bytes per block of an in-memory buffer: building one holds at most this
+#: much twice (the arrays appended and the block they are copied into).
+BLOCK_BYTES = 8 * 2**20
 
 
 def frames_temp_dir():
@@ -215,30 +218,46 @@ def _check_one(value, i, dim, ids):
 class _Writer:
     """Frames appended chunk by chunk, in memory or into a store folder."""
 
-    def __init__(self, path=None, *, ids=None, temporary=False):
+    def __init__(self, path=None, *, ids=None, temporary=False, spill=None,
+                 spill_bytes=None):
         self.path = None if path is None else Path(path)
         self.ids = None if ids is None else list(ids)
         self.temporary = temporary
+        # in memory until ``spill_bytes`` of frames, then into a store at ``spill``
+        self.spill = None if spill is None else Path(spill)
+        self.spill_bytes = spill_bytes
         self.dim = None
         self.lengths, self.finite, self.parts, self.blocks = [], [], [], []
         self._pending = 0
+        self._held = 0
         self.n = 0
         self.n_frames = 0
         self._fh = None
         self._tmp = None
         if self.path is not None:
-            if self.path.exists():
-                raise FileExistsError(
-                    f"{str(self.path)!r} exists; a frames store is never written over "
-                    "(choose a new path, or open it with FramesArray.open)."
-                )
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._tmp = (
-                self.path.parent / f".{self.path.name}.partial-{uuid.uuid4().hex}"
+            self._open_store()
+
+    def _open_store(self):
+        if self.path.exists():
+            raise FileExistsError(
+                f"{str(self.path)!r} exists; a frames store is never written over "
+                "(choose a new path, or open it with FramesArray.open)."
             )
-            self._tmp.mkdir()
-            self._fh = open(self._tmp / "frames.npy", "wb")  # noqa: SIM115
-            self._fh.write(b"\0" * _HEADER)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = self.path.parent / f".{self.path.name}.partial-{uuid.uuid4().hex}"
+        self._tmp.mkdir()
+        self._fh = open(self._tmp / "frames.npy", "wb")  # noqa: SIM115
+        self._fh.write(b"\0" * _HEADER)
+
+    def _spill(self):
+        """Move what is held in memory into a new store and go on there."""
+        self.path = self.spill
+        self.spill = None
+        self._open_store()
+        for arr in [*self.blocks, *self.parts]:
+            if arr.size:
+                self._fh.write(np.ascontiguousarray(arr, dtype="<f4").data)
+        self.blocks, self.parts, self._pending, self._held = [], [], 0, 0
 
     def append(self, arrays):
         for value in arrays:
@@ -259,8 +278,11 @@ class _Writer:
             else:
                 self.parts.append(arr)
                 self._pending += arr.nbytes
-                if self._pending >= CHUNK_BYTES:
+                self._held += arr.nbytes
+                if self._pending >= BLOCK_BYTES:
                     self._flush()
+                if self.spill is not None and self._held > self.spill_bytes:
+                    self._spill()
 
     def _flush(self):
         """Pending arrays into one block (so the frames are held once)."""

@@ -111,8 +111,9 @@ class OpenSmileFrames(AudioFeatureExtractor):
     out_of_core : bool or "auto", default="auto"
         Write the frames chunk by chunk into a store on disk (a
         :class:`FramesArray` read per utterance) instead of memory. "auto":
-        when the frames would exceed ``$SKLEARN_SER_IN_MEMORY_LIMIT`` bytes
-        (default 2 GiB), estimated from the audio's durations. The store goes
+        in memory until the frames pass ``$SKLEARN_SER_IN_MEMORY_LIMIT`` bytes
+        (default 2 GiB), then moved to a store and continued there
+        (``estimated_nbytes(X)`` tells the size beforehand). The store goes
         under ``memory`` (a ``sklearn_ser_frames`` folder) or
         :func:`frames_temp_dir`, and is removed when no array refers to it;
         ``frames.save(path)`` keeps a copy. The frames are the same either way.

@@ -31,7 +31,7 @@ class _PredictionCache:
         self.noted = False  # the "no predict_proba" note was given
 
     def get(self, estimator, X, y, compute):
-        key = (id(estimator), id(X), id(y), len(y))
+        key = (id(estimator), id(X), id(y), -1 if y is None else len(y))
         if self._key is not None:
             ref, *rest = self._key
             if ref() is estimator and tuple(rest) == key[1:]:
@@ -63,15 +63,18 @@ class SERScorer:
     Use :func:`ser_scoring` to build these.
     """
 
-    def __init__(self, metric, name, encoder, cache, warn=True):
+    def __init__(self, metric, name, encoder, cache, warn=True, truth=None):
         self.metric = metric
         self.name = name
         self.encoder = encoder
         self.cache = cache
         self.warn = warn
+        self.truth = truth
 
     def _targets_and_predictions(self, estimator, X, y):
         def compute():
+            if self.truth is not None:
+                return self._compute_truth(estimator, X)
             encoder = self.encoder
             # checked once for every scorer of this fold, aligned with X by id
             y_checked = check_annotations(
@@ -104,11 +107,60 @@ class SERScorer:
                 f"{type(estimator).__name__}.predict returned {len(pred)} "
                 f"predictions for {len(keep)} utterances."
             )
-        return targets.to_numpy(dtype=object)[idx], pred[idx]
+        return (targets.to_numpy(dtype=object)[idx], pred[idx],
+                list(encoder.classes_))
+
+    def _compute_truth(self, estimator, X):
+        """Targets from the ``truth`` column of the utterance table."""
+        from ..annotations import build_label_map, canonical_label
+
+        column = self.truth
+        if not isinstance(X, pd.DataFrame) or column not in X.columns:
+            got = (f"columns {list(X.columns)}" if isinstance(X, pd.DataFrame)
+                   else f"a {type(X).__name__}")
+            raise ValueError(
+                f"ser_scoring(truth={column!r}) scores against the {column!r} "
+                f"column of the utterance table X; got {got}.")
+        mapping = build_label_map(self.encoder.label_map)
+        raw = X[column].to_numpy(dtype=object)
+        missing = pd.isna(pd.Series(raw, dtype=object)).to_numpy()
+        labels = np.array([None if m else canonical_label(v, mapping)
+                           for v, m in zip(raw, missing, strict=True)], dtype=object)
+        if self.encoder.classes is not None:
+            classes = list(resolve_classes(None, self.encoder.classes,
+                                           label_map=self.encoder.label_map))
+        else:  # as for ratings: the classes this fold's truth holds
+            classes = sorted({v for v in labels[~missing]}, key=str)
+        inside = np.array([v in set(classes) for v in labels], dtype=bool) & ~missing
+        outside = ~inside & ~missing
+        if self.warn and (missing.any() or outside.any()):
+            import warnings
+
+            from .._warnings import user_stacklevel
+            from ..exceptions import DroppedRowsWarning
+
+            seen = sorted({str(v) for v in labels[outside]})
+            warnings.warn(
+                f"ser_scoring(truth={column!r}): left out {int(missing.sum())} "
+                f"utterance(s) without a {column!r} value and {int(outside.sum())} "
+                f"whose {column!r} is not among the classes {classes}"
+                + (f" ({seen[:5]})" if seen else "") + f"; scored {int(inside.sum())}"
+                f" of {len(labels)}.", DroppedRowsWarning, stacklevel=user_stacklevel())
+        if not inside.any():
+            raise ValueError(
+                f"No utterance of this split has a {column!r} label among the "
+                f"classes {classes}; its values are "
+                f"{sorted({str(v) for v in labels[~missing]})[:10]}.")
+        pred = np.asarray(estimator.predict(X), dtype=object)
+        if len(pred) != len(labels):
+            raise ValueError(
+                f"{type(estimator).__name__}.predict returned {len(pred)} "
+                f"predictions for {len(labels)} utterances.")
+        return labels[inside], pred[inside], classes
 
     def __call__(self, estimator, X, y, sample_weight=None, **kwargs):
-        y_true, y_pred = self._targets_and_predictions(estimator, X, y)
-        return self.metric(y_true, y_pred, list(self.encoder.classes_))
+        y_true, y_pred, classes = self._targets_and_predictions(estimator, X, y)
+        return self.metric(y_true, y_pred, classes)
 
     def __repr__(self):
         return f"SERScorer({self.name})"
@@ -205,6 +257,7 @@ def ser_scoring(
     probabilities="auto",
     estimator=None,
     warn=True,
+    truth=None,
 ):
     """Scorers for ``cross_validate``/``GridSearchCV`` as the papers evaluate.
 
@@ -234,6 +287,17 @@ def ser_scoring(
     warn : bool, default=True
         Emit a ``DroppedRowsWarning`` with the count of left-out utterances
         (and the note that a model has no ``predict_proba``).
+    truth : str, default=None
+        Score the label scorers (``uar``, ``wa``, ``recall_<class>``) against
+        this column of the utterance table ``X`` (e.g. the intended emotion of
+        an acted corpus, the command line's ``--truth-column``) instead of
+        the ratings' majority; the labels are normalised and mapped as the
+        ratings are (``label_map``). Utterances without a value, or with one
+        outside ``classes``, are left out and counted. The probability
+        scorers still score against every rating of ``y``. Each figure is one
+        fold's score: ``cross_validate`` gives one per fold (their mean is a
+        mean of folds, while the command line pools the predictions of all
+        folds before scoring).
 
     Returns
     -------
@@ -266,13 +330,13 @@ def ser_scoring(
     )
     cache = _PredictionCache()
     scoring = {
-        "uar": SERScorer(_uar, "uar", encoder, cache, warn),
-        "wa": SERScorer(_wa, "wa", encoder, cache, warn),
+        "uar": SERScorer(_uar, "uar", encoder, cache, warn, truth),
+        "wa": SERScorer(_wa, "wa", encoder, cache, warn, truth),
     }
     if per_class and classes is not None:
         for cls in resolve_classes(None, classes, label_map=label_map):
             scoring[f"recall_{cls}"] = SERScorer(
-                _recall_of(cls), f"recall_{cls}", encoder, cache, warn
+                _recall_of(cls), f"recall_{cls}", encoder, cache, warn, truth
             )
     if probabilities == "auto" and estimator is not None and not hasattr(
             estimator, "predict_proba"):
