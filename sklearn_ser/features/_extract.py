@@ -356,11 +356,12 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
         "auto"``) memory until :func:`in_memory_limit`, then a store."""
         if self.out_of_core is True:
             return _Writer(temporary_store(self.memory), ids=ids, temporary=True)
+        # in memory each fresh result is a block of its own (never copied)
         if self.out_of_core == "auto":
-            return _Writer(None, ids=ids, temporary=True,
+            return _Writer(None, ids=ids, temporary=True, copy=False,
                            spill=temporary_store(self.memory),
                            spill_bytes=in_memory_limit())
-        return _Writer(None, ids=ids)
+        return _Writer(None, ids=ids, copy=False)
 
     def _progress_name(self):
         """The public step named on the progress bar, e.g.

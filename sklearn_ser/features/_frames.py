@@ -219,8 +219,10 @@ class _Writer:
     """Frames appended chunk by chunk, in memory or into a store folder."""
 
     def __init__(self, path=None, *, ids=None, temporary=False, spill=None,
-                 spill_bytes=None):
+                 spill_bytes=None, copy=True):
         self.path = None if path is None else Path(path)
+        # copy=False (in memory): each array is a block of its own, not copied
+        self.copy = copy
         self.ids = None if ids is None else list(ids)
         self.temporary = temporary
         # in memory until ``spill_bytes`` of frames, then into a store at ``spill``
@@ -275,6 +277,12 @@ class _Writer:
             if self._fh is not None:
                 if arr.size:
                     self._fh.write(np.ascontiguousarray(arr, dtype="<f4").data)
+            elif not self.copy and arr.flags.c_contiguous:
+                self._flush()  # keeps the order of any copied parts
+                self.blocks.append(arr)
+                self._held += arr.nbytes
+                if self.spill is not None and self._held > self.spill_bytes:
+                    self._spill()
             else:
                 self.parts.append(arr)
                 self._pending += arr.nbytes
@@ -461,11 +469,20 @@ class FramesArray(ExtensionArray):
             return writer.finish()
 
     @classmethod
-    def from_list(cls, frames, *, ids=None):
-        """In memory, from a list of ``(T, D)`` arrays (None: missing)."""
+    def from_list(cls, frames, *, ids=None, copy=False):
+        """In memory, from a list of ``(T, D)`` arrays (None: missing).
+
+        Arrays that are already float32 and C-contiguous are used as they are
+        (``copy=False``): each is a block of the buffer, so converting a list
+        or an object column costs no second copy of the frames. Checked as in
+        :meth:`from_chunks`.
+        """
         if isinstance(frames, FramesArray):
             return frames
-        return cls.from_chunks([list(frames)], ids=ids)
+        writer = _Writer(None, ids=ids, copy=copy)
+        with writer:
+            writer.append(list(frames))
+            return writer.finish()
 
     @classmethod
     def open(cls, path):
@@ -772,7 +789,9 @@ class FramesArray(ExtensionArray):
         array refers to it any more; otherwise it is kept in memory.
         """
         on_disk = self.on_disk if on_disk is None else on_disk
-        writer = _Writer(temporary_store(memory) if on_disk else None, temporary=True)
+        # fresh results: in memory each is a block of its own (no copy)
+        writer = _Writer(temporary_store(memory) if on_disk else None, temporary=True,
+                         copy=False)
         with writer:
             for pos, arrays in self.iter_chunks(max_bytes):
                 writer.append(fn(pos, arrays))

@@ -197,9 +197,12 @@ class OpenSmileFrames(AudioFeatureExtractor):
         return _run_smile(smile, uid, wave, rate)
 
     def _f0_column(self):
-        f0 = [i for i, n in enumerate(self.feature_names_)
-              if n.startswith("F0") and "_de" not in n]
-        return f0[0] if f0 else None
+        names = self.feature_names_
+        if getattr(self, "_f0_of", None) is not names:  # once per feature set
+            f0 = [i for i, n in enumerate(names)
+                  if n.startswith("F0") and "_de" not in n]
+            self._f0, self._f0_of = (f0[0] if f0 else None), names
+        return self._f0
 
     def _flag_output(self, frames):
         col = self._f0_column()
