@@ -1,8 +1,20 @@
-"""Shared fixtures: the fixture corpora in tests/fixtures and ../shared/data."""
+"""Shared fixtures: the fixture corpora in tests/fixtures and ../shared/data;
+the hypothesis profiles of the property tests (``ci`` by default,
+``HYPOTHESIS_PROFILE=long`` for a long run by hand)."""
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+_SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large,
+            HealthCheck.function_scoped_fixture]
+settings.register_profile("ci", max_examples=25, deadline=None,
+                          suppress_health_check=_SLOW_OK)
+settings.register_profile("long", max_examples=600, deadline=None,
+                          suppress_health_check=_SLOW_OK)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"

@@ -16,7 +16,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from sklearn_ser.datasets import make_emotional_speech
@@ -29,28 +29,6 @@ from sklearn_ser.features import (
     get_frames,
 )
 from sklearn_ser.features._normalize import _group_stats
-
-settings.register_profile(
-    "ci",
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-        HealthCheck.function_scoped_fixture,
-    ],
-)
-settings.register_profile(
-    "long",
-    max_examples=600,
-    deadline=None,
-    suppress_health_check=[
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-        HealthCheck.function_scoped_fixture,
-    ],
-)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn_ser.exceptions.SERWarning")
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut, cross_validate
@@ -16,14 +15,6 @@ from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut, cross_valida
 from sklearn_ser.annotations import from_long
 from sklearn_ser.exceptions import DroppedRowsWarning
 from sklearn_ser.metrics import ser_scoring, unweighted_average_recall
-
-settings.register_profile(
-    "ci", max_examples=25, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-settings.register_profile(
-    "long", max_examples=600, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 CLASSES = ["anger", "happiness", "neutral", "sadness"]
 

@@ -21,8 +21,6 @@ dict ``{rater: (label, ...)}``.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import pandas as pd
 from pandas.api.extensions import (
@@ -32,6 +30,7 @@ from pandas.api.extensions import (
     register_series_accessor,
 )
 
+from .._extension import getitem, take_positions
 from ..exceptions import AnnotationError
 
 __all__ = ["RatingsArray", "RatingsDtype", "is_ratings", "ratings_series"]
@@ -214,38 +213,14 @@ class RatingsArray(ExtensionArray):
         return {r: tuple(v) for r, v in out.items()}
 
     def __getitem__(self, key):
-        if isinstance(key, numbers.Integral):
-            n = len(self)
-            if not -n <= key < n:
-                raise IndexError(f"index {key} is out of bounds for {n} utterances")
-            return self._element(int(key) % n)
-        if isinstance(key, tuple) and len(key) == 1:
-            key = key[0]
-        key = pd.api.indexers.check_array_indexer(self, key)
-        if isinstance(key, slice):
-            return self.take(np.arange(len(self))[key])
-        if key.dtype == bool:
-            return self.take(np.flatnonzero(key))
-        return self.take(key)
+        return getitem(self, key)
 
     def __setitem__(self, key, value):
         raise TypeError("Ratings are read-only; build a new table with from_long.")
 
     def take(self, indices, *, allow_fill=False, fill_value=None):
-        idx = np.asarray(indices, dtype=np.int64)
         n = len(self)
-        if allow_fill:
-            if (idx < -1).any():
-                raise ValueError("take: indices below -1 with allow_fill=True")
-            if fill_value is not None and not (
-                    np.isscalar(fill_value) and pd.isna(fill_value)):
-                raise ValueError("take: ratings can only be filled with missing")
-            empty = idx == -1
-        else:
-            empty = np.zeros(len(idx), bool)
-            idx = np.where(idx < 0, idx + n, idx)
-        if len(idx) and (idx[~empty] >= n).any() | (idx[~empty] < 0).any():
-            raise IndexError(f"take: index out of bounds for {n} utterances")
+        idx, empty = take_positions(indices, n, allow_fill, fill_value, "ratings")
         src = np.where(empty, 0, idx)
         starts = self._offsets[src]
         lengths = np.where(empty, 0, self._offsets[src + 1] - starts)

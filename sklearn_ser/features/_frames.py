@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import atexit
 import json
-import numbers
 import os
 import shutil
 import tempfile
@@ -42,6 +41,8 @@ from pandas.api.extensions import (
     ExtensionDtype,
     register_extension_dtype,
 )
+
+from .._extension import getitem, take_positions
 
 __all__ = ["FramesArray", "FramesDtype", "frames_temp_dir"]
 
@@ -607,19 +608,7 @@ class FramesArray(ExtensionArray):
         return self._element(i)
 
     def __getitem__(self, key):
-        if isinstance(key, numbers.Integral):
-            n = len(self)
-            if not -n <= key < n:
-                raise IndexError(f"index {key} is out of bounds for {n} utterances")
-            return self._element(int(key) % n)
-        if isinstance(key, tuple) and len(key) == 1:
-            key = key[0]
-        key = pd.api.indexers.check_array_indexer(self, key)
-        if isinstance(key, slice):
-            return self.take(np.arange(len(self))[key])
-        if key.dtype == bool:
-            return self.take(np.flatnonzero(key))
-        return self.take(key)
+        return getitem(self, key)
 
     def __setitem__(self, key, value):
         raise TypeError(
@@ -628,21 +617,8 @@ class FramesArray(ExtensionArray):
         )
 
     def take(self, indices, *, allow_fill=False, fill_value=None):
-        idx = np.asarray(indices, dtype=np.int64)
         n = len(self)
-        if allow_fill:
-            if (idx < -1).any():
-                raise ValueError("take: indices below -1 with allow_fill=True")
-            if fill_value is not None and not (
-                np.isscalar(fill_value) and pd.isna(fill_value)
-            ):
-                raise ValueError("take: frames can only be filled with missing")
-            empty = idx == -1
-        else:
-            empty = np.zeros(len(idx), bool)
-            idx = np.where(idx < 0, idx + n, idx)
-        if len(idx) and ((idx[~empty] >= n).any() or (idx[~empty] < 0).any()):
-            raise IndexError(f"take: index out of bounds for {n} utterances")
+        idx, empty = take_positions(indices, n, allow_fill, fill_value, "frames")
         src = np.where(empty, 0, idx)
         if n == 0:
             src = np.zeros(len(idx), np.int64)
