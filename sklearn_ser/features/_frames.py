@@ -1,11 +1,13 @@
 """Frame sequences as one buffer plus offsets: the twin of the ratings array.
 
 A :class:`FramesArray` holds every utterance's ``(T_i, D)`` float32 frames in
-one contiguous ``(sum T_i, D)`` buffer, with per-utterance start, length and
-finiteness. It is validated once, when it is made; slicing (scikit-learn's
-splitters, ``X.iloc[train]``) selects starts and lengths and never copies a
-frame. The buffer lives in memory for small corpora, or in a *store* on disk
-for large ones, read an utterance (or a chunk of utterances) at a time.
+one ``(sum T_i, D)`` buffer, with per-utterance start, length and
+finiteness (on disk one contiguous file; in memory blocks that no utterance
+straddles, so that arrays already in memory are used without a copy). It
+is validated once, when it is made; slicing (scikit-learn's splitters,
+``X.iloc[train]``) selects starts and lengths and never copies a frame.
+The buffer lives in memory for small corpora, or in a *store* on disk for
+large ones, read an utterance (or a chunk of utterances) at a time.
 
 The store is a folder, written by :meth:`FramesArray.from_chunks`::
 
