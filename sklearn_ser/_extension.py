@@ -8,6 +8,24 @@ import numpy as np
 import pandas as pd
 
 
+class ElementArray:
+    """Mixin of the package's extension arrays: indexing, iteration and the
+    object-array form, all from ``_element(i)`` and ``take(positions)``."""
+
+    def __getitem__(self, key):
+        return getitem(self, key)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self._element(i)
+
+    def __array__(self, dtype=None, copy=None):
+        out = np.empty(len(self), dtype=object)
+        for i in range(len(self)):
+            out[i] = self._element(i)
+        return out
+
+
 def getitem(array, key):
     """``ExtensionArray.__getitem__``: an element for an integer (via
     ``array._element``), a selection (via ``array.take``) for a slice, a mask

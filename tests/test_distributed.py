@@ -78,6 +78,17 @@ def test_grid_search_on_the_cluster_matches_a_local_run(cluster, corpus):
     np.testing.assert_array_equal(remote.predict(frames), local.predict(frames))
 
 
+def _tiny_search(corpus, frames):
+    """A 2-candidate search over a tiny BLSTM, fitted on the active backend."""
+    gs = GridSearchCV(
+        BLSTMAttentionClassifier(classes=corpus.classes, dense_units=8, lstm_units=4,
+                                 head_units=8, max_epochs=1, random_state=0),
+        {"target": ["hard", "soft"]}, cv=LeaveOneGroupOut(), n_jobs=-1,
+        scoring=ser_scoring(corpus.classes, per_class=False, warn=False),
+        refit="uar")
+    return gs.fit(frames, corpus.annotations, groups=corpus.utterances["session"])
+
+
 def test_extraction_into_a_shared_store_on_the_cluster(cluster, corpus, tmp_path):
     """Workers extract, frames are written into one store on a shared path,
     and workers of a search read it by its path (not its frames)."""
@@ -94,14 +105,7 @@ def test_extraction_into_a_shared_store_on_the_cluster(cluster, corpus, tmp_path
         frames = FrameAverager(10).fit_transform(SpeakerStandardizer(
             memory=tmp_path).fit_transform(remote))
         assert frames["frames"].array.on_disk
-        gs = GridSearchCV(
-            BLSTMAttentionClassifier(classes=corpus.classes, dense_units=8,
-                                     lstm_units=4, head_units=8, max_epochs=1,
-                                     random_state=0),
-            {"target": ["hard", "soft"]}, cv=LeaveOneGroupOut(), n_jobs=-1,
-            scoring=ser_scoring(corpus.classes, per_class=False, warn=False),
-            refit="uar")
-        gs.fit(frames, corpus.annotations, groups=corpus.utterances["session"])
+        gs = _tiny_search(corpus, frames)
     assert np.isfinite(gs.cv_results_["mean_test_uar"]).all()
 
 
@@ -117,14 +121,7 @@ def test_ray_backend_runs_extraction_and_search(corpus, tmp_path):
         with joblib.parallel_backend("ray"):
             frames = OpenSmileFrames("emobase45", n_jobs=-1, memory=tmp_path,
                                      progress=False).fit_transform(corpus.utterances)
-            gs = GridSearchCV(
-                BLSTMAttentionClassifier(classes=corpus.classes, dense_units=8,
-                                         lstm_units=4, head_units=8, max_epochs=1,
-                                         random_state=0),
-                {"target": ["hard", "soft"]}, cv=LeaveOneGroupOut(), n_jobs=-1,
-                scoring=ser_scoring(corpus.classes, per_class=False, warn=False),
-                refit="uar")
-            gs.fit(frames, corpus.annotations, groups=corpus.utterances["session"])
+            gs = _tiny_search(corpus, frames)
     finally:
         ray.shutdown()
     assert len(frames) == len(corpus.utterances)

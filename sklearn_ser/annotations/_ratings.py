@@ -30,7 +30,7 @@ from pandas.api.extensions import (
     register_series_accessor,
 )
 
-from .._extension import getitem, take_positions
+from .._extension import ElementArray, take_positions
 from ..exceptions import AnnotationError
 
 __all__ = ["RatingsArray", "RatingsDtype", "is_ratings", "ratings_series"]
@@ -63,7 +63,7 @@ def _codes(values, vocabulary):
     return pd.Index(vocabulary).get_indexer(values)
 
 
-class RatingsArray(ExtensionArray):
+class RatingsArray(ElementArray, ExtensionArray):
     """Every rating of a set of utterances, as integer arrays (O(ratings)).
 
     Build one with :func:`~sklearn_ser.annotations.from_long` or
@@ -212,9 +212,6 @@ class RatingsArray(ExtensionArray):
             out.setdefault(raters[r], []).append(labels[lab])
         return {r: tuple(v) for r, v in out.items()}
 
-    def __getitem__(self, key):
-        return getitem(self, key)
-
     def __setitem__(self, key, value):
         raise TypeError("Ratings are read-only; build a new table with from_long.")
 
@@ -230,16 +227,6 @@ class RatingsArray(ExtensionArray):
         return self._parsed_like(offsets, self._rater[pos], self._label[pos],
                                  self._rank[pos],
                                  np.where(empty, -1, idx) if allow_fill else idx)
-
-    def __array__(self, dtype=None, copy=None):
-        out = np.empty(len(self), dtype=object)
-        for i in range(len(self)):
-            out[i] = self._element(i)
-        return out
-
-    def __iter__(self):
-        for i in range(len(self)):
-            yield self._element(i)
 
     def _formatter(self, boxed=False):
         def fmt(value):

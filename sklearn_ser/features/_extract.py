@@ -13,7 +13,6 @@ import numbers
 import os
 import tempfile
 import warnings
-from pathlib import Path
 
 import joblib
 import numpy as np
@@ -33,7 +32,7 @@ from ._audio import (
 )
 from ._audio import source_digest as _digest
 from ._base import with_frames
-from ._frames import _Writer, temporary_store
+from ._frames import _Writer, memory_folder, temporary_store
 
 
 def in_memory_limit():
@@ -64,18 +63,8 @@ class UnvoicedWarning(SERWarning):
 
 
 def _cache_dir(memory):
-    if memory is None:
-        return None
-    if isinstance(memory, joblib.Memory):
-        if memory.location is None:
-            return None
-        return Path(memory.location) / "sklearn_ser_features"
-    if isinstance(memory, str | os.PathLike):
-        return Path(memory) / "sklearn_ser_features"
-    raise TypeError(
-        "memory must be None, a folder path or a joblib.Memory; got "
-        f"{type(memory).__name__}."
-    )
+    folder = memory_folder(memory)
+    return None if folder is None else folder / "sklearn_ser_features"
 
 
 def _extract_one(extractor, uid, source, cache_dir, signature):

@@ -44,7 +44,7 @@ from pandas.api.extensions import (
     register_extension_dtype,
 )
 
-from .._extension import getitem, take_positions
+from .._extension import ElementArray, take_positions
 
 __all__ = ["FramesArray", "FramesDtype", "frames_temp_dir"]
 
@@ -280,20 +280,18 @@ class _Writer:
             if self._fh is not None:
                 if arr.size:
                     self._fh.write(np.ascontiguousarray(arr, dtype="<f4").data)
-            elif not self.copy and arr.flags.c_contiguous:
+                continue
+            if not self.copy and arr.flags.c_contiguous:
                 self._flush()  # keeps the order of any copied parts
                 self.blocks.append(arr)
-                self._held += arr.nbytes
-                if self.spill is not None and self._held > self.spill_bytes:
-                    self._spill()
             else:
                 self.parts.append(arr)
                 self._pending += arr.nbytes
-                self._held += arr.nbytes
                 if self._pending >= BLOCK_BYTES:
                     self._flush()
-                if self.spill is not None and self._held > self.spill_bytes:
-                    self._spill()
+            self._held += arr.nbytes
+            if self.spill is not None and self._held > self.spill_bytes:
+                self._spill()
 
     def _flush(self):
         """Pending arrays into one block (so the frames are held once)."""
@@ -385,18 +383,26 @@ class _Writer:
 def temporary_store(memory=None):
     """A fresh store path for frames a step writes: under ``memory`` (a folder
     or joblib.Memory) when given, else under :func:`frames_temp_dir`."""
-    root = None
-    if memory is not None:
-        location = getattr(memory, "location", memory)
-        if location is not None:
-            root = Path(location) / "sklearn_ser_frames"
-    if root is None:
-        root = frames_temp_dir() / "sklearn_ser_frames"
-    return root / f"frames-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    root = memory_folder(memory) or frames_temp_dir()
+    return root / "sklearn_ser_frames" / f"frames-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+
+
+def memory_folder(memory):
+    """The folder of a step's ``memory=``: None, a path, or a joblib.Memory
+    (None when it has no location)."""
+    if memory is None:
+        return None
+    location = getattr(memory, "location", memory)
+    if location is None:
+        return None
+    if not isinstance(location, str | os.PathLike):
+        raise TypeError("memory must be None, a folder path or a joblib.Memory; got "
+                        f"{type(memory).__name__}.")
+    return Path(location)
 
 
 # -- the array ------------------------------------------------------------------------
-class FramesArray(ExtensionArray):
+class FramesArray(ElementArray, ExtensionArray):
     """Frame sequences of a set of utterances in one buffer (in memory or on disk).
 
     Build one with :meth:`from_chunks` (or :meth:`from_list`), or open a
@@ -564,7 +570,8 @@ class FramesArray(ExtensionArray):
             )
         on_disk = any(a.on_disk for a in to_concat)
         path = temporary_store() if on_disk else None
-        writer = _Writer(path, temporary=True)
+        # in memory the elements are views of read-only blocks: kept, not copied
+        writer = _Writer(path, temporary=True, copy=False)
         with writer:
             for a in to_concat:
                 for _, arrays in a.iter_chunks():
@@ -609,9 +616,6 @@ class FramesArray(ExtensionArray):
         """Frames of utterance ``i`` (None when it has none)."""
         return self._element(i)
 
-    def __getitem__(self, key):
-        return getitem(self, key)
-
     def __setitem__(self, key, value):
         raise TypeError(
             "Frames are read-only; a step returns a new FramesArray "
@@ -632,16 +636,6 @@ class FramesArray(ExtensionArray):
             lengths = np.where(empty, -1, self._lengths[src])
             finite = np.where(empty, True, self._finite[src])
         return type(self)(self._store, starts, lengths, finite, _checked=True)
-
-    def __array__(self, dtype=None, copy=None):
-        out = np.empty(len(self), dtype=object)
-        for i in range(len(self)):
-            out[i] = self._element(i)
-        return out
-
-    def __iter__(self):
-        for i in range(len(self)):
-            yield self._element(i)
 
     def _formatter(self, boxed=False):
         dim = self.dim
@@ -787,10 +781,4 @@ def _rebuild_in_memory(buffer, starts, lengths, finite):
         lengths,
         finite,
         _checked=True,
-    )
-
-
-def is_frames(values):
-    return isinstance(values, FramesArray) or (
-        isinstance(values, pd.Series) and isinstance(values.dtype, FramesDtype)
     )
