@@ -9,6 +9,8 @@ steps:
 * :class:`OpenSmileFrames`: openSMILE LLDs (``"emobase45"`` of Chou & Lee,
   ``"fujioka32"`` of Fujioka et al., stock sets by name);
 * :class:`LogSpectrogram`: 400-bin log power spectrograms (Ando et al.);
+* :class:`PretrainedFrames`: hidden states of a self-supervised speech model
+  (WavLM, HuBERT, wav2vec 2.0) read from a local folder (``[ssl]`` extra);
 * :class:`OpenSmileFunctionals`: utterance-level functionals (eGeMAPS) as a
   2-D array, for classic baselines;
 * :class:`SpeakerStandardizer`, :class:`FrameAverager`: normalisation (per
@@ -35,6 +37,7 @@ from ._normalize import (
 )
 from ._opensmile import OpenSmileFrames, OpenSmileFunctionals
 from ._pooling import FrameAverager, FrameStatistics
+from ._pretrained import PretrainedFrames
 from ._spectrogram import LogSpectrogram
 
 __all__ = [
@@ -49,6 +52,7 @@ __all__ = [
     "LowBandwidthWarning",
     "OpenSmileFrames",
     "OpenSmileFunctionals",
+    "PretrainedFrames",
     "SingleUtteranceSpeakerWarning",
     "SpeakerConfoundWarning",
     "SpeakerStandardizer",

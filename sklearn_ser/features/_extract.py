@@ -67,6 +67,47 @@ def _cache_dir(memory):
     return None if folder is None else folder / "sklearn_ser_features"
 
 
+def _lookup(extractor, uid, source, cache_dir, signature):
+    """The cache's side of one utterance: ``(hit, cache_file, notes)``.
+
+    ``hit`` is a finished result (see :func:`_extract_one`) when the cache holds
+    a sound entry, else None; ``cache_file`` is where a fresh result goes (None:
+    no cache); ``notes`` as in :func:`_extract_one`.
+    """
+    cache_file, notes = None, {}
+    if source[0] == "path":
+        cut = wav_truncation(source[1])
+        if cut:
+            notes["truncated"] = cut
+    if cache_dir is None or source[0] not in {"path", "audio"}:
+        return None, None, notes
+    h = hashlib.sha1(signature.encode())
+    try:
+        digest = _digest(source, h)
+    except OSError:
+        return None, None, notes  # unreadable: load_audio names the problem
+    cache_file = cache_dir / digest[:2] / f"{digest}.npy"
+    if cache_file.exists():
+        frames, problem = _read_cache(cache_file, extractor, source)
+        if frames is not None:
+            # the warnings of an extraction hold on a hit too
+            rate = source_rate(source)
+            up = (rate if rate is not None and extractor.sample_rate
+                  and rate < extractor.sample_rate else None)
+            return ("ok", frames, up, None, notes), cache_file, notes
+        notes["unreadable"] = (f"unreadable cache entry "
+                               f"{cache_file.name} ({problem})")
+    return None, cache_file, notes
+
+
+def _keep(cache_file, frames, notes):
+    """Write a fresh, finite result to the cache (a note when it failed)."""
+    if cache_file is not None and np.isfinite(frames).all():
+        failed = _write_cache(cache_file, frames)
+        if failed:
+            notes["unwritten"] = failed
+
+
 def _extract_one(extractor, uid, source, cache_dir, signature):
     """Worker: frames for one utterance, from the cache when possible.
 
@@ -74,37 +115,14 @@ def _extract_one(extractor, uid, source, cache_dir, signature):
     ``"truncated"``, ``"unreadable"`` (cache entry) or ``"unwritten"`` (cache)
     to a message, for the warnings given in the parent process.
     """
-    cache_file, notes = None, {}
-    if source[0] == "path":
-        cut = wav_truncation(source[1])
-        if cut:
-            notes["truncated"] = cut
+    hit, cache_file, notes = _lookup(extractor, uid, source, cache_dir, signature)
+    if hit is not None:
+        return hit
     try:
-        if cache_dir is not None and source[0] in {"path", "audio"}:
-            h = hashlib.sha1(signature.encode())
-            try:
-                digest = _digest(source, h)
-            except OSError:
-                digest = None  # unreadable: load_audio below names the problem
-            if digest is not None:
-                cache_file = cache_dir / digest[:2] / f"{digest}.npy"
-                if cache_file.exists():
-                    frames, problem = _read_cache(cache_file, extractor, source)
-                    if frames is not None:
-                        # the warnings of an extraction hold on a hit too
-                        rate = source_rate(source)
-                        up = (rate if rate is not None and extractor.sample_rate
-                              and rate < extractor.sample_rate else None)
-                        return ("ok", frames, up, None, notes)
-                    notes["unreadable"] = (f"unreadable cache entry "
-                                           f"{cache_file.name} ({problem})")
         wave, rate, upsampled = load_audio(uid, source, extractor.sample_rate)
         frames = extractor._compute(uid, wave, rate)
         frames = np.ascontiguousarray(frames, dtype=np.float32)
-        if cache_file is not None and np.isfinite(frames).all():
-            failed = _write_cache(cache_file, frames)
-            if failed:
-                notes["unwritten"] = failed
+        _keep(cache_file, frames, notes)
         return ("ok", frames, upsampled, None, notes)
     except AudioError as exc:
         return ("error", None, None, str(exc), notes)
@@ -343,14 +361,20 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
     def _writer(self, ids):
         """Where the frames go: memory, a new store, or (``out_of_core=
         "auto"``) memory until :func:`in_memory_limit`, then a store."""
+        layers = self._frame_layers()
         if self.out_of_core is True:
-            return _Writer(temporary_store(self.memory), ids=ids, temporary=True)
+            return _Writer(temporary_store(self.memory), ids=ids, temporary=True,
+                           layers=layers)
         # in memory each fresh result is a block of its own (never copied)
         if self.out_of_core == "auto":
             return _Writer(None, ids=ids, temporary=True, copy=False,
                            spill=temporary_store(self.memory),
-                           spill_bytes=in_memory_limit())
-        return _Writer(None, ids=ids, copy=False)
+                           spill_bytes=in_memory_limit(), layers=layers)
+        return _Writer(None, ids=ids, copy=False, layers=layers)
+
+    def _frame_layers(self):
+        """Hidden layers side by side in each output frame (1: plain features)."""
+        return 1
 
     def _progress_name(self):
         """The public step named on the progress bar, e.g.

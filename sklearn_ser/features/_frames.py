@@ -93,8 +93,10 @@ class _Store:
     """
 
     def __init__(
-        self, buffer=None, path=None, n_frames=0, dim=0, temporary=False, *, blocks=None
+        self, buffer=None, path=None, n_frames=0, dim=0, temporary=False, *,
+        blocks=None, layers=1
     ):
+        self.layers = int(layers)
         if buffer is not None:
             blocks = [buffer]
         self.memory = blocks
@@ -166,7 +168,7 @@ class _Store:
                     if self.memory
                     else np.empty((0, self.dim), dtype=np.float32)
                 )
-                self.__init__(buffer)
+                self.__init__(buffer, layers=self.layers)
             return self.memory[0]
         if self.n_frames == 0:
             return np.empty((0, self.dim), dtype=np.float32)
@@ -179,10 +181,12 @@ class _Store:
             # another process may now read it: remove it when this one exits
             self._finalizer.detach()
             atexit.register(shutil.rmtree, self.path, True)
-        return {"path": self.path, "n_frames": self.n_frames, "dim": self.dim}
+        return {"path": self.path, "n_frames": self.n_frames, "dim": self.dim,
+                "layers": self.layers}
 
     def __setstate__(self, state):
-        self.__init__(path=state["path"], n_frames=state["n_frames"], dim=state["dim"])
+        self.__init__(path=state["path"], n_frames=state["n_frames"], dim=state["dim"],
+                      layers=state.get("layers", 1))
         try:  # hold the file now: its owner may remove the folder later
             self._file()
         except OSError:
@@ -222,8 +226,10 @@ class _Writer:
     """Frames appended chunk by chunk, in memory or into a store folder."""
 
     def __init__(self, path=None, *, ids=None, temporary=False, spill=None,
-                 spill_bytes=None, copy=True):
+                 spill_bytes=None, copy=True, layers=1):
         self.path = None if path is None else Path(path)
+        # hidden layers stacked in each frame (D = layers * width), 1 otherwise
+        self.layers = int(layers)
         # copy=False (in memory): each array is a block of its own, not copied
         self.copy = copy
         self.ids = None if ids is None else list(ids)
@@ -305,6 +311,7 @@ class _Writer:
 
     def finish(self):
         dim = self.dim or 0
+        layers = self.layers if dim and dim % self.layers == 0 else 1
         lengths = np.asarray(self.lengths, dtype=np.int64)
         finite = np.asarray(self.finite, dtype=bool)
         starts = np.zeros(len(lengths), dtype=np.int64)
@@ -315,7 +322,8 @@ class _Writer:
             blocks = self.blocks or [np.empty((0, dim), dtype=np.float32)]
             self.blocks = []
             return FramesArray(
-                _Store(blocks=blocks), starts, lengths, finite, _checked=True
+                _Store(blocks=blocks, layers=layers), starts, lengths, finite,
+                _checked=True,
             )
         import io
 
@@ -341,6 +349,7 @@ class _Writer:
             "n_frames": int(self.n_frames),
             "dim": int(dim),
             "dtype": "float32",
+            "layers": layers,
         }
         (self._tmp / "meta.json").write_text(json.dumps(meta))
         umask = os.umask(0)
@@ -358,7 +367,8 @@ class _Writer:
             ) from None
         self._tmp = None
         store = _Store(
-            path=self.path, n_frames=self.n_frames, dim=dim, temporary=self.temporary
+            path=self.path, n_frames=self.n_frames, dim=dim, temporary=self.temporary,
+            layers=layers,
         )
         return FramesArray(store, starts, lengths, finite, _checked=True)
 
@@ -461,7 +471,7 @@ class FramesArray(ElementArray, ExtensionArray):
 
     # -- construction ------------------------------------------------------------------
     @classmethod
-    def from_chunks(cls, chunks, path=None, *, ids=None):
+    def from_chunks(cls, chunks, path=None, *, ids=None, layers=1):
         """Frames from an iterable of lists of ``(T, D)`` arrays (None: missing).
 
         Each element is checked once (2-D, one ``D`` for all, numeric, not
@@ -469,16 +479,18 @@ class FramesArray(ElementArray, ExtensionArray):
         recorded. With ``path`` the frames are written to a new store folder
         chunk by chunk (memory stays bounded by one chunk) and the returned
         array reads from it; the folder must not exist. ``ids`` names the
-        utterances in error messages.
+        utterances in error messages. ``layers`` says that each frame holds
+        that many hidden layers of a model side by side (``D = layers *
+        width``, layer by layer; see :attr:`layers`).
         """
-        writer = _Writer(path, ids=ids)
+        writer = _Writer(path, ids=ids, layers=layers)
         with writer:
             for chunk in chunks:
                 writer.append(chunk)
             return writer.finish()
 
     @classmethod
-    def from_list(cls, frames, *, ids=None, copy=False):
+    def from_list(cls, frames, *, ids=None, copy=False, layers=1):
         """In memory, from a list of ``(T, D)`` arrays (None: missing).
 
         Arrays that are already float32 and C-contiguous are used as they are
@@ -488,7 +500,7 @@ class FramesArray(ElementArray, ExtensionArray):
         """
         if isinstance(frames, FramesArray):
             return frames
-        writer = _Writer(None, ids=ids, copy=copy)
+        writer = _Writer(None, ids=ids, copy=copy, layers=layers)
         with writer:
             writer.append(list(frames))
             return writer.finish()
@@ -537,8 +549,14 @@ class FramesArray(ElementArray, ExtensionArray):
         starts = np.zeros(len(lengths), dtype=np.int64)
         if len(lengths):
             np.cumsum(np.maximum(lengths, 0)[:-1], out=starts[1:])
+        layers = int(meta.get("layers", 1))
+        if layers < 1 or (dim and dim % layers):
+            raise ValueError(
+                f"Frames store {str(path)!r} is inconsistent: {dim} features per "
+                f"frame cannot hold {layers} layers of equal width."
+            )
         return cls(
-            _Store(path=path, n_frames=n_frames, dim=dim),
+            _Store(path=path, n_frames=n_frames, dim=dim, layers=layers),
             starts,
             lengths,
             finite,
@@ -571,7 +589,9 @@ class FramesArray(ElementArray, ExtensionArray):
         on_disk = any(a.on_disk for a in to_concat)
         path = temporary_store() if on_disk else None
         # in memory the elements are views of read-only blocks: kept, not copied
-        writer = _Writer(path, temporary=True, copy=False)
+        layers = {a.layers for a in to_concat}
+        writer = _Writer(path, temporary=True, copy=False,
+                         layers=layers.pop() if len(layers) == 1 else 1)
         with writer:
             for a in to_concat:
                 for _, arrays in a.iter_chunks():
@@ -670,9 +690,11 @@ class FramesArray(ElementArray, ExtensionArray):
 
     def __repr__(self):
         where = f"on disk at {self.path!r}" if self.on_disk else "in memory"
+        stacked = (f" ({self.layers} layers of {self.dim // self.layers})"
+                   if self.layers > 1 else "")
         return (
             f"<FramesArray: {len(self)} utterances, {int(self.lengths.sum())} "
-            f"frames x {self.dim} features, {where}>"
+            f"frames x {self.dim} features{stacked}, {where}>"
         )
 
     # -- pickling: the path of a store, the frames of an in-memory array --------------
@@ -688,7 +710,8 @@ class FramesArray(ElementArray, ExtensionArray):
         starts = np.zeros(len(lengths), dtype=np.int64)
         if len(lengths):
             np.cumsum(np.maximum(lengths, 0)[:-1], out=starts[1:])
-        return (_rebuild_in_memory, (compact, starts, lengths, self._finite))
+        return (_rebuild_in_memory,
+                (compact, starts, lengths, self._finite, self.layers))
 
     def _compact_buffer(self):
         store = self._store
@@ -713,6 +736,15 @@ class FramesArray(ElementArray, ExtensionArray):
     @property
     def dim(self):
         return self._store.dim
+
+    @property
+    def layers(self):
+        """Hidden layers of a model held side by side in each frame: ``D =
+        layers * width``, layer after layer (see
+        :class:`PretrainedFrames` with ``layers="all"``); 1 for ordinary
+        features. The sequence networks learn a weighted sum of the layers
+        when it is above 1."""
+        return self._store.layers
 
     @property
     def lengths(self):
@@ -752,31 +784,37 @@ class FramesArray(ElementArray, ExtensionArray):
         if pos:
             yield np.asarray(pos, dtype=np.int64), arrays
 
-    def map_chunks(self, fn, *, memory=None, on_disk=None, max_bytes=CHUNK_BYTES):
+    def map_chunks(self, fn, *, memory=None, on_disk=None, max_bytes=CHUNK_BYTES,
+                   layers=None):
         """A new array of ``fn(positions, arrays)`` applied chunk by chunk.
 
         ``fn`` returns one array (or None) per element of the chunk. The result
         is written to a store when ``on_disk`` (default: when this array is on
         disk), under ``memory`` or :func:`frames_temp_dir`, removed when no
-        array refers to it any more; otherwise it is kept in memory.
+        array refers to it any more; otherwise it is kept in memory. The
+        result keeps :attr:`layers` (default) when its frames are as wide as
+        these (a per-feature step); ``layers`` overrides it.
         """
         on_disk = self.on_disk if on_disk is None else on_disk
         # fresh results: in memory each is a block of its own (no copy)
         writer = _Writer(temporary_store(memory) if on_disk else None, temporary=True,
-                         copy=False)
+                         copy=False, layers=self.layers if layers is None else layers)
         with writer:
             for pos, arrays in self.iter_chunks(max_bytes):
                 writer.append(fn(pos, arrays))
+            if layers is None and writer.dim not in (None, self.dim):
+                writer.layers = 1
             return writer.finish()
 
     def save(self, path):
         """Write these frames (compacted, in this order) to a new store folder."""
-        return type(self).from_chunks((a for _, a in self.iter_chunks()), path)
+        return type(self).from_chunks((a for _, a in self.iter_chunks()), path,
+                                      layers=self.layers)
 
 
-def _rebuild_in_memory(buffer, starts, lengths, finite):
+def _rebuild_in_memory(buffer, starts, lengths, finite, layers=1):
     return FramesArray(
-        _Store(np.asarray(buffer, dtype=np.float32)),
+        _Store(np.asarray(buffer, dtype=np.float32), layers=layers),
         starts,
         lengths,
         finite,

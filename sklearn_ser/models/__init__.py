@@ -4,6 +4,8 @@
   Fujioka et al.'s sizes by parameters);
 * :class:`CNNBLSTMClassifier`: CNN+BLSTM+self-attention on spectrograms
   (Ando et al.);
+* :class:`SUPERBHeadClassifier`: SUPERB's weighted layer sum, projection and
+  mean pooling on frozen self-supervised features;
 * :class:`StackedAnnotatorClassifier`: crowd and individual-rater models,
   frozen and fused (Chou & Lee 2019);
 * :class:`MLEEFusionClassifier`: multi-label emotion existence pre-training
@@ -21,7 +23,11 @@
 
 from ._base import AbsentClassWarning, InnerSplitWarning, SequenceClassifier
 from ._ensemble import SeedEnsembleClassifier
-from ._estimators import BLSTMAttentionClassifier, CNNBLSTMClassifier
+from ._estimators import (
+    BLSTMAttentionClassifier,
+    CNNBLSTMClassifier,
+    SUPERBHeadClassifier,
+)
 from ._every_rating import EveryRatingClassifier
 from ._fusion import FrozenFusionClassifier
 from ._late_fusion import LateFusionClassifier
@@ -41,6 +47,7 @@ __all__ = [
     "NoRaterModelWarning",
     "NoisyLabelMetaClassifier",
     "SeedEnsembleClassifier",
+    "SUPERBHeadClassifier",
     "SequenceClassifier",
     "StackedAnnotatorClassifier",
 ]

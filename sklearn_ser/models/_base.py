@@ -35,6 +35,7 @@ from ..features import get_frames
 from ..metrics import UARScoreMixin
 from ._data import SequenceDataset, SequenceLoader, SequenceTensors
 from ._losses import SERLoss, balanced_weights, existence_weights
+from ._modules import LayerWeightedNet
 
 
 class InnerSplitWarning(SERWarning):
@@ -279,6 +280,7 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
         "monitor": [StrOptions({"loss", "uar"})],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither"), None],
         "class_weight": [StrOptions({"balanced"}), dict, None],
+        "layer_weights": ["boolean", StrOptions({"auto"})],
         "bucket": ["boolean"],
         "device": [str],
         "random_state": ["random_state"],
@@ -451,8 +453,39 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
         seed = rng.randint(2**31 - 1)
         torch.manual_seed(seed)
         self.n_features_in_ = frames[0].shape[1]
+        self.n_layers_ = self._input_layers(frames)
         self.classes_ = np.asarray(self.target_encoder_.classes_)
         return X, frames, ids, keep, t, counts, rng, seed
+
+    #: estimators without the parameter (NoisyLabelMetaClassifier) weight the
+    #: layers of stacked frames too; FrozenFusionClassifier sets it off (its
+    #: encoders weight them)
+    layer_weights = "auto"
+
+    def _input_layers(self, frames):
+        """Hidden layers to weight and sum (1: none), from ``layer_weights``
+        and the layers the frames hold."""
+        stacked = int(getattr(frames, "layers", 1))
+        if self.layer_weights is False:
+            return 1
+        if self.layer_weights is True and stacked == 1:
+            raise ValueError(
+                f"{type(self).__name__}(layer_weights=True) needs frames that hold "
+                "several hidden layers of a speech model side by side "
+                "(PretrainedFrames(layers='all')); these hold plain features "
+                f"({frames.dim} per frame). Use layer_weights='auto' or False."
+            )
+        return stacked
+
+    @property
+    def layer_weights_(self):
+        """Learned weight of each hidden layer (softmax), or None when the
+        network sums no layers."""
+        check_is_fitted(self, "net_")
+        module = self.net_.module_
+        if not isinstance(module, LayerWeightedNet):
+            return None
+        return module.weights().cpu().numpy()
 
     @keeps_torch_rng
     def fit(self, X, y, groups=None):
@@ -553,8 +586,12 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
         )
         params.update(net_params)
         if "module" not in params:
-            params["module"] = self._build_module(self.n_features_in_,
-                                                  len(self.classes_))
+            n_layers = getattr(self, "n_layers_", 1)
+            module = self._build_module(self.n_features_in_ // n_layers,
+                                        len(self.classes_))
+            if n_layers > 1:
+                module = LayerWeightedNet(module, n_layers)
+            params["module"] = module
         return _SERNet(**params)
 
     # -- inference ------------------------------------------------------------------

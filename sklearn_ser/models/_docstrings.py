@@ -27,6 +27,13 @@ _FRAGMENTS = {
         Inverse class frequencies (existence: inverse existent / non-existent
         frequencies per class).
 """,
+    "layer_weights": """    layer_weights : "auto" or bool, default="auto"
+        A learned softmax-weighted sum of the hidden layers of a speech model
+        (the frames of :class:`~sklearn_ser.features.PretrainedFrames` with
+        ``layers="all"``), in front of the network: "auto" when the frames
+        hold several layers (their ``layers``), never for openSMILE or
+        spectrogram frames. ``layer_weights_`` gives the learned weights.
+""",
     "training_params": """    lr : float
         Learning rate of the optimizer (the default is in the signature).
     batch_size : int

@@ -87,6 +87,9 @@ class FrozenFusionClassifier(SequenceClassifier):
         self.random_state = random_state
         self.verbose = verbose
 
+    #: its encoders weight the layers of stacked frames themselves
+    layer_weights = False
+
     #: Training settings a fusion head takes from the estimator it stacks on.
     INHERITED = ("optimizer", "batch_size", "max_epochs", "patience", "monitor",
                  "validation_fraction", "device")

@@ -156,6 +156,74 @@ class CNNBLSTMNet(nn.Module):
         return self.out(self.embed(x, lengths))
 
 
+class LayerWeightedNet(nn.Module):
+    """A softmax-weighted sum of stacked hidden layers in front of a network.
+
+    The input frames hold ``n_layers`` hidden states of a speech model side
+    by side (``(B, T, n_layers * width)``, layer after layer, as
+    :class:`~sklearn_ser.features.PretrainedFrames` with ``layers="all"``
+    writes them); ``x = sum_l softmax(w)_l h_l`` goes to ``inner`` (SUPERB's
+    weighted sum, s3prl's ``Featurizer``; the weights start equal). Everything
+    else (``embed``, ``embedding_dim``, ``last_attention``, ``out_lengths``)
+    is the inner network's.
+    """
+
+    def __init__(self, inner, n_layers):
+        super().__init__()
+        self.inner = inner
+        self.n_layers = int(n_layers)
+        self.layer_logits = nn.Parameter(torch.zeros(self.n_layers))
+
+    def mix(self, x):
+        B, T, D = x.shape
+        w = torch.softmax(self.layer_logits, dim=0)
+        return torch.einsum("btld,l->btd", x.reshape(B, T, self.n_layers,
+                                                     D // self.n_layers), w)
+
+    def weights(self):
+        """The layer weights (softmax of the learned logits)."""
+        return torch.softmax(self.layer_logits.detach(), dim=0)
+
+    def embed(self, x, lengths, **kwargs):
+        return self.inner.embed(self.mix(x), lengths)
+
+    def forward(self, x, lengths, **kwargs):
+        return self.inner(self.mix(x), lengths)
+
+    def __getattr__(self, name):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(super().__getattr__("inner"), name)
+
+
+class PooledHeadNet(nn.Module):
+    """Dense -> ReLU -> masked mean over time -> output (SUPERB's head).
+
+    The downstream model of SUPERB's emotion task (Yang et al. 2021) and of
+    EmoBox (Ma et al. 2024) on frozen self-supervised features: a linear
+    projection, a mean over the real frames, a linear classifier.
+    """
+
+    def __init__(self, n_features, n_outputs, hidden_units=256, dropout=0.0):
+        super().__init__()
+        self.proj = nn.Sequential(nn.Linear(n_features, hidden_units), nn.ReLU(),
+                                  nn.Dropout(dropout))
+        self.embedding_dim = hidden_units
+        self.out = nn.Linear(hidden_units, n_outputs)
+        self.last_attention = None
+
+    def embed(self, x, lengths, **kwargs):
+        h = self.proj(x)
+        mask = _mask(lengths, h.shape[1]).to(h.dtype)
+        weights = mask / lengths.clamp(min=1).to(h.dtype)[:, None]
+        self.last_attention = weights.detach()  # uniform over the real frames
+        return torch.bmm(weights.unsqueeze(1), h).squeeze(1)
+
+    def forward(self, x, lengths, **kwargs):
+        return self.out(self.embed(x, lengths))
+
+
 class FusionHead(nn.Module):
     """Frozen encoders, concatenated embeddings, a new trainable classifier.
 
