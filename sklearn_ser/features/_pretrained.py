@@ -192,7 +192,11 @@ class PretrainedFrames(AudioFeatureExtractor):
     ----------
     model : str, path or transformers model
         A folder (read with ``local_files_only=True``, kept in memory for the
-        process) or a loaded model of the wav2vec 2.0 family.
+        process) or a loaded model of the wav2vec 2.0 family. Prefer the
+        folder in searches: scikit-learn's ``clone`` (``cross_validate``,
+        ``GridSearchCV``) copies a model object, while a folder is read once
+        per process, and a pickled pipeline then holds the path, not the
+        weights.
     layers : "all", int or list of int, default="all"
         Which hidden states: one (negative counts from the last), a list
         (stacked side by side), or every one of them, stacked, for a learned
