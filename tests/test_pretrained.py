@@ -348,3 +348,35 @@ def test_emodb_end_to_end_with_a_local_model(folders, emodb_root):
     seconds = np.array([sf.info(p).duration for p in X["path"]])
     assert np.all(np.abs(frames.lengths - 50 * seconds) <= 2)
     assert set(pipe.predict(X)) <= set(pipe[-1].classes_)
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(n=st.integers(400, 16000 * 4), chunk=st.floats(0.5, 2.5),
+       context=st.floats(0.0, 1.5), batch=st.floats(0.5, 8.0))
+def test_chunks_give_the_frames_of_one_pass_for_any_length(folders, n, chunk,
+                                                           context, batch):
+    """Any length, chunk, context and batch size: the frames of one pass over
+    the file (count, and the transformer's input, which is local), no frame
+    doubled or lost at a seam."""
+    wave = _waves([n], seed=n)[0]
+    ext = PretrainedFrames(folders["wav2vec2-large"], layers=0, chunk_seconds=chunk,
+                           context_seconds=context, batch_seconds=batch,
+                           progress=False).fit()
+    frames = ext.transform([wave])["frames"].iloc[0]
+    assert len(frames) == (n - 400) // 320 + 1
+    if context >= 0.2:  # the positional convolution sees 8 frames each side
+        model = _model_of(folders["wav2vec2-large"])
+        np.testing.assert_allclose(frames, _direct(model, wave, True, [0]),
+                                   atol=1e-4)
+
+
+_MODELS = {}
+
+
+def _model_of(folder):
+    if folder not in _MODELS:
+        _MODELS[folder] = transformers.AutoModel.from_pretrained(folder).eval()
+    return _MODELS[folder]
