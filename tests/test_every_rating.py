@@ -62,11 +62,41 @@ def test_vote_shares_become_hand_computed_balanced_weights():
     np.testing.assert_allclose(clf.targets_.loc["u1"].to_numpy(), [1 / 3, 0, 2 / 3])
 
 
+@pytest.mark.parametrize("class_weight", [None, "balanced", {"anger": 2.0}])
+@pytest.mark.parametrize("targets", ["shares", "ratings", "majority",
+                                     SoftLabels(alpha=0.5)])
+def test_weights_sum_to_the_utterances_whatever_the_targets(targets, class_weight):
+    """C means the same for every target kind: the expanded rows of the
+    utterances with a target weigh as many units as there are utterances."""
+    import warnings
+
+    rng = np.random.default_rng(0)
+    n, labels = 30, ["angry", "sad", "neutral"]
+    long = pd.DataFrame({
+        "utterance": np.repeat([f"u{i}" for i in range(n)], 4),
+        "rater": np.tile(["r1", "r2", "r3", "r4"], n),
+        "label": rng.choice(labels, size=4 * n)})
+    X = rng.normal(size=(n, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = EveryRatingClassifier(Spy(), targets=targets, classes=CLASSES,
+                                    class_weight=class_weight).fit(X, from_long(long))
+    n_target = len(clf.targets_)
+    total = clf.estimator_.w_.sum()
+    if isinstance(class_weight, dict):  # user multipliers scale their class only
+        assert total > n_target
+    else:
+        assert total == pytest.approx(n_target)
+
+
 def test_targets_ratings_majority_and_encoders():
     X, y = _tiny()
     ratings = EveryRatingClassifier(Spy(), targets="ratings", class_weight=None,
                                     classes=CLASSES).fit(X, y).estimator_
-    assert sorted(ratings.w_.tolist()) == [1, 1, 1, 2, 2]  # u1 sad, u2 anger: 2
+    # one unit per rating (u1 sad, u2 anger: 2), scaled so that the 3 utterances
+    # weigh 3 like vote shares do: 7 ratings -> factor 3/7
+    np.testing.assert_allclose(sorted(ratings.w_.tolist()),
+                               np.array([1, 1, 1, 2, 2]) * 3 / 7)
     maj = EveryRatingClassifier(Spy(), targets="majority", class_weight=None,
                                 classes=CLASSES)
     with pytest.warns(Warning, match="left out 1 of 3.*tie: 1"):

@@ -228,11 +228,18 @@ default="shares"
         """Rows, class indices and sample weights of the expanded training set.
 
         Row ``i`` appears once per class ``k`` with ``q[i, k] > 0``, weighted
-        ``q[i, k]`` times the class multiplier of ``class_weight``.
+        ``q[i, k]`` times the class multiplier of ``class_weight``. The weights
+        sum to the number of utterances with a target whatever ``targets``
+        is (``"ratings"``' counts are scaled to it: one utterance weighs one),
+        so an estimator's penalty (``C``) means the same for vote shares, the
+        majority and the ratings.
         """
         q = np.asarray(q, dtype=float)
         ok = ~np.isnan(q).any(axis=1)
         rows, cls = np.nonzero(np.where(ok[:, None], q, 0.0) > 0)
+        mass = float(q[ok].sum())
+        if mass > 0:
+            q = q * (ok.sum() / mass)
         mult = self._class_multipliers(np.where(ok[:, None], q, np.nan))
         weight = q[rows, cls] * mult[cls]
         return rows, cls, weight
