@@ -244,13 +244,29 @@ def _resolve_columns(u, a, args, classes, truth, group):
             raise SystemExit(f"sklearn-ser benchmark: --classes {absent} never appear "
                              f"in the ratings; labels seen: {seen}.")
         classes, rule = wanted, "given with --classes"
+    elif classes is None and truth is not None:
+        # the intended emotions say what the classes are
+        seen = set(HardLabels().fit(a).classes_)
+        labels = sorted({x for x in u[truth] if isinstance(x, str) and x})
+        rated = [c for c in labels if c in seen]
+        if len(rated) < 2:
+            raise SystemExit(
+                f"sklearn-ser benchmark: the truth column {truth!r} holds "
+                f"{labels}, of which {rated} appear in the ratings; give --classes.")
+        classes, rule = rated, f"the labels of the truth column {truth!r}"
+        unrated = sorted(set(labels) - set(rated))
+        print(f"sklearn-ser benchmark: classes {classes} ({rule})"
+              + (f"; truth labels no rater chose, left out of the classes: "
+                 f"{unrated}" if unrated else "")
+              + "; give --classes to choose them.", file=sys.stderr)
     elif classes is None:
         try:
             classes, report = infer_classes(a, return_report=True)
         except ValueError as e:
             raise SystemExit(f"sklearn-ser benchmark: {e} (give --classes)") from None
         rule = report["rule"]
-        left = report["left_out"]
+        left = {k: v for k, v in report["left_out"].items()
+                if k not in report["rare"]}
         print(f"sklearn-ser benchmark: classes {classes} ({rule})"
               + (f"; labels seen but not classes (never a majority, or 'other'; "
                  f"counted as "
@@ -258,6 +274,14 @@ def _resolve_columns(u, a, args, classes, truth, group):
               + "; give --classes to choose them.", file=sys.stderr)
     else:
         rule = "the corpus' classes"
+    if truth is not None:
+        intended = {x for x in u[truth] if isinstance(x, str) and x}
+        absent = [c for c in classes if c not in intended]
+        if absent:
+            print(f"sklearn-ser benchmark: warning: class(es) {absent} never appear "
+                  f"in the truth column {truth!r}: their recall against it is "
+                  "undefined and the UAR against it averages the other classes.",
+                  file=sys.stderr)
     if "speaker" not in u.columns:
         print(f"sklearn-ser benchmark: no 'speaker' column; speaker normalisation "
               f"uses the {group!r} groups instead.", file=sys.stderr)

@@ -27,7 +27,7 @@ def _read_csv(path, what):
 
 
 def load_corpus(audio_dir, ratings, metadata=None, *, extension=".wav",
-                multiple="choices"):
+                multiple="choices", truth_column=None):
     """Load a corpus in generic form.
 
     Parameters
@@ -46,6 +46,10 @@ def load_corpus(audio_dir, ratings, metadata=None, *, extension=".wav",
     multiple : {"choices", "warn", "first", "last", "error"}, default="choices"
         Several rows of one rater for one utterance: by default several
         choices, first row first (see :func:`~sklearn_ser.annotations.from_long`).
+    truth_column : str, optional
+        A metadata column of intended emotions: its labels (normalised, those
+        that some rater chose) are the classes, instead of the labels that
+        win majorities.
 
     Returns
     -------
@@ -53,10 +57,12 @@ def load_corpus(audio_dir, ratings, metadata=None, *, extension=".wav",
         ``utterances`` (index = utterance id, ``path`` plus the metadata
         columns), ``annotations`` (ratings aligned with it, see
         :func:`~sklearn_ser.annotations.from_long`), ``classes``
-        (the labels that win the majority of at least one utterance, see
-        :func:`~sklearn_ser.annotations.infer_classes`; labels only ever
-        chosen in a minority are not classes), ``classes_report`` (how many
-        utterances each class wins and which labels were left out).
+        (the labels of ``truth_column`` when given, else the labels that win
+        the majority of enough utterances, see
+        :func:`~sklearn_ser.annotations.infer_classes`: labels only ever
+        chosen in a minority, or winning very few majorities, are not
+        classes), ``classes_report`` (how many utterances each class wins,
+        the rare winners and the labels left out, and the rule).
 
     Raises
     ------
@@ -122,12 +128,40 @@ def load_corpus(audio_dir, ratings, metadata=None, *, extension=".wav",
     try:
         classes, report = infer_classes(annotations, return_report=True)
     except ValueError as e:
-        raise ValueError(f"{str(ratings)!r}: {e}") from None
+        if truth_column is None:
+            raise ValueError(f"{str(ratings)!r}: {e}") from None
+        report = {"wins": {}, "left_out": {}, "rare": {}}
+    if truth_column is not None:
+        classes, report = _truth_classes(utterances, truth_column, annotations,
+                                         report, metadata)
     return Bunch(utterances=utterances, annotations=annotations, classes=classes,
                  classes_report=report,
                  DESCR=f"Corpus in generic form from {str(audio_dir)!r} and "
                        f"{str(ratings)!r}: {len(ids)} utterances; classes "
                        f"{classes} ({report['rule']}).")
+
+
+def _truth_classes(utterances, column, annotations, report, metadata):
+    """The classes a truth column names (those some rater chose)."""
+    from ..annotations import HardLabels, normalize_label
+
+    if column not in utterances.columns:
+        raise ValueError(
+            f"truth_column={column!r} is not a column of {str(metadata)!r}; its "
+            f"columns: {[c for c in utterances.columns if c != 'path']}.")
+    labels = sorted({normalize_label(x) for x in utterances[column]
+                     if isinstance(x, str) and x.strip()})
+    seen = set(HardLabels().fit(annotations).classes_)
+    classes = [c for c in labels if c in seen]
+    if len(classes) < 2:
+        raise ValueError(
+            f"truth_column={column!r} holds {labels}, of which {classes} appear in "
+            "the ratings; at least two classes are needed.")
+    unrated = sorted(set(labels) - set(classes))
+    rule = f"the labels of the truth column {column!r}"
+    if unrated:
+        rule += f" (no rater chose {unrated}: left out)"
+    return classes, {**report, "rule": rule}
 
 
 def save_corpus(data, folder):
