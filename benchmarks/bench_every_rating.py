@@ -18,6 +18,10 @@ Leave-one-session-out on each corpus, public API only (sklearn_ser.comparison):
 * ``egemaps_cv_*``: oracle, majority and refine3 on eGeMAPS with C chosen in
   each training fold by an inner 3-fold search over {3e-3, 1e-2, 3e-2}
   (UAR against the training fold's own targets);
+* ``*_search_*``: oracle, majority, shares and refine3 with C chosen in each
+  training fold by ``EveryRatingClassifier(param_grid={"C": ...})`` (nine
+  half decades 1e-4 .. 1; inner folds over utterances grouped by the
+  training speakers, scored on the ratings), the README's recipe;
 * ``blstm_soft``: the README's network (eGeMAPS LLD frames, 10-frame
   averages, soft-target BLSTM, 20 epochs), two seeds averaged per run;
 * ``fusion``: ``compare_refine3`` and ``blstm_soft`` combined by the
@@ -49,6 +53,9 @@ from sklearn_ser.comparison import fold_inputs, fold_predictions, score_predicti
 from sklearn_ser.features import OpenSmileFrames, OpenSmileFunctionals
 from sklearn_ser.metrics import ser_scoring
 from sklearn_ser.models import BLSTMAttentionClassifier, EveryRatingClassifier
+
+#: The rows whose C EveryRatingClassifier chooses in each training fold.
+SEARCHED = ("oracle", "majority", "shares", "refine3")
 
 TARGETS = {
     "majority": dict(targets="majority"),
@@ -87,6 +94,43 @@ def classical_cv(classes, **params):
     return build
 
 
+#: The penalties the in-fold search chooses from (half decades).
+GRID = [float(c) for c in np.logspace(-4, 0, 9)]
+
+
+def classical_search(classes, **params):
+    """The recipe as the README gives it now: C chosen in the training fold by
+    EveryRatingClassifier's own search (folds over utterances grouped by the
+    training speakers, scored on the ratings: UAR against the held-out
+    utterances' plurality)."""
+    def build(seed):
+        return make_pipeline(StandardScaler(), EveryRatingClassifier(
+            LogisticRegression(max_iter=3000), classes=classes, random_state=seed,
+            param_grid={"C": GRID}, refine_groups=False, **params))
+    return build
+
+
+def search_predictions(build, inputs, groups, speakers, seeds):
+    """Leave-one-group-out probabilities of ``build(seed)``, the training
+    speakers passed to EveryRatingClassifier (its search and refine group by
+    them); also the C chosen per fold."""
+    out, seconds, chosen = {}, {}, {}
+    for seed in seeds:
+        proba, total = None, 0.0
+        for g, (xtr, ytr, xte) in inputs.items():
+            t = time.perf_counter()
+            clf = build(seed).fit(xtr, ytr,
+                                  everyratingclassifier__groups=speakers[groups != g])
+            p = clf.predict_proba(xte)
+            total += time.perf_counter() - t
+            if proba is None:
+                proba = np.full((len(groups), p.shape[1]), np.nan)
+            proba[groups == g] = p
+            chosen.setdefault(seed, {})[str(g)] = clf[-1].best_params_["C"]
+        out[seed], seconds[seed] = proba, total
+    return out, seconds, chosen
+
+
 def blstm(classes):
     def build(seed):
         return BLSTMAttentionClassifier("soft", classes=classes, lr=3e-3,
@@ -119,7 +163,7 @@ def main():
         majority = HardLabels(classes).fit(a).transform(a)
         intended = u["intended"]
         print(f"{name}: {len(u)} utterances, {len(classes)} classes", flush=True)
-        probas, seconds = {}, {}
+        probas, seconds, chosen_c = {}, {}, {}
 
         def cached(row, *fold_args, name=name, **kwargs):
             """fold_predictions(*fold_args, **kwargs), saved under --out."""
@@ -140,7 +184,8 @@ def main():
         wanted = None if args.rows is None else set(args.rows.split(","))
         for fset, short in (("ComParE_2016", "compare"), ("eGeMAPSv02", "egemaps")):
             rows = [f"{short}_{t}" for t in ("oracle", *TARGETS)] + [
-                f"{short}_cv_{t}" for t in ("oracle", "majority", "refine3")]
+                f"{short}_cv_{t}" for t in ("oracle", "majority", "refine3")] + [
+                f"{short}_search_{t}" for t in SEARCHED]
             if wanted is not None and not wanted & set(rows):
                 continue
             func = OpenSmileFunctionals(fset, output="frames", n_jobs=args.n_jobs,
@@ -149,6 +194,33 @@ def main():
             inputs, _ = fold_inputs(func, a, groups, normalise="auto", pool=None)
             oracle_inputs = {g: (xtr, intended[groups != g], xte)
                              for g, (xtr, _, xte) in inputs.items()}
+            speakers = u["speaker"].to_numpy()
+            for target in SEARCHED:
+                row = f"{short}_search_{target}"
+                if wanted is not None and row not in wanted:
+                    continue
+                path = out_dir / f"{name}__{row}.npz"
+                if path.exists():
+                    z = np.load(path, allow_pickle=True)
+                    p, sec, chosen = (dict(z["probas"].item()),
+                                      dict(z["seconds"].item()),
+                                      dict(z["chosen"].item()))
+                else:
+                    t0 = time.perf_counter()
+                    params = TARGETS.get(target, dict(targets="majority"))
+                    runs = seeds if target == "refine3" else seeds[:1]
+                    p, sec, chosen = search_predictions(
+                        classical_search(classes, **params),
+                        oracle_inputs if target == "oracle" else inputs, groups,
+                        speakers, runs)
+                    np.savez(path, probas=np.array(p, dtype=object),
+                             seconds=np.array(sec, dtype=object),
+                             chosen=np.array(chosen, dtype=object))
+                    print(f"  {row}: {time.perf_counter() - t0:.0f} s; C per fold "
+                          f"{chosen}", flush=True)
+                probas[row] = {s: p[min(s, max(p))] for s in seeds}
+                seconds[row] = {s: sec[min(s, max(sec))] for s in seeds}
+                chosen_c[row] = chosen
             if short == "egemaps":  # C searched per target (cheap on 88 features)
                 for target in ("oracle", "majority", "refine3"):
                     row = f"egemaps_cv_{target}"
@@ -206,6 +278,7 @@ def main():
                 **{f"recall_{c}": np.mean([x[2][c] for x in scores])
                    for c in classes},
                 "fit_s": float(np.mean(list(seconds[row].values()))),
+                **({"C_per_fold": chosen_c[row]} if row in chosen_c else {}),
             })
             print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v)
                               for k, v in table[-1].items()}), flush=True)

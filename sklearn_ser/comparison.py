@@ -159,9 +159,19 @@ def registry():
         "logreg_egemaps": ("eGeMAPS functionals + logistic regression (C=0.01, "
                            "balanced) on the majority", None),
         "every_rating_egemaps": ("eGeMAPS functionals + logistic regression "
-                                 "(C=0.01) from every rating: vote shares refined "
-                                 "by learning from crowds (EveryRatingClassifier, "
-                                 "refine=3)", None),
+                                 "from every rating: vote shares refined by "
+                                 "learning from crowds (EveryRatingClassifier, "
+                                 "refine=3), C chosen in each training fold "
+                                 "(1e-4 .. 1, inner folds grouped by speaker, "
+                                 "scored on the ratings)", None),
+        "every_rating_compare": ("the README's recipe: ComParE-2016 functionals "
+                                 "+ logistic regression from every rating (vote "
+                                 "shares, refine=3), C chosen in each training "
+                                 "fold as for every_rating_egemaps", None),
+        "every_rating_fusion": ("every_rating_compare and crowd_soft fused: the "
+                                "geometric mean of their probabilities "
+                                "(LateFusionClassifier's rule, equal weights)",
+                                None),
         "crowd_hard": ("BLSTM-attention on hard majority targets (CrowdH)",
                        blstm("hard")),
         "crowd_soft": ("BLSTM-attention on soft targets, alpha 0.75 (CrowdS)",
@@ -186,8 +196,20 @@ DEMO_METHODS = ("svm_egemaps", "logreg_egemaps", "crowd_hard", "crowd_soft",
 #: The majority-trained functionals baselines (no network).
 BASELINES = ("svm_egemaps", "logreg_egemaps")
 
-#: Every method on the eGeMAPS functionals (no network).
-FUNCTIONALS = (*BASELINES, "every_rating_egemaps")
+#: Every method on utterance functionals (no network).
+FUNCTIONALS = (*BASELINES, "every_rating_egemaps", "every_rating_compare")
+
+#: The functionals of each functionals method (default eGeMAPS).
+FUNCTIONAL_SETS = {"every_rating_compare": "ComParE_2016"}
+
+#: The every-rating recipe: its penalty is chosen in each training fold.
+EVERY_RATING = ("every_rating_egemaps", "every_rating_compare")
+
+#: Methods made of others: name -> the members whose probabilities are fused.
+FUSIONS = {"every_rating_fusion": ("every_rating_compare", "crowd_soft")}
+
+#: The penalties the every-rating recipe chooses from (half decades).
+PENALTY_GRID = tuple(float(c) for c in np.logspace(-4, 0, 9))
 
 NORMALISATIONS = ("auto", "speaker", "global", "none")
 
@@ -214,11 +236,12 @@ def baseline_pipeline(name, seed=0):
     from sklearn.preprocessing import StandardScaler
     from sklearn.svm import SVC
 
-    if name == "every_rating_egemaps":
+    if name in EVERY_RATING:
         from .models import EveryRatingClassifier
 
         return make_pipeline(StandardScaler(), EveryRatingClassifier(
-            LogisticRegression(C=0.01, max_iter=2000), refine=3, random_state=seed))
+            LogisticRegression(max_iter=3000), refine=3, random_state=seed,
+            param_grid={"C": list(PENALTY_GRID)}, refine_groups=False))
     if name == "svm_egemaps":
         clf = SVC(kernel="linear", C=0.01, class_weight="balanced")
     else:
@@ -493,6 +516,9 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
         raise ComparisonError(
             f"unknown method(s) {unknown}; choose from {list(reg)}."
         )
+    # a fusion's members are run too (reported only when asked for)
+    run_methods = list(dict.fromkeys(
+        [m for f in methods for m in (*FUSIONS.get(f, ()), f)]))
     if normalise not in NORMALISATIONS:
         raise ComparisonError(f"unknown normalisation {normalise!r}; choose "
                          f"from {list(NORMALISATIONS)}.")
@@ -548,7 +574,7 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
         confounded = bool(np.isfinite(dep) and dep >= CONFOUND_THRESHOLD)
         fold_profile[g] = confounded_profile(profile) if confounded else profile
     t = time.perf_counter()
-    neural = any(reg[m][1] is not None for m in methods)
+    neural = any(reg[m][1] is not None for m in run_methods)
     frames = {}
     needed = dict.fromkeys(fold_profile[g].get("features", "emobase45")
                            for g in fold_ids) if neural else {}
@@ -556,10 +582,11 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
         frames[feature_set] = OpenSmileFrames(
             feature_set, n_jobs=n_jobs, memory=cache,
             progress=progress).fit_transform(u)
-    func = None
-    if any(m in FUNCTIONALS for m in methods):
-        func = _as_frames(OpenSmileFunctionals(
-            "eGeMAPSv02", n_jobs=n_jobs, memory=cache,
+    func = {}
+    for fset in dict.fromkeys(FUNCTIONAL_SETS.get(m, "eGeMAPSv02")
+                              for m in run_methods if m in FUNCTIONALS):
+        func[fset] = _as_frames(OpenSmileFunctionals(
+            fset, n_jobs=n_jobs, memory=cache,
             progress=progress).fit_transform(u), u)
     feature_seconds = time.perf_counter() - t
     folds, func_folds, decisions = {}, {}, {}
@@ -575,11 +602,11 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
                                     modes={g: d["mode"] for g, d in decisions.items()})
             folds.update(made)
             decisions.update({g: d for g, d in dec.items() if g not in decisions})
-    if func is not None:
-        made, dec = fold_inputs(func, a, groups, folds=fold_ids, normalise=normalise,
+    for fset, table in func.items():
+        made, dec = fold_inputs(table, a, groups, folds=fold_ids, normalise=normalise,
                                 pool=None,
                                 modes={g: d["mode"] for g, d in decisions.items()})
-        func_folds = made
+        func_folds[fset] = made
         decisions.update({g: d for g, d in dec.items() if g not in decisions})
     decisions = {str(g): decisions[g] for g in fold_ids if g in decisions}
     # every (method, seed, fold) of the neural methods is one job; the jobs
@@ -590,7 +617,7 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
         prof = fold_profile[g]
         return min(epochs, prof["epochs"]) if "epochs" in prof else epochs
 
-    keys = [(name, seed, g) for name in methods if reg[name][1] is not None
+    keys = [(name, seed, g) for name in run_methods if reg[name][1] is not None
             for seed in range(seeds) for g in fold_ids]
     tasks = [(name, reg[name][1], seed, fold_epochs(g), fold_profile[g],
               *folds[g], classes, seed == 0 and g == first_group)
@@ -609,18 +636,29 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
         bar.close()
     results, plots = {}, {"predictions": {}, "weights_by_class": None,
                           "transition_matrix": None, "attention": None}
-    for name in methods:
+    outputs = {}  # (name, seed) -> (pred, proba or None, seconds)
+    chosen = {}   # every-rating method -> fold -> [C per seed]
+    for name in run_methods:
         per_seed = []
         for seed in range(seeds):
             pred = np.empty(len(u), dtype=object)
             proba = np.zeros((len(u), len(classes)))
             has_proba = True
             seconds = 0.0
-            for g in np.unique(groups):
+            if name in FUSIONS:
+                members = [outputs[m, seed] for m in FUSIONS[name]]
+                logp = np.mean([np.log(np.clip(p, 1e-9, 1.0)) for _, p, _ in members],
+                               axis=0)
+                proba = np.exp(logp - logp.max(axis=1, keepdims=True))
+                proba /= proba.sum(axis=1, keepdims=True)
+                pred = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+                seconds = sum(sec for _, _, sec in members)
+            for g in ([] if name in FUSIONS else np.unique(groups)):
                 te, tr = groups == g, groups != g
                 if reg[name][1] is None:
                     t = time.perf_counter()
-                    f_tr, r_tr, f_te = func_folds[g]
+                    f_tr, r_tr, f_te = func_folds[FUNCTIONAL_SETS.get(
+                        name, "eGeMAPSv02")][g]
                     clf = baseline_pipeline(name, seed)
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
@@ -629,8 +667,14 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
                             clf.fit(f_tr[fit_rows],
                                     majority[tr][fit_rows].astype(str))
                         else:
+                            # the search and refine's inner folds group by the
+                            # training speakers
                             clf.set_params(everyratingclassifier__classes=classes)
-                            clf.fit(f_tr, r_tr)
+                            clf.fit(f_tr, r_tr,
+                                    everyratingclassifier__groups=speakers[tr])
+                    if name in EVERY_RATING:
+                        chosen.setdefault(name, {}).setdefault(str(g), []).append(
+                            clf[-1].best_params_["C"])
                     pred[te] = clf.predict(f_te)
                     p_te = class_probabilities(clf, f_te, classes)
                     seconds += time.perf_counter() - t
@@ -655,6 +699,9 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
                                           "utterance": str(u.index[te][0]),
                                           "hop_seconds": 0.01 * fold_profile[g][
                                               "pool"]}
+            outputs[name, seed] = (pred, proba if has_proba else None, seconds)
+            if name not in methods:
+                continue
             if seed == 0:
                 plots["predictions"][name] = pred.copy()
                 plots.setdefault("probabilities", {})[name] = (
@@ -662,11 +709,18 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
             truth = (u[truth_column] if truth_column and truth_column in u.columns
                      else None)
             per_seed.append({**score_predictions(pred, majority, classes, truth),
+                             **_fold_means(pred, majority, classes, truth, groups),
                              **distribution_scores(proba if has_proba else None,
                                                    pred, a, classes),
                              "fit_seconds": seconds})
+        if name not in methods:
+            continue
         results[name] = _mean_over_seeds(per_seed)
         results[name]["description"] = reg[name][0]
+        picked = next((chosen[m] for m in (name, *FUSIONS.get(name, ()))
+                       if m in chosen), None)
+        if picked is not None:  # a fusion: its every-rating member's
+            results[name]["chosen_C"] = picked
     meta = {
         "n_utterances": int(len(u)),
         "n_scored": int(ok.sum()),
@@ -770,9 +824,25 @@ def _progress(total, desc, enabled):
     return tqdm(total=total, desc=desc, disable=not enabled, file=sys.stderr)
 
 
+def _fold_means(pred, majority, classes, truth, groups):
+    """The UARs as ``cross_validate`` gives them: the mean over folds of each
+    fold's UAR (folds without a scored utterance left out)."""
+    out = {}
+    per_fold = [score_predictions(pred[groups == g], majority[groups == g],
+                                  classes, None if truth is None else
+                                  truth[groups == g])
+                for g in np.unique(groups)]
+    for key in ("uar", "uar_truth"):
+        vals = [f[key] for f in per_fold if f.get(key) is not None
+                and np.isfinite(f[key])]
+        out[f"{key}_fold_mean"] = float(np.mean(vals)) if vals else None
+    return out
+
+
 def _mean_over_seeds(rows):
     out = {}
-    for key in ("uar", "wa", "uar_truth", "fit_seconds", *DISTRIBUTION_SCORES):
+    for key in ("uar", "wa", "uar_truth", "uar_fold_mean", "uar_truth_fold_mean",
+                "fit_seconds", *DISTRIBUTION_SCORES):
         vals = [r[key] for r in rows if r.get(key) is not None
                 and np.isfinite(r[key])]
         out[key] = float(np.mean(vals)) if vals else None
@@ -805,7 +875,17 @@ def results_table(results):
     lines.append("")
     lines.append("UAR/WA against the hard majority of the ratings over "
                  f"{m['n_scored']} utterances ({m['n_no_consensus']} without "
-                 f"consensus left out); {m['folds']}; mean of {m['seeds']} seed(s).")
+                 f"consensus left out); {m['folds']}; mean of {m['seeds']} seed(s). "
+                 "Every UAR here is **pooled over the folds** (one UAR of all "
+                 "test predictions together); results.json also gives the mean "
+                 "of the per-fold UARs (`uar_fold_mean`, `uar_truth_fold_mean`), "
+                 "which is what `cross_validate` with `ser_scoring` reports.")
+    penalties = {n: r["chosen_C"] for n, r in methods.items() if r.get("chosen_C")}
+    for n, per_fold in penalties.items():
+        lines.append("")
+        lines.append(f"`{n}`: C chosen in each training fold: " + ", ".join(
+            f"{g} {'/'.join(f'{c:.0e}' for c in cs)}"
+            for g, cs in per_fold.items()) + ".")
     if m.get("normalisation"):
         lines.append("")
         lines.append(f"Normalisation (--normalise): {m['normalisation']['text']}.")

@@ -126,3 +126,167 @@ def test_the_command_line_takes_the_truth_column_s_classes(tmp_path, capsys):
         warnings.simplefilter("ignore")
         assert main([*args, "--out", str(tmp_path / "o3")]) == 0
     assert "rare winners left out: disgust (1)" in capsys.readouterr().err
+
+
+# -- the penalty chosen in the training data ------------------------------------------
+from sklearn.base import BaseEstimator, ClassifierMixin, clone  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+from sklearn_ser.models import EveryRatingClassifier  # noqa: E402
+
+
+class Recorder(ClassifierMixin, BaseEstimator):
+    """Logs the utterance ids (column 0 of X) it is fitted on and asked about."""
+
+    log = []
+
+    def __init__(self, C=1.0):
+        self.C = C
+
+    def fit(self, X, y, sample_weight=None):
+        self.classes_ = np.unique(y)
+        w = np.ones(len(y)) if sample_weight is None else sample_weight
+        self.prior_ = np.array([w[y == c].sum() for c in self.classes_]) / w.sum()
+        Recorder.log.append(("fit", self.C, set(np.asarray(X)[:, 0].astype(int))))
+        return self
+
+    def predict_proba(self, X):
+        Recorder.log.append(("ask", self.C, set(np.asarray(X)[:, 0].astype(int))))
+        # the class prior plus noise that grows with C: a stronger penalty is a
+        # better model here, so the search is observable
+        ids = np.asarray(X)[:, 0].astype(int)
+        noise = np.abs(np.sin(np.outer(ids + 1, np.arange(1, len(self.classes_) + 1))))
+        p = self.prior_ + self.C * noise
+        return p / p.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+def _rated(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    labels = ["angry", "sad", "neutral"]
+    long = pd.DataFrame({
+        "utterance": np.repeat([f"u{i}" for i in range(n)], 3),
+        "rater": np.tile(["r1", "r2", "r3"], n),
+        "label": rng.choice(labels, size=3 * n)})
+    X = np.column_stack([np.arange(n), rng.normal(size=(n, 3))])
+    speakers = np.repeat([f"s{k}" for k in range(6)], n // 6)
+    return X, from_long(long), speakers
+
+
+@pytest.mark.parametrize("scoring", ["log_loss", "uar"])
+@pytest.mark.parametrize("grouped", [True, False])
+def test_the_search_splits_utterances_and_speakers_never_rows(scoring, grouped):
+    X, y, speakers = _rated()
+    Recorder.log = []
+    clf = EveryRatingClassifier(Recorder(), param_grid={"C": [1.0, 0.1, 0.01]},
+                                search_cv=3, search_scoring=scoring,
+                                classes=["anger", "neutral", "sadness"],
+                                random_state=0)
+    clf.fit(X, y, groups=speakers if grouped else None)
+    fits = [e for e in Recorder.log if e[0] == "fit"]
+    asks = [e for e in Recorder.log if e[0] == "ask"]
+    assert len(fits) == 3 * 3 + 1  # candidates x folds, then the final fit
+    spk = dict(enumerate(speakers))
+    for (_, c_fit, train), (_, c_ask, held) in zip(fits[:9], asks[:9], strict=True):
+        assert c_fit == c_ask and not train & held  # an utterance on one side only
+        if scoring == "log_loss":  # uar asks about utterances with a plurality
+            assert train | held == set(range(60))
+        if grouped:
+            assert not {spk[i] for i in train} & {spk[i] for i in held}
+    if scoring == "log_loss":
+        assert clf.best_params_ == {"C": 0.01}  # the best-scoring candidate
+    assert fits[-1][1] == clf.best_params_["C"] and fits[-1][2] == set(range(60))
+    res = clf.search_results_
+    assert list(res.columns) == ["params", "mean_score", "std_score", "rank"]
+    assert res.loc[res["rank"] == 1, "params"].iloc[0] == clf.best_params_
+
+
+def test_search_ties_take_the_first_candidate_and_pipelines_their_step():
+    X, y, speakers = _rated()
+    flat = EveryRatingClassifier(Recorder(), param_grid={"C": [1.0, 1.0 + 1e-12]},
+                                 search_scoring="uar", classes=["anger", "neutral",
+                                                                "sadness"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert flat.fit(X, y).best_params_ == {"C": 1.0}
+    pipe = EveryRatingClassifier(
+        make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)),
+        param_grid={"logisticregression__C": [1e-3, 1e-1]}, random_state=0)
+    pipe.fit(X, y, groups=speakers)
+    assert set(pipe.best_params_) == {"logisticregression__C"}
+    c = pipe.best_params_["logisticregression__C"]
+    assert pipe.estimator_.steps[-1][1].C == c
+    again = clone(pipe).fit(X, y, groups=speakers)
+    np.testing.assert_allclose(again.predict_proba(X), pipe.predict_proba(X))
+
+
+def test_search_errors_name_the_parameter():
+    from sklearn.svm import LinearSVC
+
+    X, y, speakers = _rated()
+    with pytest.raises(ValueError, match="candidate {'gamma': 1} does not fit"):
+        EveryRatingClassifier(LogisticRegression(), param_grid={"gamma": [1]}).fit(X, y)
+    with pytest.raises(TypeError, match="search_scoring='log_loss'.*predict_proba"):
+        EveryRatingClassifier(LinearSVC(), param_grid={"C": [1.0]}).fit(X, y)
+    with pytest.raises(ValueError, match="param_grid search.*groups has 1 value"):
+        EveryRatingClassifier(LogisticRegression(), param_grid={"C": [1.0]}).fit(
+            X, y, groups=np.zeros(len(X)))
+    assert EveryRatingClassifier(LinearSVC(), param_grid={"C": [1.0, 0.1]},
+                                 search_scoring="uar").fit(X, y).best_params_
+
+
+def test_refine_groups_false_splits_utterances_while_the_search_groups():
+    X, y, speakers = _rated()
+    Recorder.log = []
+    EveryRatingClassifier(Recorder(), param_grid={"C": [1.0]}, search_cv=3, refine=1,
+                          refine_cv=4, refine_groups=False, random_state=0,
+                          classes=["anger", "neutral", "sadness"]).fit(
+        X, y, groups=speakers)
+    asks = [e[2] for e in Recorder.log if e[0] == "ask"]
+    spk = dict(enumerate(speakers))
+    search, refine = asks[:3], asks[3:7]
+    assert all(len({spk[i] for i in held}) == 2 for held in search)  # 6 spk / 3
+    assert len(refine) == 4 and all(len(h) == 15 for h in refine)  # 60 / 4
+    assert any(len({spk[i] for i in held}) > 2 for held in refine)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn_ser.exceptions.SERWarning")
+def test_the_command_line_recipe_chooses_c_per_fold_and_says_how_uar_is_pooled(
+        tmp_path, monkeypatch):
+    import json
+
+    from sklearn_ser import comparison
+    from sklearn_ser._cli import main
+    from sklearn_ser.datasets import make_emotional_speech, save_corpus
+
+    data = make_emotional_speech(32, n_speakers=4, n_sessions=2, random_state=2)
+    paths = save_corpus(data, tmp_path / "c")
+    # the fusion's mechanism on the cheap member (ComParE takes minutes)
+    monkeypatch.setitem(comparison.FUSIONS, "every_rating_fusion",
+                        ("every_rating_egemaps", "crowd_soft"))
+    out = tmp_path / "o"
+    assert main(["benchmark", "--audio-dir", str(paths.audio_dir), "--ratings",
+                 str(paths.ratings), "--metadata", str(paths.metadata),
+                 "--group-column", "speaker", "--truth-column", "intended",
+                 "--methods", "every_rating_egemaps,every_rating_fusion",
+                 "--max-epochs", "1", "--n-jobs", "1", "--no-progress",
+                 "--cache", str(tmp_path / "cache"), "--out", str(out)]) == 0
+    results = json.loads((out / "results.json").read_text())
+    methods = results["methods"]
+    assert set(methods) == {"every_rating_egemaps", "every_rating_fusion"}
+    chosen = methods["every_rating_egemaps"]["chosen_C"]
+    assert sorted(chosen) == ["spk00", "spk01", "spk02", "spk03"]
+    assert all(c[0] in comparison.PENALTY_GRID for c in chosen.values())
+    assert methods["every_rating_fusion"]["chosen_C"] == chosen
+    for r in methods.values():
+        assert 0 <= r["uar_fold_mean"] <= 1 and 0 <= r["uar_truth_fold_mean"] <= 1
+    md = (out / "results.md").read_text()
+    assert "pooled over the folds" in md and "uar_fold_mean" in md
+    assert "`every_rating_egemaps`: C chosen in each training fold: spk00" in md
+    # the fusion is reported, its member that was not asked for is not
+    pred = pd.read_csv(out / "predictions.csv", index_col=0)
+    assert "every_rating_fusion" in pred.columns and "crowd_soft" not in pred.columns
