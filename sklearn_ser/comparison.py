@@ -51,7 +51,9 @@ __all__ = [
     "FUNCTIONALS",
     "NORMALISATIONS",
     "OUTPUT_NAMES",
+    "PENALTY_GRID",
     "PROFILES",
+    "penalty_grid",
     "baseline_pipeline",
     "confounded_profile",
     "distribution_scores",
@@ -162,8 +164,9 @@ def registry():
                                  "from every rating: vote shares refined by "
                                  "learning from crowds (EveryRatingClassifier, "
                                  "refine=3), C chosen in each training fold "
-                                 "(1e-4 .. 1, inner folds grouped by speaker, "
-                                 "scored on the ratings)", None),
+                                 "(C x features 0.01 .. 100, 5 inner folds "
+                                 "grouped by speaker, scored on the ratings' "
+                                 "log loss)", None),
         "every_rating_compare": ("the README's recipe: ComParE-2016 functionals "
                                  "+ logistic regression from every rating (vote "
                                  "shares, refine=3), C chosen in each training "
@@ -208,8 +211,17 @@ EVERY_RATING = ("every_rating_egemaps", "every_rating_compare")
 #: Methods made of others: name -> the members whose probabilities are fused.
 FUSIONS = {"every_rating_fusion": ("every_rating_compare", "crowd_soft")}
 
-#: The penalties the every-rating recipe chooses from (half decades).
-PENALTY_GRID = tuple(float(c) for c in np.logspace(-4, 0, 9))
+#: The penalties the every-rating recipe chooses from, as ``C * n_features``
+#: (half decades around 1: with standardised features the penalty's weight
+#: against the data grows with their number, so 88 eGeMAPS functionals get C
+#: 1e-4 .. 1 and 6,373 ComParE ones 1.6e-6 .. 1.6e-2; an unscaled grid left
+#: ComParE searching penalties its optimum never needs, at 10 minutes a fold).
+PENALTY_GRID = tuple(float(c) for c in np.logspace(-2, 2, 9))
+
+
+def penalty_grid(n_features):
+    """The C values of :data:`PENALTY_GRID` for ``n_features`` features."""
+    return [c / n_features for c in PENALTY_GRID]
 
 NORMALISATIONS = ("auto", "speaker", "global", "none")
 
@@ -227,10 +239,12 @@ def _unframe(table):
     return np.concatenate(list(table["frames"]), axis=0)
 
 
-def baseline_pipeline(name, seed=0):
+def baseline_pipeline(name, seed=0, n_features=88):
     """StandardScaler + the linear SVM or logistic regression of a baseline
     (fitted on majority labels), or the every-rating logistic regression of
-    ``every_rating_egemaps`` (fitted on the ratings)."""
+    ``every_rating_egemaps`` / ``every_rating_compare`` (fitted on the
+    ratings; C chosen in the training fold from :func:`penalty_grid` of
+    ``n_features``)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -241,7 +255,7 @@ def baseline_pipeline(name, seed=0):
 
         return make_pipeline(StandardScaler(), EveryRatingClassifier(
             LogisticRegression(max_iter=3000), refine=3, random_state=seed,
-            param_grid={"C": list(PENALTY_GRID)}, refine_groups=False))
+            param_grid={"C": penalty_grid(n_features)}, refine_groups=False))
     if name == "svm_egemaps":
         clf = SVC(kernel="linear", C=0.01, class_weight="balanced")
     else:
@@ -659,7 +673,7 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
                     t = time.perf_counter()
                     f_tr, r_tr, f_te = func_folds[FUNCTIONAL_SETS.get(
                         name, "eGeMAPSv02")][g]
-                    clf = baseline_pipeline(name, seed)
+                    clf = baseline_pipeline(name, seed, n_features=f_tr.shape[1])
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
                         if name in BASELINES:
