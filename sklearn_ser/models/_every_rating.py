@@ -111,9 +111,9 @@ default="shares"
         shuffled folds over utterances even then, while ``param_grid``'s
         search still groups by them). Refinement wants a second opinion on
         each training utterance, not a guess for an unseen speaker: measured
-        with eGeMAPS on the generated one-emotion-per-speaker corpus, 0.793
-        UAR vs the intended emotion with folds over utterances, 0.761 with
-        speaker folds (EmoDB-crowd 0.732 vs 0.724; BENCHMARKS.md).
+        with eGeMAPS (C=1e-2) on the generated one-emotion-per-speaker corpus,
+        0.792 UAR vs the intended emotion with folds over utterances, 0.761
+        with speaker folds (EmoDB-crowd 0.730 vs 0.724; BENCHMARKS.md).
     smoothing : float, default=0.5
         Added to every cell of the raters' confusion counts.
     classes : array-like, default=None
