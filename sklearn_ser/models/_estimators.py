@@ -265,8 +265,8 @@ class SUPERBHeadClassifier(SequenceClassifier):
     >>> X = [rng.normal(size=(int(rng.integers(5, 15)), 6)).astype("float32") + (i % 2)
     ...      for i in range(40)]
     >>> y = ["anger" if i % 2 else "sadness" for i in range(40)]
-    >>> clf = SUPERBHeadClassifier(hidden_units=16, max_epochs=30, patience=None,
-    ...                            random_state=0).fit(X, y)
+    >>> clf = SUPERBHeadClassifier(hidden_units=16, lr=0.01, max_epochs=30,
+    ...                            patience=None, random_state=0).fit(X, y)
     >>> clf.predict(X[:4]).tolist()
     ['sadness', 'anger', 'sadness', 'anger']
     """
