@@ -558,14 +558,3 @@ class PretrainedFrames(AudioFeatureExtractor):
                 torch.set_num_threads(threads)
             if bar is not None:
                 bar.close()
-
-    def estimated_nbytes(self, X):
-        """Bytes of float32 frames the extraction of ``X`` will give."""
-        if not hasattr(self, "layers_"):
-            self.fit()
-        return super().estimated_nbytes(X)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.non_deterministic = False
-        return tags
