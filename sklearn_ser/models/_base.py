@@ -47,6 +47,24 @@ class AbsentClassWarning(SERWarning):
     """A target class has no training example."""
 
 
+class RareClassWarning(SERWarning):
+    """A target class has few training examples: less than a quarter of an
+    even share (``1 / (4 K)`` of the targets for ``K`` classes), the rule by
+    which :func:`~sklearn_ser.annotations.infer_classes` leaves labels out."""
+
+
+def rare_classes(classes, counts):
+    """{class: share} of the classes present in ``counts`` below a quarter
+    of an even share."""
+    counts = np.asarray(counts, dtype=float)
+    total = counts.sum()
+    if total <= 0:
+        return {}
+    floor = 1.0 / (4 * len(counts))
+    return {str(c): float(n / total) for c, n in zip(classes, counts, strict=True)
+            if 0 < n / total < floor}
+
+
 class _FiniteLoss(Callback):
     """Stop with a clear error as soon as the training loss is NaN or inf."""
 
@@ -279,6 +297,7 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
         "patience": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "monitor": [StrOptions({"loss", "uar"})],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither"), None],
+        "refit": ["boolean", Interval(numbers.Integral, 2, None, closed="left")],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "layer_weights": ["boolean", StrOptions({"auto"})],
         "bucket": ["boolean"],
@@ -338,8 +357,9 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
             # a class some rater chose: above the smoothing floor of its row
             # (soft) or present (existence); smoothing alone gives every class
             # some mass, which is not evidence
-            chosen = (t > t.min(axis=1, keepdims=True) + 1e-6).any(axis=0) | (
-                (t > 0).any(axis=0) if self.target_kind_ == "existence" else False)
+            picked = (t > t.min(axis=1, keepdims=True) + 1e-6) | (
+                (t > 0) if self.target_kind_ == "existence" else False)
+            chosen = picked.any(axis=0)
             if int(chosen.sum()) < 2:
                 raise ValueError(
                     f"{type(self).__name__} needs at least two classes chosen in "
@@ -355,6 +375,24 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
                 "(no rater chose them; smoothing alone gives them some mass); the "
                 "model cannot learn them.",
                 AbsentClassWarning,
+                stacklevel=user_stacklevel(),
+            )
+        # hard: the majorities; soft/existence: the utterances whose raters
+        # chose the class (smoothing mass is not evidence)
+        rare = rare_classes(classes, counts if self.target_kind_ == "hard"
+                            else picked.sum(axis=0))
+        if rare:
+            what = ("utterances" if self.target_kind_ == "hard"
+                    else "utterances' chosen classes")
+            warnings.warn(
+                f"{type(self).__name__}: class(es) "
+                + ", ".join(f"{c!r} ({share:.1%} of the training {what})"
+                            for c, share in rare.items())
+                + f" are rare: below a quarter of an even share "
+                f"(1/{4 * len(classes)}). The model learns them from few "
+                "examples; leave them out of `classes` (or merge them) unless "
+                "they are wanted.",
+                RareClassWarning,
                 stacklevel=user_stacklevel(),
             )
         return keep, t, counts
@@ -410,10 +448,67 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
             )
             return all_idx, None
         self._check_confounded_split(g, targets)
-        split = GroupShuffleSplit(1, test_size=self.validation_fraction,
+        # held-out speakers whose emotions the other training speakers never
+        # show would score the network on classes it cannot learn (their
+        # loss only grows and stops training at once): among a few splits,
+        # the first whose validation emotions all occur in its training
+        # part, else the one that covers most, scored on the covered rows
+        split = GroupShuffleSplit(_SPLIT_TRIES, test_size=self.validation_fraction,
                                   random_state=seed)
-        tr, va = next(split.split(all_idx, groups=g))
-        return tr, va
+        best = None
+        for tr, va in split.split(all_idx, groups=g):
+            covered = self._covered(targets, tr, va)
+            if best is None or covered.sum() > best[2].sum():
+                best = (tr, va, covered)
+            if covered.all():
+                break
+        tr, va, covered = best
+        if not covered.any():
+            warnings.warn(
+                f"{type(self).__name__}: no split of the {len(np.unique(g))} "
+                "training speakers holds out one whose emotions the others show "
+                "too (each shows emotions no one else does); no early-stopping "
+                f"validation, training runs max_epochs={self.max_epochs}.",
+                InnerSplitWarning,
+                stacklevel=user_stacklevel(),
+            )
+        return tr, va[covered]
+
+    def _validation_splits(self, X, groups, keep, rng, targets=None):
+        """[(train rows, validation rows or None)]: the early-stopping split,
+        or with ``refit=k`` (an int) ``k`` folds of the training speakers,
+        each held out once (validation rows of classes its training part
+        lacks left out, as for one split)."""
+        tr, va = self._inner_split(X, groups, keep, rng, targets)
+        if va is not None and not len(va):
+            va = None
+        k = self.refit
+        if va is None or isinstance(k, bool):
+            return [(tr, va)]
+        if groups is None and isinstance(X, pd.DataFrame) and "speaker" in X.columns:
+            groups = X["speaker"].to_numpy()
+        if groups is None:  # random utterances (warned): one split
+            return [(tr, va)]
+        g = np.asarray(groups)[keep]
+        speakers = np.unique(g)
+        parts = np.array_split(check_random_state(rng.randint(2**31 - 1)).permutation(
+            speakers), min(k, len(speakers)))
+        out = []
+        for part in parts:
+            held = np.isin(g, part)
+            tr, va = np.flatnonzero(~held), np.flatnonzero(held)
+            va = va[self._covered(targets, tr, va)]
+            if len(va):
+                out.append((tr, va))
+        return out or [(np.arange(len(g)), None)]
+
+    def _covered(self, t, tr, va):
+        """Which validation rows have a (strongest) class that the training
+        rows have too (all rows for existence targets)."""
+        if t is None or self.target_kind_ == "existence":
+            return np.ones(len(va), dtype=bool)
+        labels = t if np.ndim(t) == 1 else np.asarray(t).argmax(axis=1)
+        return np.isin(labels[va], np.unique(labels[tr]))
 
     def _check_confounded_split(self, groups, t):
         """Warn when the held-out speakers would take their emotions along."""
@@ -422,8 +517,8 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
             speaker_label_dependence,
         )
 
-        if t is None or self.target_kind_ == "existence":
-            return
+        if t is None or self.target_kind_ == "existence" or self.refit:
+            return  # refit: the held-out speakers only choose the epochs
         labels = t if t.ndim == 1 else np.asarray(t).argmax(axis=1)
         dep = speaker_label_dependence(groups, labels)
         if np.isfinite(dep) and dep >= CONFOUND_THRESHOLD:
@@ -431,9 +526,9 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__}: the speakers predict the training labels "
                 f"(speaker explains {dep:.0%} of their entropy: speakers show one "
                 "or a few emotions), so holding out whole speakers for early "
-                "stopping removes emotions from training. On such corpora a fixed "
-                "number of epochs without early stopping did better "
-                "(validation_fraction=None, max_epochs=20; BENCHMARKS.md).",
+                "stopping removes emotions from training. Use refit=True (they "
+                "choose the number of epochs, then every speaker trains for that "
+                "many; BENCHMARKS.md).",
                 InnerSplitWarning,
                 stacklevel=user_stacklevel(),
             )
@@ -461,6 +556,9 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
     #: layers of stacked frames too; FrozenFusionClassifier sets it off (its
     #: encoders weight them)
     layer_weights = "auto"
+    #: estimators of third parties whose constructor lacks it keep the best
+    #: epoch's weights of the held-out run (no refit)
+    refit = False
 
     def _input_layers(self, frames):
         """Hidden layers to weight and sum (1: none), from ``layer_weights``
@@ -510,31 +608,54 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
         """
         X, frames, ids, keep, t, counts, rng, seed = self._fit_inputs(X, y, groups)
         tensors = self._tensors(frames[np.asarray(keep, dtype=bool)])
-        tr, va = self._inner_split(X, groups, keep, rng, t)
+        splits = self._validation_splits(X, groups, keep, rng, t)
         target_t = torch.as_tensor(t)
-        valid_ds = (SequenceDataset(tensors.subset(va), target_t[va])
-                    if va is not None and len(va) else None)
-        self.net_ = self._make_net(valid_ds, self._criterion_params(
-            t[tr], _counts_of(t[tr], len(self.classes_), self.target_kind_)))
-        self.net_.seed_ = seed
-        train_ds = SequenceDataset(tensors.subset(tr), target_t[tr])
         self.interrupted_ = False
+        stages = []  # (name, net), each added before it trains
         try:
-            with torch_threads_for_fit():
-                self.net_.fit(train_ds, None)
+            for i, (tr, va) in enumerate(splits):
+                valid_ds = (SequenceDataset(tensors.subset(va), target_t[va])
+                            if va is not None else None)
+                stage = ("train" if valid_ds is None else "validation"
+                         if len(splits) == 1 else f"validation {i + 1}")
+                if i:
+                    torch.manual_seed(seed + i)
+                self._train_net(stages, stage, tensors, target_t, t, tr, valid_ds,
+                                seed + i)
+            # one split: its best epoch; k folds: the best of their mean curve
+            self.best_epoch_ = (best_epoch(self.net_) if len(splits) == 1 else
+                                mean_curve_best([net for _, net in stages],
+                                                getattr(self, "monitor", "loss")))
+            if self.refit and splits[0][1] is not None:
+                # the held-out speakers chose the epoch count; now every
+                # training utterance trains for that many epochs
+                torch.manual_seed(seed)
+                self._train_net(stages, "refit", tensors, target_t, t,
+                                np.arange(len(t)), None, seed,
+                                max_epochs=self.best_epoch_)
         except KeyboardInterrupt:
             # Ctrl-C stops (as scikit-learn users expect); what was trained so
             # far stays inspectable, flagged as interrupted
             self.interrupted_ = True
             raise
         finally:
-            self.n_iter_ = len(self.net_.history)
-            self.history_ = pd.DataFrame(
-                [{k: h.get(k) for k in ("epoch", "train_loss", "valid_loss",
-                                        "valid_uar", "dur") if k in h}
-                 for h in self.net_.history]
-            )
+            self.n_iter_ = len(stages[-1][1].history) if stages else 0
+            self.history_ = history_table(stages)
         return self
+
+    def _train_net(self, stages, stage, tensors, target_t, t, rows, valid_ds, seed,
+                   **net_params):
+        """Build a net on training rows ``rows`` and fit it; ``net_`` and
+        ``stages`` hold it before it trains (an interrupted fit keeps what it
+        trained)."""
+        net = self._make_net(valid_ds, self._criterion_params(
+            t[rows], _counts_of(t[rows], len(self.classes_), self.target_kind_)),
+            **net_params)
+        net.seed_ = seed
+        self.net_ = net
+        stages.append((stage, net))
+        with torch_threads_for_fit():
+            net.fit(SequenceDataset(tensors.subset(rows), target_t[rows]), None)
 
     def _make_net(self, valid_ds, criterion_params, *, callbacks=(), valid_uar=None,
                   threshold=1e-4, **net_params):
@@ -686,6 +807,49 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
         # transform() gives the penultimate representation
         tags.transformer_tags = TransformerTags(preserves_dtype=["float32"])
         return tags
+
+
+#: Early-stopping splits tried for one whose validation emotions all occur in
+#: its training part.
+_SPLIT_TRIES = 20
+
+
+def best_epoch(net):
+    """The epoch whose weights the net kept: early stopping's best epoch, or
+    its last epoch when nothing stopped it."""
+    stopper = dict(getattr(net, "callbacks_", [])).get("early_stopping")
+    best = getattr(stopper, "best_epoch_", 0) if stopper is not None else 0
+    return int(best) if best else len(net.history)
+
+
+def mean_curve_best(nets, monitor="loss"):
+    """The best epoch of the mean validation curve of several nets (one per
+    held-out fold); a curve that early stopping ended is continued at its
+    last value (its score had stopped improving)."""
+    key = f"valid_{monitor}"
+    curves = [np.asarray(net.history[:, key], dtype=float) for net in nets]
+    length = max(len(c) for c in curves)
+    mean = np.mean([np.concatenate([c, np.full(length - len(c), c[-1])])
+                    for c in curves], axis=0)
+    return int((np.argmin(mean) if monitor == "loss" else np.argmax(mean)) + 1)
+
+
+#: The columns of ``history_`` (those a net recorded).
+HISTORY_COLUMNS = ("epoch", "phase", "train_loss", "valid_loss", "valid_uar", "dur")
+
+
+def history_table(stages):
+    """``history_``: one row per epoch of each (stage, net), with a ``stage``
+    column when there is more than one stage (``"validation"`` then
+    ``"refit"``)."""
+    rows = []
+    for stage, net in stages:
+        for h in net.history:
+            row = {k: h.get(k) for k in HISTORY_COLUMNS if k in h}
+            if len(stages) > 1:
+                row = {"stage": stage, **row}
+            rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def _counts_of(t, n_classes, kind):

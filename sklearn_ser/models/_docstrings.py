@@ -47,6 +47,18 @@ _FRAGMENTS = {
     validation_fraction : float or None, default=0.1
         Share of training *speakers* held out for early stopping (from the
         ``speaker`` column of X or the ``groups`` passed to ``fit``).
+    refit : bool or int, default=False
+        After early stopping on the held-out speakers, train a new network on
+        *every* training utterance for the number of epochs they chose
+        (``best_epoch_``). An int ``k``: the training speakers are split into
+        ``k`` folds, each held out once (``k`` networks), and the epochs are
+        the best of their mean validation curve. Validation rows whose
+        emotion the fold's other speakers never show are left out (they
+        would only score classes the network cannot learn). For corpora
+        whose speakers predict the labels (each shows one or a few emotions),
+        where an early-stopped network would lack the held-out speakers'
+        emotions. ``history_`` then has a ``stage`` column ("validation" or
+        "validation 1" .. "validation k", then "refit").
     bucket : bool, default=True
         Length-bucketed batches (less padding); False pads random batches.
     device : str, default="cpu"

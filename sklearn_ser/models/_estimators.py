@@ -84,6 +84,7 @@ class BLSTMAttentionClassifier(SequenceClassifier):
         patience=10,
         monitor="loss",
         validation_fraction=0.1,
+        refit=False,
         class_weight="balanced",
         layer_weights="auto",
         bucket=True,
@@ -105,6 +106,7 @@ class BLSTMAttentionClassifier(SequenceClassifier):
         self.patience = patience
         self.monitor = monitor
         self.validation_fraction = validation_fraction
+        self.refit = refit
         self.class_weight = class_weight
         self.layer_weights = layer_weights
         self.bucket = bucket
@@ -180,6 +182,7 @@ class CNNBLSTMClassifier(SequenceClassifier):
         patience=10,
         monitor="loss",
         validation_fraction=0.1,
+        refit=False,
         class_weight="balanced",
         layer_weights="auto",
         bucket=True,
@@ -204,6 +207,7 @@ class CNNBLSTMClassifier(SequenceClassifier):
         self.patience = patience
         self.monitor = monitor
         self.validation_fraction = validation_fraction
+        self.refit = refit
         self.class_weight = class_weight
         self.layer_weights = layer_weights
         self.bucket = bucket
@@ -292,6 +296,7 @@ class SUPERBHeadClassifier(SequenceClassifier):
         patience=10,
         monitor="loss",
         validation_fraction=0.1,
+        refit=False,
         class_weight="balanced",
         layer_weights="auto",
         bucket=True,
@@ -311,6 +316,7 @@ class SUPERBHeadClassifier(SequenceClassifier):
         self.patience = patience
         self.monitor = monitor
         self.validation_fraction = validation_fraction
+        self.refit = refit
         self.class_weight = class_weight
         self.layer_weights = layer_weights
         self.bucket = bucket

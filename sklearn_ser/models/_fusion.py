@@ -62,6 +62,7 @@ class FrozenFusionClassifier(SequenceClassifier):
         patience=10,
         monitor="loss",
         validation_fraction=0.1,
+        refit=False,
         class_weight="balanced",
         bucket=True,
         device="cpu",
@@ -81,6 +82,7 @@ class FrozenFusionClassifier(SequenceClassifier):
         self.patience = patience
         self.monitor = monitor
         self.validation_fraction = validation_fraction
+        self.refit = refit
         self.class_weight = class_weight
         self.bucket = bucket
         self.device = device
@@ -92,7 +94,7 @@ class FrozenFusionClassifier(SequenceClassifier):
 
     #: Training settings a fusion head takes from the estimator it stacks on.
     INHERITED = ("optimizer", "batch_size", "max_epochs", "patience", "monitor",
-                 "validation_fraction", "device")
+                 "validation_fraction", "refit", "device")
 
     @classmethod
     def from_estimators(cls, estimators, *, like=None, target="hard", classes=None,

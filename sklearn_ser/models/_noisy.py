@@ -12,6 +12,8 @@ from skorch.callbacks import Callback
 
 from .._parallel import torch_threads_for_fit
 from ._base import (
+    best_epoch,
+    history_table,
     keeps_torch_rng,
     make_target_encoder,
     target_kind,
@@ -123,6 +125,7 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
         patience=10,
         monitor="loss",
         validation_fraction=0.1,
+        refit=False,
         class_weight=None,
         bucket=True,
         device="cpu",
@@ -134,7 +137,7 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
             lstm_units=lstm_units, head_units=head_units, dropout=dropout,
             optimizer=optimizer, lr=lr, batch_size=batch_size, max_epochs=max_epochs,
             patience=patience, monitor=monitor,
-            validation_fraction=validation_fraction,
+            validation_fraction=validation_fraction, refit=refit,
             class_weight=class_weight, bucket=bucket, device=device,
             random_state=random_state, verbose=verbose,
         )
@@ -162,15 +165,55 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
                 f"target='hard' (got target={self.target!r})."
             )
         X, frames, ids, keep, t, _, rng, seed = self._fit_inputs(X, y, groups)
-        K = len(self.classes_)
         kept_ids = np.asarray(ids, dtype=object)[keep]
         tensors = self._tensors(frames[np.asarray(keep, dtype=bool)])
-        tr, va = self._inner_split(X, groups, keep, rng, t)
+        splits = self._validation_splits(X, groups, keep, rng, t)
+        phases = ["gold", "meta"] if self.pretrain else ["meta"]
+        if self.update == "none":
+            phases = ["gold"]
+        self.interrupted_ = False
+        stages = []
+        try:
+            kept = []
+            for i, (tr, va) in enumerate(splits):
+                stage = ("train" if va is None else "validation"
+                         if len(splits) == 1 else f"validation {i + 1}")
+                if i:
+                    torch.manual_seed(seed + i)
+                state, epochs = self._train(stages, stage, tensors, t, tr, va,
+                                            seed + i,
+                                            {p: self.max_epochs for p in phases})
+                kept.append(epochs)
+            # each phase's epochs: the median over the held-out folds
+            epochs = {p: int(np.ceil(np.median([e[p] for e in kept])))
+                      for p in phases}
+            self.best_epoch_ = sum(epochs.values())
+            if self.refit and splits[0][1] is not None:
+                # the held-out speakers chose each phase's epochs; every
+                # training utterance now trains for that many
+                torch.manual_seed(seed)
+                tr = np.arange(len(t))
+                state, _ = self._train(stages, "refit", tensors, t, tr, None, seed,
+                                       epochs)
+        except KeyboardInterrupt:
+            self.interrupted_ = True
+            raise
+        finally:
+            self.n_iter_ = len(stages[-1][1].history) if stages else 0
+            self.history_ = history_table(stages)
+        self._describe(state, kept_ids[tr])
+        return self
+
+    def _train(self, stages, stage, tensors, t, tr, va, seed, epochs):
+        """One net trained on rows ``tr`` (early stopping on ``va`` when
+        given) for at most ``epochs[phase]`` epochs per phase; returns the
+        label/weight state and the epochs each phase kept."""
+        K = len(self.classes_)
         state = _LabelWeightUpdate(self, t[tr], K, seed, device=self.device)
         train_ds = SequenceDataset(tensors.subset(tr), state.targets("gold"),
                                    sample_ids=torch.arange(len(tr)))
         valid_ds = None
-        if va is not None and len(va):
+        if va is not None:
             valid_ds = SequenceDataset(tensors.subset(va),
                                        torch.as_tensor(t[va], dtype=torch.long))
         gold_counts = np.bincount(t[tr], minlength=K)
@@ -185,27 +228,21 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
         )
         net.seed_ = seed
         net.initialize()
-        phases = ["gold", "meta"] if self.pretrain else ["meta"]
-        if self.update == "none":
-            phases = ["gold"]
         self.net_ = net
-        self.interrupted_ = False
-        try:
-            with torch_threads_for_fit():  # a fair share of the idle cores
-                for phase in phases:
-                    state.phase = phase
-                    net.partial_fit(train_ds, None, epochs=self.max_epochs)
-        except KeyboardInterrupt:
-            self.interrupted_ = True
-            raise
-        finally:
-            self.n_iter_ = len(net.history)
-            self.history_ = pd.DataFrame(
-                [{k: h.get(k) for k in ("epoch", "phase", "train_loss", "valid_loss",
-                                        "valid_uar") if k in h}
-                 for h in net.history])
-        self._describe(state, kept_ids[tr])
-        return self
+        stages.append((stage, net))
+        kept = {}
+        with torch_threads_for_fit():  # a fair share of the idle cores
+            for phase, n in epochs.items():
+                if n < 1:
+                    kept[phase] = 0
+                    continue
+                state.phase = phase
+                start = len(net.history)
+                net.partial_fit(train_ds, None, epochs=n)
+                # early stopping restored the phase's best epoch
+                kept[phase] = (best_epoch(net) - start if valid_ds is not None
+                               else len(net.history) - start)
+        return state, kept
 
     def _train_criterion(self, gold_counts):
         """Soft cross entropy against ``s_n``; ``class_weight`` multiplies it
