@@ -331,7 +331,23 @@ def cmd_benchmark(args, out=None):
     results["meta"]["corpus"] = corpus
     results["meta"]["classes_rule"] = rule
     results["meta"]["wall_seconds"] = time.perf_counter() - t
+    _say_rare(results["meta"].get("rare_classes"), group)
     return _finish(results, out)
+
+
+def _say_rare(rare, group):
+    """A warning on stderr for classes rare in some training fold."""
+    if not rare:
+        return
+    by_class = {}
+    for g, classes in rare.items():
+        for c in classes:
+            by_class.setdefault(c, []).append(g)
+    print("sklearn-ser: warning: " + "; ".join(
+        f"{c!r} is rare in the training fold(s) of {group} {', '.join(gs)}"
+        for c, gs in by_class.items())
+        + " (below a quarter of an even share of the majorities; results.md "
+        "gives the shares). Consider --classes without them.", file=sys.stderr)
 
 
 def _check_benchmark_args(args):

@@ -54,6 +54,7 @@ __all__ = [
     "PENALTY_GRID",
     "PROFILES",
     "penalty_grid",
+    "chosen_epochs",
     "baseline_pipeline",
     "confounded_profile",
     "distribution_scores",
@@ -83,12 +84,16 @@ PROFILES = {
 
 
 #: Where the training fold's speakers predict its labels (speaker explains
-#: >= 30 % of the label entropy: speakers show one or a few emotions), holding
-#: out whole speakers for early stopping removes emotions from training and
-#: the networks fall towards chance (measured on EmoDB-confounded and on a
-#: generated one-emotion-per-speaker corpus, BENCHMARKS.md). There the
-#: networks train on eGeMAPS LLD frames for a fixed 20 epochs on all training
-#: speakers instead; the rest of the profile (sizes, lr, pooling) is kept.
+#: >= 30 % of the label entropy: speakers show one or a few emotions),
+#: holding out whole speakers for early stopping removes emotions from
+#: training and the networks fall towards chance (measured on
+#: EmoDB-confounded and on a generated one-emotion-per-speaker corpus,
+#: BENCHMARKS.md). There the networks train on eGeMAPS LLD frames for a fixed
+#: 20 epochs on all training speakers instead; the rest of the profile
+#: (sizes, lr, pooling) is kept. Letting held-out speakers choose the epochs
+#: and refitting on all of them (``refit=True`` or ``refit=4``, the mean
+#: curve of 4 folds) was measured too and chose too few epochs on both
+#: corpora (BENCHMARKS.md, "Epochs chosen by held-out speakers").
 CONFOUNDED = {"features": "eGeMAPSv02", "epochs": 20,
               "blstm": {"validation_fraction": None}}
 
@@ -271,7 +276,8 @@ def _fit_fold(name, build, seed, epochs, profile, Xtr, ytr, Xte, classes, extras
         clf = build(classes, seed, epochs, profile).fit(Xtr, ytr)
     seconds = time.perf_counter() - t
     out = {"pred": np.asarray(clf.predict(Xte), dtype=object), "seconds": seconds,
-           "proba": class_probabilities(clf, Xte, classes)}
+           "proba": class_probabilities(clf, Xte, classes),
+           "epochs": chosen_epochs(clf)}
     if extras:
         if hasattr(clf, "weights_by_class_"):
             out["weights_by_class"] = clf.weights_by_class_
@@ -282,6 +288,23 @@ def _fit_fold(name, build, seed, epochs, profile, Xtr, ytr, Xte, classes, extras
         except (AttributeError, TypeError, ValueError):  # no attention pooling
             pass
     return out
+
+
+def chosen_epochs(clf):
+    """The epochs a fitted network kept (``best_epoch_``), or, for a model
+    made of networks, the mean over them (seed ensemble members, the
+    meta-estimators' components); None when no network was trained."""
+    own = getattr(clf, "best_epoch_", None)
+    if own is not None:
+        return float(own)
+    parts = list(getattr(clf, "estimators_", None) or [])
+    for name in ("components_", "mlee_", "dominant_", "final_"):
+        part = getattr(clf, name, None)
+        parts.extend(part.values() if isinstance(part, dict)
+                     else [] if part is None else [part])
+    found = [e for e in (chosen_epochs(p) for p in parts if p is not clf)
+             if e is not None]
+    return float(np.mean(found)) if found else None
 
 
 #: The scores against every rating reported beside UAR/WA: key -> (what,
@@ -652,6 +675,7 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
                           "transition_matrix": None, "attention": None}
     outputs = {}  # (name, seed) -> (pred, proba or None, seconds)
     chosen = {}   # every-rating method -> fold -> [C per seed]
+    epochs_kept = {}  # network method -> fold -> [epochs kept per seed]
     for name in run_methods:
         per_seed = []
         for seed in range(seeds):
@@ -698,6 +722,9 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
                         proba[te] = p_te
                     continue
                 res = fitted[name, seed, g]
+                if res.get("epochs") is not None:
+                    epochs_kept.setdefault(name, {}).setdefault(str(g), []).append(
+                        res["epochs"])
                 pred[te] = res["pred"]
                 if res.get("proba") is None:
                     has_proba = False
@@ -735,6 +762,8 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
                        if m in chosen), None)
         if picked is not None:  # a fusion: its every-rating member's
             results[name]["chosen_C"] = picked
+        if name in epochs_kept:
+            results[name]["epochs_kept"] = epochs_kept[name]
     meta = {
         "n_utterances": int(len(u)),
         "n_scored": int(ok.sum()),
@@ -749,6 +778,7 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
         "normalisation": _normalisation_summary(normalise, decisions),
         "training": _training_summary(fold_profile, dependence, profile, epochs,
                                       neural),
+        "rare_classes": _rare_in_training(majority, ok, groups, classes),
     }
     plots["majority"] = majority.to_numpy(dtype=object)
     plots["groups"] = groups
@@ -757,6 +787,21 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
                       if truth_column and truth_column in u.columns else None)
     plots["annotations"] = a
     return {"methods": results, "meta": meta, "_plots": plots}
+
+
+def _rare_in_training(majority, ok, groups, classes):
+    """{fold: {class: share}}: classes below a quarter of an even share of
+    the training fold's majorities (the rule of ``infer_classes``)."""
+    from .models._base import rare_classes
+
+    out = {}
+    for g in np.unique(groups):
+        tr = (groups != g) & ok
+        counts = pd.Series(majority[tr]).value_counts().reindex(classes, fill_value=0)
+        rare = rare_classes(classes, counts.to_numpy())
+        if rare:
+            out[str(g)] = rare
+    return out
 
 
 def _raters_alpha(annotations, classes):
@@ -817,13 +862,21 @@ def _training_summary(fold_profile, dependence, profile, epochs, neural):
                 f"entropy): emobase45 frames, early stopping on held-out "
                 f"speakers, at most {epochs} epochs")
     else:
+        settings = CONFOUNDED["blstm"]
+        if settings.get("validation_fraction") and settings.get("refit"):
+            how = (f"a {settings['validation_fraction']:.0%} share of the training "
+                   "speakers held out chooses the number of epochs (early "
+                   f"stopping, at most {epochs}), then a new network trains on "
+                   "every training speaker for that many (holding them out of the "
+                   "final network would remove their emotions from training)")
+        else:
+            how = (f"{min(epochs, CONFOUNDED.get('epochs', epochs))} epochs on "
+                   "every training speaker, without early stopping (holding out "
+                   "whole speakers would remove emotions from training)")
         text = (f"in {len(confounded)} of {n} folds the training speakers "
                 f"predict the labels (speaker explains >= "
                 f"{CONFOUND_THRESHOLD:.0%} of the label entropy): there the "
-                f"networks train on {CONFOUNDED['features']} LLD frames for "
-                f"{min(epochs, CONFOUNDED['epochs'])} epochs on every training "
-                "speaker, without early stopping (holding out whole speakers "
-                "would remove emotions from training)")
+                f"networks train on {CONFOUNDED['features']} LLD frames; {how}")
         if len(confounded) < n:
             text += ("; in the other folds emobase45 frames with early stopping "
                      "on held-out speakers")
@@ -906,9 +959,30 @@ def results_table(results):
     if m.get("training"):
         lines.append("")
         lines.append(f"Networks: {m['training']['text']}.")
+        kept = {n: r["epochs_kept"] for n, r in methods.items() if r.get("epochs_kept")}
+        if kept:
+            lines.append("")
+            lines.append("Epochs kept in each fold (mean over seeds; the best "
+                         "held-out epoch, and the refit's length in the folds "
+                         "that refit): " + "; ".join(
+                             f"`{n}` " + " ".join(f"{np.mean(e):.0f}"
+                                                  for e in per_fold.values())
+                             for n, per_fold in kept.items()) + ".")
     if m.get("classes_rule"):
         lines.append("")
         lines.append(f"Classes: {', '.join(classes)} ({m['classes_rule']}).")
+    if m.get("rare_classes"):
+        by_class = {}
+        for g, rare in m["rare_classes"].items():
+            for c, share in rare.items():
+                by_class.setdefault(c, []).append(f"{g} ({share:.1%})")
+        lines.append("")
+        lines.append(
+            "Warning: rare in a training fold (below a quarter of an even share "
+            f"of its majorities, 1/{4 * len(classes)}): " + "; ".join(
+                f"{c} in fold(s) {', '.join(fs)}" for c, fs in by_class.items())
+            + ". The models learn these classes from few examples; consider "
+            "--classes without them.")
     note = _trailing_note(results)
     if note:
         lines += ["", note]

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sklearn_ser.annotations import from_long, infer_classes
@@ -291,3 +291,64 @@ def test_the_command_line_recipe_chooses_c_per_fold_and_says_how_uar_is_pooled(
     # the fusion is reported, its member that was not asked for is not
     pred = pd.read_csv(out / "predictions.csv", index_col=0)
     assert "every_rating_fusion" in pred.columns and "crowd_soft" not in pred.columns
+
+
+# -- classes rare in the training data ---------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 500), min_size=2, max_size=9))
+def test_rare_classes_are_those_below_a_quarter_of_an_even_share(counts):
+    from sklearn_ser.models._base import rare_classes
+
+    names = [f"c{k}" for k in range(len(counts))]
+    rare = rare_classes(names, counts)
+    total = sum(counts)
+    for name, n in zip(names, counts, strict=True):
+        expected = total > 0 and 0 < n / total < 1 / (4 * len(counts))
+        assert (name in rare) == expected
+        if expected:
+            assert rare[name] == pytest.approx(n / total)
+
+
+@pytest.mark.parametrize("target,what", [("hard", "utterances"),
+                                         ("soft", "utterances' chosen classes")])
+def test_a_network_warns_about_a_class_rare_in_its_training_data(target, what):
+    from sklearn_ser.models import BLSTMAttentionClassifier, RareClassWarning
+
+    rng = np.random.default_rng(0)
+    X = [rng.normal(size=(5, 3)).astype(np.float32) for _ in range(60)]
+    # one-choice ratings of two raters; 'fear' wins 1 utterance of 60
+    labels = ["anger"] * 30 + ["sadness"] * 29 + ["fear"]
+    y = pd.DataFrame({"E1": [(v,) for v in labels], "E2": [(v,) for v in labels]},
+                     dtype=object)
+    clf = BLSTMAttentionClassifier(target, classes=["anger", "fear", "sadness"],
+                                   dense_units=4, lstm_units=2, head_units=4,
+                                   max_epochs=1, validation_fraction=None,
+                                   random_state=0)
+    with pytest.warns(RareClassWarning, match=rf"'fear' \(\d\.\d% of the training "
+                      rf"{what}\)"):
+        clf.fit(X, y)
+    # a balanced fit does not warn
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RareClassWarning)
+        clf.fit(X, ["anger", "sadness", "fear"] * 20)
+
+
+def test_the_command_line_names_classes_rare_in_a_training_fold():
+    from sklearn_ser.comparison import _rare_in_training, results_table
+
+    majority = pd.Series(["a"] * 40 + ["b"] * 40 + ["c"] * 2 + ["c"] * 18,
+                         dtype=object)
+    groups = np.array(["1"] * 82 + ["2"] * 18)
+    ok = np.ones(100, dtype=bool)
+    rare = _rare_in_training(majority.to_numpy(dtype=object), ok, groups,
+                             ["a", "b", "c"])
+    # fold 2's training part has 2 of 82 'c' (2.4% < 1/12); fold 1's has 18 of 18
+    assert list(rare) == ["2"] and rare["2"]["c"] == pytest.approx(2 / 82)
+    results = {"methods": {}, "meta": {
+        "classes": ["a", "b", "c"], "n_scored": 100, "n_no_consensus": 0,
+        "folds": "leave-one-session-out (2 folds)", "seeds": 1,
+        "rare_classes": rare}}
+    assert "rare in a training fold" in results_table(results)
+    assert "c in fold(s) 2 (2.4%)" in results_table(results)

@@ -21,7 +21,12 @@
   that make their own features (functionals + linear model, frames + BLSTM).
 """
 
-from ._base import AbsentClassWarning, InnerSplitWarning, SequenceClassifier
+from ._base import (
+    AbsentClassWarning,
+    InnerSplitWarning,
+    RareClassWarning,
+    SequenceClassifier,
+)
 from ._ensemble import SeedEnsembleClassifier
 from ._estimators import (
     BLSTMAttentionClassifier,
@@ -46,6 +51,7 @@ __all__ = [
     "MLEEFusionClassifier",
     "NoRaterModelWarning",
     "NoisyLabelMetaClassifier",
+    "RareClassWarning",
     "SeedEnsembleClassifier",
     "SUPERBHeadClassifier",
     "SequenceClassifier",
