@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import numbers
 import warnings
@@ -610,9 +611,8 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
         tensors = self._tensors(frames[np.asarray(keep, dtype=bool)])
         splits = self._validation_splits(X, groups, keep, rng, t)
         target_t = torch.as_tensor(t)
-        self.interrupted_ = False
         stages = []  # (name, net), each added before it trains
-        try:
+        with self._recording(stages):
             for i, (tr, va) in enumerate(splits):
                 valid_ds = (SequenceDataset(tensors.subset(va), target_t[va])
                             if va is not None else None)
@@ -633,15 +633,22 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
                 self._train_net(stages, "refit", tensors, target_t, t,
                                 np.arange(len(t)), None, seed,
                                 max_epochs=self.best_epoch_)
+        return self
+
+    @contextlib.contextmanager
+    def _recording(self, stages):
+        """Around the training stages: ``interrupted_`` on Ctrl-C (which
+        propagates, as scikit-learn users expect; what was trained so far
+        stays inspectable), and ``n_iter_`` / ``history_`` in every case."""
+        self.interrupted_ = False
+        try:
+            yield
         except KeyboardInterrupt:
-            # Ctrl-C stops (as scikit-learn users expect); what was trained so
-            # far stays inspectable, flagged as interrupted
             self.interrupted_ = True
             raise
         finally:
             self.n_iter_ = len(stages[-1][1].history) if stages else 0
             self.history_ = history_table(stages)
-        return self
 
     def _train_net(self, stages, stage, tensors, target_t, t, rows, valid_ds, seed,
                    **net_params):

@@ -13,7 +13,6 @@ from skorch.callbacks import Callback
 from .._parallel import torch_threads_for_fit
 from ._base import (
     best_epoch,
-    history_table,
     keeps_torch_rng,
     make_target_encoder,
     target_kind,
@@ -171,9 +170,8 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
         phases = ["gold", "meta"] if self.pretrain else ["meta"]
         if self.update == "none":
             phases = ["gold"]
-        self.interrupted_ = False
         stages = []
-        try:
+        with self._recording(stages):
             kept = []
             for i, (tr, va) in enumerate(splits):
                 stage = ("train" if va is None else "validation"
@@ -195,12 +193,6 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
                 tr = np.arange(len(t))
                 state, _ = self._train(stages, "refit", tensors, t, tr, None, seed,
                                        epochs)
-        except KeyboardInterrupt:
-            self.interrupted_ = True
-            raise
-        finally:
-            self.n_iter_ = len(stages[-1][1].history) if stages else 0
-            self.history_ = history_table(stages)
         self._describe(state, kept_ids[tr])
         return self
 
