@@ -792,7 +792,7 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
 def _rare_in_training(majority, ok, groups, classes):
     """{fold: {class: share}}: classes below a quarter of an even share of
     the training fold's majorities (the rule of ``infer_classes``)."""
-    from .models._base import rare_classes
+    from .annotations import rare_classes
 
     out = {}
     for g in np.unique(groups):

@@ -299,7 +299,7 @@ def test_the_command_line_recipe_chooses_c_per_fold_and_says_how_uar_is_pooled(
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.integers(0, 500), min_size=2, max_size=9))
 def test_rare_classes_are_those_below_a_quarter_of_an_even_share(counts):
-    from sklearn_ser.models._base import rare_classes
+    from sklearn_ser.annotations import rare_classes
 
     names = [f"c{k}" for k in range(len(counts))]
     rare = rare_classes(names, counts)

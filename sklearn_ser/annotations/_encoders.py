@@ -708,6 +708,37 @@ def rater_counts(annotations):
     return out.sort_values(ascending=False, kind="stable")
 
 
+def rare_classes(classes, counts):
+    """The classes present in ``counts`` below a quarter of an even share.
+
+    The rule of ``infer_classes(min_share="auto")``, for counts of a training
+    set (majorities, or utterances whose raters chose the class).
+
+    Parameters
+    ----------
+    classes : sequence of str
+    counts : array-like of float, one per class
+
+    Returns
+    -------
+    dict
+        class -> its share of the counts, for each class with ``0 < share <
+        1 / (4 * len(classes))``.
+
+    Examples
+    --------
+    >>> rare_classes(["anger", "fear", "sadness"], [40, 2, 38])
+    {'fear': 0.025}
+    """
+    counts = np.asarray(counts, dtype=float)
+    total = counts.sum()
+    if total <= 0:
+        return {}
+    floor = 1.0 / (4 * len(counts))
+    return {str(c): float(n / total) for c, n in zip(classes, counts, strict=True)
+            if 0 < n / total < floor}
+
+
 def infer_classes(annotations, *, label_map=None, votes="all", min_wins=1,
                   min_share="auto", return_report=False):
     """The target classes an annotation table gives: labels that win a majority.

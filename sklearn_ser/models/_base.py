@@ -29,6 +29,7 @@ from ..annotations import (
     HardLabels,
     SoftLabels,
     check_annotations,
+    rare_classes,
     report_missing,
 )
 from ..exceptions import SERWarning
@@ -52,18 +53,6 @@ class RareClassWarning(SERWarning):
     """A target class has few training examples: less than a quarter of an
     even share (``1 / (4 K)`` of the targets for ``K`` classes), the rule by
     which :func:`~sklearn_ser.annotations.infer_classes` leaves labels out."""
-
-
-def rare_classes(classes, counts):
-    """{class: share} of the classes present in ``counts`` below a quarter
-    of an even share."""
-    counts = np.asarray(counts, dtype=float)
-    total = counts.sum()
-    if total <= 0:
-        return {}
-    floor = 1.0 / (4 * len(counts))
-    return {str(c): float(n / total) for c, n in zip(classes, counts, strict=True)
-            if 0 < n / total < floor}
 
 
 class _FiniteLoss(Callback):
