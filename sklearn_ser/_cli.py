@@ -15,6 +15,7 @@ from .comparison import (
     OUTPUT_NAMES,
     ComparisonError,
     distribution_table,
+    rare_by_class,
     registry,
     results_table,
     run_comparison,
@@ -339,13 +340,10 @@ def _say_rare(rare, group):
     """A warning on stderr for classes rare in some training fold."""
     if not rare:
         return
-    by_class = {}
-    for g, classes in rare.items():
-        for c in classes:
-            by_class.setdefault(c, []).append(g)
     print("sklearn-ser: warning: " + "; ".join(
-        f"{c!r} is rare in the training fold(s) of {group} {', '.join(gs)}"
-        for c, gs in by_class.items())
+        f"{c!r} is rare in the training fold(s) of {group} "
+        + ", ".join(g for g, _ in folds)
+        for c, folds in rare_by_class(rare).items())
         + " (below a quarter of an even share of the majorities; results.md "
         "gives the shares). Consider --classes without them.", file=sys.stderr)
 

@@ -55,6 +55,7 @@ __all__ = [
     "PROFILES",
     "penalty_grid",
     "chosen_epochs",
+    "rare_by_class",
     "baseline_pipeline",
     "confounded_profile",
     "distribution_scores",
@@ -804,6 +805,16 @@ def _rare_in_training(majority, ok, groups, classes):
     return out
 
 
+def rare_by_class(rare):
+    """``meta["rare_classes"]`` ({fold: {class: share}}) turned round:
+    {class: [(fold, share), ...]}."""
+    out = {}
+    for g, shares in rare.items():
+        for c, share in shares.items():
+            out.setdefault(c, []).append((g, share))
+    return out
+
+
 def _raters_alpha(annotations, classes):
     from .metrics import krippendorff_alpha
 
@@ -972,15 +983,14 @@ def results_table(results):
         lines.append("")
         lines.append(f"Classes: {', '.join(classes)} ({m['classes_rule']}).")
     if m.get("rare_classes"):
-        by_class = {}
-        for g, rare in m["rare_classes"].items():
-            for c, share in rare.items():
-                by_class.setdefault(c, []).append(f"{g} ({share:.1%})")
+        by_class = rare_by_class(m["rare_classes"])
         lines.append("")
         lines.append(
             "Warning: rare in a training fold (below a quarter of an even share "
             f"of its majorities, 1/{4 * len(classes)}): " + "; ".join(
-                f"{c} in fold(s) {', '.join(fs)}" for c, fs in by_class.items())
+                f"{c} in fold(s) "
+                + ", ".join(f"{g} ({share:.1%})" for g, share in folds)
+                for c, folds in by_class.items())
             + ". The models learn these classes from few examples; consider "
             "--classes without them.")
     note = _trailing_note(results)

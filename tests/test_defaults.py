@@ -352,3 +352,18 @@ def test_the_command_line_names_classes_rare_in_a_training_fold():
         "rare_classes": rare}}
     assert "rare in a training fold" in results_table(results)
     assert "c in fold(s) 2 (2.4%)" in results_table(results)
+
+
+def test_the_command_line_warns_on_stderr_about_rare_classes(capsys):
+    from sklearn_ser._cli import _say_rare
+    from sklearn_ser.comparison import rare_by_class
+
+    rare = {"2": {"c": 0.024}, "3": {"c": 0.02, "d": 0.01}}
+    assert rare_by_class(rare) == {"c": [("2", 0.024), ("3", 0.02)],
+                                   "d": [("3", 0.01)]}
+    _say_rare(rare, "session")
+    err = capsys.readouterr().err
+    assert "'c' is rare in the training fold(s) of session 2, 3" in err
+    assert "'d' is rare in the training fold(s) of session 3" in err
+    _say_rare({}, "session")
+    assert capsys.readouterr().err == ""

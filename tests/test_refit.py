@@ -111,10 +111,13 @@ def test_refit_without_validation_trains_once(params):
     assert clf.n_iter_ == clf.best_epoch_ == TINY["max_epochs"] == len(clf.history_)
 
 
-def test_refit_is_checked():
+@pytest.mark.parametrize("cls", [BLSTMAttentionClassifier, NoisyLabelMetaClassifier])
+@pytest.mark.parametrize("value", ["yes", 1, 0, -3, 2.5, None, np.float64(4.0)])
+def test_refit_is_checked(cls, value):
     X, y = one_emotion_speakers()
-    with pytest.raises(ValueError, match="refit"):
-        BLSTMAttentionClassifier(refit="yes", **TINY).fit(X, y)
+    with pytest.raises(ValueError, match=r"The 'refit' parameter .* must be an "
+                       r"instance of 'bool'.* or an int in the range \[2, inf\)"):
+        cls(refit=value, **TINY).fit(X, y)
 
 
 def test_meta_estimators_pass_refit_to_their_networks():

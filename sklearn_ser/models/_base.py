@@ -411,8 +411,7 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
         all_idx = np.arange(n)
         if not self.validation_fraction or self.patience is None:
             return all_idx, None
-        if groups is None and isinstance(X, pd.DataFrame) and "speaker" in X.columns:
-            groups = X["speaker"].to_numpy()
+        groups = _speakers_of(X, groups)
         seed = rng.randint(2**31 - 1)
         if groups is None:
             warnings.warn(
@@ -475,8 +474,7 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
         k = self.refit
         if va is None or isinstance(k, bool):
             return [(tr, va)]
-        if groups is None and isinstance(X, pd.DataFrame) and "speaker" in X.columns:
-            groups = X["speaker"].to_numpy()
+        groups = _speakers_of(X, groups)
         if groups is None:  # random utterances (warned): one split
             return [(tr, va)]
         g = np.asarray(groups)[keep]
@@ -602,15 +600,11 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
         target_t = torch.as_tensor(t)
         stages = []  # (name, net), each added before it trains
         with self._recording(stages):
-            for i, (tr, va) in enumerate(splits):
+            for stage, tr, va, run_seed in validation_runs(splits, seed):
                 valid_ds = (SequenceDataset(tensors.subset(va), target_t[va])
                             if va is not None else None)
-                stage = ("train" if valid_ds is None else "validation"
-                         if len(splits) == 1 else f"validation {i + 1}")
-                if i:
-                    torch.manual_seed(seed + i)
                 self._train_net(stages, stage, tensors, target_t, t, tr, valid_ds,
-                                seed + i)
+                                run_seed)
             # one split: its best epoch; k folds: the best of their mean curve
             self.best_epoch_ = (best_epoch(self.net_) if len(splits) == 1 else
                                 mean_curve_best([net for _, net in stages],
@@ -808,6 +802,24 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
 #: Early-stopping splits tried for one whose validation emotions all occur in
 #: its training part.
 _SPLIT_TRIES = 20
+
+
+def _speakers_of(X, groups):
+    """The early-stopping groups: ``groups``, else X's ``speaker`` column."""
+    if groups is None and isinstance(X, pd.DataFrame) and "speaker" in X.columns:
+        return X["speaker"].to_numpy()
+    return groups
+
+
+def validation_runs(splits, seed):
+    """(stage name, train rows, validation rows, seed) per early-stopping
+    split; torch is reseeded for every split after the first."""
+    for i, (tr, va) in enumerate(splits):
+        stage = ("train" if va is None else "validation" if len(splits) == 1
+                 else f"validation {i + 1}")
+        if i:
+            torch.manual_seed(seed + i)
+        yield stage, tr, va, seed + i
 
 
 def best_epoch(net):

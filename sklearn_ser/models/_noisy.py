@@ -16,6 +16,7 @@ from ._base import (
     keeps_torch_rng,
     make_target_encoder,
     target_kind,
+    validation_runs,
 )
 from ._data import SequenceDataset, SequenceLoader
 from ._docstrings import fill_doc
@@ -173,13 +174,9 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
         stages = []
         with self._recording(stages):
             kept = []
-            for i, (tr, va) in enumerate(splits):
-                stage = ("train" if va is None else "validation"
-                         if len(splits) == 1 else f"validation {i + 1}")
-                if i:
-                    torch.manual_seed(seed + i)
+            for stage, tr, va, run_seed in validation_runs(splits, seed):
                 state, epochs = self._train(stages, stage, tensors, t, tr, va,
-                                            seed + i,
+                                            run_seed,
                                             {p: self.max_epochs for p in phases})
                 kept.append(epochs)
             # each phase's epochs: the median over the held-out folds
