@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from ._parallel import torch_thread_share, use_torch_threads
+from .exceptions import ComparisonError
 from .metrics import class_probabilities
 
 __all__ = [
@@ -97,10 +98,6 @@ PROFILES = {
 #: corpora (BENCHMARKS.md, "Epochs chosen by held-out speakers").
 CONFOUNDED = {"features": "eGeMAPSv02", "epochs": 20,
               "blstm": {"validation_fraction": None}}
-
-
-class ComparisonError(ValueError):
-    """The comparison cannot run as asked (unknown method, one group...)."""
 
 
 def confounded_profile(profile):
@@ -229,6 +226,9 @@ def penalty_grid(n_features):
     """The C values of :data:`PENALTY_GRID` for ``n_features`` features."""
     return [c / n_features for c in PENALTY_GRID]
 
+
+#: The ``--normalise`` choices of the command line (speaker z-scores, global
+#: z-scores, none, or "auto": decided per training fold).
 NORMALISATIONS = ("auto", "speaker", "global", "none")
 
 

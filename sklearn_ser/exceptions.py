@@ -1,4 +1,4 @@
-"""Warnings and errors raised by sklearn-ser.
+"""Every warning and error class of sklearn-ser, in one place.
 
 Every warning the toolkit emits derives from :class:`SERWarning`, so a user can
 silence or escalate them as a family::
@@ -6,7 +6,34 @@ silence or escalate them as a family::
     import warnings
     from sklearn_ser.exceptions import SERWarning
     warnings.simplefilter("error", SERWarning)
+
+The sub-packages re-export the classes they raise where users import them
+(``sklearn_ser.features.AudioError`` is ``sklearn_ser.exceptions.AudioError``).
 """
+
+__all__ = [
+    "SERWarning",
+    "DroppedRowsWarning",
+    "EmptyRaterWarning",
+    "AnnotationError",
+    "LabelCodeWarning",
+    "RepeatedRatingWarning",
+    "SparseRaterWarning",
+    "WaveformScaleWarning",
+    "NonFiniteFeatureWarning",
+    "AudioError",
+    "LowBandwidthWarning",
+    "CacheWarning",
+    "TruncatedAudioWarning",
+    "UnvoicedWarning",
+    "SingleUtteranceSpeakerWarning",
+    "SpeakerConfoundWarning",
+    "InnerSplitWarning",
+    "AbsentClassWarning",
+    "RareClassWarning",
+    "NoRaterModelWarning",
+    "ComparisonError",
+]
 
 
 class SERWarning(UserWarning):
@@ -53,3 +80,67 @@ class WaveformScaleWarning(SERWarning):
 class NonFiniteFeatureWarning(SERWarning):
     """Features of some utterances are NaN or infinite (skipped files with
     ``on_error="skip"``, non-finite frames); the message names them."""
+
+
+# -- audio and features ----------------------------------------------------
+
+class AudioError(ValueError):
+    """An utterance's audio cannot be used; the message names the utterance."""
+
+
+class LowBandwidthWarning(SERWarning):
+    """Audio was upsampled: no content above the original Nyquist frequency."""
+
+
+class CacheWarning(SERWarning):
+    """Feature-cache entries were unreadable (recomputed) or could not be
+    written (read-only folder, full disk); results are unaffected."""
+
+
+class TruncatedAudioWarning(SERWarning):
+    """Audio files hold less audio than their header declares."""
+
+
+class UnvoicedWarning(SERWarning):
+    """Utterances with no voiced frame at all (F0 = 0 throughout)."""
+
+
+class SingleUtteranceSpeakerWarning(SERWarning):
+    """Speakers whose statistics come from a single utterance."""
+
+
+class SpeakerConfoundWarning(SERWarning):
+    """Per-speaker normalisation asked for where speaker predicts the labels.
+
+    When most training speakers show a single emotion (or a few), removing a
+    speaker's mean removes their emotion too; ``mode="auto"`` or
+    ``mode="global"`` is the safer choice there.
+    """
+
+
+# -- models ----------------------------------------------------------------
+
+class InnerSplitWarning(SERWarning):
+    """The early-stopping split could not hold out whole speakers, or holding
+    them out removes emotions from training (speakers predict the labels)."""
+
+
+class AbsentClassWarning(SERWarning):
+    """A target class has no training example."""
+
+
+class RareClassWarning(SERWarning):
+    """A target class has few training examples: less than a quarter of an
+    even share (``1 / (4 K)`` of the targets for ``K`` classes), the rule by
+    which :func:`~sklearn_ser.annotations.infer_classes` leaves labels out."""
+
+
+class NoRaterModelWarning(SERWarning):
+    """No individual rater model could be built (no rater table, or too few
+    ratings per rater)."""
+
+
+# -- the comparison protocol -----------------------------------------------
+
+class ComparisonError(ValueError):
+    """The comparison cannot run as asked (unknown method, one group...)."""

@@ -392,7 +392,7 @@ def test_fit_leaves_the_callers_torch_random_state_alone():
 
 
 def test_soft_and_existence_targets_need_two_chosen_classes():
-    from sklearn_ser.models._base import AbsentClassWarning
+    from sklearn_ser.models import AbsentClassWarning
 
     X, y, _ = make_corpus(30)
     one = pd.DataFrame({"E1": [("anger",)] * 30, "E2": [("anger",)] * 30},

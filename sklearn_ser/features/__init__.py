@@ -22,15 +22,21 @@ steps:
 * :class:`SpeedPerturbation`: a training-only sampler (``fit_resample``).
 """
 
-from ._audio import AudioError, LowBandwidthWarning, load_audio
+from ..exceptions import (
+    AudioError,
+    CacheWarning,
+    LowBandwidthWarning,
+    SingleUtteranceSpeakerWarning,
+    SpeakerConfoundWarning,
+    TruncatedAudioWarning,
+    UnvoicedWarning,
+)
+from ._audio import load_audio
 from ._augment import SpeedPerturbation, speed_perturb
 from ._base import FRAMES, get_frames
-from ._extract import CacheWarning, TruncatedAudioWarning, UnvoicedWarning
 from ._frames import FramesArray, FramesDtype, frames_temp_dir
 from ._normalize import (
     CONFOUND_THRESHOLD,
-    SingleUtteranceSpeakerWarning,
-    SpeakerConfoundWarning,
     SpeakerStandardizer,
     speaker_label_dependence,
     training_labels,

@@ -20,15 +20,7 @@ from math import gcd
 import numpy as np
 import pandas as pd
 
-from ..exceptions import SERWarning
-
-
-class AudioError(ValueError):
-    """An utterance's audio cannot be used; the message names the utterance."""
-
-
-class LowBandwidthWarning(SERWarning):
-    """Audio was upsampled: no content above the original Nyquist frequency."""
+from ..exceptions import AudioError
 
 
 def audio_sources(X, sample_rate_param=None):

@@ -16,6 +16,8 @@ import pandas as pd
 
 from ._frames import FramesArray, _Store
 
+#: The column of a feature extractor's output DataFrame that holds each
+#: utterance's (T, D) frames.
 FRAMES = "frames"
 
 

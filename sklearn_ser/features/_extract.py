@@ -21,10 +21,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._parallel import parallel
 from .._warnings import user_stacklevel
-from ..exceptions import DroppedRowsWarning, SERWarning
-from ._audio import (
+from ..exceptions import (
     AudioError,
+    CacheWarning,
+    DroppedRowsWarning,
     LowBandwidthWarning,
+    TruncatedAudioWarning,
+)
+from ._audio import (
     audio_sources,
     load_audio,
     source_rate,
@@ -44,22 +48,9 @@ def in_memory_limit():
 CACHE_VERSION = "1"
 
 
-
 #: ``progress="auto"`` shows a bar from this many utterances on (a few seconds
 #: of extraction on one core).
 AUTO_PROGRESS_MIN = 100
-
-class CacheWarning(SERWarning):
-    """Feature-cache entries were unreadable (recomputed) or could not be
-    written (read-only folder, full disk); results are unaffected."""
-
-
-class TruncatedAudioWarning(SERWarning):
-    """Audio files hold less audio than their header declares."""
-
-
-class UnvoicedWarning(SERWarning):
-    """Utterances with no voiced frame at all (F0 = 0 throughout)."""
 
 
 def _cache_dir(memory):

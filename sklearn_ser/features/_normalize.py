@@ -14,25 +14,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._warnings import user_stacklevel
-from ..exceptions import SERWarning
+from ..exceptions import SingleUtteranceSpeakerWarning, SpeakerConfoundWarning
 from ._base import frame_dim, get_frames, with_frames
 
 #: From this speaker-label dependence on, speakers show one or a few emotions:
 #: per-speaker z-scores remove emotion, held-out speakers take theirs away.
 CONFOUND_THRESHOLD = 0.3
-
-
-class SingleUtteranceSpeakerWarning(SERWarning):
-    """Speakers whose statistics come from a single utterance."""
-
-
-class SpeakerConfoundWarning(SERWarning):
-    """Per-speaker normalisation asked for where speaker predicts the labels.
-
-    When most training speakers show a single emotion (or a few), removing a
-    speaker's mean removes their emotion too; ``mode="auto"`` or
-    ``mode="global"`` is the safer choice there.
-    """
 
 
 def training_labels(y, n, X=None):

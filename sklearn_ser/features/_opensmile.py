@@ -11,8 +11,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from .._parallel import catch_swallowed_interrupt
 from .._warnings import user_stacklevel
-from ._audio import AudioError
-from ._extract import AudioFeatureExtractor, UnvoicedWarning
+from ..exceptions import AudioError, UnvoicedWarning
+from ._extract import AudioFeatureExtractor
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 

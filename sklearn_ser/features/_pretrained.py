@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._audio import AudioError, load_audio
+from ..exceptions import AudioError
+from ._audio import load_audio
 from ._extract import (
     AUTO_PROGRESS_MIN,
     CACHE_VERSION,

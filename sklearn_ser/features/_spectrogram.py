@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from ._audio import AudioError
+from ..exceptions import AudioError
 from ._extract import AudioFeatureExtractor
 
 

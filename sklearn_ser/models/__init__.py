@@ -21,12 +21,13 @@
   that make their own features (functionals + linear model, frames + BLSTM).
 """
 
-from ._base import (
+from ..exceptions import (
     AbsentClassWarning,
     InnerSplitWarning,
+    NoRaterModelWarning,
     RareClassWarning,
-    SequenceClassifier,
 )
+from ._base import SequenceClassifier
 from ._ensemble import SeedEnsembleClassifier
 from ._estimators import (
     BLSTMAttentionClassifier,
@@ -38,7 +39,7 @@ from ._fusion import FrozenFusionClassifier
 from ._late_fusion import LateFusionClassifier
 from ._mlee import MLEEFusionClassifier
 from ._noisy import NoisyLabelMetaClassifier
-from ._stacked import NoRaterModelWarning, StackedAnnotatorClassifier
+from ._stacked import StackedAnnotatorClassifier
 
 __all__ = [
     "AbsentClassWarning",

@@ -32,27 +32,12 @@ from ..annotations import (
     rare_classes,
     report_missing,
 )
-from ..exceptions import SERWarning
+from ..exceptions import AbsentClassWarning, InnerSplitWarning, RareClassWarning
 from ..features import get_frames
 from ..metrics import UARScoreMixin
 from ._data import SequenceDataset, SequenceLoader, SequenceTensors
 from ._losses import SERLoss, balanced_weights, existence_weights
 from ._modules import LayerWeightedNet
-
-
-class InnerSplitWarning(SERWarning):
-    """The early-stopping split could not hold out whole speakers, or holding
-    them out removes emotions from training (speakers predict the labels)."""
-
-
-class AbsentClassWarning(SERWarning):
-    """A target class has no training example."""
-
-
-class RareClassWarning(SERWarning):
-    """A target class has few training examples: less than a quarter of an
-    even share (``1 / (4 K)`` of the targets for ``K`` classes), the rule by
-    which :func:`~sklearn_ser.annotations.infer_classes` leaves labels out."""
 
 
 class _FiniteLoss(Callback):

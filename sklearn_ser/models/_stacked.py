@@ -20,7 +20,7 @@ from ..annotations import (
     rater_profiles,
     select_raters,
 )
-from ..exceptions import SERWarning
+from ..exceptions import NoRaterModelWarning
 from ._base import SequenceClassifier
 from ._estimators import BLSTMAttentionClassifier
 from ._meta_base import (
@@ -31,11 +31,6 @@ from ._meta_base import (
 )
 
 _SELECTIONS = {"CrowdH", "CrowdS", "CrowdHS", "E_n", "all"}
-
-
-class NoRaterModelWarning(SERWarning):
-    """No individual rater model could be built (no rater table, or too few
-    ratings per rater)."""
 
 
 def _fit_component(estimator, X, y, groups, threads=None):
