@@ -41,7 +41,7 @@ import pandas as pd
 
 from ._parallel import torch_thread_share, use_torch_threads
 from .exceptions import ComparisonError
-from .metrics import class_probabilities
+from .metrics import agreement_levels, class_probabilities
 
 __all__ = [
     "BASELINES",
@@ -1211,7 +1211,7 @@ def _draw_plots(out, results, plots):
     classes = results["meta"]["classes"]
     preds = plots["predictions"]
     paths = []
-    agreement = plotting.agreement_levels(plots["annotations"], classes)
+    agreement = agreement_levels(plots["annotations"], classes)
     table = pd.DataFrame({"group": plots["groups"], "majority": plots["majority"],
                           "agreement": agreement.to_numpy()}, index=plots["index"])
     if plots["truth"] is not None:

@@ -21,9 +21,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+# computations the plots use, defined where they belong; importable here too
+from .features import frame_hop  # noqa: F401
+from .metrics import agreement_levels  # noqa: F401
+
 __all__ = [
-    "agreement_levels",
-    "frame_hop",
     "plot_agreement_accuracy",
     "plot_agreement_scores",
     "plot_attention",
@@ -233,37 +235,6 @@ def plot_transition_matrix(transition, *, ax=None):
     return fig
 
 
-def frame_hop(pipeline):
-    """Seconds between the frames a pipeline's model sees.
-
-    The extractor's frame shift (10 ms for the openSMILE sets,
-    ``frame_shift`` of :class:`~sklearn_ser.features.LogSpectrogram`) times
-    the ``window`` of every :class:`~sklearn_ser.features.FrameAverager`.
-    ``pipeline`` is a ``Pipeline`` (or a list of steps); None when it has no
-    frame extractor.
-
-    Examples
-    --------
-    >>> from sklearn.pipeline import make_pipeline
-    >>> from sklearn_ser.features import FrameAverager, OpenSmileFrames
-    >>> frame_hop(make_pipeline(OpenSmileFrames(), FrameAverager(10)))
-    0.1
-    """
-    from .features import FrameAverager, LogSpectrogram, OpenSmileFrames
-
-    steps = getattr(pipeline, "steps", pipeline)
-    steps = [s[1] if isinstance(s, tuple) else s for s in steps]
-    hop = None
-    for step in steps:
-        if isinstance(step, LogSpectrogram):
-            hop = float(step.frame_shift)
-        elif isinstance(step, OpenSmileFrames):
-            hop = 0.010
-        elif isinstance(step, FrameAverager) and hop is not None:
-            hop *= int(step.window)
-    return None if hop is None else round(hop, 6)
-
-
 def plot_attention(weights, *, frames=None, hop_seconds=None, pipeline=None,
                    title=None, ax=None):
     """Attention weights over time for one utterance.
@@ -308,26 +279,6 @@ def plot_attention(weights, *, frames=None, hop_seconds=None, pipeline=None,
     ax.set_title(title or "attention over time", fontsize=9)
     fig.tight_layout()
     return fig
-
-
-def agreement_levels(annotations, classes=None, label_map=None):
-    """Share of the ratings that chose the majority class, per utterance.
-
-    ``NaN`` where there is no majority (ties) or no usable rating. Counts
-    votes as :class:`~sklearn_ser.annotations.HardLabels` does by default
-    (every label a rater chose), so the share refers to the same majority.
-    """
-    from .annotations import HardLabels, SoftLabels
-
-    hard = HardLabels(classes, label_map=label_map).fit(annotations)
-    majority = hard.transform(annotations)
-    soft = SoftLabels(list(hard.classes_), alpha=0, label_map=label_map)
-    shares = soft.fit(annotations).transform(annotations)
-    out = np.full(len(majority), np.nan)
-    for i, (label, ok) in enumerate(zip(majority, majority.notna(), strict=True)):
-        if ok:
-            out[i] = shares.iloc[i][label]
-    return pd.Series(out, index=majority.index, name="agreement")
 
 
 def plot_agreement_accuracy(predictions, truth, agreement, *, bins=(0, 0.5, 0.75, 1.0),

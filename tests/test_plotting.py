@@ -8,6 +8,8 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from sklearn_ser import plotting  # noqa: E402
+from sklearn_ser.features import frame_hop  # noqa: E402
+from sklearn_ser.metrics import agreement_levels  # noqa: E402
 
 CLASSES = ["anger", "happiness", "neutral"]
 
@@ -42,7 +44,7 @@ def test_agreement_levels_and_accuracy_by_level():
                           "B": [("anger",), ("neutral",), ("anger",)],
                           "C": [("anger",), ("neutral",), None]},
                          index=["u1", "u2", "u3"])
-    agree = plotting.agreement_levels(table, CLASSES)
+    agree = agreement_levels(table, CLASSES)
     np.testing.assert_allclose(agree.to_numpy(), [1.0, 2 / 3, np.nan])
     truth = np.array(["anger", "neutral", None], dtype=object)
     fig = plotting.plot_agreement_accuracy({"m": ["anger", "anger", "x"]}, truth,
@@ -99,11 +101,11 @@ def test_attention_axis_from_zero_and_hop_from_the_pipeline():
 
     from sklearn_ser.features import FrameAverager, LogSpectrogram, OpenSmileFrames
 
-    assert plotting.frame_hop(make_pipeline(OpenSmileFrames(),
+    assert frame_hop(make_pipeline(OpenSmileFrames(),
                                             FrameAverager(10))) == 0.1
-    assert plotting.frame_hop([LogSpectrogram(frame_shift=0.02),
+    assert frame_hop([LogSpectrogram(frame_shift=0.02),
                                FrameAverager(5)]) == 0.1
-    assert plotting.frame_hop([FrameAverager(5)]) is None
+    assert frame_hop([FrameAverager(5)]) is None
     w = np.array([0.30, 0.32, 0.38])
     fig = plotting.plot_attention(w, pipeline=make_pipeline(OpenSmileFrames(),
                                                             FrameAverager(10)))
@@ -111,3 +113,10 @@ def test_attention_axis_from_zero_and_hop_from_the_pipeline():
     assert ax.get_ylim()[0] == 0
     assert ax.get_xlabel() == "time (s)"
     np.testing.assert_allclose(ax.lines[0].get_xdata(), [0, 0.1, 0.2])
+
+
+def test_moved_computations_stay_importable_from_plotting():
+    # frame_hop and agreement_levels moved to features and metrics (issue 25);
+    # the old import path gives the same functions
+    assert plotting.frame_hop is frame_hop
+    assert plotting.agreement_levels is agreement_levels

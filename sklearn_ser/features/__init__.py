@@ -42,7 +42,7 @@ from ._normalize import (
     training_labels,
 )
 from ._opensmile import OpenSmileFrames, OpenSmileFunctionals
-from ._pooling import FrameAverager, FrameStatistics
+from ._pooling import FrameAverager, FrameStatistics, frame_hop
 from ._pretrained import PretrainedFrames
 from ._spectrogram import LogSpectrogram
 
@@ -51,6 +51,7 @@ __all__ = [
     "AudioError",
     "CacheWarning",
     "FrameAverager",
+    "frame_hop",
     "FrameStatistics",
     "FramesArray",
     "FramesDtype",

@@ -161,3 +161,35 @@ class FrameStatistics(TransformerMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.requires_fit = False
         return tags
+
+
+def frame_hop(pipeline):
+    """Seconds between the frames a pipeline's model sees.
+
+    The extractor's frame shift (10 ms for the openSMILE sets,
+    ``frame_shift`` of :class:`~sklearn_ser.features.LogSpectrogram`) times
+    the ``window`` of every :class:`~sklearn_ser.features.FrameAverager`.
+    ``pipeline`` is a ``Pipeline`` (or a list of steps); None when it has no
+    frame extractor.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn_ser.features import FrameAverager, OpenSmileFrames, frame_hop
+    >>> frame_hop(make_pipeline(OpenSmileFrames(), FrameAverager(10)))
+    0.1
+    """
+    from ._opensmile import OpenSmileFrames
+    from ._spectrogram import LogSpectrogram
+
+    steps = getattr(pipeline, "steps", pipeline)
+    steps = [s[1] if isinstance(s, tuple) else s for s in steps]
+    hop = None
+    for step in steps:
+        if isinstance(step, LogSpectrogram):
+            hop = float(step.frame_shift)
+        elif isinstance(step, OpenSmileFrames):
+            hop = 0.010
+        elif isinstance(step, FrameAverager) and hop is not None:
+            hop *= int(step.window)
+    return None if hop is None else round(hop, 6)

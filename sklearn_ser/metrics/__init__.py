@@ -15,6 +15,7 @@ level); ``ser_scoring`` offers them as scorers.
 
 from ._distribution import (
     AgreementScores,
+    agreement_levels,
     agreement_report,
     all_inclusive_f1,
     class_probabilities,
@@ -35,6 +36,7 @@ from ._scorer import ProbaScorer, SERScorer, UARScoreMixin, ser_scoring
 
 __all__ = [
     "AgreementScores",
+    "agreement_levels",
     "ProbaScorer",
     "SERScorer",
     "agreement_report",

@@ -375,3 +375,21 @@ def agreement_report(y_true, y_proba, *, classes, bins=(0.0, 0.5, 0.75, 1.0),
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "agreement"
     return out
+
+
+def agreement_levels(annotations, classes=None, label_map=None):
+    """Share of the ratings that chose the majority class, per utterance.
+
+    ``NaN`` where there is no majority (ties) or no usable rating. Counts
+    votes as :class:`~sklearn_ser.annotations.HardLabels` does by default
+    (every label a rater chose), so the share refers to the same majority.
+    """
+    hard = HardLabels(classes, label_map=label_map).fit(annotations)
+    majority = hard.transform(annotations)
+    soft = SoftLabels(list(hard.classes_), alpha=0, label_map=label_map)
+    shares = soft.fit(annotations).transform(annotations)
+    out = np.full(len(majority), np.nan)
+    for i, (label, ok) in enumerate(zip(majority, majority.notna(), strict=True)):
+        if ok:
+            out[i] = shares.iloc[i][label]
+    return pd.Series(out, index=majority.index, name="agreement")
