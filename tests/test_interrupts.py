@@ -120,3 +120,79 @@ def test_interrupted_command_line_exits_non_zero_and_writes_nothing(
     assert code == 130
     assert "interrupted" in capsys.readouterr().err
     assert not out.exists()
+
+
+def _long_files(n, seconds, sr=16000):
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({"audio": [(0.1 * rng.standard_normal(sr * seconds)).astype(
+        np.float32) for _ in range(n)], "sample_rate": sr},
+        index=[f"u{i}" for i in range(n)])
+
+
+def _extractor(name, tmp_path, n_jobs):
+    from sklearn_ser.features import LogSpectrogram, OpenSmileFunctionals
+
+    if name == "frames":
+        return OpenSmileFrames("emobase45", memory=tmp_path, progress=False,
+                               n_jobs=n_jobs)
+    if name == "functionals":
+        return OpenSmileFunctionals("eGeMAPSv02", memory=tmp_path, progress=False,
+                                    n_jobs=n_jobs)
+    return LogSpectrogram(memory=tmp_path, progress=False, n_jobs=n_jobs)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings("ignore::sklearn_ser.exceptions.UnvoicedWarning")  # noise
+@pytest.mark.parametrize("name", ["frames", "functionals", "spectrogram"])
+def test_interrupted_parallel_extraction(tmp_path, name):
+    """n_jobs=2 (joblib worker processes): Ctrl-C in the calling process stops
+    the extraction promptly, raises, and leaves no result in the cache but
+    those of whole utterances (each entry a complete file)."""
+    X = _long_files(8, 60)
+    ext = _extractor(name, tmp_path, n_jobs=2)
+    timer = _interrupt_after(1.5)
+    t = time.perf_counter()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            ext.fit_transform(X)
+    finally:
+        timer.cancel()
+    assert time.perf_counter() - t < 60
+    # whatever was cached is complete: a second run reads it and finishes
+    again = _extractor(name, tmp_path, n_jobs=1).fit_transform(X)
+    assert len(again) == len(X)
+    for f in tmp_path.rglob("*.npy"):
+        assert np.isfinite(np.load(f)).all()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_interrupted_pretrained_frames(tmp_path, n_jobs):
+    """PretrainedFrames (n_jobs = torch threads): Ctrl-C raises, the torch
+    thread count is restored, nothing partial is cached."""
+    transformers = pytest.importorskip("transformers")
+    torch = pytest.importorskip("torch")
+    from sklearn_ser.features import PretrainedFrames
+
+    cfg = transformers.WavLMConfig(
+        hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=64, conv_dim=(32,) * 7, num_conv_pos_embeddings=16,
+        num_conv_pos_embedding_groups=2)
+    torch.manual_seed(0)
+    folder = tmp_path / "model"
+    transformers.WavLMModel(cfg).eval().save_pretrained(folder)
+    cache = tmp_path / "cache"
+    X = _long_files(40, 30)
+    threads = torch.get_num_threads()
+    ext = PretrainedFrames(str(folder), memory=cache, progress=False, n_jobs=n_jobs)
+    timer = _interrupt_after(1.0)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            ext.fit_transform(X)
+    finally:
+        timer.cancel()
+    assert torch.get_num_threads() == threads
+    n_cached = len(list(cache.rglob("*.npy")))
+    assert n_cached < len(X), "the interrupt came after the whole extraction"
+    for f in cache.rglob("*.npy"):
+        assert np.isfinite(np.load(f)).all()
