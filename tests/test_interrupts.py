@@ -5,6 +5,7 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -196,3 +197,76 @@ def test_interrupted_pretrained_frames(tmp_path, n_jobs):
     assert n_cached < len(X), "the interrupt came after the whole extraction"
     for f in cache.rglob("*.npy"):
         assert np.isfinite(np.load(f)).all()
+
+
+@pytest.fixture(scope="module")
+def demo_results():
+    """One real demo comparison (network and baseline, with plots), reused."""
+    import copy
+
+    from sklearn_ser import _cli
+
+    captured = {}
+    real = _cli._compare
+
+    def capture(*args, **kwargs):
+        captured["results"] = real(*args, **kwargs)
+        return copy.deepcopy(captured["results"])
+
+    _cli._compare = capture
+    try:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            code = _cli.main(["demo", "--out", f"{tmp}/first", "--n-utterances", "40",
+                              "--methods", "logreg_egemaps,crowd_soft", "--quick",
+                              "--no-progress", "--n-jobs", "1"])
+            assert code == 0
+            n_files = len(list(Path(tmp, "first").iterdir()))
+    finally:
+        _cli._compare = real
+    return captured["results"], n_files
+
+
+@pytest.mark.filterwarnings("ignore::sklearn_ser.exceptions.SERWarning")
+@pytest.mark.parametrize("where,k", [("savefig", 1), ("savefig", 3), ("replace", 1),
+                                     ("replace", 2), ("replace", -1)])
+def test_real_ctrl_c_while_the_command_line_writes(tmp_path, monkeypatch,
+                                                    demo_results, capsys, where, k):
+    """A real SIGINT while the command line writes its outputs (drawing the
+    plots, or moving the files in, results.json last): exit 130, and the
+    folder is either absent or complete, never a partial run that looks
+    finished; no hidden partial folder is left."""
+    import copy
+
+    import matplotlib.figure
+
+    from sklearn_ser import _cli, comparison
+
+    results, n_files = demo_results
+    monkeypatch.setattr(_cli, "_compare", lambda *a, **kw: copy.deepcopy(results))
+    calls = {"n": 0}
+    target = n_files if k == -1 else k  # -1: the last move (results.json)
+
+    def with_ctrl_c(real):
+        def wrapped(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == target:
+                signal.raise_signal(signal.SIGINT)
+            return real(*args, **kwargs)
+        return wrapped
+
+    if where == "savefig":
+        monkeypatch.setattr(matplotlib.figure.Figure, "savefig",
+                            with_ctrl_c(matplotlib.figure.Figure.savefig))
+    else:
+        monkeypatch.setattr(comparison.os, "replace", with_ctrl_c(comparison.os.replace))
+    out = tmp_path / "res"
+    code = _cli.main(["demo", "--out", str(out), "--n-utterances", "40",
+                      "--methods", "logreg_egemaps,crowd_soft", "--quick",
+                      "--no-progress", "--n-jobs", "1"])
+    assert calls["n"] >= target, "the interrupt was never sent"
+    assert code == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert not out.exists() or not any(out.iterdir())
+    assert not [p for p in tmp_path.iterdir() if ".partial-" in p.name]
