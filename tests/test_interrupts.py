@@ -260,7 +260,8 @@ def test_real_ctrl_c_while_the_command_line_writes(tmp_path, monkeypatch,
         monkeypatch.setattr(matplotlib.figure.Figure, "savefig",
                             with_ctrl_c(matplotlib.figure.Figure.savefig))
     else:
-        monkeypatch.setattr(comparison.os, "replace", with_ctrl_c(comparison.os.replace))
+        monkeypatch.setattr(comparison.os, "replace",
+                            with_ctrl_c(comparison.os.replace))
     out = tmp_path / "res"
     code = _cli.main(["demo", "--out", str(out), "--n-utterances", "40",
                       "--methods", "logreg_egemaps,crowd_soft", "--quick",
