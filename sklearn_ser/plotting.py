@@ -64,8 +64,16 @@ def _check_predictions(predictions, truth):
     return out, truth
 
 
+def _finite_max(values, default):
+    """The largest finite value, or ``default`` when there is none (numpy's
+    nanmax warns "All-NaN slice encountered")."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    return float(v.max()) if v.size else default
+
+
 def _matrix(ax, values, rows, cols, title, fmt="{:.2f}", cmap="Blues"):
-    im = ax.imshow(values, cmap=cmap, vmin=0, vmax=max(1.0, float(np.nanmax(values))))
+    im = ax.imshow(values, cmap=cmap, vmin=0, vmax=max(1.0, _finite_max(values, 1.0)))
     ax.set_xticks(range(len(cols)), [str(c) for c in cols], rotation=45, ha="right")
     ax.set_yticks(range(len(rows)), [str(r) for r in rows])
     for i in range(len(rows)):
@@ -200,8 +208,8 @@ def plot_sample_weights(weights_by_class, *, ax=None):
     title = ("Sample weights w by gold class (initial: when training starts; "
              "learned: at the epoch kept)")
     if {"initial", "learned"} <= set(table.columns):
-        change = np.nanmax(np.abs(table["learned"].to_numpy(float)
-                                  - table["initial"].to_numpy(float)))
+        change = _finite_max(np.abs(table["learned"].to_numpy(float)
+                                    - table["initial"].to_numpy(float)), np.nan)
         if not np.isfinite(change) or change < 1e-3:
             title += ("\n(nothing learned: w stayed at its initial value; too "
                       "few epochs, or early stopping at the first epoch)")
@@ -270,7 +278,8 @@ def plot_attention(weights, *, frames=None, hop_seconds=None, pipeline=None,
                   transform=ax.get_xaxis_transform())
     ax2 = ax.twinx() if frames is not None else ax
     ax2.plot(t, w, color="C3", lw=1.5)
-    ax2.set_ylim(0, 1.1 * float(np.nanmax(w)) if np.nanmax(w) > 0 else 1.0)
+    top = _finite_max(w, 0.0)
+    ax2.set_ylim(0, 1.1 * top if top > 0 else 1.0)
     ax2.set_ylabel("attention weight")
     ax.set_xlabel("time (s)" if hop_seconds else "frame")
     if frames is not None:

@@ -120,3 +120,25 @@ def test_moved_computations_stay_importable_from_plotting():
     # the old import path gives the same functions
     assert plotting.frame_hop is frame_hop
     assert plotting.agreement_levels is agreement_levels
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_all_nan_inputs_plot_without_numpy_warnings():
+    # no finite value at all: numpy's nanmax would warn "All-NaN slice"
+    plotting.plot_attention(np.full(5, np.nan))
+    nan = pd.DataFrame({"a": [np.nan, np.nan], "b": [np.nan, np.nan]},
+                       index=["initial", "learned"])
+    plotting.plot_sample_weights(nan)
+    plt.close("all")
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_search_scores_of_a_candidate_that_never_scored():
+    # a grid candidate with no finite inner score (every fold failed) next to
+    # ones that scored: its mean and sd are NaN, without numpy's warnings
+    from sklearn_ser.models._every_rating import _finite_mean_std
+
+    scores = np.array([[0.5, 0.7, np.nan], [np.nan, np.nan, np.nan], [1.0, 1.0, 1.0]])
+    mean, std = _finite_mean_std(scores)
+    np.testing.assert_allclose(mean, [0.6, np.nan, 1.0])
+    np.testing.assert_allclose(std, [0.1, np.nan, 0.0])

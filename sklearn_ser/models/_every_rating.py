@@ -464,16 +464,15 @@ default="shares"
                     bar.update(1)
         if bar is not None:
             bar.close()
-        mean = np.nanmean(scores, axis=1) if np.isfinite(scores).any() else (
-            np.zeros(len(candidates)))
+        mean, std = _finite_mean_std(scores)
+        if not np.isfinite(scores).any():
+            mean = np.zeros(len(candidates))
         mean = np.where(np.isfinite(mean), mean, -np.inf)
         best = int(np.argmax(mean))  # ties: the first in grid order
         self.best_params_ = dict(candidates[best])
         order = (-mean).argsort(kind="stable")
         rank = np.empty(len(candidates), dtype=int)
         rank[order] = np.arange(1, len(candidates) + 1)
-        with np.errstate(invalid="ignore"):
-            std = np.nanstd(scores, axis=1)
         self.search_results_ = pd.DataFrame({
             "params": candidates, "mean_score": mean, "std_score": std,
             "rank": rank})
@@ -611,3 +610,18 @@ default="shares"
         tags.input_tags = inner.input_tags
         tags.target_tags.required = True
         return tags
+
+
+def _finite_mean_std(scores):
+    """Per row, the mean and standard deviation of the finite entries (NaN
+    where a row has none): numpy's nanmean/nanstd without their "Mean of
+    empty slice" / "Degrees of freedom" RuntimeWarnings for a candidate that
+    scored in no fold."""
+    scores = np.asarray(scores, dtype=float)
+    finite = np.isfinite(scores)
+    n = finite.sum(axis=1)
+    safe = np.where(finite, scores, 0.0)
+    mean = np.where(n > 0, safe.sum(axis=1) / np.maximum(n, 1), np.nan)
+    dev = np.where(finite, scores - mean[:, None], 0.0)
+    std = np.where(n > 0, np.sqrt((dev ** 2).sum(axis=1) / np.maximum(n, 1)), np.nan)
+    return mean, std
