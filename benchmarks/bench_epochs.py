@@ -43,6 +43,9 @@ from bench_unseen import corpus  # noqa: E402
 RULES = {
     "fixed20": ({"validation_fraction": None}, 20),
     "fixed8": ({"validation_fraction": None}, 8),
+    "swa20": ({"validation_fraction": None, "weight_averaging": 0.5}, 20),
+    "swa8": ({"validation_fraction": None, "weight_averaging": 0.5}, 8),
+    "swa20_75": ({"validation_fraction": None, "weight_averaging": 0.75}, 20),
     "refit_loss": ({"validation_fraction": 0.25, "refit": True}, 100),
     "refit_uar": ({"validation_fraction": 0.25, "refit": True, "monitor": "uar"}, 100),
     "refit4_loss": ({"validation_fraction": 0.25, "refit": 4}, 100),

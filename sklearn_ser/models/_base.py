@@ -20,6 +20,7 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping
 from skorch.helper import predefined_split
 from skorch.utils import to_device
+from torch.optim.swa_utils import AveragedModel
 
 from .._parallel import record_sigint, torch_threads_for_fit
 from .._warnings import user_stacklevel
@@ -59,6 +60,47 @@ def tensor_uar(pred, true):
     ``true``), for the early-stopping monitors."""
     return float(np.mean([float((pred[true == c] == c).float().mean())
                           for c in torch.unique(true)]))
+
+
+class _WeightAveraging(Callback):
+    """Stochastic weight averaging (Izmailov et al. 2018) over the last
+    ``share`` of each training call's ``epochs``: from that epoch on, the
+    running mean of the weights at the end of every epoch (kept by
+    ``torch.optim.swa_utils.AveragedModel``) replaces the last epoch's weights
+    when training ends (after Ctrl-C too: the epochs trained so far, if any
+    was in the window). Parameters only: buffers such as BatchNorm statistics
+    stay the last epoch's. The epochs averaged are marked ``averaged`` in the
+    history. Set ``epochs`` before each ``partial_fit`` of a phased fit."""
+
+    def __init__(self, share, epochs):
+        self.share = share
+        self.epochs = epochs
+
+    def initialize(self):
+        self.averaged_ = None
+        self.first_ = None
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        n = max(1, round(self.share * self.epochs))
+        self.first_ = len(net.history) + self.epochs - n + 1
+        self.averaged_ = None
+
+    def on_epoch_end(self, net, **kwargs):
+        inside = len(net.history) >= self.first_
+        if inside:
+            if self.averaged_ is None:
+                self.averaged_ = AveragedModel(net.module_)
+            self.averaged_.update_parameters(net.module_)
+        net.history.record("averaged", inside)
+
+    def on_train_end(self, net, **kwargs):
+        if self.averaged_ is not None:
+            with torch.no_grad():
+                for mine, mean in zip(net.module_.parameters(),
+                                      self.averaged_.module.parameters(), strict=True):
+                    mine.copy_(mean)
+            self.averaged_ = None  # not kept, nor pickled
 
 
 class _ValidUAR(Callback):
@@ -273,6 +315,7 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
         "monitor": [StrOptions({"loss", "uar"})],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither"), None],
         "refit": ["boolean", Interval(numbers.Integral, 2, None, closed="left")],
+        "weight_averaging": [Interval(numbers.Real, 0, 1, closed="both")],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "layer_weights": ["boolean", StrOptions({"auto"})],
         "bucket": ["boolean"],
@@ -510,6 +553,16 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
     def _fit_inputs(self, X, y, groups):
         """Validated sequences and targets, seeded RNGs: the start of every fit."""
         self._validate_params()
+        if (self.weight_averaging and self.validation_fraction is not None
+                and not self.refit):
+            raise ValueError(
+                f"{type(self).__name__}: weight_averaging={self.weight_averaging} "
+                "averages the last epochs of a fixed-length training, but early "
+                f"stopping (validation_fraction={self.validation_fraction}, "
+                "refit=False) keeps the best epoch's weights instead. Set "
+                "validation_fraction=None (train max_epochs) or refit=True (the "
+                "held-out speakers choose the epochs; the final network averages "
+                "its last ones).")
         X = as_input(X)
         frames, ids = sequences_from(X, type(self).__name__)
         if groups is not None and len(groups) != len(frames):
@@ -532,6 +585,9 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
     #: estimators of third parties whose constructor lacks it keep the best
     #: epoch's weights of the held-out run (no refit)
     refit = False
+    #: share of the last epochs whose weights are averaged (0: none); a
+    #: constructor parameter of every network of the package
+    weight_averaging = 0
 
     def _input_layers(self, frames):
         """Hidden layers to weight and sum (1: none), from ``layer_weights``
@@ -663,6 +719,10 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
             cbs.append(("early_stopping", EarlyStopping(
                 monitor=f"valid_{monitor}", lower_is_better=monitor == "loss",
                 patience=self.patience, load_best=True, threshold=threshold)))
+        if self.weight_averaging and valid_ds is None:
+            # a fixed number of epochs: the last ones are averaged
+            cbs.append(("weight_averaging", _WeightAveraging(
+                self.weight_averaging, net_params.get("max_epochs", self.max_epochs))))
         cbs.extend(callbacks)
         params = dict(
             criterion=SERLoss,
@@ -828,7 +888,8 @@ def mean_curve_best(nets, monitor="loss"):
 
 
 #: The columns of ``history_`` (those a net recorded).
-HISTORY_COLUMNS = ("epoch", "phase", "train_loss", "valid_loss", "valid_uar", "dur")
+HISTORY_COLUMNS = ("epoch", "phase", "train_loss", "valid_loss", "valid_uar",
+                   "averaged", "dur")
 
 
 def history_table(stages):

@@ -59,6 +59,16 @@ _FRAGMENTS = {
         where an early-stopped network would lack the held-out speakers'
         emotions. ``history_`` then has a ``stage`` column ("validation" or
         "validation 1" .. "validation k", then "refit").
+    weight_averaging : float in [0, 1], default=0
+        Stochastic weight averaging (Izmailov et al. 2018): the final weights
+        are the mean of the weights after each of the last
+        ``weight_averaging`` share of the epochs (0.5 of 20: epochs 11-20)
+        instead of the last epoch's; 0 keeps the last epoch's. It makes the
+        result depend less on the number of epochs and on the seed
+        (BENCHMARKS.md). Needs a fixed number of epochs:
+        ``validation_fraction=None``, or ``refit`` (the refit network
+        averages its last epochs); with early stopping alone it is an error.
+        ``history_`` marks the averaged epochs (``averaged``).
     bucket : bool, default=True
         Length-bucketed batches (less padding); False pads random batches.
     device : str, default="cpu"

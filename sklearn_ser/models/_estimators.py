@@ -85,6 +85,7 @@ class BLSTMAttentionClassifier(SequenceClassifier):
         monitor="loss",
         validation_fraction=0.1,
         refit=False,
+        weight_averaging=0,
         class_weight="balanced",
         layer_weights="auto",
         bucket=True,
@@ -107,6 +108,7 @@ class BLSTMAttentionClassifier(SequenceClassifier):
         self.monitor = monitor
         self.validation_fraction = validation_fraction
         self.refit = refit
+        self.weight_averaging = weight_averaging
         self.class_weight = class_weight
         self.layer_weights = layer_weights
         self.bucket = bucket
@@ -183,6 +185,7 @@ class CNNBLSTMClassifier(SequenceClassifier):
         monitor="loss",
         validation_fraction=0.1,
         refit=False,
+        weight_averaging=0,
         class_weight="balanced",
         layer_weights="auto",
         bucket=True,
@@ -208,6 +211,7 @@ class CNNBLSTMClassifier(SequenceClassifier):
         self.monitor = monitor
         self.validation_fraction = validation_fraction
         self.refit = refit
+        self.weight_averaging = weight_averaging
         self.class_weight = class_weight
         self.layer_weights = layer_weights
         self.bucket = bucket
@@ -297,6 +301,7 @@ class SUPERBHeadClassifier(SequenceClassifier):
         monitor="loss",
         validation_fraction=0.1,
         refit=False,
+        weight_averaging=0,
         class_weight="balanced",
         layer_weights="auto",
         bucket=True,
@@ -317,6 +322,7 @@ class SUPERBHeadClassifier(SequenceClassifier):
         self.monitor = monitor
         self.validation_fraction = validation_fraction
         self.refit = refit
+        self.weight_averaging = weight_averaging
         self.class_weight = class_weight
         self.layer_weights = layer_weights
         self.bucket = bucket

@@ -63,6 +63,7 @@ class FrozenFusionClassifier(SequenceClassifier):
         monitor="loss",
         validation_fraction=0.1,
         refit=False,
+        weight_averaging=0,
         class_weight="balanced",
         bucket=True,
         device="cpu",
@@ -83,6 +84,7 @@ class FrozenFusionClassifier(SequenceClassifier):
         self.monitor = monitor
         self.validation_fraction = validation_fraction
         self.refit = refit
+        self.weight_averaging = weight_averaging
         self.class_weight = class_weight
         self.bucket = bucket
         self.device = device
@@ -94,7 +96,7 @@ class FrozenFusionClassifier(SequenceClassifier):
 
     #: Training settings a fusion head takes from the estimator it stacks on.
     INHERITED = ("optimizer", "batch_size", "max_epochs", "patience", "monitor",
-                 "validation_fraction", "refit", "device")
+                 "validation_fraction", "refit", "weight_averaging", "device")
 
     @classmethod
     def from_estimators(cls, estimators, *, like=None, target="hard", classes=None,

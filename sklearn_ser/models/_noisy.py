@@ -126,6 +126,7 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
         monitor="loss",
         validation_fraction=0.1,
         refit=False,
+        weight_averaging=0,
         class_weight=None,
         bucket=True,
         device="cpu",
@@ -138,6 +139,7 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
             optimizer=optimizer, lr=lr, batch_size=batch_size, max_epochs=max_epochs,
             patience=patience, monitor=monitor,
             validation_fraction=validation_fraction, refit=refit,
+            weight_averaging=weight_averaging,
             class_weight=class_weight, bucket=bucket, device=device,
             random_state=random_state, verbose=verbose,
         )
@@ -220,12 +222,16 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
         self.net_ = net
         stages.append((stage, net))
         kept = {}
+        # weight averaging (no validation): the last epochs of each phase
+        averager = dict(net.callbacks_).get("weight_averaging")
         with torch_threads_for_fit():  # a fair share of the idle cores
             for phase, n in epochs.items():
                 if n < 1:
                     kept[phase] = 0
                     continue
                 state.phase = phase
+                if averager is not None:
+                    averager.epochs = n
                 start = len(net.history)
                 net.partial_fit(train_ds, None, epochs=n)
                 # early stopping restored the phase's best epoch
