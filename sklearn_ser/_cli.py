@@ -15,6 +15,7 @@ from .comparison import (
     OUTPUT_NAMES,
     ComparisonError,
     distribution_table,
+    margins_table,
     rare_by_class,
     registry,
     results_table,
@@ -93,6 +94,9 @@ def _out_dir(path):
 def _finish(results, out):
     print(results_table(results))
     print("\nAgainst every rating:\n" + distribution_table(results))
+    margins = margins_table(results)
+    if margins:
+        print("\nThe papers' methods beside their own baselines:\n" + margins)
     paths = write_outputs(out.path, results)
     out.release(completed=True)
     print(f"\nwrote {len(paths)} files to {paths[0].parent}: "

@@ -49,6 +49,7 @@ __all__ = [
     "ComparisonError",
     "DEMO_METHODS",
     "DISTRIBUTION_SCORES",
+    "PAPER_MARGINS",
     "FUNCTIONALS",
     "NORMALISATIONS",
     "OUTPUT_NAMES",
@@ -61,6 +62,7 @@ __all__ = [
     "confounded_profile",
     "distribution_scores",
     "distribution_table",
+    "margins_table",
     "fold_inputs",
     "fold_predictions",
     "neutralise_formulas",
@@ -940,6 +942,43 @@ def _mean_over_seeds(rows):
     return out
 
 
+#: Each paper's method in the command line, its own baseline there, and the
+#: margin the paper reports (UA points vs the majority, IEMOCAP 4 classes).
+PAPER_MARGINS = {
+    "stacked": ("crowd_hard", "Chou & Lee 2019 (proposed vs CrowdH)", 4.0),
+    "mlee_fusion": ("crowd_soft", "Ando et al. 2019 (fusion-soft vs soft)", 3.8),
+    "noisy_meta": ("crowd_hard", "Fujioka et al. 2020 (+L+w vs BLSTM)", 1.9),
+}
+
+
+def margins_table(results):
+    """Markdown: each paper's method beside its own baseline of the same run,
+    with the margin (UA points, against the majority and against the truth
+    column) and the paper's; "" when no pair ran. :data:`PAPER_MARGINS` says
+    which baseline each method is measured against."""
+    methods = results["methods"]
+    lines = []
+    for name, (base, paper, margin) in PAPER_MARGINS.items():
+        if name not in methods or base not in methods:
+            continue
+        r, b = methods[name], methods[base]
+
+        def diff(key, r=r, b=b):
+            if r.get(key) is None or b.get(key) is None:
+                return "-"
+            return f"{100 * (r[key] - b[key]):+.1f}"
+        truth = ("-" if r.get("uar_truth") is None or b.get("uar_truth") is None
+                 else f"{100 * r['uar_truth']:.1f} vs {100 * b['uar_truth']:.1f}")
+        lines.append(f"| {name} | {base} | {100 * r['uar']:.1f} vs {100 * b['uar']:.1f}"
+                     f" | {diff('uar')} | {truth} | {diff('uar_truth')} | "
+                     f"{paper}: +{margin} |")
+    if not lines:
+        return ""
+    head = ("| method | its baseline | UAR vs majority | margin | UAR vs truth | "
+            "margin vs truth | the paper's margin |")
+    return "\n".join([head, "|" + "---|" * 7, *lines])
+
+
 def results_table(results):
     """Markdown table in the style of Table 3 of Chou & Lee."""
     methods = results["methods"]
@@ -1154,8 +1193,14 @@ def write_outputs(out, results):
         plots = results.get("_plots")
         if plots:
             names += [p.name for p in _write_plots(tmp, results, plots)]
+        margins = margins_table(results)
+        if margins:
+            margins = ("## The papers' methods beside their own baselines\n\n"
+                       + margins + "\n\nMargins in UA points (method - baseline, "
+                       "same run, same folds and seeds); the papers' margins are "
+                       "on IEMOCAP's four classes against the majority.\n\n")
         (tmp / "results.md").write_text(
-            _report_head(results) + results_table(results) + "\n\n"
+            _report_head(results) + results_table(results) + "\n\n" + margins
             + "## Against every rating\n\n" + distribution_table(results) + "\n\n"
             + results_legend(results) + "\n")
         (tmp / "results.json").write_text(json.dumps(_public(results), indent=2))

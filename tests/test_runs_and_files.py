@@ -255,3 +255,35 @@ def test_an_interrupted_refit_leaves_the_previous_fit_whole():
         assert all(after[k] is before[k] for k in before)
         assert list(clf.classes_) == ["anger", "sadness"]
         assert clf.predict_proba(X).shape == (12, 2)
+
+
+def _with_methods(**uars):
+    res = _results()
+    res["methods"] = {
+        name: {"uar": u, "wa": u, "uar_truth": t, "per_class_recall": {"a": u},
+               "fit_seconds": 1.0}
+        for name, (u, t) in uars.items()}
+    return res
+
+
+def test_margins_table_puts_each_paper_method_beside_its_baseline(tmp_path):
+    from sklearn_ser.comparison import PAPER_MARGINS, margins_table
+
+    res = _with_methods(crowd_hard=(0.50, 0.55), stacked=(0.56, 0.54),
+                        crowd_soft=(0.60, None), mlee_fusion=(0.58, None),
+                        logreg_egemaps=(0.7, 0.7))
+    table = margins_table(res)
+    rows = {line.split(" | ")[0].strip("| "): line for line in table.splitlines()[2:]}
+    assert set(rows) == {"stacked", "mlee_fusion"}  # noisy_meta did not run
+    assert ("| crowd_hard | 56.0 vs 50.0 | +6.0 | 54.0 vs 55.0 | -1.0 |"
+            in rows["stacked"])
+    assert "| crowd_soft | 58.0 vs 60.0 | -2.0 | - | - |" in rows["mlee_fusion"]
+    assert f"+{PAPER_MARGINS['stacked'][2]}" in rows["stacked"]
+    # without any pair: no table, no section
+    assert margins_table(_with_methods(stacked=(0.5, None))) == ""
+    paths = write_outputs(tmp_path / "res", res)
+    md = next(p for p in paths if p.name == "results.md").read_text()
+    assert "## The papers' methods beside their own baselines" in md
+    paths = write_outputs(tmp_path / "none", _results())
+    md = next(p for p in paths if p.name == "results.md").read_text()
+    assert "beside their own baselines" not in md
