@@ -45,6 +45,11 @@ def corpus(name, root):
     if name == "generated":
         return make_emotional_speech(300, n_speakers=10, n_sessions=5,
                                      emotions_per_speaker=1, random_state=0)
+    if name == "generated-many":
+        # many one-emotion speakers (each class shown by several) rated by a
+        # sparse crowd: the structure of a naturalistic corpus
+        return make_emotional_speech(400, n_speakers=30, n_sessions=5, raters=25,
+                                     emotions_per_speaker=1, random_state=1)
     raise SystemExit(f"unknown corpus {name!r}")
 
 
