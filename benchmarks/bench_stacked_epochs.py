@@ -1,0 +1,103 @@
+"""Why does the stacked model (Chou & Lee 2019) lose with more epochs on the
+speaker-confounded folds? Stage 1 (components) and stage 2 (the fusion head)
+trained for different epoch counts, and without the individual raters.
+
+Run: python benchmarks/bench_stacked_epochs.py [--corpus emodb-confounded]
+     [--variants c20h20,c8h8,c20h8,c8h20,crowd20] [--seeds 3] [--n-jobs 2]
+     [--cache .cache/features]
+
+The command line's confounded-fold settings: eGeMAPS LLD frames, global
+z-scores, 10-frame averages, lr 3e-3, no early stopping, the last half of
+the epochs averaged (``weight_averaging=0.5``); leave-one-session-out, UAR
+against the intended emotion pooled over the folds, mean ± sd over seeds.
+
+* ``cAhB``: components trained A epochs, the fusion head B epochs;
+* ``crowd20``: CrowdH + CrowdS only (``components="CrowdHS"``), 20 epochs;
+* ``c20h20drop``: the head's input dropout 0.5 (not in the paper).
+"""
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from sklearn_ser.comparison import fold_inputs, run_jobs, score_predictions
+from sklearn_ser.features import OpenSmileFrames
+from sklearn_ser.models import BLSTMAttentionClassifier, StackedAnnotatorClassifier
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_unseen import corpus  # noqa: E402
+
+VARIANTS = {"c20h20": (20, 20, "all"), "c8h8": (8, 8, "all"),
+            "c20h8": (20, 8, "all"), "c8h20": (8, 20, "all"),
+            "crowd20": (20, 20, "CrowdHS"), "crowd8": (8, 8, "CrowdHS")}
+
+
+def _job(variant, seed, fold, Xtr, ytr, Xte, classes):
+    import sklearn_ser.models._stacked as stacked_module
+
+    warnings.simplefilter("ignore")
+    comp_epochs, head_epochs, components = VARIANTS[variant]
+    real = stacked_module.frozen_fusion
+
+    def head_with_epochs(*args, **kwargs):
+        return real(*args, **kwargs).set_params(max_epochs=head_epochs)
+
+    stacked_module.frozen_fusion = head_with_epochs
+    try:
+        base = BLSTMAttentionClassifier(lr=3e-3, max_epochs=comp_epochs,
+                                        validation_fraction=None,
+                                        weight_averaging=0.5)
+        t = time.perf_counter()
+        clf = StackedAnnotatorClassifier(base, components=components, classes=classes,
+                                         random_state=seed).fit(Xtr, ytr)
+        pred = clf.predict(Xte)
+    finally:
+        stacked_module.frozen_fusion = real
+    return {"variant": variant, "seed": seed, "fold": fold,
+            "pred": [str(p) for p in pred], "seconds": time.perf_counter() - t}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--root", default="../shared/data/emodb")
+    ap.add_argument("--corpus", default="emodb-confounded")
+    ap.add_argument("--variants", default="c20h20,c8h8,c20h8,c8h20,crowd20,crowd8")
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--n-jobs", type=int, default=2)
+    ap.add_argument("--cache", default=".cache/features")
+    args = ap.parse_args()
+    warnings.simplefilter("ignore")
+    data = corpus(args.corpus, args.root)
+    u, a, classes = data.utterances, data.annotations, data.classes
+    sessions = u["session"].astype(str).to_numpy()
+    frames = OpenSmileFrames("eGeMAPSv02", n_jobs=2, memory=args.cache,
+                             progress=False).fit_transform(u)
+    inputs, _ = fold_inputs(frames, a, sessions, normalise="global", pool=10)
+    from sklearn_ser.annotations import HardLabels
+
+    majority = HardLabels(classes).fit(a).transform(a)
+    for variant in args.variants.split(","):
+        tasks = [(variant, s, g, *inputs[g], classes) for s in range(args.seeds)
+                 for g in np.unique(sessions)]
+        t = time.perf_counter()
+        by_seed = {}
+        for rec in run_jobs(_job, tasks, args.n_jobs):
+            by_seed.setdefault(rec["seed"], {})[rec["fold"]] = rec["pred"]
+        uars = []
+        for preds in by_seed.values():
+            pred = np.empty(len(u), dtype=object)
+            for g, p in preds.items():
+                pred[sessions == g] = p
+            uars.append(score_predictions(pred, majority, classes,
+                                          u["intended"])["uar_truth"])
+        print(f"| {args.corpus} | {variant} | {100 * np.mean(uars):.1f} ± "
+              f"{100 * np.std(uars, ddof=1) if len(uars) > 1 else 0:.1f} | "
+              f"{time.perf_counter() - t:.0f} s |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
