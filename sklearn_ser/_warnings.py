@@ -7,7 +7,9 @@ user wants to see the cell that caused it.
 
 from __future__ import annotations
 
+import re
 import sys
+import warnings
 
 #: Modules whose frames are skipped when looking for the user's call.
 _INTERNAL = ("sklearn_ser", "sklearn", "skorch", "joblib", "imblearn", "numpy",
@@ -30,3 +32,67 @@ def user_stacklevel():
         frame = frame.f_back
         level += 1
     return level
+
+
+#: (category, cause, file, line, filters) -> repeats not shown
+_REPORTED: dict = {}
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+
+
+def cause_of(message):
+    """A warning's cause: its text with the numbers and quoted names (counts,
+    shares, utterance ids, fold names) taken out. Messages that differ only
+    in those are one cause."""
+    return _NUMBER.sub("#", _QUOTED.sub("'…'", str(message)))
+
+
+def _action(message, category, module, lineno):
+    """The action the warning filters give (the first filter that matches,
+    as ``warnings.warn`` decides)."""
+    for action, msg, cat, mod, line in warnings.filters:
+        if ((msg is None or msg.match(message)) and issubclass(category, cat)
+                and (mod is None or mod.match(module))
+                and (line == 0 or line == lineno)):
+            return action
+    return warnings.defaultaction
+
+
+def _filters_said():
+    """What the warning filters say (patterns as text: a filter re-added from
+    a copy has its module compiled)."""
+    return tuple((action, getattr(msg, "pattern", msg), cat,
+                  getattr(mod, "pattern", mod), line)
+                 for action, msg, cat, mod, line in warnings.filters)
+
+
+def ser_warn(message, category):
+    """``warnings.warn`` at the user's own line, once per cause and line.
+
+    Python's "default" action shows a warning once per line of the user's
+    code *and text*; a grid search or ``cross_validate`` then repeats, in
+    every fold and candidate, warnings that differ only in their counts or
+    ids. Here a repeat of the same cause (:func:`cause_of`) from the same user
+    line is not shown again while the warning filters are unchanged. Filters
+    that ask for every warning (``"always"``, ``"error"``) get every one.
+    """
+    frame = sys._getframe(1)
+    level = 2  # the function that called ser_warn
+    while frame is not None and _internal(frame):
+        frame = frame.f_back
+        level += 1
+    if frame is None:
+        filename, lineno, module = "sys", 1, "sys"
+    else:
+        filename, lineno = frame.f_code.co_filename, frame.f_lineno
+        module = frame.f_globals.get("__name__", "") or ""
+    # the filters' content, not the list: scikit-learn's Parallel runs each fit
+    # in catch_warnings with a copy of the caller's filters
+    key = (category, cause_of(message), filename, lineno, _filters_said())
+    if key in _REPORTED and _action(str(message), category, module, lineno) in (
+            "default", "module", "once"):
+        _REPORTED[key] += 1
+        return
+    _REPORTED.setdefault(key, 0)
+    warnings.warn(message, category, stacklevel=level)

@@ -29,7 +29,7 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.utils.validation import _num_samples
 
-from .._warnings import user_stacklevel
+from .._warnings import ser_warn
 from ..exceptions import AnnotationError, DroppedRowsWarning, EmptyRaterWarning
 from ._ratings import RatingsArray, is_ratings
 from ._table import _check_index, align_annotations, check_table_ids, to_ratings
@@ -200,10 +200,10 @@ def _raw_ratings(y, form, known, label_map, target, who):
         if target and y.shape[1] == 1 and form in ("auto", "labels"):
             from sklearn.exceptions import DataConversionWarning
 
-            warnings.warn(
+            ser_warn(
                 "A column-vector y was passed when a 1d array was expected; it is "
                 "read as one label per utterance.",
-                DataConversionWarning, stacklevel=user_stacklevel())
+                DataConversionWarning)
             y = y.ravel()
         elif y.dtype.kind in "iuf" or form in ("votes", "multi_hot"):
             return _raw_table(pd.DataFrame(y), form if form != "auto" else "votes",
@@ -345,10 +345,10 @@ def _multi_hot_counts(y, who):
                 f"holds {v!r}.")
     if missing.any():
         i, j = np.argwhere(missing)[0]
-        warnings.warn(
+        ser_warn(
             f"{who}: {int(missing.sum())} cell(s) of the multi-hot table are empty "
             f"(first: utterance {y.index[i]!r}, column {y.columns[j]!r}); read as "
-            "not chosen.", DroppedRowsWarning, stacklevel=user_stacklevel())
+            "not chosen.", DroppedRowsWarning)
     return out
 
 
@@ -419,10 +419,10 @@ def _raw_wide(y, who):
     empty = [y.columns[j] for j in np.flatnonzero(per_rater == 0)]
     if empty:
         shown = ", ".join(repr(r) for r in empty[:8])
-        warnings.warn(
+        ser_warn(
             f"{len(empty)} of {len(y.columns)} rater column(s) hold no rating: "
             f"{shown}{' ...' if len(empty) > 8 else ''}.",
-            EmptyRaterWarning, stacklevel=user_stacklevel())
+            EmptyRaterWarning)
     return ratings
 
 
@@ -493,12 +493,12 @@ def _parse(array, index, name, label_map, allowed, key, kind):
         seen = sorted(str(v) for v in raw_vocab[nothing & used])
         if drop.any():
             at = int(np.flatnonzero(drop)[0])
-            warnings.warn(
+            ser_warn(
                 f"{int(drop.sum())} rating(s) of the {where} are {seen} (as "
                 "written by astype(str) or a spreadsheet, or empty); they are read "
                 "as missing, not as a label (first: utterance "
                 f"{index[item[at]]!r}, rater {array._raters[rater[at]]!r}).",
-                DroppedRowsWarning, stacklevel=user_stacklevel())
+                DroppedRowsWarning)
             keep = ~drop
             item, rater, label, rank = item[keep], rater[keep], label[keep], rank[keep]
         if len(item) == 0:

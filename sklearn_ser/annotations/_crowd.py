@@ -20,7 +20,7 @@ import pandas as pd
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._warnings import user_stacklevel
+from .._warnings import ser_warn
 from ..exceptions import AnnotationError, SparseRaterWarning
 from ._encoders import BaseTargetEncoder, _frame
 
@@ -299,12 +299,11 @@ default="dawid_skene"
         active = per_rater > 0
         self.n_sparse_raters_ = int((per_rater == 1).sum())
         if self.n_sparse_raters_:
-            warnings.warn(
+            ser_warn(
                 f"AggregatedLabels: {self.n_sparse_raters_} of {int(active.sum())} "
                 "raters gave a single rating; the model cannot tell how reliable "
                 "they are from it (their ratings count with the model's prior).",
                 SparseRaterWarning,
-                stacklevel=user_stacklevel(),
             )
 
     def _confusion(self, r, post, first):

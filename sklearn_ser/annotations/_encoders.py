@@ -665,18 +665,17 @@ def report_missing(encoder, annotations, missing, message, *,
     count, the total and the reasons (:func:`missing_reasons`) follow.
     Returns the number left out.
     """
-    import warnings
 
-    from .._warnings import user_stacklevel
+    from .._warnings import ser_warn
     from ..exceptions import DroppedRowsWarning
 
     missing = np.asarray(missing, dtype=bool)
     n_drop = int(missing.sum())
     if n_drop and warn:
-        warnings.warn(
+        ser_warn(
             f"{message} {n_drop} of {len(missing)} {what} with no target "
             f"({missing_reasons(encoder, annotations, missing)}).",
-            DroppedRowsWarning, stacklevel=user_stacklevel())
+            DroppedRowsWarning)
     return n_drop
 
 

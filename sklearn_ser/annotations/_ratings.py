@@ -437,17 +437,16 @@ def _build(n_items, item, rater_values, label_values, rank, *, raters=None,
     if no_label.any():
         n_bad = int(no_label.sum())
         if missing_labels == "warn":
-            import warnings
 
-            from .._warnings import user_stacklevel
+            from .._warnings import ser_warn
             from ..exceptions import DroppedRowsWarning
 
             at = int(np.flatnonzero(no_label)[0])
-            warnings.warn(
+            ser_warn(
                 f"{n_bad} rating(s) have no label (None, NaN or an empty string; "
                 f"first: utterance {ids[item[at]]!r}, rater "
                 f"{rater_values[at]!r}); they are left out, not read as a label.",
-                DroppedRowsWarning, stacklevel=user_stacklevel())
+                DroppedRowsWarning)
         keep = ~no_label
         item, rank, r_codes = item[keep], rank[keep], r_codes[keep]
         label_values = label_values[keep]

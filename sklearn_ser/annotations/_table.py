@@ -17,12 +17,10 @@ Two simpler forms are accepted wherever an annotation table is:
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
-from .._warnings import user_stacklevel
+from .._warnings import ser_warn
 from ..exceptions import (
     AnnotationError,
     DroppedRowsWarning,
@@ -192,10 +190,9 @@ def from_long(df, item=None, rater=None, label=None, *, sort_raters=True,
             parts.append(f"{n_no_label} with an empty label")
         if n_dup:
             parts.append(f"{n_dup} exact duplicate rating(s)")
-        warnings.warn(
+        ser_warn(
             "from_long: left out " + " and ".join(parts) + f" of {len(df)} rows.",
             DroppedRowsWarning,
-            stacklevel=user_stacklevel(),
         )
     if not keep.any():
         raise AnnotationError("from_long: no rating is left after removing empty rows.")
@@ -226,21 +223,19 @@ def from_long(df, item=None, rater=None, label=None, *, sort_raters=True,
                 chosen = row_rank == sizes[group[np.argsort(order)]] - 1
             n_left = int((~chosen).sum())
             rows, row_rank = rows[chosen], np.zeros(int(chosen.sum()), np.int64)
-            warnings.warn(
+            ser_warn(
                 f"from_long: {n_multi} (utterance, rater) pair(s) have several rows "
                 f"with different labels ({where}); kept the {multiple} row of each, "
                 f"left out {n_left} row(s).",
                 RepeatedRatingWarning,
-                stacklevel=user_stacklevel(),
             )
         elif multiple == "warn":
-            warnings.warn(
+            ser_warn(
                 f"from_long: {n_multi} (utterance, rater) pair(s) have several rows "
                 f"with different labels ({where}); read as several choices of one "
                 "rater, the first row first. Pass multiple='choices' to say so, "
                 "'first'/'last' to keep one rating, 'error' to refuse.",
                 RepeatedRatingWarning,
-                stacklevel=user_stacklevel(),
             )
     # "sad;angry" is two choices, as in a table cell (one reading)
     parts = [_cell_labels(v) for v in lab_uniques]
@@ -269,14 +264,13 @@ def _warn_label_codes(labels, column):
     if pd.api.types.is_numeric_dtype(values.dtype):
         codes = np.unique(values.to_numpy())
         shown = ", ".join(map(str, codes[:8]))
-        warnings.warn(
+        ser_warn(
             f"from_long: the label column {column!r} holds numbers ({len(codes)} "
             f"distinct: {shown}{' ...' if len(codes) > 8 else ''}); they are kept "
             "as class names, not read as emotions. Map the codes to names first "
             "(long[label] = long[label].map({1: 'anger', ...})) or pass "
             "label_map to the encoders.",
             LabelCodeWarning,
-            stacklevel=user_stacklevel(),
         )
 
 

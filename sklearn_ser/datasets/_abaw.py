@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from .._warnings import user_stacklevel
+from .._warnings import ser_warn
 from ..annotations import to_ratings
 from ..exceptions import DroppedRowsWarning
 
@@ -101,11 +100,10 @@ def load_abaw(path, *, threshold="A little", none_label="neutral"):
         codes[:, j] = vals.map(level).to_numpy()
     dup = raw.duplicated(["clip", "rater"])
     if dup.any():
-        warnings.warn(
+        ser_warn(
             f"load_abaw: {int(dup.sum())} repeated (clip, annotator) row(s) were "
             "left out; the first of each is kept.",
             DroppedRowsWarning,
-            stacklevel=user_stacklevel(),
         )
         raw, codes = raw[~dup.to_numpy()], codes[~dup.to_numpy()]
     clips = pd.unique(raw["clip"])

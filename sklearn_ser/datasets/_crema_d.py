@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from .._warnings import user_stacklevel
+from .._warnings import ser_warn
 from ..annotations import from_long
 from ..exceptions import DroppedRowsWarning
 from ._base import check_root
@@ -157,11 +155,10 @@ def _read_responses(path, code):
         )
     bad = ~letters.isin(list(CREMA_D_LETTERS))
     if bad.any():
-        warnings.warn(
+        ser_warn(
             f"load_crema_d: {int(bad.sum())} response(s) hold no emotion letter "
             f"A/D/F/H/N/S (e.g. {letters[bad].iloc[0]!r}) and were left out.",
             DroppedRowsWarning,
-            stacklevel=user_stacklevel(),
         )
     long = pd.DataFrame({
         "clip": resp["clipName"].astype(str).str.strip(),
@@ -182,11 +179,10 @@ def _clip_table(root, clips):
         rows.append({"clip": clip, "path": str(root / "AudioWAV" / f"{clip}.wav"),
                      **info})
     if bad:
-        warnings.warn(
+        ser_warn(
             f"load_crema_d: {len(bad)} clip name(s) do not follow "
             f"ACTOR_SENTENCE_EMOTION_LEVEL and were left out (e.g. {bad[:3]}).",
             DroppedRowsWarning,
-            stacklevel=user_stacklevel(),
         )
     table = pd.DataFrame(rows).set_index("clip")
     table["speaker"] = table["actor"]

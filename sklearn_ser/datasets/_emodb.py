@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import warnings
 
 import pandas as pd
 from sklearn.utils import Bunch
 
-from .._warnings import user_stacklevel
+from .._warnings import ser_warn
 from ..annotations import from_long
 from ..exceptions import DroppedRowsWarning
 from ._base import check_root
@@ -114,11 +113,10 @@ def load_emodb(root, *, ratings="ratings.csv", emotions_per_speaker=None,
             "intended": EMODB_EMOTIONS[m["emotion"]],
         })
     if skipped:
-        warnings.warn(
+        ser_warn(
             f"load_emodb: {len(skipped)} file(s) in wav/ do not follow EmoDB's "
             f"SSTTTEV.wav naming and were left out (e.g. {skipped[:3]}).",
             DroppedRowsWarning,
-            stacklevel=user_stacklevel(),
         )
     if not rows:
         raise FileNotFoundError(
@@ -150,11 +148,10 @@ def load_emodb(root, *, ratings="ratings.csv", emotions_per_speaker=None,
                           multiple="choices")
         unknown = table.index.difference(utterances.index)
         if len(unknown):
-            warnings.warn(
+            ser_warn(
                 f"load_emodb: {len(unknown)} rated utterance(s) have no wav file and "
                 f"were left out (e.g. {list(unknown[:3])}).",
                 DroppedRowsWarning,
-                stacklevel=user_stacklevel(),
             )
         annotations = table.reindex(utterances.index)
         annotations.index.name = "utterance"

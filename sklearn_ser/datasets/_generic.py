@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from .._warnings import user_stacklevel
+from .._warnings import ser_warn
 from ..annotations import from_long, infer_classes, to_long
+from ..exceptions import WaveformScaleWarning
 from ._base import path_inside
 
 
@@ -211,8 +211,9 @@ def save_corpus(data, folder):
             audio = np.asarray(row["audio"], dtype=np.float32)
             peak = float(np.max(np.abs(audio))) if audio.size else 0.0
             if peak > 1.0:
-                warnings.warn(f"utterance {utt!r} peaks at {peak:.2f}; written "
-                              "scaled to 0.99.", stacklevel=user_stacklevel())
+                ser_warn(f"save_corpus: utterance {utt!r} peaks at {peak:.2f}, "
+                         "outside [-1, 1]; written scaled to 0.99.",
+                         WaveformScaleWarning)
                 audio = audio * (0.99 / peak)
             sf.write(target, audio, int(row["sample_rate"]), subtype="PCM_16")
         else:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from .._warnings import user_stacklevel
+from .._warnings import ser_warn
 from ..annotations import to_ratings
 from ..exceptions import DroppedRowsWarning
 from ._base import check_root
@@ -185,9 +184,8 @@ def _parse_evaluation(txt: Path, sdir: Path, session, rows, ratings):
                 if labels:
                     ratings[current][c["rater"]] = labels
     if skipped:
-        warnings.warn(
+        ser_warn(
             f"load_iemocap: {skipped} summary line(s) of {txt.name} could not be "
             "read and were left out.",
             DroppedRowsWarning,
-            stacklevel=user_stacklevel(),
         )

@@ -112,9 +112,8 @@ def _scale_int_range(wave, uid):
     is scaled by 1/32768 as a file reader does, with a warning; another one
     outside [-1, 1] is kept, with a warning (its features differ from the
     same sound read from a file)."""
-    import warnings
 
-    from .._warnings import user_stacklevel
+    from .._warnings import ser_warn
     from ..exceptions import WaveformScaleWarning
 
     finite = wave[np.isfinite(wave)]
@@ -122,17 +121,16 @@ def _scale_int_range(wave, uid):
     if peak <= 1.0 + 1e-6:
         return wave
     if peak <= 32768.0 and np.all(finite == np.round(finite)):
-        warnings.warn(
+        ser_warn(
             f"Utterance {uid!r}: the float waveform holds integer values up to "
             f"{peak:.0f} (16-bit PCM read as floats); scaled by 1/32768 as a file "
             "reader does. Divide by 32768 yourself to silence this.",
-            WaveformScaleWarning, stacklevel=user_stacklevel())
+            WaveformScaleWarning)
         return (wave.astype(np.float64) / 32768.0).astype(np.float32)
-    warnings.warn(
+    ser_warn(
         f"Utterance {uid!r}: the waveform peaks at {peak:.3g}, outside [-1, 1]; it "
         "is used as it is, so its features differ from the same sound in a file "
-        "(normalise it to [-1, 1]).", WaveformScaleWarning,
-        stacklevel=user_stacklevel())
+        "(normalise it to [-1, 1]).", WaveformScaleWarning)
     return wave
 
 

@@ -12,7 +12,6 @@ import hashlib
 import numbers
 import os
 import tempfile
-import warnings
 
 import joblib
 import numpy as np
@@ -20,7 +19,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._parallel import parallel
-from .._warnings import user_stacklevel
+from .._warnings import ser_warn
 from ..exceptions import (
     AudioError,
     CacheWarning,
@@ -279,42 +278,38 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
                 writer.append([arr])
             frames = writer.finish()
         if errors:
-            warnings.warn(
+            ser_warn(
                 f"{self._name()}: skipped {len(errors)} of {len(ids)} "
                 f"utterance(s) whose audio cannot be used (their frames are None). "
                 f"First: {errors[0]}",
                 DroppedRowsWarning,
-                stacklevel=user_stacklevel(),
             )
         if upsampled:
             rates = sorted({r for _, r in upsampled})
-            warnings.warn(
+            ser_warn(
                 f"{self._name()}: {len(upsampled)} utterance(s) were "
                 f"upsampled from {rates} Hz to {self.sample_rate} Hz; they hold no "
                 f"content above {min(rates) // 2} Hz (e.g. {upsampled[0][0]!r}).",
                 LowBandwidthWarning,
-                stacklevel=user_stacklevel(),
             )
         if notes["truncated"]:
             uid, text = notes["truncated"][0]
-            warnings.warn(
+            ser_warn(
                 f"{self._name()}: {len(notes['truncated'])} audio file(s) "
                 "hold less audio than their header says (truncated copies?); their "
                 f"features come from what is there. First: utterance {uid!r}: "
                 f"{text}.",
                 TruncatedAudioWarning,
-                stacklevel=user_stacklevel(),
             )
         cache = notes["unreadable"] + notes["unwritten"]
         if cache:
-            warnings.warn(
+            ser_warn(
                 f"{self._name()}: feature cache {str(self.memory)!r}: "
                 f"{len(notes['unreadable'])} unreadable entr(y/ies) recomputed, "
                 f"{len(notes['unwritten'])} result(s) not written; first: utterance "
                 f"{cache[0][0]!r}: {cache[0][1]}. The features returned are freshly "
                 "computed.",
                 CacheWarning,
-                stacklevel=user_stacklevel(),
             )
         if flagged:
             self._warn_flagged(flagged)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numbers
 import os
-import warnings
 
 import joblib
 import numpy as np
@@ -13,7 +12,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._warnings import user_stacklevel
+from .._warnings import ser_warn
 from ..exceptions import SingleUtteranceSpeakerWarning, SpeakerConfoundWarning
 from ._base import frame_dim, get_frames, with_frames
 
@@ -331,14 +330,13 @@ class SpeakerStandardizer(TransformerMixin, BaseEstimator):
         per = table.groupby("s")["y"].nunique()
         single = int((per == 1).sum())
         if len(per) and single > len(per) / 2:
-            warnings.warn(
+            ser_warn(
                 f"SpeakerStandardizer(mode='speaker'): {single} of {len(per)} "
                 "training speakers carry a single label (speaker explains "
                 f"{dependence:.0%} of the label entropy); normalising per speaker "
                 "removes their emotion with their voice. Use mode='auto' or "
                 "'global'.",
                 SpeakerConfoundWarning,
-                stacklevel=user_stacklevel(),
             )
 
     def fit(self, X, y=None):
@@ -374,12 +372,11 @@ class SpeakerStandardizer(TransformerMixin, BaseEstimator):
         n_utt = np.bincount(codes[~frames.isna()], minlength=len(names))
         single = [names[g] for g in np.flatnonzero(n_utt == 1)]
         if single:
-            warnings.warn(
+            ser_warn(
                 f"{len(single)} speaker(s) have a single utterance (e.g. "
                 f"{single[:3]}); their per-speaker statistics equal per-utterance "
                 "normalisation. Consider mode='global'.",
                 SingleUtteranceSpeakerWarning,
-                stacklevel=user_stacklevel(),
             )
         return {names[g]: (mean[g], self._scale(std[g]))
                 for g in range(len(names)) if n_utt[g]}

@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from .._parallel import catch_swallowed_interrupt
-from .._warnings import user_stacklevel
+from .._warnings import ser_warn
 from ..exceptions import AudioError, UnvoicedWarning
 from ._extract import AudioFeatureExtractor
 
@@ -210,12 +210,11 @@ class OpenSmileFrames(AudioFeatureExtractor):
 
     def _warn_flagged(self, unvoiced):
         name = self.feature_names_[self._f0_column()]
-        warnings.warn(
+        ser_warn(
             f"{len(unvoiced)} utterance(s) have no voiced frame ({name} = 0 "
             f"throughout), e.g. {unvoiced[:3]}; their pitch features carry no "
             "information (silence, noise or whisper?).",
             UnvoicedWarning,
-            stacklevel=user_stacklevel(),
         )
 
 

@@ -135,20 +135,19 @@ class FrameStatistics(TransformerMixin, BaseEstimator):
                 out[i] = np.concatenate([_STATS[s](f, axis=0) for s in self.stats])
         bad = ~np.isfinite(out).all(axis=1)
         if bad.any():
-            import warnings
 
-            from .._warnings import user_stacklevel
+            from .._warnings import ser_warn
             from ..exceptions import NonFiniteFeatureWarning
 
             ids = list(X.index) if isinstance(X, pd.DataFrame) else list(
                 range(len(frames)))
             names = [ids[i] for i in np.flatnonzero(bad)[:5]]
-            warnings.warn(
+            ser_warn(
                 f"FrameStatistics: {int(bad.sum())} of {len(out)} utterance(s) have "
                 f"NaN or infinite statistics (first: {names}; an utterance skipped "
                 "by on_error='skip', or non-finite frames). Most estimators refuse "
                 "NaN rows: leave these utterances out of X and y.",
-                NonFiniteFeatureWarning, stacklevel=user_stacklevel())
+                NonFiniteFeatureWarning)
         return out
 
     def get_feature_names_out(self, input_features=None):

@@ -134,18 +134,17 @@ class SERScorer:
         inside = np.array([v in set(classes) for v in labels], dtype=bool) & ~missing
         outside = ~inside & ~missing
         if self.warn and (missing.any() or outside.any()):
-            import warnings
 
-            from .._warnings import user_stacklevel
+            from .._warnings import ser_warn
             from ..exceptions import DroppedRowsWarning
 
             seen = sorted({str(v) for v in labels[outside]})
-            warnings.warn(
+            ser_warn(
                 f"ser_scoring(truth={column!r}): left out {int(missing.sum())} "
                 f"utterance(s) without a {column!r} value and {int(outside.sum())} "
                 f"whose {column!r} is not among the classes {classes}"
                 + (f" ({seen[:5]})" if seen else "") + f"; scored {int(inside.sum())}"
-                f" of {len(labels)}.", DroppedRowsWarning, stacklevel=user_stacklevel())
+                f" of {len(labels)}.", DroppedRowsWarning)
         if not inside.any():
             raise ValueError(
                 f"No utterance of this split has a {column!r} label among the "
@@ -209,18 +208,16 @@ class ProbaScorer:
         def compute():
             if not hasattr(estimator, "predict_proba"):
                 if self.warn and not self.cache.noted:
-                    import warnings
 
-                    from .._warnings import user_stacklevel
+                    from .._warnings import ser_warn
                     from ..exceptions import SERWarning
 
-                    warnings.warn(
+                    ser_warn(
                         f"ser_scoring: {type(estimator).__name__} has no "
                         "predict_proba; the probability scores against every "
                         "rating are NaN, the label scorers (uar, wa, recalls) are "
                         "not affected. Pass probabilities=False (or estimator=) "
-                        "to leave them out.", SERWarning,
-                        stacklevel=user_stacklevel())
+                        "to leave them out.", SERWarning)
                     self.cache.noted = True
                 return None
             classes = self.classes if self.classes is not None else list(
@@ -340,16 +337,14 @@ def ser_scoring(
             )
     if probabilities == "auto" and estimator is not None and not hasattr(
             estimator, "predict_proba"):
-        import warnings
 
-        from .._warnings import user_stacklevel
+        from .._warnings import ser_warn
         from ..exceptions import SERWarning
 
-        warnings.warn(
+        ser_warn(
             f"ser_scoring: {type(estimator).__name__} has no predict_proba; only "
             "the label scorers (uar, wa, recalls) are returned, not the "
-            "probability scores against every rating.", SERWarning,
-            stacklevel=user_stacklevel())
+            "probability scores against every rating.", SERWarning)
         probabilities = False
     if probabilities:
         from ._distribution import (

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import numbers
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -23,7 +22,7 @@ from skorch.utils import to_device
 from torch.optim.swa_utils import AveragedModel
 
 from .._parallel import record_sigint, torch_threads_for_fit
-from .._warnings import user_stacklevel
+from .._warnings import ser_warn
 from ..annotations import (
     BaseTargetEncoder,
     ExistenceLabels,
@@ -388,12 +387,11 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
             counts = np.where(chosen, counts, 0)
         absent = [str(c) for c, n in zip(classes, counts, strict=True) if n == 0]
         if absent:
-            warnings.warn(
+            ser_warn(
                 f"{type(self).__name__}: class(es) {absent} have no training target "
                 "(no rater chose them; smoothing alone gives them some mass); the "
                 "model cannot learn them.",
                 AbsentClassWarning,
-                stacklevel=user_stacklevel(),
             )
         # hard: the majorities; soft/existence: the utterances whose raters
         # chose the class (smoothing mass is not evidence)
@@ -402,7 +400,7 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
         if rare:
             what = ("utterances" if self.target_kind_ == "hard"
                     else "utterances' chosen classes")
-            warnings.warn(
+            ser_warn(
                 f"{type(self).__name__}: class(es) "
                 + ", ".join(f"{c!r} ({share:.1%} of the training {what})"
                             for c, share in rare.items())
@@ -411,7 +409,6 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
                 "examples; leave them out of `classes` (or merge them) unless "
                 "they are wanted.",
                 RareClassWarning,
-                stacklevel=user_stacklevel(),
             )
         return keep, t, counts
 
@@ -442,12 +439,11 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
         groups = _speakers_of(X, groups)
         seed = rng.randint(2**31 - 1)
         if groups is None:
-            warnings.warn(
+            ser_warn(
                 f"{type(self).__name__}: no speaker information (no 'speaker' column "
                 "and no groups); the early-stopping validation holds out random "
                 "utterances instead of whole speakers.",
                 InnerSplitWarning,
-                stacklevel=user_stacklevel(),
             )
             if n < 4:
                 return all_idx, None
@@ -457,11 +453,10 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
             return tr, va
         g = np.asarray(groups)[keep]
         if len(np.unique(g)) < 2:
-            warnings.warn(
+            ser_warn(
                 f"{type(self).__name__}: a single speaker/group in training; no "
                 "early-stopping validation, training runs max_epochs.",
                 InnerSplitWarning,
-                stacklevel=user_stacklevel(),
             )
             return all_idx, None
         self._check_confounded_split(g, targets)
@@ -481,13 +476,12 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
                 break
         tr, va, covered = best
         if not covered.any():
-            warnings.warn(
+            ser_warn(
                 f"{type(self).__name__}: no split of the {len(np.unique(g))} "
                 "training speakers holds out one whose emotions the others show "
                 "too (each shows emotions no one else does); no early-stopping "
                 f"validation, training runs max_epochs={self.max_epochs}.",
                 InnerSplitWarning,
-                stacklevel=user_stacklevel(),
             )
         return tr, va[covered]
 
@@ -538,7 +532,7 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
         labels = t if t.ndim == 1 else np.asarray(t).argmax(axis=1)
         dep = speaker_label_dependence(groups, labels)
         if np.isfinite(dep) and dep >= CONFOUND_THRESHOLD:
-            warnings.warn(
+            ser_warn(
                 f"{type(self).__name__}: the speakers predict the training labels "
                 f"(speaker explains {dep:.0%} of their entropy: speakers show one "
                 "or a few emotions), so holding out whole speakers for early "
@@ -546,7 +540,6 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
                 "choose the number of epochs, then every speaker trains for that "
                 "many; BENCHMARKS.md).",
                 InnerSplitWarning,
-                stacklevel=user_stacklevel(),
             )
 
     # -- fit ------------------------------------------------------------------------

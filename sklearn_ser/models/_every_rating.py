@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numbers
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -17,7 +16,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _num_samples, check_is_fitted, has_fit_parameter
 
 from .._parallel import restore_on_interrupt
-from .._warnings import user_stacklevel
+from .._warnings import ser_warn
 from ..annotations import (
     BaseTargetEncoder,
     HardLabels,
@@ -310,12 +309,12 @@ default="shares"
         est = self.estimator if self.estimator is not None else _default()
         own = getattr(_final_step(est), "class_weight", None)
         if own is not None and self.class_weight is not None:
-            warnings.warn(
+            ser_warn(
                 f"EveryRatingClassifier: the estimator has its own class_weight="
                 f"{own!r} and class_weight={self.class_weight!r} balances the "
                 "weighted samples too: classes are balanced twice. Give the "
                 "estimator class_weight=None (or EveryRatingClassifier "
-                "class_weight=None).", SERWarning, stacklevel=user_stacklevel())
+                "class_weight=None).", SERWarning)
         if not has_fit_parameter(_final_step(est), "sample_weight"):
             raise TypeError(
                 f"{type(_final_step(est)).__name__} does not accept sample_weight "
@@ -502,9 +501,9 @@ default="shares"
         """Learning-from-crowds EM over every choice of a target class."""
         ratings = y.array  # checked by fit
         if ratings.kind != "table":
-            warnings.warn("EveryRatingClassifier: refine needs individual ratings; "
+            ser_warn("EveryRatingClassifier: refine needs individual ratings; "
                           "vote counts or labels are used as they are.",
-                          DroppedRowsWarning, stacklevel=user_stacklevel())
+                          DroppedRowsWarning)
             return q
         K = len(self.classes_)
         cols = ratings.label_columns(list(self.classes_))

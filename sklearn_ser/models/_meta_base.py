@@ -40,17 +40,16 @@ def fit_quietly(estimator, X, y, groups=None):
 
 def report_dropped(meta, components):
     """One DroppedRowsWarning naming every component that left rows out."""
-    from .._warnings import user_stacklevel
+    from .._warnings import ser_warn
     from ..exceptions import DroppedRowsWarning
 
     parts = [f"{name}: {' '.join(msgs)}" for name, est in components.items()
              if (msgs := getattr(est, "dropped_rows_", None))]
     if parts:
-        warnings.warn(
+        ser_warn(
             f"{type(meta).__name__}: {len(parts)} of {len(components)} component(s) "
             "trained without some utterances. " + " | ".join(parts),
             DroppedRowsWarning,
-            stacklevel=user_stacklevel(),
         )
 
 

@@ -138,18 +138,16 @@ class MLEEFusionClassifier(MetaClassifierMixin):
             hard = HardLabels(classes, label_map=self.label_map).fit(y).transform(y)
             rows = np.flatnonzero(hard.notna().to_numpy())
             if len(rows) < len(hard):
-                import warnings
 
-                from .._warnings import user_stacklevel
+                from .._warnings import ser_warn
                 from ..exceptions import DroppedRowsWarning
 
-                warnings.warn(
+                ser_warn(
                     "MLEEFusionClassifier(training_set='dominant'): the MLEE model "
                     f"is pre-trained on the {len(rows)} of {len(hard)} utterances "
                     f"with a dominant emotion ({len(hard) - len(rows)} without a "
                     "hard majority left out of pre-training; the later stages use "
-                    "every utterance).", DroppedRowsWarning,
-                    stacklevel=user_stacklevel())
+                    "every utterance).", DroppedRowsWarning)
             X_mlee = X.iloc[rows] if hasattr(X, "iloc") else [X[i] for i in rows]
             y_mlee = y.iloc[rows] if hasattr(y, "iloc") else [y[i] for i in rows]
             g_mlee = None if groups is None else np.asarray(groups)[rows]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numbers
-import warnings
 
 import joblib
 import numpy as np
@@ -11,7 +10,7 @@ from sklearn.cluster import KMeans
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 
 from .._parallel import restore_on_interrupt, torch_thread_share, use_torch_threads
-from .._warnings import user_stacklevel
+from .._warnings import ser_warn
 from ..annotations import (
     HardLabels,
     RaterLabels,
@@ -153,11 +152,10 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
     def _rater_targets(self, y, classes, rng):
         """[(name, encoder, columns)] for the individual or grouped rater models."""
         if y.array.kind != "table":  # y is checked (the fit's one parse)
-            warnings.warn(
+            ser_warn(
                 "StackedAnnotatorClassifier: the annotations hold no individual raters "
                 "(vote counts or plain labels); no E_n model is built.",
                 NoRaterModelWarning,
-                stacklevel=user_stacklevel(),
             )
             return []
         counts = rater_counts(y)
@@ -181,25 +179,23 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         self.rater_groups_ = {}
         if not group:
             if not eligible:
-                warnings.warn(
+                ser_warn(
                     f"StackedAnnotatorClassifier: no rater has {self.min_rater_items} "
                     "rated utterances; no E_n model is built (lower min_rater_items "
                     "or use rater_models='grouped').",
                     NoRaterModelWarning,
-                    stacklevel=user_stacklevel(),
                 )
             left = self.raters_without_model_
             if eligible and left and self.raters is None:
                 shown = ", ".join(map(repr, left[:5])) + (" ..." if len(left) > 5
                                                           else "")
-                warnings.warn(
+                ser_warn(
                     f"StackedAnnotatorClassifier: {len(left)} of "
                     f"{len(eligible) + len(left)} raters rated fewer than "
                     f"min_rater_items={self.min_rater_items} utterances and get no "
                     f"individual model ({shown}); their ratings still count in "
                     "CrowdH and CrowdS (raters_without_model_).",
                     NoRaterModelWarning,
-                    stacklevel=user_stacklevel(),
                 )
             return [(str(r), RaterLabels(r, "soft", classes=classes, alpha=self.alpha,
                                          label_map=self.label_map), None)
