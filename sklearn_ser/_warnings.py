@@ -67,6 +67,18 @@ def _filters_said():
                  for action, msg, cat, mod, line in warnings.filters)
 
 
+def _said_before(message, category, filename, lineno, module):
+    """True when this cause was said at this place under the same filters
+    and the filters do not ask for every warning (the repeat is counted)."""
+    key = (category, cause_of(message), filename, lineno, _filters_said())
+    if key in _REPORTED and _action(str(message), category, module, lineno) in (
+            "default", "module", "once"):
+        _REPORTED[key] += 1
+        return True
+    _REPORTED.setdefault(key, 0)
+    return False
+
+
 def ser_warn(message, category):
     """``warnings.warn`` at the user's own line, once per cause and line.
 
@@ -74,7 +86,8 @@ def ser_warn(message, category):
     code *and text*; a grid search or ``cross_validate`` then repeats, in
     every fold and candidate, warnings that differ only in their counts or
     ids. Here a repeat of the same cause (:func:`cause_of`) from the same user
-    line is not shown again while the warning filters are unchanged. Filters
+    line is not shown again while the warning filters say the same (a copy
+    of them, as scikit-learn's ``Parallel`` gives every fit, is the same). Filters
     that ask for every warning (``"always"``, ``"error"``) get every one.
     """
     frame = sys._getframe(1)
@@ -87,12 +100,14 @@ def ser_warn(message, category):
     else:
         filename, lineno = frame.f_code.co_filename, frame.f_lineno
         module = frame.f_globals.get("__name__", "") or ""
-    # the filters' content, not the list: scikit-learn's Parallel runs each fit
-    # in catch_warnings with a copy of the caller's filters
-    key = (category, cause_of(message), filename, lineno, _filters_said())
-    if key in _REPORTED and _action(str(message), category, module, lineno) in (
-            "default", "module", "once"):
-        _REPORTED[key] += 1
-        return
-    _REPORTED.setdefault(key, 0)
-    warnings.warn(message, category, stacklevel=level)
+    if not _said_before(message, category, filename, lineno, module):
+        warnings.warn(message, category, stacklevel=level)
+
+
+def rewarn(caught):
+    """Say again a warning recorded by ``catch_warnings(record=True)`` (a
+    component's, in a meta-estimator), at its own place, once per cause."""
+    if not _said_before(caught.message, caught.category, caught.filename,
+                        caught.lineno, ""):
+        warnings.warn_explicit(caught.message, caught.category, caught.filename,
+                               caught.lineno)

@@ -130,3 +130,29 @@ def test_cross_validate_every_fold_under_always():
                        X, y, cv=KFold(3), scoring=ser_scoring(classes=CLASSES))
     dropped = [w for w in seen if issubclass(w.category, DroppedRowsWarning)]
     assert len(dropped) >= 3  # one per fit: each fold's training part drops rows
+
+
+def test_a_meta_estimator_says_its_components_warning_once():
+    """Each stage-1 model of a stacked model (and its fusion head) holds out
+    speakers that predict the labels: one InnerSplitWarning, not one per model."""
+    from test_refit import TINY, one_emotion_speakers
+
+    from sklearn_ser.models import (
+        BLSTMAttentionClassifier,
+        InnerSplitWarning,
+        StackedAnnotatorClassifier,
+    )
+
+    X, y = one_emotion_speakers()
+    base = BLSTMAttentionClassifier(**{**TINY, "max_epochs": 2})
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("default")
+        StackedAnnotatorClassifier(base, components="CrowdHS", random_state=0).fit(X, y)
+    split = [str(w.message).split(":")[0] for w in seen
+             if issubclass(w.category, InnerSplitWarning)]
+    # once for the two BLSTMs (CrowdH, CrowdS), once for the fusion head
+    assert sorted(split) == ["BLSTMAttentionClassifier", "FrozenFusionClassifier"]
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        StackedAnnotatorClassifier(base, components="CrowdHS", random_state=0).fit(X, y)
+    assert len([w for w in seen if issubclass(w.category, InnerSplitWarning)]) >= 3

@@ -23,6 +23,7 @@ def fit_quietly(estimator, X, y, groups=None):
     component out of a parallel worker); :func:`report_dropped` gives the
     meta-estimator's one warning with the counts.
     """
+    from .._warnings import rewarn
     from ..exceptions import DroppedRowsWarning
 
     with warnings.catch_warnings(record=True) as caught:
@@ -32,8 +33,8 @@ def fit_quietly(estimator, X, y, groups=None):
     for w in caught:
         if issubclass(w.category, DroppedRowsWarning):
             kept.append(str(w.message))
-        else:  # any other warning is the user's to see
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        else:  # any other warning is the user's to see (once per cause)
+            rewarn(w)
     fitted.dropped_rows_ = kept
     return fitted
 
