@@ -39,6 +39,27 @@ def fit_quietly(estimator, X, y, groups=None):
     return fitted
 
 
+class _NoBar:
+    def update(self, n=1):
+        pass
+
+    def set_postfix_str(self, text):
+        pass
+
+    def close(self):
+        pass
+
+
+def stage_bar(meta, total, enabled):
+    """A progress bar over a meta-estimator's models (``progress=True``), or
+    one that shows nothing."""
+    if not enabled:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="model", desc=f"{type(meta).__name__}")
+
+
 def report_dropped(meta, components):
     """One DroppedRowsWarning naming every component that left rows out."""
     from .._warnings import ser_warn

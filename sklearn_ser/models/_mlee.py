@@ -15,6 +15,7 @@ from ._meta_base import (
     MetaClassifierMixin,
     fit_quietly,
     frozen_fusion,
+    stage_bar,
     with_params,
 )
 
@@ -57,6 +58,9 @@ class MLEEFusionClassifier(MetaClassifierMixin):
     hidden_units : int, default=64
         Dense layer of the new classifier part.
     random_state : int, RandomState or None
+    progress : bool, default=False
+        A progress bar over the models: the MLEE pre-training, the dominant
+        model (fusion mode), the final model.
     base_estimator : SequenceClassifier, default="deprecated"
         The former name of ``estimator``; deprecated (FutureWarning).
 
@@ -84,6 +88,7 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         "dominant_lr": [Interval(numbers.Real, 0, None, closed="neither")],
         "hidden_units": [Interval(numbers.Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
+        "progress": ["boolean"],
     }
 
     _default_estimator = CNNBLSTMClassifier
@@ -104,6 +109,7 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         dominant_lr=2e-4,
         hidden_units=64,
         random_state=None,
+        progress=False,
         base_estimator="deprecated",
     ):
         self.estimator = estimator
@@ -119,6 +125,7 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         self.dominant_lr = dominant_lr
         self.hidden_units = hidden_units
         self.random_state = random_state
+        self.progress = progress
         self.base_estimator = base_estimator
 
     def _finetune_encoder(self, classes):
@@ -151,11 +158,31 @@ class MLEEFusionClassifier(MetaClassifierMixin):
             X_mlee = X.iloc[rows] if hasattr(X, "iloc") else [X[i] for i in rows]
             y_mlee = y.iloc[rows] if hasattr(y, "iloc") else [y[i] for i in rows]
             g_mlee = None if groups is None else np.asarray(groups)[rows]
+        n_models = {"mlee_only": 1, "pretrain": 2, "fusion": 3}.get(self.mode, 3)
+        bar = stage_bar(self, n_models, self.progress)
+        try:
+            self._fit_stages(X, y, groups, X_mlee, y_mlee, g_mlee, base, classes,
+                             seeds, bar)
+        finally:
+            bar.close()
+        parts = {"mlee": self.mlee_}
+        if getattr(self, "dominant_", None) is not None and self.mode == "fusion":
+            parts["dominant"] = self.dominant_
+        if self.final_ is not self.mlee_:
+            parts["final"] = self.final_
+        return self._fit_end(parts)
+
+    def _fit_stages(self, X, y, groups, X_mlee, y_mlee, g_mlee, base, classes, seeds,
+                    bar):
+        """The MLEE pre-training, the dominant model (fusion mode), the final
+        model; ``bar`` moves after each."""
         mlee = with_params(base, target=ExistenceLabels(classes,
                                                         label_map=self.label_map),
                            classes=classes, label_map=self.label_map,
                            lr=self.pretrain_lr, random_state=seeds[0])
+        bar.set_postfix_str("MLEE pre-training")
         self.mlee_ = fit_quietly(mlee, X_mlee, y_mlee, g_mlee)
+        bar.update()
         encoders = [self.mlee_.module_]
         if self.mode == "mlee_only":
             self.final_ = self.mlee_
@@ -165,19 +192,17 @@ class MLEEFusionClassifier(MetaClassifierMixin):
                 dom = with_params(base, target=self._finetune_encoder(classes),
                                   classes=classes, label_map=self.label_map,
                                   lr=self.dominant_lr, random_state=seeds[1])
+                bar.set_postfix_str("dominant model")
                 self.dominant_ = fit_quietly(dom, X, y, groups)
+                bar.update()
                 encoders.append(self.dominant_.module_)
                 lr = self.fusion_lr
             final = frozen_fusion(base, encoders, self._finetune_encoder(classes),
                                   classes, hidden_units=self.hidden_units, lr=lr,
                                   seed=seeds[2])
+            bar.set_postfix_str("final model")
             self.final_ = fit_quietly(final, X, y, groups)
-        parts = {"mlee": self.mlee_}
-        if getattr(self, "dominant_", None) is not None and self.mode == "fusion":
-            parts["dominant"] = self.dominant_
-        if self.final_ is not self.mlee_:
-            parts["final"] = self.final_
-        return self._fit_end(parts)
+            bar.update()
 
     def _scored_models(self):
         """The MLEE model (Eq. 7), the dominant model (fusion mode) and the

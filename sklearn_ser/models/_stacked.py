@@ -26,6 +26,7 @@ from ._meta_base import (
     MetaClassifierMixin,
     fit_quietly,
     frozen_fusion,
+    stage_bar,
     with_params,
 )
 
@@ -78,6 +79,10 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
     n_jobs : int, default=None
         Stage-1 models trained in parallel (joblib processes).
     random_state : int, RandomState or None
+    progress : bool, default=False
+        A progress bar over the models: each stage-1 model as it finishes,
+        then the fusion head (stage 1 of Chou & Lee's proposed model trains 2
+        + one per rater).
     base_estimator : SequenceClassifier, default="deprecated"
         The former name of ``estimator``; deprecated (FutureWarning).
 
@@ -111,6 +116,7 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         "final_lr": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "n_jobs": [numbers.Integral, None],
         "random_state": ["random_state"],
+        "progress": ["boolean"],
     }
 
     _default_estimator = BLSTMAttentionClassifier
@@ -131,6 +137,7 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         final_lr=None,
         n_jobs=None,
         random_state=None,
+        progress=False,
         base_estimator="deprecated",
     ):
         self.estimator = estimator
@@ -146,6 +153,7 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         self.final_lr = final_lr
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.progress = progress
         self.base_estimator = base_estimator
 
     # -- stage 1 plan ---------------------------------------------------------------
@@ -259,24 +267,39 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
             y_part = y if columns is None else select_raters(y, columns)
             jobs.append((name, est, y_part))
         threads = torch_thread_share(self.n_jobs)
-        fitted = joblib.Parallel(n_jobs=self.n_jobs)(
-            joblib.delayed(_fit_component)(est, X, y_part, groups, threads)
-            for _, est, y_part in jobs
-        )
-        self.components_ = {name: est for (name, _, _), est in zip(jobs, fitted,
-                                                                     strict=True)}
-        if len(self.components_) == 1:
-            self.final_ = next(iter(self.components_.values()))
-        else:
-            final = frozen_fusion(
-                base, [c.module_ for c in self.components_.values()],
-                HardLabels(classes, label_map=self.label_map), classes,
-                hidden_units=None, lr=self.final_lr or getattr(base, "lr", 1e-3),
-                seed=seeds[-1],
-            )
-            self.final_ = fit_quietly(final, X, y, groups)
+        bar = stage_bar(self, len(jobs) + (len(jobs) > 1), self.progress)
+        fitted = []
+        try:
+            results = joblib.Parallel(n_jobs=self.n_jobs, return_as="generator")(
+                joblib.delayed(_fit_component)(est, X, y_part, groups, threads)
+                for _, est, y_part in jobs)
+            for (name, _, _), component in zip(jobs, results, strict=True):
+                fitted.append(component)
+                bar.set_postfix_str(f"stage 1: {name}")
+                bar.update()
+            self.components_ = {name: est for (name, _, _), est in zip(
+                jobs, fitted, strict=True)}
+            self._fit_fusion(X, y, groups, base, classes, seeds, bar)
+        finally:
+            bar.close()
         return self._fit_end({**self.components_, "fusion": self.final_}
                              if len(self.components_) > 1 else self.components_)
+
+    def _fit_fusion(self, X, y, groups, base, classes, seeds, bar):
+        """Stage 2: the frozen stage-1 models' representations, one softmax
+        layer (a single component is used as it is)."""
+        if len(self.components_) == 1:
+            self.final_ = next(iter(self.components_.values()))
+            return
+        final = frozen_fusion(
+            base, [c.module_ for c in self.components_.values()],
+            HardLabels(classes, label_map=self.label_map), classes,
+            hidden_units=None, lr=self.final_lr or getattr(base, "lr", 1e-3),
+            seed=seeds[-1],
+        )
+        bar.set_postfix_str("stage 2: fusion")
+        self.final_ = fit_quietly(final, X, y, groups)
+        bar.update()
 
     def _scored_models(self):
         """Chou & Lee's Table 3 for this data: every stage-1 model and the
