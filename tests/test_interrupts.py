@@ -33,6 +33,19 @@ def _interrupt_after(seconds):
     return timer
 
 
+def _raises_interrupt(call, after):
+    """``call()`` with a real SIGINT ``after`` seconds: it must raise
+    KeyboardInterrupt; returns the seconds it took."""
+    timer = _interrupt_after(after)
+    t = time.perf_counter()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            call()
+    finally:
+        timer.cancel()
+    return time.perf_counter() - t
+
+
 # openSMILE's ctypes callback reports the interrupt it swallows as unraisable
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_interrupted_extraction_raises_and_caches_nothing(tmp_path):
@@ -41,12 +54,7 @@ def test_interrupted_extraction_raises_and_caches_nothing(tmp_path):
     long = (0.1 * rng.standard_normal(sr * 240)).astype(np.float32)  # 4 min
     X = pd.DataFrame({"audio": [long], "sample_rate": [sr]}, index=["long"])
     ext = OpenSmileFrames("emobase45", memory=tmp_path, progress=False)
-    timer = _interrupt_after(0.5)
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            ext.fit_transform(X)
-    finally:
-        timer.cancel()
+    _raises_interrupt(lambda: ext.fit_transform(X), 0.5)
     assert not list(tmp_path.rglob("*.npy")), "a truncated result was cached"
 
 
@@ -64,12 +72,7 @@ def test_interrupted_functionals_raise_not_blame_the_file(tmp_path, on_error):
     ext = OpenSmileFunctionals("eGeMAPSv02", memory=tmp_path, progress=False,
                                on_error=on_error)
     for delay in (0.5, 1.2):  # before and while openSMILE runs (~2 s here)
-        timer = _interrupt_after(delay)
-        try:
-            with pytest.raises(KeyboardInterrupt):
-                ext.fit_transform(X)
-        finally:
-            timer.cancel()
+        _raises_interrupt(lambda: ext.fit_transform(X), delay)
     assert not list(tmp_path.rglob("*.npy"))
 
 
@@ -80,12 +83,8 @@ def test_interrupted_spectrogram_raises(tmp_path):
     X = pd.DataFrame({"audio": [(0.1 * rng.standard_normal(16000 * 30)).astype(
         np.float32) for _ in range(60)], "sample_rate": 16000},
         index=[f"u{i}" for i in range(60)])
-    timer = _interrupt_after(0.3)
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            LogSpectrogram(memory=tmp_path, progress=False).fit_transform(X)
-    finally:
-        timer.cancel()
+    ext = LogSpectrogram(memory=tmp_path, progress=False)
+    _raises_interrupt(lambda: ext.fit_transform(X), 0.3)
 
 
 def test_interrupted_fit_stops_and_says_so():
@@ -94,14 +93,8 @@ def test_interrupted_fit_stops_and_says_so():
     y = np.array(["a", "b"] * 100, dtype=object)
     clf = BLSTMAttentionClassifier("hard", max_epochs=100_000,
                                    validation_fraction=None, random_state=0)
-    timer = _interrupt_after(3.0)
-    t = time.perf_counter()
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            clf.fit(X, y)
-    finally:
-        timer.cancel()
-    assert time.perf_counter() - t < 60
+    took = _raises_interrupt(lambda: clf.fit(X, y), 3.0)
+    assert took < 60
     # the estimator says so; what was trained so far stays inspectable
     assert clf.interrupted_
     assert 0 < clf.n_iter_ < 100_000 and len(clf.history_) == clf.n_iter_
@@ -151,14 +144,8 @@ def test_interrupted_parallel_extraction(tmp_path, name):
     those of whole utterances (each entry a complete file)."""
     X = _long_files(6, 40)
     ext = _extractor(name, tmp_path, n_jobs=2)
-    timer = _interrupt_after(1.5)
-    t = time.perf_counter()
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            ext.fit_transform(X)
-    finally:
-        timer.cancel()
-    assert time.perf_counter() - t < 60
+    took = _raises_interrupt(lambda: ext.fit_transform(X), 1.5)
+    assert took < 60
     # whatever was cached is a whole, finite result (not a truncated one)
     cached = list(tmp_path.rglob("*.npy"))
     assert len(cached) < len(X), "the interrupt came after the whole extraction"
@@ -186,12 +173,7 @@ def test_interrupted_pretrained_frames(tmp_path, n_jobs):
     X = _long_files(40, 30)
     threads = torch.get_num_threads()
     ext = PretrainedFrames(str(folder), memory=cache, progress=False, n_jobs=n_jobs)
-    timer = _interrupt_after(1.0)
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            ext.fit_transform(X)
-    finally:
-        timer.cancel()
+    _raises_interrupt(lambda: ext.fit_transform(X), 1.0)
     assert torch.get_num_threads() == threads
     n_cached = len(list(cache.rglob("*.npy")))
     assert n_cached < len(X), "the interrupt came after the whole extraction"

@@ -141,26 +141,32 @@ def test_meta_estimators_pass_refit_to_their_networks():
     assert chosen_epochs(object()) is None
 
 
-def test_interrupted_refit_keeps_both_stages(monkeypatch):
-    """Ctrl-C during the refit: the estimator says so, ``history_`` has the
-    validation stage and the refit epochs run so far."""
+def ctrl_c_after_epoch(monkeypatch, epoch, only_without_validation=False):
+    """A real SIGINT at the end of epoch ``epoch`` of every network trained
+    from now on (only those without validation data: the refit)."""
     from skorch.callbacks import Callback
 
     from sklearn_ser.models._base import SequenceClassifier
 
     class CtrlC(Callback):
         def on_epoch_end(self, net, **kwargs):
-            if len(net.history) == 1:
+            if len(net.history) == epoch:
                 signal.raise_signal(signal.SIGINT)
 
     make_net = SequenceClassifier._make_net
 
     def with_ctrl_c(self, valid_ds, criterion_params, **kw):
-        if valid_ds is None:  # the refit
+        if valid_ds is None or not only_without_validation:
             kw["callbacks"] = [*kw.get("callbacks", ()), ("ctrl_c", CtrlC())]
         return make_net(self, valid_ds, criterion_params, **kw)
 
     monkeypatch.setattr(SequenceClassifier, "_make_net", with_ctrl_c)
+
+
+def test_interrupted_refit_keeps_both_stages(monkeypatch):
+    """Ctrl-C during the refit: the estimator says so, ``history_`` has the
+    validation stage and the refit epochs run so far."""
+    ctrl_c_after_epoch(monkeypatch, 1, only_without_validation=True)
     X, y = one_emotion_speakers()
     clf = BLSTMAttentionClassifier(refit=True, random_state=0,
                                    **{**TINY, "patience": 2})

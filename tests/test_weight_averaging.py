@@ -1,7 +1,6 @@
 """weight_averaging: the final weights are the mean of the weights after each
 of the last epochs (stochastic weight averaging), on every network."""
 
-import signal
 
 import numpy as np
 import pytest
@@ -10,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.utils._param_validation import InvalidParameterError
-from test_refit import one_emotion_speakers
+from test_refit import ctrl_c_after_epoch, one_emotion_speakers
 
 from sklearn_ser.models import (
     BLSTMAttentionClassifier,
@@ -118,25 +117,10 @@ def test_meta_estimators_and_fusion_heads_inherit_it():
 def test_ctrl_c_keeps_the_mean_of_the_epochs_trained(monkeypatch):
     """Ctrl-C inside the averaging window: the estimator says so and holds the
     mean of the averaged epochs trained so far."""
-    from skorch.callbacks import Callback
-
-    from sklearn_ser.models._base import SequenceClassifier
-
-    class CtrlC(Callback):
-        def on_epoch_end(self, net, **kwargs):
-            if len(net.history) == 5:
-                signal.raise_signal(signal.SIGINT)
-
-    make_net = SequenceClassifier._make_net
-
-    def with_ctrl_c(self, valid_ds, criterion_params, **kw):
-        kw["callbacks"] = [*kw.get("callbacks", ()), ("ctrl_c", CtrlC())]
-        return make_net(self, valid_ds, criterion_params, **kw)
-
     X, y = one_emotion_speakers()
     per_epoch = [weights(BLSTMAttentionClassifier(max_epochs=e, **TINY).fit(X, y))
                  for e in (4, 5)]
-    monkeypatch.setattr(SequenceClassifier, "_make_net", with_ctrl_c)
+    ctrl_c_after_epoch(monkeypatch, 5)
     clf = BLSTMAttentionClassifier(max_epochs=6, weight_averaging=0.5, **TINY)
     with pytest.raises(KeyboardInterrupt):
         clf.fit(X, y)
