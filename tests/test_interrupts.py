@@ -253,3 +253,47 @@ def test_real_ctrl_c_while_the_command_line_writes(tmp_path, monkeypatch,
     assert "interrupted" in capsys.readouterr().err
     assert not out.exists() or not any(out.iterdir())
     assert not [p for p in tmp_path.iterdir() if ".partial-" in p.name]
+
+
+def _sequences(n=160, T=40, seed=0):
+    rng = np.random.default_rng(seed)
+    idx = pd.Index([f"u{i:03d}" for i in range(n)], name="utterance")
+    X = pd.DataFrame({"speaker": [f"s{i % 8}" for i in range(n)]}, index=idx)
+    X["frames"] = pd.Series([rng.normal(size=(T, 4)).astype(np.float32)
+                             for _ in range(n)], index=idx, dtype=object)
+    y = pd.Series(np.array(["anger", "sadness"] * (n // 2), dtype=object), index=idx)
+    return X, y
+
+
+@pytest.mark.filterwarnings("ignore::sklearn_ser.exceptions.SERWarning")
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_interrupted_meta_estimator_keeps_its_earlier_fit(n_jobs):
+    """Ctrl-C while a stacked model trains its stage-1 models (in worker
+    processes with n_jobs=2): the interrupt propagates promptly and the
+    estimator keeps the state of its earlier fit, not a mix."""
+    from sklearn_ser.models import StackedAnnotatorClassifier
+
+    X, y = _sequences()
+    quick = BLSTMAttentionClassifier(dense_units=8, lstm_units=4, head_units=8,
+                                     max_epochs=1, validation_fraction=None)
+    clf = StackedAnnotatorClassifier(quick, components="CrowdHS", n_jobs=n_jobs,
+                                     random_state=0).fit(X.iloc[:40], y.iloc[:40])
+    before = clf.predict_proba(X.iloc[:5])
+    clf.set_params(estimator=quick.set_params(max_epochs=100_000))
+    took = _raises_interrupt(lambda: clf.fit(X, y), 3.0)
+    assert took < 60
+    np.testing.assert_allclose(clf.predict_proba(X.iloc[:5]), before)
+    assert clf.components_["CrowdH"].max_epochs == 1  # the earlier fit's models
+
+
+@pytest.mark.filterwarnings("ignore::sklearn_ser.exceptions.SERWarning")
+def test_interrupted_cross_validate_with_workers():
+    """cross_validate(n_jobs=2): Ctrl-C in the caller stops the worker
+    processes' fits promptly and raises."""
+    from sklearn.model_selection import cross_validate
+
+    X, y = _sequences()
+    clf = BLSTMAttentionClassifier(dense_units=8, lstm_units=4, head_units=8,
+                                   max_epochs=100_000, validation_fraction=None)
+    took = _raises_interrupt(lambda: cross_validate(clf, X, y, cv=2, n_jobs=2), 4.0)
+    assert took < 60
