@@ -3,7 +3,8 @@ held-out speakers and refitted (``refit=True`` / ``refit=4``)?
 
 Run: python benchmarks/bench_epochs.py [--root ../shared/data/emodb]
      [--corpora emodb-confounded,generated] [--methods crowd_soft]
-     [--rules fixed20,fixed8,refit_loss,refit_uar,refit4_loss,refit4_uar]
+     [--rules fixed20,fixed8,swa20,swa8,swa20_75,refit_loss,refit_uar,refit4_loss,
+              refit4_uar]
      [--seeds 3] [--n-jobs 2] [--cache .cache/features]
 
 Each rule replaces the networks' settings of the confounded folds
@@ -12,7 +13,10 @@ z-scores, 10-frame averages, lr 3e-3) and runs
 :func:`~sklearn_ser.comparison.run_comparison` leave-one-session-out:
 
 * ``fixed20``: 20 epochs on every training speaker, no early stopping (the
-  default); ``fixed8``: 8 epochs (what ``--quick`` gives);
+  default before weight averaging); ``fixed8``: 8 epochs (``--quick`` then);
+* ``swa20`` / ``swa8``: 20 / 8 epochs with the last half averaged
+  (``weight_averaging=0.5``, the command line's setting now); ``swa20_75``:
+  the last three quarters of 20;
 * ``refit_loss`` / ``refit_uar``: early stopping (patience 20, at most 100
   epochs) on 25 % of the training speakers watching the loss / the UAR, then
   a new network on every training speaker for the best epoch (``refit=True``);
