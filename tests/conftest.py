@@ -60,3 +60,18 @@ def crema_root(shared_data):
 @pytest.fixture(scope="session")
 def abaw_root(shared_data):
     return _need(shared_data / "abaw")
+
+
+@pytest.fixture(autouse=True)
+def _sigint_raises():
+    """Ctrl-C raises KeyboardInterrupt in every test (the interrupt tests send
+    real SIGINTs) even when the test run inherited an ignored SIGINT, as a
+    background job of a non-interactive shell does."""
+    import signal
+
+    if not hasattr(signal, "SIGINT"):
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)

@@ -83,10 +83,6 @@ META = [
     NoisyLabelMetaClassifier(dense_units=8, lstm_units=4, lr=0.02, max_epochs=15,
                              random_state=0),
     SeedEnsembleClassifier(_TINY, n_members=2, random_state=0),
-    # stochastic weight averaging over the last half of a fixed training
-    BLSTMAttentionClassifier(dense_units=8, lstm_units=4, head_units=8, lr=0.02,
-                             max_epochs=15, validation_fraction=None,
-                             weight_averaging=0.5, random_state=0),
 ]
 ESTIMATORS = [HardLabels(), SoftLabels(), ExistenceLabels(), *MODELS, *META,
               EveryRatingClassifier(), EveryRatingClassifier(refine=1, random_state=0),

@@ -18,15 +18,6 @@ pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name == "nt"
                                 reason="needs POSIX signals")
 
 
-@pytest.fixture(autouse=True)
-def _sigint_raises():
-    """Ctrl-C raises KeyboardInterrupt here even when the test run inherited an
-    ignored SIGINT (a background job of a non-interactive shell)."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, previous)
-
-
 def _interrupt_after(seconds):
     timer = threading.Timer(seconds, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()

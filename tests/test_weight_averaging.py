@@ -146,3 +146,24 @@ def test_averaged_epochs_property(epochs, share, n):
     proba = clf.predict_proba(X)
     assert np.isfinite(proba).all()
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+
+
+def test_averaged_fit_clones_pickles_and_dumps(tmp_path):
+    """The API contract with averaging on (the estimator checks run on the
+    defaults): clone keeps the parameter, a pickled or joblib-dumped fitted
+    model predicts the same, and the callback's copy of the network is not
+    kept in it."""
+    import pickle
+
+    import joblib
+
+    X, y = one_emotion_speakers(n=24)
+    clf = BLSTMAttentionClassifier(max_epochs=4, weight_averaging=0.5, **TINY).fit(X, y)
+    assert clone(clf).get_params()["weight_averaging"] == 0.5
+    again = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_allclose(again.predict_proba(X), clf.predict_proba(X))
+    joblib.dump(clf, tmp_path / "m.joblib")
+    np.testing.assert_allclose(joblib.load(tmp_path / "m.joblib").predict_proba(X),
+                               clf.predict_proba(X))
+    averager = dict(clf.net_.callbacks_)["weight_averaging"]
+    assert averager.averaged_ is None
