@@ -22,20 +22,18 @@ def _internal(frame):
     return any(name == m or name.startswith(m + ".") for m in _INTERNAL)
 
 
-def user_stacklevel():
-    """``stacklevel`` for ``warnings.warn`` that lands on the first frame
-    outside sklearn-ser and the libraries it runs under (scikit-learn, skorch,
-    joblib, ...). Call it in the argument list of ``warnings.warn``."""
-    frame = sys._getframe(1)  # the function about to call warnings.warn
-    level = 1
+def _user_frame(frame, level):
+    """The first frame from ``frame`` (at ``stacklevel`` ``level``) outside
+    sklearn-ser and the libraries it runs under (scikit-learn, skorch,
+    joblib, ...), and its stacklevel; (None, beyond the stack) when all are."""
     while frame is not None and _internal(frame):
         frame = frame.f_back
         level += 1
-    return level
+    return frame, level
 
 
-#: (category, cause, file, line, filters) -> repeats not shown
-_REPORTED: dict = {}
+#: (category, cause, file, line, filters) already said
+_REPORTED: set = set()
 
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
@@ -69,13 +67,12 @@ def _filters_said():
 
 def _said_before(message, category, filename, lineno, module):
     """True when this cause was said at this place under the same filters
-    and the filters do not ask for every warning (the repeat is counted)."""
+    and the filters do not ask for every warning."""
     key = (category, cause_of(message), filename, lineno, _filters_said())
     if key in _REPORTED and _action(str(message), category, module, lineno) in (
             "default", "module", "once"):
-        _REPORTED[key] += 1
         return True
-    _REPORTED.setdefault(key, 0)
+    _REPORTED.add(key)
     return False
 
 
@@ -90,11 +87,8 @@ def ser_warn(message, category):
     of them, as scikit-learn's ``Parallel`` gives every fit, is the same). Filters
     that ask for every warning (``"always"``, ``"error"``) get every one.
     """
-    frame = sys._getframe(1)
-    level = 2  # the function that called ser_warn
-    while frame is not None and _internal(frame):
-        frame = frame.f_back
-        level += 1
+    # stacklevel 2: the function that called ser_warn
+    frame, level = _user_frame(sys._getframe(1), 2)
     if frame is None:
         filename, lineno, module = "sys", 1, "sys"
     else:
