@@ -24,16 +24,35 @@ def _interrupt_after(seconds):
     return timer
 
 
+def _interrupt_when(ready, timeout=60.0):
+    """A real SIGINT as soon as ``ready()`` holds (polled every 5 ms): an
+    interrupt tied to progress, not to a delay a fast machine outruns."""
+    stop = threading.Event()
+
+    def watch():
+        deadline = time.monotonic() + timeout
+        while not stop.is_set() and time.monotonic() < deadline:
+            if ready():
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+            time.sleep(0.005)
+
+    threading.Thread(target=watch, daemon=True).start()
+    return stop.set  # cancels the watch
+
+
 def _raises_interrupt(call, after):
-    """``call()`` with a real SIGINT ``after`` seconds: it must raise
-    KeyboardInterrupt; returns the seconds it took."""
-    timer = _interrupt_after(after)
+    """``call()`` with a real SIGINT ``after`` seconds (or, ``after`` a
+    callable, as soon as it returns True): it must raise KeyboardInterrupt;
+    returns the seconds it took."""
+    cancel = (_interrupt_when(after) if callable(after)
+              else _interrupt_after(after).cancel)
     t = time.perf_counter()
     try:
         with pytest.raises(KeyboardInterrupt):
             call()
     finally:
-        timer.cancel()
+        cancel()
     return time.perf_counter() - t
 
 
@@ -132,10 +151,13 @@ def _extractor(name, tmp_path, n_jobs):
 def test_interrupted_parallel_extraction(tmp_path, name):
     """n_jobs=2 (joblib worker processes): Ctrl-C in the calling process stops
     the extraction promptly, raises, and leaves no result in the cache but
-    those of whole utterances (each entry a complete file)."""
-    X = _long_files(6, 40)
+    those of whole utterances (each entry a complete file). The interrupt
+    comes once the first utterance is cached (a fixed delay raced a warm
+    worker pool: CI once finished the frames within it)."""
+    X = _long_files(16, 40)
     ext = _extractor(name, tmp_path, n_jobs=2)
-    took = _raises_interrupt(lambda: ext.fit_transform(X), 1.5)
+    took = _raises_interrupt(lambda: ext.fit_transform(X),
+                             lambda: any(tmp_path.rglob("*.npy")))
     assert took < 60
     # whatever was cached is a whole, finite result (not a truncated one)
     cached = list(tmp_path.rglob("*.npy"))
@@ -164,7 +186,8 @@ def test_interrupted_pretrained_frames(tmp_path, n_jobs):
     X = _long_files(40, 30)
     threads = torch.get_num_threads()
     ext = PretrainedFrames(str(folder), memory=cache, progress=False, n_jobs=n_jobs)
-    _raises_interrupt(lambda: ext.fit_transform(X), 1.0)
+    _raises_interrupt(lambda: ext.fit_transform(X),
+                      lambda: any(cache.rglob("*.npy")))  # mid-way, not a delay
     assert torch.get_num_threads() == threads
     n_cached = len(list(cache.rglob("*.npy")))
     assert n_cached < len(X), "the interrupt came after the whole extraction"
