@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import sys
 import warnings
+from contextlib import contextmanager
 
 #: Modules whose frames are skipped when looking for the user's call.
 _INTERNAL = ("sklearn_ser", "sklearn", "skorch", "joblib", "imblearn", "numpy",
@@ -105,3 +106,70 @@ def rewarn(caught):
                         caught.lineno, ""):
         warnings.warn_explicit(caught.message, caught.category, caught.filename,
                                caught.lineno)
+
+
+#: A count in a warning's text: an integer followed by " of " or by a counted
+#: noun ("3 utterance(s)", "2 entr(y/ies)"), the total after "of", or a
+#: reason's count ("(tie: 3, unrated: 1)").
+_COUNT = re.compile(r"(?<![\w.=/:%-])\d+(?= of | [\w-]*\((?:s|y/ies)\))"
+                    r"|(?<= of )\d+(?!\.\d|[\w%])"
+                    r"|(?<=\w: )\d+(?=[,)])")
+
+
+def summed_message(messages):
+    """One text for repeats of one cause: the first message with each count
+    (:data:`_COUNT`) replaced by the sum of that count over all of them."""
+    first = str(messages[0])
+    if len(messages) == 1:
+        return first
+    columns = [[int(m.group()) for m in _COUNT.finditer(str(text))]
+               for text in messages]
+    width = len(columns[0])
+    summed = width and all(len(c) == width for c in columns)
+    if summed:
+        totals = iter([sum(c[k] for c in columns) for k in range(width)])
+        first = _COUNT.sub(lambda m: str(next(totals)), first)
+    how = "counts summed over them" if summed else "the first shown"
+    return f"{first} [{len(messages)} warnings of this cause; {how}]"
+
+
+@contextmanager
+def summed_warnings():
+    """Say each cause once, with its counts summed, at the end of the block.
+
+    ``with summed_warnings(): search.fit(X, y)``: every sklearn-ser warning
+    raised inside (each fold and candidate of a search or ``cross_validate``)
+    is held back; on leaving the block each cause is said once, at the line
+    it came from, with the counts of its repeats summed ("left out 12 of 320
+    utterances [15 warnings of this cause; counts summed over them]").
+    Without it a cause is said once per line, with the first fit's counts.
+    Other warnings pass as usual. Warnings raised in worker processes
+    (``n_jobs`` > 1) are printed there and cannot be summed.
+    """
+    from .exceptions import SERWarning
+
+    caught = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SERWarning)
+            yield
+    finally:
+        failing = sys.exc_info()[0] is not None
+        try:
+            _say_summed(caught, SERWarning)
+        except Exception:
+            if not failing:  # a warning made an error by the user's filters
+                raise
+            # an error already leaves the block: it is the one to see
+
+
+def _say_summed(caught, base):
+    groups = {}
+    for w in caught:
+        if not issubclass(w.category, base):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            continue
+        key = (w.category, cause_of(w.message), w.filename, w.lineno)
+        groups.setdefault(key, []).append(w.message)
+    for (category, _, filename, lineno), messages in groups.items():
+        warnings.warn_explicit(summed_message(messages), category, filename, lineno)

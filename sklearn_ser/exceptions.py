@@ -1,4 +1,5 @@
-"""Every warning and error class of sklearn-ser, in one place.
+"""Every warning and error class of sklearn-ser, in one place, and
+:func:`summed_warnings`, which says each cause once with its counts summed.
 
 Every warning the toolkit emits derives from :class:`SERWarning`, so a user can
 silence or escalate them as a family::
@@ -33,7 +34,10 @@ __all__ = [
     "RareClassWarning",
     "NoRaterModelWarning",
     "ComparisonError",
+    "summed_warnings",
 ]
+
+from ._warnings import summed_warnings  # noqa: E402  (after __all__, as documented)
 
 
 class SERWarning(UserWarning):

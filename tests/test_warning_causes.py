@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 
-from sklearn_ser._warnings import cause_of, ser_warn
+from sklearn_ser._warnings import _COUNT, cause_of, ser_warn, summed_message
 from sklearn_ser.annotations import from_long
-from sklearn_ser.exceptions import DroppedRowsWarning, SERWarning
+from sklearn_ser.exceptions import DroppedRowsWarning, SERWarning, summed_warnings
 from sklearn_ser.metrics import ser_scoring
 from sklearn_ser.models import EveryRatingClassifier
 
@@ -119,6 +119,91 @@ def test_a_grid_search_reports_its_drops_once():
     assert {w.filename for ws in by_cause.values() for w in ws} == {__file__}
     assert any(issubclass(ws[0].category, DroppedRowsWarning)
                for ws in by_cause.values())
+
+
+def _search(X, y):
+    search = GridSearchCV(EveryRatingClassifier(LogisticRegression(),
+                                                targets="majority"),
+                          {"estimator__C": [0.1, 10.0]}, cv=KFold(3),
+                          scoring=ser_scoring(classes=CLASSES),
+                          refit="uar", error_score="raise")
+    return search.fit(X, y)
+
+
+def _counts(text):
+    return [int(m.group()) for m in _COUNT.finditer(text)]
+
+
+def test_summed_warnings_say_each_cause_once_with_its_counts_summed():
+    """A search inside summed_warnings(): each cause once, at the user's line,
+    its counts the sums of every fold's and candidate's warning (as "always"
+    shows them one by one)."""
+    X, y = _data()
+    with warnings.catch_warnings(record=True) as every:
+        warnings.simplefilter("always")
+        _search(X, y)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("default")
+        with summed_warnings():
+            _search(X, y)
+    by_cause = {}
+    for w in every:
+        by_cause.setdefault((w.category, cause_of(w.message)), []).append(w)
+    assert len(seen) == len(by_cause)
+    for w in seen:
+        text = str(w.message)
+        key = (w.category, cause_of(text.rsplit(" [", 1)[0]))
+        ones = by_cause[key]
+        assert w.filename == __file__
+        if len(ones) == 1:
+            assert text == str(ones[0].message)
+            continue
+        assert f"[{len(ones)} warnings of this cause" in text
+        totals = np.sum([_counts(str(o.message)) for o in ones], axis=0)
+        assert _counts(text) == list(totals)
+    assert any("counts summed" in str(w.message) for w in seen)
+
+
+@settings(max_examples=60, deadline=None)
+@given(counts=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 10**6)),
+                       min_size=1, max_size=6),
+       share=st.floats(0, 1, allow_nan=False), fold=st.integers(0, 9))
+def test_summed_message_sums_counts_and_keeps_other_numbers(counts, share, fold):
+    texts = [f"fold {fold + i}: left out {a} of {b} utterance(s) "
+             f"({share:.2f} max_epochs={i + 20}); {a + b} rating(s) kept."
+             for i, (a, b) in enumerate(counts)]
+    out = summed_message(texts)
+    a, b = (sum(c[k] for c in counts) for k in (0, 1))
+    head = (f"fold {fold}: left out {a} of {b} utterance(s) "
+            f"({share:.2f} max_epochs=20); {a + b} rating(s) kept.")
+    assert out == head if len(texts) == 1 else out.startswith(head + " [")
+
+
+def test_summed_warnings_respect_the_users_filters_and_errors():
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("ignore", DroppedRowsWarning)
+        with summed_warnings():
+            for n in range(3):
+                _emit(f"left out {n} of 9 utterance(s).")
+            warnings.warn("not ours", RuntimeWarning, stacklevel=1)
+    assert [str(w.message) for w in seen] == ["not ours"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DroppedRowsWarning)
+        with pytest.raises(DroppedRowsWarning, match="left out 3 of 18"):
+            with summed_warnings():
+                for n in range(3):
+                    _emit(f"left out {n} of 6 utterance(s).")
+        # an error leaving the block is the one raised, its warnings said
+        with pytest.raises(KeyError):
+            with summed_warnings():
+                _emit("left out 1 of 6 utterance(s).")
+                raise KeyError("the fit's own error")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("default")
+        with pytest.raises(KeyError), summed_warnings():
+            _emit("left out 1 of 6 utterance(s).")
+            raise KeyError("x")
+    assert [str(w.message) for w in seen] == ["left out 1 of 6 utterance(s)."]
 
 
 def test_cross_validate_every_fold_under_always():

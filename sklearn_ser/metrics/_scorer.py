@@ -142,7 +142,7 @@ class SERScorer:
             ser_warn(
                 f"ser_scoring(truth={column!r}): left out {int(missing.sum())} "
                 f"utterance(s) without a {column!r} value and {int(outside.sum())} "
-                f"whose {column!r} is not among the classes {classes}"
+                f"utterance(s) whose {column!r} is not among the classes {classes}"
                 + (f" ({seen[:5]})" if seen else "") + f"; scored {int(inside.sum())}"
                 f" of {len(labels)}.", DroppedRowsWarning)
         if not inside.any():
