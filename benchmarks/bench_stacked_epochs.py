@@ -37,7 +37,7 @@ VARIANTS = {"c20h20": (20, 20, "all"), "c8h8": (8, 8, "all"),
 
 
 def _job(variant, seed, fold, Xtr, ytr, Xte, classes):
-    import sklearn_ser.models._stacked as stacked_module
+    import sklearn_ser.models._meta.stacked as stacked_module
 
     warnings.simplefilter("ignore")
     comp_epochs, head_epochs, components = VARIANTS[variant]

@@ -280,7 +280,7 @@ def test_noisy_class_weight_is_used_and_defaults_to_eq4_weights(corpus):
 def test_noisy_label_state_lives_on_the_nets_device():
     import torch
 
-    from sklearn_ser.models._noisy import label_weight_init
+    from sklearn_ser.models._meta.noisy_label import label_weight_init
 
     gold, L, w = label_weight_init(np.array([0, 1, 1, 2]), 3, 2.0, device="meta")
     assert {gold.device.type, L.device.type, w.device.type} == {"meta"}

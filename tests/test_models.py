@@ -22,9 +22,9 @@ from sklearn_ser.models import (
     InnerSplitWarning,
     NoisyLabelMetaClassifier,
 )
-from sklearn_ser.models._data import BucketBatchSampler, pad_batch
-from sklearn_ser.models._losses import SERLoss, balanced_weights, existence_weights
-from sklearn_ser.models._modules import BLSTMAttentionNet
+from sklearn_ser.models._nn.data import BucketBatchSampler, pad_batch
+from sklearn_ser.models._nn.losses import SERLoss, balanced_weights, existence_weights
+from sklearn_ser.models._nn.modules import BLSTMAttentionNet
 
 # ties in the simulated ratings are expected here; tests that check the
 # warning catch it with pytest.warns

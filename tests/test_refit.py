@@ -146,7 +146,7 @@ def ctrl_c_after_epoch(monkeypatch, epoch, only_without_validation=False):
     from now on (only those without validation data: the refit)."""
     from skorch.callbacks import Callback
 
-    from sklearn_ser.models._base import SequenceClassifier
+    from sklearn_ser.models import SequenceClassifier
 
     class CtrlC(Callback):
         def on_epoch_end(self, net, **kwargs):
@@ -202,7 +202,7 @@ def test_refit_property_over_speaker_structures(n_speakers, fraction, per_speake
 
 @pytest.mark.parametrize("cls", [BLSTMAttentionClassifier, NoisyLabelMetaClassifier])
 def test_refit_k_folds_holds_each_speaker_out_once(cls, monkeypatch):
-    from sklearn_ser.models._base import SequenceClassifier
+    from sklearn_ser.models import SequenceClassifier
 
     seen = []
     splits = SequenceClassifier._validation_splits

@@ -28,7 +28,7 @@ from ..annotations import (
 )
 from ..exceptions import DroppedRowsWarning, SERWarning
 from ..metrics import UARScoreMixin
-from ._base import as_input
+from ._inputs import as_input
 
 TARGETS = ("shares", "ratings", "majority")
 

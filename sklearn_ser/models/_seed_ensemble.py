@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._parallel import restore_on_interrupt, torch_thread_share, use_torch_threads
 from ..annotations import align_annotations
 from ..metrics import UARScoreMixin
-from ._base import as_input
+from ._inputs import as_input
 
 
 def _seeded(estimator, seed):
@@ -113,7 +113,7 @@ class SeedEnsembleClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
     def _member(self):
         if self.estimator is not None:
             return self.estimator
-        from ._estimators import BLSTMAttentionClassifier
+        from ._sequence.blstm_attention import BLSTMAttentionClassifier
 
         return BLSTMAttentionClassifier("soft")
 

@@ -9,9 +9,9 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 
-from .._parallel import restore_on_interrupt, torch_thread_share, use_torch_threads
-from .._warnings import ser_warn
-from ..annotations import (
+from ..._parallel import restore_on_interrupt, torch_thread_share, use_torch_threads
+from ..._warnings import ser_warn
+from ...annotations import (
     HardLabels,
     RaterLabels,
     SoftLabels,
@@ -19,10 +19,10 @@ from ..annotations import (
     rater_profiles,
     select_raters,
 )
-from ..exceptions import NoRaterModelWarning
-from ._base import SequenceClassifier
-from ._estimators import BLSTMAttentionClassifier
-from ._meta_base import (
+from ...exceptions import NoRaterModelWarning
+from .._sequence.base import SequenceClassifier
+from .._sequence.blstm_attention import BLSTMAttentionClassifier
+from .base import (
     MetaClassifierMixin,
     fit_quietly,
     frozen_fusion,

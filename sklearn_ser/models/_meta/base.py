@@ -11,9 +11,9 @@ from sklearn.utils import TransformerTags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ..annotations import HardLabels, check_annotations
-from ..metrics import UARScoreMixin
-from ._base import as_input, sequences_from
+from ...annotations import HardLabels, check_annotations
+from ...metrics import UARScoreMixin
+from .._inputs import as_input, sequences_from
 
 
 def fit_quietly(estimator, X, y, groups=None):
@@ -23,8 +23,8 @@ def fit_quietly(estimator, X, y, groups=None):
     component out of a parallel worker); :func:`report_dropped` gives the
     meta-estimator's one warning with the counts.
     """
-    from .._warnings import rewarn
-    from ..exceptions import DroppedRowsWarning
+    from ..._warnings import rewarn
+    from ...exceptions import DroppedRowsWarning
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DroppedRowsWarning)
@@ -62,8 +62,8 @@ def stage_bar(meta, total, enabled):
 
 def report_dropped(meta, components):
     """One DroppedRowsWarning naming every component that left rows out."""
-    from .._warnings import ser_warn
-    from ..exceptions import DroppedRowsWarning
+    from ..._warnings import ser_warn
+    from ...exceptions import DroppedRowsWarning
 
     parts = [f"{name}: {' '.join(msgs)}" for name, est in components.items()
              if (msgs := getattr(est, "dropped_rows_", None))]
@@ -86,7 +86,7 @@ def with_params(estimator, **params):
 def frozen_fusion(base, encoders, target, classes, *, hidden_units, lr, seed):
     """The second-stage classifier, trained like ``base`` (batch size, epochs,
     early stopping, optimizer, device) but at its own learning rate."""
-    from ._fusion import FrozenFusionClassifier
+    from .._sequence.fusion_head import FrozenFusionClassifier
 
     return FrozenFusionClassifier.from_estimators(
         encoders, like=base, target=target, classes=classes,

@@ -7,11 +7,11 @@ import numbers
 import numpy as np
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 
-from .._parallel import restore_on_interrupt
-from ..annotations import ExistenceLabels, HardLabels, SoftLabels
-from ._base import SequenceClassifier
-from ._estimators import CNNBLSTMClassifier
-from ._meta_base import (
+from ..._parallel import restore_on_interrupt
+from ...annotations import ExistenceLabels, HardLabels, SoftLabels
+from .._sequence.base import SequenceClassifier
+from .._sequence.cnn_blstm import CNNBLSTMClassifier
+from .base import (
     MetaClassifierMixin,
     fit_quietly,
     frozen_fusion,
@@ -146,8 +146,8 @@ class MLEEFusionClassifier(MetaClassifierMixin):
             rows = np.flatnonzero(hard.notna().to_numpy())
             if len(rows) < len(hard):
 
-                from .._warnings import ser_warn
-                from ..exceptions import DroppedRowsWarning
+                from ..._warnings import ser_warn
+                from ...exceptions import DroppedRowsWarning
 
                 ser_warn(
                     "MLEEFusionClassifier(training_set='dominant'): the MLEE model "

@@ -10,18 +10,13 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.callbacks import Callback
 
-from .._parallel import torch_threads_for_fit
-from ._base import (
-    best_epoch,
-    keeps_torch_rng,
-    make_target_encoder,
-    target_kind,
-    validation_runs,
-)
-from ._data import SequenceDataset, SequenceLoader
-from ._docstrings import fill_doc
-from ._estimators import BLSTMAttentionClassifier
-from ._losses import SERLoss, balanced_weights
+from ..._parallel import torch_threads_for_fit
+from .._docstrings import fill_doc
+from .._inputs import make_target_encoder, target_kind
+from .._nn.data import SequenceDataset, SequenceLoader
+from .._nn.losses import SERLoss, balanced_weights
+from .._nn.net import best_epoch, keeps_torch_rng, validation_runs
+from .._sequence.blstm_attention import BLSTMAttentionClassifier
 
 
 @fill_doc

@@ -7,9 +7,9 @@ import numbers
 
 from sklearn.utils._param_validation import Interval
 
-from ._base import SequenceClassifier
-from ._docstrings import fill_doc
-from ._modules import FusionHead
+from .._docstrings import fill_doc
+from .._nn.modules import FusionHead
+from .base import SequenceClassifier
 
 
 @fill_doc

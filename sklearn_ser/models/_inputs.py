@@ -1,0 +1,92 @@
+"""Inputs and targets of every estimator (no torch): array-likes, frame
+sequences with utterance-named errors, target encoders by name."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import clone
+
+from ..annotations import BaseTargetEncoder, ExistenceLabels, HardLabels, SoftLabels
+from ..features import get_frames
+
+
+def make_target_encoder(target, classes=None, label_map=None):
+    """A target encoder from ``"hard"``/``"soft"``/``"existence"`` or an encoder."""
+    if isinstance(target, BaseTargetEncoder):
+        enc = clone(target)
+        if classes is not None and enc.classes is None:
+            enc.set_params(classes=classes)
+        if label_map is not None and enc.label_map is None:
+            enc.set_params(label_map=label_map)
+        return enc
+    makers = {"hard": HardLabels, "soft": SoftLabels, "existence": ExistenceLabels}
+    if target not in makers:
+        raise ValueError(
+            f"target={target!r}; use 'hard', 'soft', 'existence' or a target encoder "
+            "such as SoftLabels(alpha=0.5)."
+        )
+    return makers[target](classes, label_map=label_map)
+
+
+def target_kind(encoder):
+    """What a target encoder produces, as it declares in ``target_kind``."""
+    kind = getattr(encoder, "target_kind", None)
+    if kind not in {"soft", "hard", "existence"}:
+        raise TypeError(
+            f"{type(encoder).__name__}.target_kind is {kind!r}; a target encoder "
+            "declares 'hard' (class labels), 'soft' (a distribution over "
+            "classes_) or 'existence' (0/1 per class)."
+        )
+    return kind
+
+
+def as_input(X):
+    """Array-likes that are not lists, arrays or DataFrames become arrays."""
+    if not isinstance(X, pd.DataFrame | list | tuple | np.ndarray) and hasattr(
+        X, "__array__"
+    ) and not sp.issparse(X):
+        return np.asarray(X)
+    return X
+
+
+def sequences_from(X, whom):
+    """(T, D) float32 arrays from X, with utterance-named errors."""
+    if sp.issparse(X):
+        raise TypeError(
+            f"{whom} does not accept sparse input; pass frame sequences (a list of "
+            "dense (T, D) arrays or a DataFrame with a 'frames' column)."
+        )
+    X = as_input(X)
+    if isinstance(X, np.ndarray) and X.dtype != object and X.ndim == 1:
+        raise ValueError(
+            "Expected 2D array (utterances x features) or a list of (T, D) "
+            "sequences, got 1D array instead. Reshape your data either using "
+            "array.reshape(-1, 1) if your data has a single feature or "
+            "array.reshape(1, -1) if it contains a single sample."
+        )
+    if len(X) == 0:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape=(0, ...)) while a minimum of 1 is "
+            f"required by {whom}."
+        )
+    frames = get_frames(X, whom=whom)
+    if len(frames) and frames.dim == 0:
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape=({len(frames)}, 0)) while a "
+            f"minimum of 1 is required by {whom}."
+        )
+    ids = list(X.index) if isinstance(X, pd.DataFrame) else list(range(len(frames)))
+    empty = np.flatnonzero(frames.lengths == 0)
+    if len(empty):
+        raise ValueError(
+            f"Utterance {ids[empty[0]]!r} has an empty sequence (0 frames).")
+    bad = np.flatnonzero(~frames.finite)  # recorded when the frames were made
+    if len(bad):
+        f = frames[int(bad[0])]
+        raise ValueError(
+            f"Utterance {ids[bad[0]]!r} has NaN or infinite feature values "
+            f"({int((~np.isfinite(f)).sum())} of {f.size})."
+        )
+    return frames, ids

@@ -1,0 +1,3 @@
+"""The sequence estimators: ``SequenceClassifier`` (``base``) and the
+networks built on it, one per file (``blstm_attention``, ``cnn_blstm``,
+``superb_head``, ``fusion_head``)."""
