@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from sklearn_ser.annotations import HardLabels
-from sklearn_ser.comparison import (
+from sklearn_ser.benchmark import (
     baseline_pipeline,
     fold_inputs,
     fold_predictions,

@@ -18,7 +18,7 @@ import warnings
 from pathlib import Path
 
 from sklearn_ser.annotations import HardLabels
-from sklearn_ser.comparison import fold_inputs, fold_predictions, score_predictions
+from sklearn_ser.benchmark import fold_inputs, fold_predictions, score_predictions
 from sklearn_ser.datasets import load_emodb
 from sklearn_ser.features import OpenSmileFrames
 from sklearn_ser.models import BLSTMAttentionClassifier, SeedEnsembleClassifier

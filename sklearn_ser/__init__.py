@@ -17,16 +17,20 @@ metrics
 datasets
     Loaders for IEMOCAP, CREMA-D, EmoDB, ABAW, corpora in generic form and a
     generated corpus.
+benchmark
+    The leave-one-group-out protocol of ``sklearn-ser benchmark`` (one
+    record per compared method, the runner, the report) and the command line.
 plotting
     Confusion matrices, per-class recall, agreement, attention and the
     noisy-label model's weights.
 
 Modules
 -------
-comparison
-    The leave-one-group-out protocol of ``sklearn-ser benchmark``.
 exceptions
-    The warnings and errors of the toolkit (all ``SERWarning``).
+    The warnings and errors of the toolkit (all ``SERWarning``) and
+    ``summed_warnings``.
+comparison
+    Deprecated alias of ``benchmark`` (removed in 0.2).
 """
 
 __version__ = "0.1.0.dev0"

@@ -284,7 +284,7 @@ def test_aggregated_transform_uses_the_ratings_it_is_given():
 
 # -- alignment by id ----------------------------------------------------------------
 def test_fold_inputs_pairs_by_id_not_position():
-    from sklearn_ser.comparison import fold_inputs
+    from sklearn_ser.benchmark import fold_inputs
 
     rng = np.random.default_rng(0)
     ids = [f"u{i}" for i in range(8)]

@@ -3,7 +3,7 @@ import json
 import pandas as pd
 import pytest
 
-from sklearn_ser._cli import main
+from sklearn_ser.benchmark._cli import main
 from sklearn_ser.datasets import make_emotional_speech, save_corpus
 
 
@@ -199,7 +199,7 @@ def test_generic_corpus_default_classes_are_majority_winners(generic_corpus,
 
 
 def test_out_folder_is_claimed_before_any_work_and_never_shared(tmp_path, capsys):
-    from sklearn_ser._cli import _out_dir
+    from sklearn_ser.benchmark._cli import _out_dir
 
     # a file: refused before anything runs
     (tmp_path / "file").write_text("mine")

@@ -146,7 +146,7 @@ def test_frozen_fusion_api():
     X = [rng.normal(size=(6, 3)).astype(np.float32) for _ in range(24)]
     y = ["a", "b", "c"] * 8
     base = clone(_TINY).set_params(max_epochs=2, validation_fraction=None).fit(X, y)
-    fusion = FrozenFusionClassifier([base.net_.module_], max_epochs=2,
+    fusion = FrozenFusionClassifier(encoders=[base.net_.module_], max_epochs=2,
                                     validation_fraction=None, random_state=0)
     assert clone(fusion).get_params().keys() == fusion.get_params().keys()
     fitted = clone(fusion).fit(X, y)

@@ -98,7 +98,7 @@ def test_load_corpus_takes_the_classes_of_a_truth_column(tmp_path):
 
 @pytest.mark.filterwarnings("ignore::sklearn_ser.exceptions.SERWarning")
 def test_the_command_line_takes_the_truth_column_s_classes(tmp_path, capsys):
-    from sklearn_ser._cli import main
+    from sklearn_ser.benchmark._cli import main
     from sklearn_ser.datasets import make_emotional_speech, save_corpus
 
     data = make_emotional_speech(32, n_speakers=4, n_sessions=2, random_state=1)
@@ -257,17 +257,19 @@ def test_refine_groups_false_splits_utterances_while_the_search_groups():
 @pytest.mark.filterwarnings("ignore::sklearn_ser.exceptions.SERWarning")
 def test_the_command_line_recipe_chooses_c_per_fold_and_says_how_uar_is_pooled(
         tmp_path, monkeypatch):
+    import dataclasses
     import json
 
-    from sklearn_ser import comparison
-    from sklearn_ser._cli import main
+    from sklearn_ser import benchmark
+    from sklearn_ser.benchmark._cli import main
     from sklearn_ser.datasets import make_emotional_speech, save_corpus
 
     data = make_emotional_speech(32, n_speakers=4, n_sessions=2, random_state=2)
     paths = save_corpus(data, tmp_path / "c")
     # the fusion's mechanism on the cheap member (ComParE takes minutes)
-    monkeypatch.setitem(comparison.FUSIONS, "every_rating_fusion",
-                        ("every_rating_egemaps", "crowd_soft"))
+    fusion = benchmark.METHODS["every_rating_fusion"]
+    monkeypatch.setitem(benchmark.METHODS, "every_rating_fusion", dataclasses.replace(
+        fusion, members=("every_rating_egemaps", "crowd_soft")))
     out = tmp_path / "o"
     assert main(["benchmark", "--audio-dir", str(paths.audio_dir), "--ratings",
                  str(paths.ratings), "--metadata", str(paths.metadata),
@@ -280,7 +282,7 @@ def test_the_command_line_recipe_chooses_c_per_fold_and_says_how_uar_is_pooled(
     assert set(methods) == {"every_rating_egemaps", "every_rating_fusion"}
     chosen = methods["every_rating_egemaps"]["chosen_C"]
     assert sorted(chosen) == ["spk00", "spk01", "spk02", "spk03"]
-    grid = comparison.penalty_grid(88)
+    grid = benchmark.penalty_grid(88)
     assert all(min(abs(c[0] - g) for g in grid) < 1e-12 for c in chosen.values())
     assert methods["every_rating_fusion"]["chosen_C"] == chosen
     for r in methods.values():
@@ -336,7 +338,8 @@ def test_a_network_warns_about_a_class_rare_in_its_training_data(target, what):
 
 
 def test_the_command_line_names_classes_rare_in_a_training_fold():
-    from sklearn_ser.comparison import _rare_in_training, results_table
+    from sklearn_ser.benchmark import results_table
+    from sklearn_ser.benchmark._protocol import _rare_in_training
 
     majority = pd.Series(["a"] * 40 + ["b"] * 40 + ["c"] * 2 + ["c"] * 18,
                          dtype=object)
@@ -355,8 +358,8 @@ def test_the_command_line_names_classes_rare_in_a_training_fold():
 
 
 def test_the_command_line_warns_on_stderr_about_rare_classes(capsys):
-    from sklearn_ser._cli import _say_rare
-    from sklearn_ser.comparison import rare_by_class
+    from sklearn_ser.benchmark import rare_by_class
+    from sklearn_ser.benchmark._cli import _say_rare
 
     rare = {"2": {"c": 0.024}, "3": {"c": 0.02, "d": 0.01}}
     assert rare_by_class(rare) == {"c": [("2", 0.024), ("3", 0.02)],

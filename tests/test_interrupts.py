@@ -112,12 +112,12 @@ def test_interrupted_fit_stops_and_says_so():
 
 def test_interrupted_command_line_exits_non_zero_and_writes_nothing(
         tmp_path, monkeypatch, capsys):
-    from sklearn_ser import _cli, comparison
+    from sklearn_ser.benchmark import _cli, _protocol
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(comparison, "_fit_fold", interrupted)
+    monkeypatch.setattr(_protocol, "_fit_fold", interrupted)
     out = tmp_path / "res"
     code = _cli.main(["demo", "--out", str(out), "--n-utterances", "30",
                       "--methods", "crowd_soft", "--no-progress", "--n-jobs", "1"])
@@ -200,7 +200,7 @@ def demo_results():
     """One real demo comparison (a baseline, with its plots), reused."""
     import copy
 
-    from sklearn_ser import _cli
+    from sklearn_ser.benchmark import _cli
 
     captured = {}
     real = _cli._compare
@@ -237,7 +237,7 @@ def test_real_ctrl_c_while_the_command_line_writes(tmp_path, monkeypatch,
 
     import matplotlib.figure
 
-    from sklearn_ser import _cli, comparison
+    from sklearn_ser.benchmark import _cli, _report
 
     results, n_files = demo_results
     monkeypatch.setattr(_cli, "_compare", lambda *a, **kw: copy.deepcopy(results))
@@ -256,8 +256,8 @@ def test_real_ctrl_c_while_the_command_line_writes(tmp_path, monkeypatch,
         monkeypatch.setattr(matplotlib.figure.Figure, "savefig",
                             with_ctrl_c(matplotlib.figure.Figure.savefig))
     else:
-        monkeypatch.setattr(comparison.os, "replace",
-                            with_ctrl_c(comparison.os.replace))
+        monkeypatch.setattr(_report.os, "replace",
+                            with_ctrl_c(_report.os.replace))
     out = tmp_path / "res"
     code = _cli.main(["demo", "--out", str(out), "--n-utterances", "40",
                       "--methods", "logreg_egemaps", "--quick",

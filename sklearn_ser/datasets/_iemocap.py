@@ -10,7 +10,7 @@ import pandas as pd
 from sklearn.utils import Bunch
 
 from .._warnings import ser_warn
-from ..annotations import to_ratings
+from ..annotations import normalize_label, to_ratings
 from ..exceptions import DroppedRowsWarning
 from ._base import check_root
 
@@ -37,7 +37,8 @@ IEMOCAP_SUMMARY_LABELS = {
 }
 
 
-def load_iemocap(root, *, sessions=None, improvised_only=False, self_reports=True):
+def load_iemocap(root, *, sessions=None, improvised_only=False, self_reports=True,
+                 merge_labels=False):
     """Load IEMOCAP's utterances and per-evaluator categorical labels.
 
     Reads ``Session*/dialog/EmoEvaluation/*.txt``: for each utterance the
@@ -60,6 +61,11 @@ def load_iemocap(root, *, sessions=None, improvised_only=False, self_reports=Tru
         them among an utterance's annotators). Their columns are listed in
         ``actor_raters``; ``utterances["self_rater"]`` names the column that
         holds the speaker's own rating.
+    merge_labels : bool, default=False
+        Apply ``label_map`` to the annotations: excitement counts as
+        happiness, as in the papers' four classes (a rater who chose both
+        chose happiness once). Without it the labels are as written and a
+        target encoder applies the map (``label_map="iemocap"``).
 
     Returns
     -------
@@ -117,13 +123,17 @@ def load_iemocap(root, *, sessions=None, improvised_only=False, self_reports=Tru
         cells, index=utterances.index, columns=pd.Index(raters, name="rater"),
         dtype=object,
     ))
+    label_map = {"excitement": "happiness"}
+    if merge_labels:
+        annotations = annotations.ratings.map_labels(
+            lambda label: label_map.get(normalize_label(label), normalize_label(label)))
     return Bunch(
         utterances=utterances,
         annotations=annotations,
         evaluator_raters=[r for r in raters if r.startswith("E")],
         actor_raters=[r for r in raters if not r.startswith("E")],
         classes=["anger", "happiness", "neutral", "sadness"],
-        label_map={"excitement": "happiness"},
+        label_map=label_map,
         DESCR="IEMOCAP (Busso et al. 2008): 5 sessions of two actors, per-evaluator "
         "categorical labels (several choices allowed).",
     )

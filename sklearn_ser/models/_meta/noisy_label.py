@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -16,10 +17,12 @@ from .._inputs import make_target_encoder, target_kind
 from .._nn.data import SequenceDataset, SequenceLoader
 from .._nn.losses import SERLoss, balanced_weights
 from .._nn.net import best_epoch, keeps_torch_rng, validation_runs
+from .._sequence.base import parameters
 from .._sequence.blstm_attention import BLSTMAttentionClassifier
 
 
 @fill_doc
+@parameters
 class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
     """BLSTM with attention that corrects its labels and weighs its samples.
 
@@ -72,6 +75,7 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
         Per-class multipliers of the training loss, on top of the learned
         ``w_n``. None (the paper): Eq. 4's initial ``w_n`` already balance the
         classes.
+    %(layer_weights)s
     %(training_params)s
     Attributes
     ----------
@@ -89,7 +93,7 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
         Mean ``w_n`` per gold class before and after training (Table 3).
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         **BLSTMAttentionClassifier._parameter_constraints,
         "update": [StrOptions({"Lw", "L", "w", "none"})],
         "pretrain": ["boolean"],
@@ -98,51 +102,15 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
         "min_weight": [Interval(numbers.Real, 0, None, closed="neither")],
     }
 
-    def __init__(
-        self,
-        target="hard",
-        *,
-        update="Lw",
-        pretrain=False,
-        meta_lr=0.1,
-        label_logit_scale=1.0,
-        min_weight=0.01,
-        classes=None,
-        label_map=None,
-        dense_units=512,
-        lstm_units=128,
-        head_units=None,
-        dropout=0.5,
-        optimizer="adam",
-        lr=1e-3,
-        batch_size=32,
-        max_epochs=100,
-        patience=10,
-        monitor="loss",
-        validation_fraction=0.1,
-        refit=False,
-        weight_averaging=0,
-        class_weight=None,
-        bucket=True,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-    ):
-        super().__init__(
-            target, classes=classes, label_map=label_map, dense_units=dense_units,
-            lstm_units=lstm_units, head_units=head_units, dropout=dropout,
-            optimizer=optimizer, lr=lr, batch_size=batch_size, max_epochs=max_epochs,
-            patience=patience, monitor=monitor,
-            validation_fraction=validation_fraction, refit=refit,
-            weight_averaging=weight_averaging,
-            class_weight=class_weight, bucket=bucket, device=device,
-            random_state=random_state, verbose=verbose,
-        )
-        self.update = update
-        self.pretrain = pretrain
-        self.meta_lr = meta_lr
-        self.label_logit_scale = label_logit_scale
-        self.min_weight = min_weight
+    update: str = "Lw"
+    pretrain: bool = False
+    meta_lr: float = 0.1
+    label_logit_scale: float = 1.0
+    min_weight: float = 0.01
+    dense_units: int = 512
+    head_units: int | None = None
+    optimizer: str = "adam"
+    class_weight: str | dict | None = None
 
     # -- fit -----------------------------------------------------------------
     @keeps_torch_rng

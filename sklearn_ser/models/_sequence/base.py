@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import numbers
+from dataclasses import KW_ONLY, dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -44,15 +46,43 @@ from .._nn.net import (
     validation_runs,
 )
 
+#: The constructor of a network from its class annotations (a dataclass
+#: ``__init__``: each parameter is defined once, the training ones here in
+#: :class:`SequenceClassifier`, a network's own and its paper's defaults in
+#: its class). ``eq`` and ``repr`` stay scikit-learn's.
+parameters = dataclass(eq=False, repr=False, kw_only=True)
 
+
+@dataclass(eq=False, repr=False)
 class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
     """Base class: fit on sequences and ratings, predict emotions.
 
-    Subclasses implement ``_build_module(n_features, n_outputs)`` and set
-    the defaults of their paper.
+    Subclasses implement ``_build_module(n_features, n_outputs)``, declare
+    their own parameters as annotated class attributes under
+    :data:`parameters` and redeclare the training parameters whose default
+    their paper sets (``lr: float = 5e-4``).
     """
 
-    _parameter_constraints: dict = {
+    target: str | BaseTargetEncoder = "hard"
+    _: KW_ONLY
+    classes: list | None = None
+    label_map: dict | str | None = None
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    batch_size: int = 32
+    max_epochs: int = 100
+    patience: int | None = 10
+    monitor: str = "loss"
+    validation_fraction: float | None = 0.1
+    refit: bool | int = False
+    weight_averaging: float = 0.0
+    class_weight: str | dict | None = "balanced"
+    bucket: bool = True
+    device: str = "cpu"
+    random_state: int | None = None
+    verbose: int = 0
+
+    _parameter_constraints: ClassVar[dict] = {
         "target": [StrOptions({"hard", "soft", "existence"}), BaseTargetEncoder],
         "classes": ["array-like", None],
         "label_map": [dict, StrOptions({"iemocap"}), None],

@@ -4,15 +4,17 @@ Fujioka et al. 2020 by its parameters)."""
 from __future__ import annotations
 
 import numbers
+from typing import ClassVar
 
 from sklearn.utils._param_validation import Interval
 
 from .._docstrings import fill_doc
 from .._nn.modules import BLSTMAttentionNet
-from .base import SequenceClassifier
+from .base import SequenceClassifier, parameters
 
 
 @fill_doc
+@parameters
 class BLSTMAttentionClassifier(SequenceClassifier):
     """BLSTM-DNN with attention, trainable on hard, soft or existence targets.
 
@@ -59,7 +61,7 @@ class BLSTMAttentionClassifier(SequenceClassifier):
     (2, 16)
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         **SequenceClassifier._parameter_constraints,
         "dense_units": [Interval(numbers.Integral, 1, None, closed="left")],
         "lstm_units": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -67,54 +69,12 @@ class BLSTMAttentionClassifier(SequenceClassifier):
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
     }
 
-    def __init__(
-        self,
-        target="hard",
-        *,
-        classes=None,
-        label_map=None,
-        dense_units=256,
-        lstm_units=128,
-        head_units=256,
-        dropout=0.5,
-        optimizer="adamax",
-        lr=1e-3,
-        batch_size=32,
-        max_epochs=100,
-        patience=10,
-        monitor="loss",
-        validation_fraction=0.1,
-        refit=False,
-        weight_averaging=0,
-        class_weight="balanced",
-        layer_weights="auto",
-        bucket=True,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-    ):
-        self.target = target
-        self.classes = classes
-        self.label_map = label_map
-        self.dense_units = dense_units
-        self.lstm_units = lstm_units
-        self.head_units = head_units
-        self.dropout = dropout
-        self.optimizer = optimizer
-        self.lr = lr
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.monitor = monitor
-        self.validation_fraction = validation_fraction
-        self.refit = refit
-        self.weight_averaging = weight_averaging
-        self.class_weight = class_weight
-        self.layer_weights = layer_weights
-        self.bucket = bucket
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
+    dense_units: int = 256
+    lstm_units: int = 128
+    head_units: int | None = 256
+    dropout: float = 0.5
+    optimizer: str = "adamax"
+    layer_weights: bool | str = "auto"
 
     def _build_module(self, n_features, n_outputs):
         return BLSTMAttentionNet(n_features, n_outputs, self.dense_units,

@@ -4,15 +4,17 @@ al. 2019)."""
 from __future__ import annotations
 
 import numbers
+from typing import ClassVar
 
 from sklearn.utils._param_validation import Interval
 
 from .._docstrings import fill_doc
 from .._nn.modules import CNNBLSTMNet
-from .base import SequenceClassifier
+from .base import SequenceClassifier, parameters
 
 
 @fill_doc
+@parameters
 class CNNBLSTMClassifier(SequenceClassifier):
     """CNN + BLSTM + self-attention on spectrograms (Ando et al. 2019, Table 2).
 
@@ -44,7 +46,7 @@ class CNNBLSTMClassifier(SequenceClassifier):
     %(training_params)s
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         **SequenceClassifier._parameter_constraints,
         "channels": ["array-like"],
         "kernels": ["array-like"],
@@ -55,60 +57,16 @@ class CNNBLSTMClassifier(SequenceClassifier):
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
     }
 
-    def __init__(
-        self,
-        target="hard",
-        *,
-        classes=None,
-        label_map=None,
-        channels=(16, 24, 32),
-        kernels=((12, 16), (8, 12), (5, 7)),
-        strides=((2, 2), (1, 1), (1, 1)),
-        lstm_units=128,
-        attention_units=64,
-        head_units=64,
-        dropout=0.5,
-        optimizer="adam",
-        lr=5e-4,
-        batch_size=16,
-        max_epochs=100,
-        patience=10,
-        monitor="loss",
-        validation_fraction=0.1,
-        refit=False,
-        weight_averaging=0,
-        class_weight="balanced",
-        layer_weights="auto",
-        bucket=True,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-    ):
-        self.target = target
-        self.classes = classes
-        self.label_map = label_map
-        self.channels = channels
-        self.kernels = kernels
-        self.strides = strides
-        self.lstm_units = lstm_units
-        self.attention_units = attention_units
-        self.head_units = head_units
-        self.dropout = dropout
-        self.optimizer = optimizer
-        self.lr = lr
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.monitor = monitor
-        self.validation_fraction = validation_fraction
-        self.refit = refit
-        self.weight_averaging = weight_averaging
-        self.class_weight = class_weight
-        self.layer_weights = layer_weights
-        self.bucket = bucket
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
+    channels: tuple = (16, 24, 32)
+    kernels: tuple = ((12, 16), (8, 12), (5, 7))
+    strides: tuple = ((2, 2), (1, 1), (1, 1))
+    lstm_units: int = 128
+    attention_units: int = 64
+    head_units: int = 64
+    dropout: float = 0.5
+    lr: float = 5e-4
+    batch_size: int = 16
+    layer_weights: bool | str = "auto"
 
     def _build_module(self, n_features, n_outputs):
         if not (len(self.channels) == len(self.kernels) == len(self.strides)):

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import copy
 import numbers
+from typing import ClassVar
 
 from sklearn.utils._param_validation import Interval
 
 from .._docstrings import fill_doc
 from .._nn.modules import FusionHead
-from .base import SequenceClassifier
+from .base import SequenceClassifier, parameters
 
 
 @fill_doc
+@parameters
 class FrozenFusionClassifier(SequenceClassifier):
     """Train a new classifier on the frozen embeddings of fitted networks.
 
@@ -39,57 +41,16 @@ class FrozenFusionClassifier(SequenceClassifier):
     %(training_params)s
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         **SequenceClassifier._parameter_constraints,
         "encoders": [list],
         "hidden_units": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
     }
 
-    def __init__(
-        self,
-        encoders=None,
-        target="hard",
-        *,
-        classes=None,
-        label_map=None,
-        hidden_units=None,
-        dropout=0.5,
-        optimizer="adam",
-        lr=1e-3,
-        batch_size=32,
-        max_epochs=100,
-        patience=10,
-        monitor="loss",
-        validation_fraction=0.1,
-        refit=False,
-        weight_averaging=0,
-        class_weight="balanced",
-        bucket=True,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-    ):
-        self.encoders = encoders
-        self.target = target
-        self.classes = classes
-        self.label_map = label_map
-        self.hidden_units = hidden_units
-        self.dropout = dropout
-        self.optimizer = optimizer
-        self.lr = lr
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.monitor = monitor
-        self.validation_fraction = validation_fraction
-        self.refit = refit
-        self.weight_averaging = weight_averaging
-        self.class_weight = class_weight
-        self.bucket = bucket
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
+    encoders: list | None = None
+    hidden_units: int | None = None
+    dropout: float = 0.5
 
     #: its encoders weight the layers of stacked frames themselves
     layer_weights = False

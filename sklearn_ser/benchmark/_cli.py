@@ -8,20 +8,18 @@ import sys
 import time
 from pathlib import Path
 
-from . import __version__
-from .comparison import (
-    DEMO_METHODS,
-    NORMALISATIONS,
+from .. import __version__
+from ..exceptions import ComparisonError
+from ._methods import DEMO_METHODS, NORMALISATIONS, registry
+from ._protocol import run_comparison
+from ._report import (
     OUTPUT_NAMES,
-    ComparisonError,
     distribution_table,
     margins_table,
-    rare_by_class,
-    registry,
     results_table,
-    run_comparison,
     write_outputs,
 )
+from ._scores import rare_by_class
 
 
 class _OutDir:
@@ -105,8 +103,9 @@ def _finish(results, out):
 
 
 def _run(command, args):
-    """Run a command whose output folder is claimed first; release it however
-    the run ends (an interrupted or failed run leaves no folder it made)."""
+    """Run ``command(args, out)`` in an output folder claimed first; release it
+    however the run ends (an interrupted or failed run leaves no folder it
+    made)."""
     out = _out_dir(args.out)
     print(f"sklearn-ser: results go to {out.path}", file=sys.stderr)
     try:
@@ -116,10 +115,9 @@ def _run(command, args):
 
 
 def _compare(*args, **kwargs):
-    """:func:`~sklearn_ser.comparison.run_comparison`, its input errors as exit
+    """:func:`~sklearn_ser.benchmark.run_comparison`, its input errors as exit
     messages."""
-    from .exceptions import AnnotationError
-    from .features import AudioError
+    from ..exceptions import AnnotationError, AudioError
 
     try:
         return run_comparison(*args, **kwargs)
@@ -129,10 +127,9 @@ def _compare(*args, **kwargs):
         raise SystemExit(f"sklearn-ser: {e}") from None
 
 
-def cmd_demo(args, out=None):
-    if out is None:
-        return _run(cmd_demo, args)
-    from .datasets import make_emotional_speech
+def cmd_demo(args, out):
+    """``sklearn-ser demo`` in the claimed folder ``out``."""
+    from ..datasets import make_emotional_speech
 
     n = 200 if args.quick else args.n_utterances
     epochs = 8 if args.quick else args.max_epochs
@@ -144,14 +141,15 @@ def cmd_demo(args, out=None):
                                  random_state=args.random_state)
     t = time.perf_counter()
     results = _compare(data.utterances, data.annotations, data.classes,
-                             methods=methods, seeds=args.seeds, epochs=epochs,
-                             n_jobs=args.n_jobs, profile="demo",
-                             progress=not args.no_progress, normalise=args.normalise)
-    results["meta"]["command"] = "demo"
-    results["meta"]["corpus"] = "make_emotional_speech" + (
-        f" (emotions_per_speaker={args.emotions_per_speaker})"
-        if args.emotions_per_speaker else "")
-    results["meta"]["wall_seconds"] = time.perf_counter() - t
+                       methods=methods, seeds=args.seeds, epochs=epochs,
+                       n_jobs=args.n_jobs, profile="demo",
+                       progress=not args.no_progress, normalise=args.normalise)
+    results = results.with_meta(
+        command="demo",
+        corpus="make_emotional_speech" + (
+            f" (emotions_per_speaker={args.emotions_per_speaker})"
+            if args.emotions_per_speaker else ""),
+        wall_seconds=time.perf_counter() - t)
     return _finish(results, out)
 
 
@@ -170,40 +168,25 @@ def _method_list(text, default):
 
 
 def _load_dataset(name, root, emotions_per_speaker=None):
-    from .datasets import load_crema_d, load_emodb, load_iemocap
+    """A known corpus (its --root checked by :func:`_check_benchmark_args`)."""
+    from ..datasets import load_crema_d, load_emodb, load_iemocap
 
-    if root is None:
-        raise SystemExit(f"sklearn-ser benchmark: --dataset {name} needs --root DIR "
-                         "(the corpus folder).")
-    if not Path(root).is_dir():
-        raise SystemExit(f"sklearn-ser benchmark: --root {root!r} is not a folder; "
-                         f"give the folder of your {name} copy.")
     if name in ("emodb", "emodb-confounded"):
         data = load_emodb(root, emotions_per_speaker=(
             emotions_per_speaker or 2) if name == "emodb-confounded"
             else emotions_per_speaker)
         return data.utterances, data.annotations, data.classes, "intended", "session"
     if name == "iemocap":
-        from .annotations import normalize_label
-
-        data = load_iemocap(root)
-        # the usual four classes: excitement counts as happiness (the map is
-        # applied to the table once, so every method sees the same labels)
-        mapping = data.label_map
-
-        def merge(label):
-            return mapping.get(normalize_label(label), normalize_label(label))
-
-        # a rater who chose excitement and happiness chose happiness once
-        merged = data.annotations.ratings.map_labels(merge)
-        return data.utterances, merged, data.classes, None, "session"
+        # the usual four classes: excitement counts as happiness
+        data = load_iemocap(root, merge_labels=True)
+        return data.utterances, data.annotations, data.classes, None, "session"
     data = load_crema_d(root)
     return data.utterances, data.annotations, data.classes, "intended", "speaker"
 
 
 def load_generic(audio_dir, ratings, metadata=None):
     """:func:`sklearn_ser.datasets.load_corpus` with its errors as exit messages."""
-    from .datasets import load_corpus
+    from ..datasets import load_corpus
 
     try:
         data = load_corpus(audio_dir, ratings, metadata)
@@ -216,7 +199,7 @@ def load_generic(audio_dir, ratings, metadata=None):
 
 
 def _resolve_columns(u, a, args, classes, truth, group):
-    from .annotations import HardLabels, infer_classes, normalize_label
+    from ..annotations import HardLabels, infer_classes, normalize_label
 
     cols = [c for c in u.columns if c != "path"]
     if args.group_column:
@@ -295,11 +278,10 @@ def _resolve_columns(u, a, args, classes, truth, group):
     return u, list(classes), truth, group, rule
 
 
-def cmd_benchmark(args, out=None):
+def cmd_benchmark(args, out):
+    """``sklearn-ser benchmark`` in the claimed folder ``out`` (its arguments
+    checked by :func:`_check_benchmark_args` before the folder was made)."""
     methods = _method_list(args.methods, registry())
-    if out is None:
-        _check_benchmark_args(args)
-        return _run(cmd_benchmark, args)
     if args.dataset:
         try:
             u, a, classes, truth, group = _load_dataset(args.dataset, args.root,
@@ -329,14 +311,13 @@ def cmd_benchmark(args, out=None):
           file=sys.stderr)
     t = time.perf_counter()
     results = _compare(u, a, classes, methods=methods, seeds=args.seeds,
-                             epochs=epochs, n_jobs=args.n_jobs, cache=args.cache,
-                             truth_column=truth, group_column=group,
-                             progress=not args.no_progress, normalise=args.normalise)
-    results["meta"]["command"] = "benchmark"
-    results["meta"]["corpus"] = corpus
-    results["meta"]["classes_rule"] = rule
-    results["meta"]["wall_seconds"] = time.perf_counter() - t
-    _say_rare(results["meta"].get("rare_classes"), group)
+                       epochs=epochs, n_jobs=args.n_jobs, cache=args.cache,
+                       truth_column=truth, group_column=group,
+                       progress=not args.no_progress, normalise=args.normalise)
+    results = results.with_meta(command="benchmark", corpus=corpus,
+                                classes_rule=rule,
+                                wall_seconds=time.perf_counter() - t)
+    _say_rare(results.meta.get("rare_classes"), group)
     return _finish(results, out)
 
 
@@ -354,6 +335,7 @@ def _say_rare(rare, group):
 
 def _check_benchmark_args(args):
     """Every argument checked before any work (or folder) is made."""
+    _method_list(args.methods, registry())
     generic = args.audio_dir or args.ratings or args.metadata
     if args.dataset and generic:
         raise SystemExit("sklearn-ser benchmark: give either --dataset with --root, or "
@@ -443,7 +425,8 @@ def build_parser():
     demo.add_argument("--quick", action="store_true",
                       help="a small corpus and few epochs, for smoke runs")
     demo.add_argument("--no-progress", action="store_true")
-    demo.set_defaults(func=cmd_demo)
+    demo.set_defaults(func=cmd_demo, check=lambda args: _method_list(
+        args.methods, DEMO_METHODS))
     bench = sub.add_parser(
         "benchmark", help="compare the methods on a corpus on disk",
         description="Compare the methods leave-one-group-out on a known corpus "
@@ -494,18 +477,25 @@ def build_parser():
     bench.add_argument("--quick", action="store_true",
                        help="8 epochs per model, for smoke runs")
     bench.add_argument("--no-progress", action="store_true")
-    bench.set_defaults(func=cmd_benchmark)
+    bench.set_defaults(func=cmd_benchmark, check=_check_benchmark_args)
     return parser
 
 
 def main(argv=None):
+    """The ``sklearn-ser`` command line (``sklearn-ser demo``, ``sklearn-ser
+    benchmark``): ``main(["demo", "--quick"])`` runs it from Python.
+
+    Returns the exit status: 0 done, 2 no command, 130 interrupted (nothing
+    written); bad input exits with a message naming it.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
     try:
-        return args.func(args)
+        args.check(args)  # every argument before any folder or work
+        return _run(args.func, args)
     except KeyboardInterrupt:
         # results are written only once every model is trained: an interrupted
         # run leaves nothing that looks complete

@@ -1,0 +1,601 @@
+"""The leave-one-group-out protocol: fold inputs, parallel jobs, one runner
+for every (method, seed, fold), and the results."""
+
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from .._parallel import torch_thread_share, use_torch_threads
+from ..exceptions import ComparisonError
+from ..metrics import class_probabilities
+from ._methods import (
+    CONFOUNDED,
+    METHODS,
+    NORMALISATIONS,
+    PROFILES,
+    Fold,
+    confounded_profile,
+)
+from ._result import ComparisonResult
+from ._scores import (
+    _finite_or_none,
+    _fold_means,
+    _mean_over_seeds,
+    _n_with_distribution,
+    _raters_alpha,
+    distribution_scores,
+    score_predictions,
+)
+
+
+def _as_frames(features, utterances):
+    """Utterance-level feature rows as one-frame sequences (with speakers)."""
+    table = pd.DataFrame(index=utterances.index)
+    if "speaker" in utterances.columns:
+        table["speaker"] = utterances["speaker"].to_numpy()
+    table["frames"] = [row[None, :] for row in np.asarray(features)]
+    return table
+
+
+def _unframe(table):
+    return np.concatenate(list(table["frames"]), axis=0)
+
+
+def fold_inputs(features, annotations, groups, *, folds=None, normalise="auto",
+                pool=10, modes=None):
+    """The inputs of each leave-one-group-out fold, as the README's recipe.
+
+    For each held-out group ``g``, :class:`~sklearn_ser.features.SpeakerStandardizer`
+    is fitted on the training fold (with its ratings: ``normalise="auto"``
+    decides per speaker or global from them) and applied to both sides, then
+    :class:`~sklearn_ser.features.FrameAverager` pools the frames.
+
+    Parameters
+    ----------
+    features : DataFrame with a ``frames`` column (and ``speaker``)
+    annotations : ratings aligned with ``features``
+    groups : array-like, one group per utterance
+    folds : list, default=None
+        The held-out groups to prepare (default: every group).
+    normalise : {"auto", "speaker", "global", "none"}, default="auto"
+    pool : int, dict or None, default=10
+        Frames averaged (a dict: per fold); None: utterance-level rows
+        (one-frame sequences, e.g. functionals) returned as 2-D arrays.
+    modes : dict, default=None
+        Normalisation already decided for some folds (used as given).
+
+    Returns
+    -------
+    inputs : dict
+        ``g -> (X_train, y_train, X_test)``.
+    decisions : dict
+        ``g -> {"mode", "reason", "speaker_dependence"}`` for the folds this
+        call decided.
+    """
+    from ..annotations import align_annotations
+    from ..features import FrameAverager, SpeakerStandardizer
+
+    # by utterance id, not by position (an error names a mismatched id)
+    annotations = align_annotations(features, annotations)
+    groups = np.asarray(groups)
+    folds = list(np.unique(groups)) if folds is None else list(folds)
+    modes = modes or {}
+    inputs, decisions = {}, {}
+    for g in folds:
+        te, tr = groups == g, groups != g
+        if g in modes:
+            norm = SpeakerStandardizer(modes[g]).fit(features[tr])
+        else:
+            norm = SpeakerStandardizer(normalise).fit(features[tr], annotations[tr])
+            decisions[g] = {"mode": norm.mode_, "reason": norm.mode_reason_,
+                            "speaker_dependence": norm.speaker_dependence_}
+        if pool is None:
+            inputs[g] = (_unframe(norm.transform(features[tr])), annotations[tr],
+                         _unframe(norm.transform(features[te])))
+        else:
+            averager = FrameAverager(pool[g] if isinstance(pool, dict) else pool)
+            inputs[g] = (averager.fit_transform(norm.transform(features[tr])),
+                         annotations[tr],
+                         averager.transform(norm.transform(features[te])))
+    return inputs, decisions
+
+
+def fold_predictions(build, inputs, groups, *, seeds=(0,), n_jobs=1, quiet=True,
+                     method="predict"):
+    """Leave-one-group-out predictions of ``build(seed)`` for every seed.
+
+    Parameters
+    ----------
+    build : callable
+        ``build(seed)`` returns an unfitted estimator (a pipeline, a
+        SeedEnsembleClassifier...) that takes the fold inputs and ratings.
+    inputs : dict
+        ``g -> (X_train, y_train, X_test)`` (:func:`fold_inputs`).
+    groups : array-like
+        The group of every utterance (the test rows of fold ``g`` are
+        ``groups == g``).
+    seeds : iterable of int, default=(0,)
+    n_jobs : int, default=1
+        (seed, fold) fits run in parallel (:func:`run_jobs`).
+    quiet : bool, default=True
+        Silence the estimators' warnings (they repeat per fold).
+    method : {"predict", "predict_proba"}, default="predict"
+        Labels, or probabilities (columns in the estimators' ``classes_``
+        order: give every estimator the same ``classes``).
+
+    Returns
+    -------
+    predictions : dict
+        ``seed -> (predicted labels or probabilities of every utterance, fit
+        seconds summed over the folds)``.
+    """
+    groups = np.asarray(groups)
+    seeds = list(seeds)
+    keys = [(seed, g) for seed in seeds for g in inputs]
+    tasks = [(build, seed, *inputs[g], quiet, method) for seed, g in keys]
+    out = {seed: (None, 0.0) for seed in seeds}
+    for (seed, g), (pred, seconds) in zip(keys, run_jobs(_fit_predict, tasks, n_jobs),
+                                          strict=True):
+        values, total = out[seed]
+        if values is None:
+            values = (np.empty(len(groups), dtype=object) if pred.ndim == 1 else
+                      np.full((len(groups), pred.shape[1]), np.nan))
+        values[groups == g] = pred
+        out[seed] = (values, total + seconds)
+    return out
+
+
+def _fit_predict(build, seed, X_train, y_train, X_test, quiet, method="predict"):
+    t = time.perf_counter()
+    with warnings.catch_warnings():
+        if quiet:
+            warnings.simplefilter("ignore")
+        clf = build(seed).fit(X_train, y_train)
+        seconds = time.perf_counter() - t
+        if method == "predict_proba":
+            return np.asarray(clf.predict_proba(X_test), dtype=float), seconds
+    return np.asarray(clf.predict(X_test), dtype=object), seconds
+
+
+def run_jobs(function, tasks, n_jobs=1):
+    """``function(*task)`` for every task, ``n_jobs`` at a time (joblib
+    processes, each with its share of the cores as torch threads); yields the
+    results in order, each as soon as it and those before it are done."""
+    import joblib
+
+    from .._parallel import parallel
+
+    threads = torch_thread_share(n_jobs)
+    jobs = (joblib.delayed(_with_threads)(function, threads, task) for task in tasks)
+    with warnings.catch_warnings():
+        # loky replaces a worker whose memory grew by more than 300 MB since
+        # its first task (its "memory leak" check; a network's training grows
+        # that much) once that task is done, and says "A worker stopped while
+        # some jobs were given to the executor" when tasks are queued: they
+        # run on the new worker and every result is kept, so the message
+        # tells a user nothing to act on
+        warnings.filterwarnings("ignore", message="A worker stopped while some jobs",
+                                category=UserWarning)
+        yield from parallel(n_jobs)(jobs)
+
+
+def _with_threads(function, threads, task):
+    use_torch_threads(threads)
+    return function(*task)
+
+
+def _fit_fold(method, seed, epochs, profile, fold, classes, extras):
+    """One (method, seed, fold) job, whatever the method: predictions,
+    probabilities, the epochs a network kept, the penalty a search chose,
+    and plot material if asked."""
+    t = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = method.fit(method.estimator(classes, seed, epochs, profile,
+                                          n_features=fold.n_features), fold)
+    seconds = time.perf_counter() - t
+    out = {"pred": np.asarray(clf.predict(fold.X_test), dtype=object),
+           "seconds": seconds,
+           "proba": class_probabilities(clf, fold.X_test, classes),
+           "epochs": chosen_epochs(clf), "C": _chosen_penalty(clf)}
+    if extras:
+        if hasattr(clf, "weights_by_class_"):
+            out["weights_by_class"] = clf.weights_by_class_
+            out["transition_matrix"] = clf.transition_matrix_
+        try:
+            out["attention"] = clf.attention_weights(fold.X_test.iloc[:1])[0]
+            out["attention_frames"] = np.asarray(fold.X_test["frames"].iloc[0])
+        except (AttributeError, TypeError, ValueError):  # no attention pooling
+            pass
+    return out
+
+
+def _chosen_penalty(clf):
+    """The C an in-fold search chose (the pipeline's last step), else None."""
+    last = clf[-1] if hasattr(clf, "steps") else clf
+    return (getattr(last, "best_params_", None) or {}).get("C")
+
+
+def chosen_epochs(clf):
+    """The epochs a fitted network kept (``best_epoch_``), or, for a model
+    made of networks, the mean over them (seed ensemble members, the
+    meta-estimators' components); None when no network was trained."""
+    own = getattr(clf, "best_epoch_", None)
+    if own is not None:
+        return float(own)
+    parts = list(getattr(clf, "estimators_", None) or [])
+    for name in ("components_", "mlee_", "dominant_", "final_"):
+        part = getattr(clf, name, None)
+        parts.extend(part.values() if isinstance(part, dict)
+                     else [] if part is None else [part])
+    found = [e for e in (chosen_epochs(p) for p in parts if p is not clf)
+             if e is not None]
+    return float(np.mean(found)) if found else None
+
+
+def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
+                   epochs=60, n_jobs=1, cache=None, truth_column="intended",
+                   group_column="session", profile="benchmark", progress=True,
+                   normalise="auto"):
+    """Leave-one-group-out comparison of ``methods`` on a corpus.
+
+    Every (method, seed, fold) of every method that trains (networks and
+    functionals pipelines alike) is one job of :func:`run_jobs`; fusions are
+    made from their members' probabilities. ``normalise`` is the
+    :class:`~sklearn_ser.features.SpeakerStandardizer` mode of every method
+    (frames and functionals): ``"auto"`` decides in each fold from that
+    fold's training speakers and labels; the decisions are in
+    ``meta["normalisation"]``. The network settings of each fold follow the
+    speaker-confound policy (:func:`fold_profiles`).
+
+    Returns a :class:`~sklearn_ser.benchmark.ComparisonResult`.
+    """
+
+    from ..annotations import HardLabels, align_annotations
+    from ..features import OpenSmileFrames, OpenSmileFunctionals
+
+    reg = dict(METHODS)
+    unknown = [m for m in methods if m not in reg]
+    if unknown:
+        raise ComparisonError(
+            f"unknown method(s) {unknown}; choose from {list(reg)}."
+        )
+    # a fusion's members are run too (reported only when asked for)
+    run_methods = list(dict.fromkeys(
+        [m for f in methods for m in (*reg[f].members, f)]))
+    if normalise not in NORMALISATIONS:
+        raise ComparisonError(f"unknown normalisation {normalise!r}; choose "
+                              f"from {list(NORMALISATIONS)}.")
+    if isinstance(profile, str):
+        profile = PROFILES[profile]
+    u = utterances
+    a = align_annotations(u, annotations)  # by utterance id, not by position
+    majority = HardLabels(classes).fit(a).transform(a)
+    ok = majority.notna().to_numpy()
+    groups = _check_groups(u, group_column)
+    fold_ids = np.unique(groups)
+    speakers = (u["speaker"].to_numpy() if "speaker" in u.columns
+                else groups)
+    fold_profile, dependence = fold_profiles(a, groups, speakers, profile)
+    t = time.perf_counter()
+    kinds = {reg[m].kind for m in run_methods}
+    neural = "network" in kinds
+    frames = {}
+    needed = dict.fromkeys(fold_profile[g].get("features", "emobase45")
+                           for g in fold_ids) if neural else {}
+    for feature_set in needed:
+        frames[feature_set] = OpenSmileFrames(
+            feature_set, n_jobs=n_jobs, memory=cache,
+            progress=progress).fit_transform(u)
+    func = {}
+    for fset in dict.fromkeys(reg[m].features for m in run_methods
+                              if reg[m].kind == "functionals"):
+        func[fset] = _as_frames(OpenSmileFunctionals(
+            fset, n_jobs=n_jobs, memory=cache,
+            progress=progress).fit_transform(u), u)
+    feature_seconds = time.perf_counter() - t
+    folds, func_folds, decisions = {}, {}, {}
+    if needed:
+        # one decision per fold, from the training fold only (it depends on
+        # the training speakers and labels, not on the features)
+        for feature_set in needed:
+            use = [g for g in fold_ids
+                   if fold_profile[g].get("features", "emobase45") == feature_set]
+            made, dec = fold_inputs(frames[feature_set], a, groups, folds=use,
+                                    normalise=normalise,
+                                    pool={g: fold_profile[g]["pool"] for g in use},
+                                    modes={g: d["mode"] for g, d in decisions.items()})
+            folds.update(made)
+            decisions.update({g: d for g, d in dec.items() if g not in decisions})
+    for fset, table in func.items():
+        made, dec = fold_inputs(table, a, groups, folds=fold_ids, normalise=normalise,
+                                pool=None,
+                                modes={g: d["mode"] for g, d in decisions.items()})
+        func_folds[fset] = made
+        decisions.update({g: d for g, d in dec.items() if g not in decisions})
+    decisions = {str(g): decisions[g] for g in fold_ids if g in decisions}
+
+    def fold_of(method, g):
+        tr = groups != g
+        if method.kind == "network":
+            return Fold(*folds[g], groups_train=speakers[tr])
+        return Fold(*func_folds[method.features][g], majority_train=majority[tr],
+                    groups_train=speakers[tr])
+
+    def fold_epochs(g):
+        prof = fold_profile[g]
+        return min(epochs, prof["epochs"]) if "epochs" in prof else epochs
+
+    # one job per (method, seed, fold) of every method that trains; the jobs
+    # share the cores (each worker gets its share of torch threads)
+    first_group = fold_ids[0]
+    keys = [(name, seed, g) for name in run_methods if reg[name].kind != "fusion"
+            for seed in range(seeds) for g in fold_ids]
+    tasks = [(reg[name], seed, fold_epochs(g), fold_profile[g], fold_of(reg[name], g),
+              classes, reg[name].kind == "network" and seed == 0 and g == first_group)
+             for name, seed, g in keys]
+    fitted = {}
+    if tasks:
+        bar = _progress(len(tasks), f"training {len(tasks)} (method, seed, "
+                        f"{group_column}) models", progress)
+        for key, res in zip(keys, run_jobs(_fit_fold, tasks, n_jobs), strict=True):
+            fitted[key] = res
+            name, seed, g = key
+            bar.set_postfix_str(f"done: {name} seed {seed} {group_column} {g} "
+                                f"({res['seconds']:.0f} s)")
+            bar.update(1)
+        bar.close()
+    results, plots = {}, {"predictions": {}, "weights_by_class": None,
+                          "transition_matrix": None, "attention": None}
+    outputs = {}  # (name, seed) -> (pred, proba or None, seconds)
+    chosen = {}   # method -> fold -> [C per seed] (an in-fold search's choice)
+    epochs_kept = {}  # network method -> fold -> [epochs kept per seed]
+    truth = (u[truth_column] if truth_column and truth_column in u.columns
+             else None)
+    for name in run_methods:
+        method = reg[name]
+        per_seed = []
+        for seed in range(seeds):
+            if method.kind == "fusion":
+                pred, proba, seconds = _fuse([outputs[m, seed] for m in method.members],
+                                             classes)
+                has_proba = True
+            else:
+                pred = np.empty(len(u), dtype=object)
+                proba = np.zeros((len(u), len(classes)))
+                has_proba, seconds = True, 0.0
+                for g in fold_ids:
+                    te = groups == g
+                    res = fitted[name, seed, g]
+                    for store, value in ((epochs_kept, res.get("epochs")),
+                                         (chosen, res.get("C"))):
+                        if value is not None:
+                            store.setdefault(name, {}).setdefault(
+                                str(g), []).append(value)
+                    pred[te] = res["pred"]
+                    if res.get("proba") is None:
+                        has_proba = False
+                    else:
+                        proba[te] = res["proba"]
+                    seconds += res["seconds"]
+                    _keep_plot_material(plots, res, name, u.index[te][0],
+                                        fold_profile[g])
+            outputs[name, seed] = (pred, proba if has_proba else None, seconds)
+            if name not in methods:
+                continue
+            if seed == 0:
+                plots["predictions"][name] = pred.copy()
+                plots.setdefault("probabilities", {})[name] = (
+                    proba.copy() if has_proba else None)
+            per_seed.append({**score_predictions(pred, majority, classes, truth),
+                             **_fold_means(pred, majority, classes, truth, groups),
+                             **distribution_scores(proba if has_proba else None,
+                                                   pred, a, classes),
+                             "fit_seconds": seconds})
+        if name not in methods:
+            continue
+        results[name] = _mean_over_seeds(per_seed)
+        results[name]["description"] = method.description
+        picked = next((chosen[m] for m in (name, *method.members) if m in chosen),
+                      None)
+        if picked is not None:  # a fusion: its every-rating member's
+            results[name]["chosen_C"] = picked
+        if name in epochs_kept:
+            results[name]["epochs_kept"] = epochs_kept[name]
+    meta = {
+        "n_utterances": int(len(u)),
+        "n_scored": int(ok.sum()),
+        "n_no_consensus": int((~ok).sum()),
+        "classes": list(classes),
+        "folds": f"leave-one-{group_column}-out ({len(fold_ids)} folds)",
+        "seeds": seeds,
+        "truth_column": truth_column if truth_column in u.columns else None,
+        "feature_seconds": feature_seconds,
+        "raters_alpha": _finite_or_none(_raters_alpha(a, classes)),
+        "n_with_distribution": int(_n_with_distribution(a, classes)),
+        "normalisation": _normalisation_summary(normalise, decisions),
+        "training": _training_summary(fold_profile, dependence, profile, epochs,
+                                      neural),
+        "rare_classes": _rare_in_training(majority, ok, groups, classes),
+    }
+    plots["majority"] = majority.to_numpy(dtype=object)
+    plots["groups"] = groups
+    plots["index"] = u.index
+    plots["truth"] = None if truth is None else truth.to_numpy(dtype=object)
+    plots["annotations"] = a
+    return ComparisonResult(methods=results, meta=meta, plots=plots)
+
+
+def _check_groups(u, group_column):
+    """The group of every utterance, as text; a clear error for a missing
+    column, empty values, missing speakers or a single group."""
+    if group_column not in u.columns:
+        raise ComparisonError(
+            f"the group column {group_column!r} is not in the utterance table; its "
+            f"columns are {list(u.columns)} (give another --group-column).")
+    empty = u[group_column].isna().to_numpy() | (
+        u[group_column].astype(str).str.strip() == "").to_numpy()
+    if empty.any():
+        raise ComparisonError(
+            f"{int(empty.sum())} utterance(s) have no {group_column!r} value (first: "
+            f"{u.index[empty][0]!r}); every utterance needs a group for "
+            "leave-one-group-out. Fill them in the metadata, or give another "
+            "--group-column.")
+    if "speaker" in u.columns and u["speaker"].isna().any():
+        first = u.index[u["speaker"].isna().to_numpy()][0]
+        raise ComparisonError(
+            f"{int(u['speaker'].isna().sum())} utterance(s) have no 'speaker' value "
+            f"(first: {first!r}); speaker normalisation needs it for every "
+            "utterance. Fill them in the metadata, or drop the column.")
+    groups = u[group_column].astype(str).to_numpy()
+    if len(np.unique(groups)) < 2:
+        raise ComparisonError(
+            f"the group column {group_column!r} has a single value; "
+            "leave-one-group-out needs at least two groups (give another "
+            "--group-column)."
+        )
+    return groups
+
+
+def fold_profiles(annotations, groups, speakers, profile):
+    """The speaker-confound policy: the network settings of each fold.
+
+    A fold whose training speakers predict its training labels (speaker
+    explains at least :data:`~sklearn_ser.features.CONFOUND_THRESHOLD` of the
+    label entropy: speakers showing one or a few emotions) trains its networks
+    with :data:`CONFOUNDED` over ``profile`` (:func:`confounded_profile`);
+    the others with ``profile``. The same threshold decides
+    ``SpeakerStandardizer(mode="auto")`` and the networks'
+    ``SpeakerConfoundWarning``.
+
+    Returns ``({fold: profile}, {fold: speaker dependence})``.
+    """
+    from ..features import CONFOUND_THRESHOLD, speaker_label_dependence, training_labels
+
+    dependence, chosen = {}, {}
+    for g in np.unique(groups):
+        tr = groups != g
+        labels, _ = training_labels(annotations[tr], int(tr.sum()))
+        dep = (float("nan") if labels is None
+               else speaker_label_dependence(speakers[tr], labels))
+        dependence[g] = dep
+        confounded = bool(np.isfinite(dep) and dep >= CONFOUND_THRESHOLD)
+        chosen[g] = confounded_profile(profile) if confounded else profile
+    return chosen, dependence
+
+
+def _fuse(members, classes):
+    """The geometric mean of the members' probabilities (equal weights), its
+    arg-max, and their summed fit seconds."""
+    logp = np.mean([np.log(np.clip(p, 1e-9, 1.0)) for _, p, _ in members], axis=0)
+    proba = np.exp(logp - logp.max(axis=1, keepdims=True))
+    proba /= proba.sum(axis=1, keepdims=True)
+    pred = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+    return pred, proba, sum(sec for _, _, sec in members)
+
+
+def _keep_plot_material(plots, res, name, utterance, profile):
+    """The first noisy-label weights and the first attention curve met."""
+    if "weights_by_class" in res and plots["weights_by_class"] is None:
+        plots["weights_by_class"] = res["weights_by_class"]
+        plots["transition_matrix"] = res["transition_matrix"]
+    if "attention" in res and plots["attention"] is None:
+        plots["attention"] = {"method": name, "weights": res["attention"],
+                              "frames": res["attention_frames"],
+                              "utterance": str(utterance),
+                              "hop_seconds": 0.01 * profile["pool"]}
+
+
+def _rare_in_training(majority, ok, groups, classes):
+    """{fold: {class: share}}: classes below a quarter of an even share of
+    the training fold's majorities (the rule of ``infer_classes``)."""
+    from ..annotations import rare_classes
+
+    out = {}
+    for g in np.unique(groups):
+        tr = (groups != g) & ok
+        counts = pd.Series(majority[tr]).value_counts().reindex(classes, fill_value=0)
+        rare = rare_classes(classes, counts.to_numpy())
+        if rare:
+            out[str(g)] = rare
+    return out
+
+
+def _normalisation_summary(asked, decisions):
+    """What --normalise did in each fold, and one sentence saying so."""
+    from ..features import CONFOUND_THRESHOLD
+
+    modes = [d["mode"] for d in decisions.values()]
+    chosen = {m: modes.count(m) for m in dict.fromkeys(modes)}
+    dep = [v for d in decisions.values()
+           if (v := _finite_or_none(d["speaker_dependence"])) is not None]
+    if asked == "auto":
+        parts = ", ".join(f"{m} in {n} of {len(modes)} folds"
+                          for m, n in chosen.items())
+        text = f"auto: {parts}"
+        if dep:
+            text += (f" (speaker explains {min(dep):.0%}-{max(dep):.0%} of the "
+                     "training labels' entropy; per-speaker z-scores below "
+                     f"{CONFOUND_THRESHOLD:.0%})")
+    else:
+        text = asked
+        if dep and asked == "speaker" and max(dep) >= CONFOUND_THRESHOLD:
+            text += (f" (warning: speaker explains up to {max(dep):.0%} of the "
+                     "training labels' entropy; per-speaker normalisation may "
+                     "remove emotion)")
+    return {"asked": asked, "chosen": chosen, "text": text,
+            "per_fold": {g: {"mode": d["mode"], "speaker_dependence":
+                             _finite_or_none(d["speaker_dependence"])}
+                         for g, d in decisions.items()}}
+
+
+def _training_summary(fold_profile, dependence, profile, epochs, neural):
+    """Which network settings each fold used, and one sentence saying so."""
+    from ..features import CONFOUND_THRESHOLD
+
+    confounded = [str(g) for g, p in fold_profile.items() if p is not profile]
+    n = len(fold_profile)
+    if not neural:
+        text = "no network was trained"
+    elif not confounded:
+        text = (f"in every fold the training speakers show a mix of emotions "
+                f"(speaker explains < {CONFOUND_THRESHOLD:.0%} of the label "
+                f"entropy): emobase45 frames, early stopping on held-out "
+                f"speakers, at most {epochs} epochs")
+    else:
+        settings = CONFOUNDED["blstm"]
+        if settings.get("validation_fraction") and settings.get("refit"):
+            how = (f"a {settings['validation_fraction']:.0%} share of the training "
+                   "speakers held out chooses the number of epochs (early "
+                   f"stopping, at most {epochs}), then a new network trains on "
+                   "every training speaker for that many (holding them out of the "
+                   "final network would remove their emotions from training)")
+        else:
+            how = (f"{min(epochs, CONFOUNDED.get('epochs', epochs))} epochs on "
+                   "every training speaker, without early stopping (holding out "
+                   "whole speakers would remove emotions from training)")
+        if settings.get("weight_averaging"):
+            how += (f"; the final weights are the mean of those after each of "
+                    f"the last {settings['weight_averaging']:.0%} of the epochs "
+                    "(stochastic weight averaging)")
+        text = (f"in {len(confounded)} of {n} folds the training speakers "
+                f"predict the labels (speaker explains >= "
+                f"{CONFOUND_THRESHOLD:.0%} of the label entropy): there the "
+                f"networks train on {CONFOUNDED['features']} LLD frames; {how}")
+        if len(confounded) < n:
+            text += ("; in the other folds emobase45 frames with early stopping "
+                     "on held-out speakers")
+    return {"confounded_folds": confounded, "text": text,
+            "speaker_dependence": {str(g): _finite_or_none(d)
+                                   for g, d in dependence.items()}}
+
+
+def _progress(total, desc, enabled):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, disable=not enabled, file=sys.stderr)

@@ -1,0 +1,139 @@
+"""The scores of one set of predictions: UAR, WA and per-class recall
+against the majority and a truth column, per-fold means, the scores against
+every rating, and their means over seeds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def score_predictions(pred, majority, classes, truth=None):
+    """UAR, WA and per-class recall against the majority (rows that have one),
+    and UAR against ``truth`` (every row with a truth label) when given.
+
+    Returns a dict: ``uar``, ``wa``, ``uar_truth`` (or None) and
+    ``per_class_recall``.
+    """
+    from ..metrics import unweighted_average_recall, weighted_accuracy
+
+    pred = np.asarray(pred, dtype=object)
+    majority = pd.Series(np.asarray(majority, dtype=object))
+    ok = majority.notna().to_numpy()
+    y_maj = majority[ok].to_numpy()
+    recall = {c: float(np.mean(pred[ok][y_maj == c] == c))
+              for c in classes if np.any(y_maj == c)}
+    out = {
+        "uar": unweighted_average_recall(y_maj, pred[ok], labels=classes),
+        "wa": weighted_accuracy(y_maj, pred[ok]),
+        "uar_truth": (None if truth is None else
+                      unweighted_average_recall(truth, pred, labels=classes)),
+        "per_class_recall": recall,
+    }
+    if truth is not None:
+        t = np.asarray(truth, dtype=object)
+        out["per_class_recall_truth"] = {
+            c: float(np.mean(pred[t == c] == c)) for c in classes if np.any(t == c)}
+    return out
+
+
+#: The scores against every rating reported beside UAR/WA: key -> (what,
+#: direction).
+DISTRIBUTION_SCORES = {
+    "all_inclusive_f1": ("EMO-SUPERB's all-inclusive macro-F1: vote shares and "
+                         "probabilities binarised at 1/C, every rated utterance",
+                         "higher"),
+    "soft_log_loss": ("cross-entropy of the probabilities against the raters' "
+                      "vote shares (NLL on soft labels)", "lower"),
+    "jensen_shannon": ("Jensen-Shannon divergence (base 2) between vote shares "
+                       "and probabilities", "lower"),
+    "brier": ("multi-class Brier score against the vote shares", "lower"),
+    "ece": ("expected calibration error of the top probability against the "
+            "hard majority (15 bins)", "lower"),
+    "alpha_with_model": ("Krippendorff's alpha of the raters' first choices with "
+                         "the model as one more rater (compare with the raters' "
+                         "own alpha in the caption)", "higher"),
+}
+
+
+def distribution_scores(proba, pred, annotations, classes):
+    """The scores against every rating of one set of predictions (a dict of
+    :data:`DISTRIBUTION_SCORES`; the probability scores are None without
+    ``proba``)."""
+    from ..metrics import (
+        all_inclusive_f1,
+        expected_calibration_error,
+        jensen_shannon_divergence,
+        krippendorff_alpha,
+        soft_brier_score,
+        soft_log_loss,
+    )
+
+    out = dict.fromkeys(DISTRIBUTION_SCORES)
+    out["alpha_with_model"] = krippendorff_alpha(annotations, pred,
+                                                 classes=classes).with_model
+    if proba is not None:
+        kw = {"classes": classes}
+        out.update(all_inclusive_f1=all_inclusive_f1(annotations, proba, **kw),
+                   soft_log_loss=soft_log_loss(annotations, proba, **kw),
+                   jensen_shannon=jensen_shannon_divergence(annotations, proba, **kw),
+                   brier=soft_brier_score(annotations, proba, **kw),
+                   ece=expected_calibration_error(annotations, proba, **kw))
+    return out
+
+
+def _fold_means(pred, majority, classes, truth, groups):
+    """The UARs as ``cross_validate`` gives them: the mean over folds of each
+    fold's UAR (folds without a scored utterance left out)."""
+    out = {}
+    per_fold = [score_predictions(pred[groups == g], majority[groups == g],
+                                  classes, None if truth is None else
+                                  truth[groups == g])
+                for g in np.unique(groups)]
+    for key in ("uar", "uar_truth"):
+        vals = [f[key] for f in per_fold if f.get(key) is not None
+                and np.isfinite(f[key])]
+        out[f"{key}_fold_mean"] = float(np.mean(vals)) if vals else None
+    return out
+
+
+def _mean_over_seeds(rows):
+    out = {}
+    for key in ("uar", "wa", "uar_truth", "uar_fold_mean", "uar_truth_fold_mean",
+                "fit_seconds", *DISTRIBUTION_SCORES):
+        vals = [r[key] for r in rows if r.get(key) is not None
+                and np.isfinite(r[key])]
+        out[key] = float(np.mean(vals)) if vals else None
+        if key not in ("wa", "fit_seconds") and len(vals) > 1:
+            out[key + "_sd"] = float(np.std(vals, ddof=1))
+    for key in ("per_class_recall", "per_class_recall_truth"):
+        if key in rows[0]:
+            out[key] = {c: float(np.mean([r[key][c] for r in rows]))
+                        for c in rows[0][key]}
+    return out
+
+
+def _raters_alpha(annotations, classes):
+    from ..metrics import krippendorff_alpha
+
+    return krippendorff_alpha(annotations, classes=classes).raters
+
+
+def _n_with_distribution(annotations, classes):
+    from ..metrics import vote_shares
+
+    return int(vote_shares(annotations, classes=classes).notna().all(axis=1).sum())
+
+
+def _finite_or_none(value):
+    return None if value is None or not np.isfinite(value) else float(value)
+
+
+def rare_by_class(rare):
+    """``meta["rare_classes"]`` ({fold: {class: share}}) turned round:
+    {class: [(fold, share), ...]}."""
+    out = {}
+    for g, shares in rare.items():
+        for c, share in shares.items():
+            out.setdefault(c, []).append((g, share))
+    return out

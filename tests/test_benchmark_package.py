@@ -1,0 +1,113 @@
+"""The benchmark sub-package (issue 25): one record per method, one runner,
+a typed result, the deprecated ``comparison`` alias, the IEMOCAP label merge
+in the loader."""
+
+import importlib
+import json
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+from sklearn_ser import benchmark
+from sklearn_ser.benchmark import (
+    ComparisonError,
+    ComparisonResult,
+    Method,
+    registry,
+    results_table,
+)
+
+
+def test_the_comparison_alias_warns_once_and_gives_the_same_names():
+    sys.modules.pop("sklearn_ser.comparison", None)
+    with pytest.warns(FutureWarning, match="import the same names from "
+                                           "sklearn_ser.benchmark"):
+        comparison = importlib.import_module("sklearn_ser.comparison")
+    assert comparison.__all__ == benchmark.__all__
+    for name in benchmark.__all__:
+        assert getattr(comparison, name) is getattr(benchmark, name), name
+
+
+def test_every_method_is_one_record_the_lists_are_read_from():
+    reg = registry()
+    assert reg == benchmark.METHODS and reg is not benchmark.METHODS  # a copy
+    for name, m in reg.items():
+        assert isinstance(m, Method) and m.name == name and m.description
+        assert m.kind in {"functionals", "network", "fusion"}
+        assert (m.build is None) == (m.kind == "fusion")
+        assert all(member in reg and reg[member].kind != "fusion"
+                   for member in m.members)
+        assert (m.features is not None) == (m.kind == "functionals")
+    assert set(benchmark.BASELINES) == {n for n, m in reg.items()
+                                        if m.targets == "majority"}
+    assert set(benchmark.FUNCTIONALS) == set(benchmark.BASELINES) | set(
+        benchmark.EVERY_RATING)
+    assert benchmark.FUSIONS == {"every_rating_fusion": ("every_rating_compare",
+                                                         "crowd_soft")}
+    assert set(benchmark.DEMO_METHODS) <= set(reg)
+    with pytest.raises(ComparisonError, match="a fusion of"):
+        reg["every_rating_fusion"].estimator(["a", "b"], 0, 1, benchmark.PROFILES[
+            "demo"])
+
+
+def test_each_record_builds_its_estimator_unfitted():
+    from sklearn.base import is_classifier
+
+    profile = benchmark.PROFILES["demo"]
+    for name, m in registry().items():
+        if m.kind == "fusion":
+            continue
+        est = m.estimator(["a", "b"], 3, 2, profile, n_features=10)
+        assert is_classifier(est), name
+        if m.targets == "majority":
+            continue  # a linear SVM, a logistic regression: nothing random
+        params = est.get_params()
+        assert any(v == 3 for k, v in params.items() if k.endswith("random_state")
+                   ), name  # the seed reaches the estimator
+
+
+def _result():
+    return ComparisonResult(
+        methods={"m": {"uar": 0.5, "wa": 0.5, "uar_truth": None,
+                       "per_class_recall": {"a": 0.5}, "fit_seconds": 1.0}},
+        meta={"classes": ["a"], "n_scored": 1, "n_no_consensus": 0, "folds": "f",
+              "seeds": 1, "n_utterances": 1},
+        plots={"anything": np.zeros(3)})
+
+
+def test_the_result_is_typed_reads_like_results_json_and_is_not_mutated():
+    res = _result()
+    assert res["methods"] is res.methods and res["meta"] is res.meta
+    with pytest.raises(KeyError, match="'methods' and 'meta'"):
+        res["_plots"]
+    more = res.with_meta(command="demo")
+    assert more.meta["command"] == "demo" and "command" not in res.meta
+    assert more.plots is res.plots
+    # the report reads a result or the dict read back from its results.json
+    back = json.loads(json.dumps(res.to_dict()))
+    assert results_table(back) == results_table(res)
+    assert set(back) == {"methods", "meta"}
+
+
+def test_load_iemocap_merges_excitement_into_happiness_when_asked(fixtures_dir):
+    from sklearn_ser.annotations import HardLabels, normalize_label, to_long
+    from sklearn_ser.datasets import load_iemocap
+
+    raw = load_iemocap(fixtures_dir / "iemocap")
+    merged = load_iemocap(fixtures_dir / "iemocap", merge_labels=True)
+    labels = set(to_long(merged.annotations)["label"].str.lower())
+    assert "excitement" not in labels and "excited" not in labels
+    assert "excitement" in set(to_long(raw.annotations)["label"].map(normalize_label))
+    # a rater who chose excitement and happiness chose happiness once
+    long = to_long(merged.annotations)
+    one = long[(long["utterance"] == "Ses01F_impro01_F001") & (long["rater"] == "F1")]
+    assert one["label"].tolist() == ["happiness"]
+    # the targets are those of the label map applied by the encoder
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = HardLabels(raw.classes, label_map=raw.label_map).fit_transform(
+            raw.annotations)
+        b = HardLabels(merged.classes).fit_transform(merged.annotations)
+    assert a.equals(b)
