@@ -475,16 +475,14 @@ def fold_profiles(annotations, groups, speakers, profile):
 
     Returns ``({fold: profile}, {fold: speaker dependence})``.
     """
-    from ..features import CONFOUND_THRESHOLD, speaker_label_dependence, training_labels
+    from ..features import is_speaker_confounded, training_labels
 
     dependence, chosen = {}, {}
     for g in np.unique(groups):
         tr = groups != g
         labels, _ = training_labels(annotations[tr], int(tr.sum()))
-        dep = (float("nan") if labels is None
-               else speaker_label_dependence(speakers[tr], labels))
-        dependence[g] = dep
-        confounded = bool(np.isfinite(dep) and dep >= CONFOUND_THRESHOLD)
+        confounded, dependence[g] = ((False, float("nan")) if labels is None
+                                     else is_speaker_confounded(speakers[tr], labels))
         chosen[g] = confounded_profile(profile) if confounded else profile
     return chosen, dependence
 

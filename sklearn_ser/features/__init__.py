@@ -34,13 +34,14 @@ from ..exceptions import (
 from ._audio import load_audio
 from ._augment import SpeedPerturbation, speed_perturb
 from ._base import FRAMES, get_frames
-from ._frames import FramesArray, FramesDtype, frames_temp_dir
-from ._normalize import (
+from ._confound import (
     CONFOUND_THRESHOLD,
-    SpeakerStandardizer,
+    is_speaker_confounded,
     speaker_label_dependence,
     training_labels,
 )
+from ._frames import FramesArray, FramesDtype, frames_temp_dir
+from ._normalize import SpeakerStandardizer
 from ._opensmile import OpenSmileFrames, OpenSmileFunctionals
 from ._pooling import FrameAverager, FrameStatistics, frame_hop
 from ._pretrained import PretrainedFrames
@@ -69,6 +70,7 @@ __all__ = [
     "get_frames",
     "load_audio",
     "speaker_label_dependence",
+    "is_speaker_confounded",
     "training_labels",
     "CONFOUND_THRESHOLD",
     "speed_perturb",

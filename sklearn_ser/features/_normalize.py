@@ -15,62 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._warnings import ser_warn
 from ..exceptions import SingleUtteranceSpeakerWarning, SpeakerConfoundWarning
 from ._base import frame_dim, get_frames, with_frames
-
-#: From this speaker-label dependence on, speakers show one or a few emotions:
-#: per-speaker z-scores remove emotion, held-out speakers take theirs away.
-CONFOUND_THRESHOLD = 0.3
-
-
-def training_labels(y, n, X=None):
-    """Hard labels of ``y`` (annotation table, vote table or labels), or None.
-
-    Returns ``(labels, why)``: an object array with None where a row has no
-    consensus, or ``(None, reason)`` when ``y`` cannot be read as labels.
-    """
-    if y is None:
-        return None, "no labels were given to fit"
-    from ..annotations import HardLabels, align_annotations
-
-    if isinstance(X, pd.DataFrame) and isinstance(y, pd.DataFrame | pd.Series):
-        y = align_annotations(X, y)  # by id: an error names a mismatched one
-    try:
-        labels = HardLabels().fit(y).transform(y)
-    except (ValueError, TypeError, KeyError) as e:
-        return None, f"the labels could not be read ({type(e).__name__}: {e})"
-    labels = np.array(labels, dtype=object)  # a writable copy
-    if labels.ndim != 1 or len(labels) != n:
-        return None, "the labels are not one per utterance"
-    labels[pd.isna(labels)] = None
-    return labels, None
-
-
-def speaker_label_dependence(speakers, labels):
-    """How much of the label uncertainty the speaker explains, in [0, 1].
-
-    ``1 - H(label | speaker) / H(label)`` over the rows with a label: 0 when
-    every speaker shows the label mix of the whole corpus, 1 when each speaker
-    shows a single label. Rows whose label is None are left out.
-
-    Examples
-    --------
-    >>> speaker_label_dependence(["a", "a", "b", "b"], ["x", "y", "x", "y"])
-    0.0
-    >>> speaker_label_dependence(["a", "a", "b", "b"], ["x", "x", "y", "y"])
-    1.0
-    """
-    table = pd.DataFrame({"s": np.asarray(speakers, dtype=object),
-                          "y": np.asarray(labels, dtype=object)}).dropna()
-    if table.empty or table["y"].nunique() < 2:
-        return float("nan")
-
-    n = len(table)
-    p = table["y"].value_counts().to_numpy(dtype=float) / n
-    h = float(-(p * np.log(p)).sum())
-    # H(label | speaker) = -sum n(s, y) / n * log(n(s, y) / n(s)), vectorised
-    joint = table.groupby(["s", "y"]).size()
-    per_speaker = joint.groupby(level="s").transform("sum")
-    cond = float(-(joint / n * np.log(joint / per_speaker)).sum())
-    return float(np.clip(1.0 - cond / h, 0.0, 1.0))
+from ._confound import CONFOUND_THRESHOLD, is_speaker_confounded, training_labels
 
 
 def _stats(frames):
@@ -296,12 +241,12 @@ class SpeakerStandardizer(TransformerMixin, BaseEstimator):
 
     def _choose(self, X, y, n):
         """(mode, reason, dependence) for this training data."""
-        dependence = float("nan")
+        dependence, confounded = float("nan"), False
         labels, why = training_labels(y, n, X)
         has_speakers = self._has_speakers(X)
         if labels is not None and has_speakers:
-            dependence = speaker_label_dependence(X[self.speaker_column].to_numpy(),
-                                                  labels)
+            confounded, dependence = is_speaker_confounded(
+                X[self.speaker_column].to_numpy(), labels, self.auto_threshold)
         if self.mode != "auto":
             if self.mode == "speaker" and labels is not None and has_speakers:
                 self._check_confound(X[self.speaker_column].to_numpy(), labels,
@@ -317,7 +262,7 @@ class SpeakerStandardizer(TransformerMixin, BaseEstimator):
         if np.isnan(dependence):
             return "global", "auto: fewer than two labels in the training data", \
                 dependence
-        if dependence >= self.auto_threshold:
+        if confounded:
             return "global", (f"auto: speaker explains {dependence:.0%} of the "
                               "training labels' entropy (>= auto_threshold "
                               f"{self.auto_threshold:.0%})"), dependence

@@ -302,16 +302,13 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
 
     def _check_confounded_split(self, groups, t):
         """Warn when the held-out speakers would take their emotions along."""
-        from ...features import (
-            CONFOUND_THRESHOLD,
-            speaker_label_dependence,
-        )
+        from ...features import is_speaker_confounded
 
         if t is None or self.target_kind_ == "existence" or self.refit:
             return  # refit: the held-out speakers only choose the epochs
         labels = t if t.ndim == 1 else np.asarray(t).argmax(axis=1)
-        dep = speaker_label_dependence(groups, labels)
-        if np.isfinite(dep) and dep >= CONFOUND_THRESHOLD:
+        confounded, dep = is_speaker_confounded(groups, labels)
+        if confounded:
             ser_warn(
                 f"{type(self).__name__}: the speakers predict the training labels "
                 f"(speaker explains {dep:.0%} of their entropy: speakers show one "
