@@ -23,7 +23,9 @@ Rows (each trained on the simulated crowd ratings of ``ratings.csv`` only):
 * Fujioka et al. 2020 (Table 2): BLSTM (+ATT), +L, +w, +L+w, pretrained
   (+L+w after gold pre-training), ``NoisyLabelMetaClassifier`` defaults.
 
-Features for all: emobase45 frames, per-speaker z-scores, 5-frame averaging.
+Features for all: emobase45 frames, per-speaker z-scores, 10-frame averaging
+(``--features fujioka32 --normalise global``: Fujioka et al.'s 32 LLDs at 25 /
+10 ms with z-scores over the training set, as their Sec. 3.2).
 Scores: UAR/WA against the hard majority of the ratings (the papers'
 protocol; the utterances without a majority left out) and UAR against the
 intended emotion. Every (family, seed, fold) result is appended to ``--out``
@@ -227,6 +229,12 @@ def main():
     ap.add_argument("--patience", type=int, default=20)
     ap.add_argument("--validation-fraction", type=float, default=0.25)
     ap.add_argument("--pool", type=int, default=10)
+    ap.add_argument("--features", default="emobase45",
+                    help="OpenSmileFrames feature set of every family (fujioka32: "
+                         "Fujioka et al.'s 32 LLDs)")
+    ap.add_argument("--normalise", default="speaker",
+                    choices=["speaker", "global", "none", "auto"],
+                    help="SpeakerStandardizer mode, decided on each training fold")
     ap.add_argument("--chou-lr", type=float, default=3e-3)
     ap.add_argument("--fujioka-meta-lr", type=float, default=0.1,
                     help="step size of the L/w updates (not given by the paper)")
@@ -257,14 +265,15 @@ def main():
     todo = [(f, s, g) for s in range(args.seeds) for f in args.families.split(",")
             for g in np.unique(sessions) if (f, s, g) not in done]
     if todo and not args.report_only:
-        lld = OpenSmileFrames("emobase45", n_jobs=2, memory=args.cache,
+        lld = OpenSmileFrames(args.features, n_jobs=2, memory=args.cache,
                               progress=False).fit_transform(u)
         spec = None
         if args.ando_encoder == "cnn":
             spec = LogSpectrogram(n_jobs=2, memory=args.cache,
                                   progress=False).fit_transform(u)
-        # per-speaker z-scores and frame averaging, decided on each training fold
-        inputs, _ = fold_inputs(lld, a, sessions, normalise="speaker", pool=args.pool)
+        # z-scores and frame averaging, decided on each training fold
+        inputs, _ = fold_inputs(lld, a, sessions, normalise=args.normalise,
+                                pool=args.pool)
         if spec is not None:
             spec_inputs, _ = fold_inputs(spec, a, sessions, normalise="global",
                                          pool=1)
