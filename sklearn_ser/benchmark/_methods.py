@@ -121,7 +121,9 @@ class Fold:
 
     @property
     def n_features(self):
-        return int(np.shape(self.X_train)[1]) if np.ndim(self.X_train) == 2 else None
+        """Columns of utterance-level features (None for frame sequences)."""
+        X = self.X_train
+        return int(X.shape[1]) if isinstance(X, np.ndarray) and X.ndim == 2 else None
 
 
 def _network(target):
@@ -175,10 +177,7 @@ def _noisy(classes, seed, epochs, profile, n_features=None):
 
 def _functionals(name):
     def build(classes, seed, epochs, profile, n_features=88):
-        clf = baseline_pipeline(name, seed, n_features=n_features)
-        if name in EVERY_RATING:
-            clf.set_params(everyratingclassifier__classes=classes)
-        return clf
+        return baseline_pipeline(name, seed, n_features=n_features, classes=classes)
     return build
 
 
@@ -278,12 +277,12 @@ def penalty_grid(n_features):
 NORMALISATIONS = ("auto", "speaker", "global", "none")
 
 
-def baseline_pipeline(name, seed=0, n_features=88):
+def baseline_pipeline(name, seed=0, n_features=88, classes=None):
     """StandardScaler + the linear SVM or logistic regression of a baseline
     (fitted on majority labels), or the every-rating logistic regression of
     ``every_rating_egemaps`` / ``every_rating_compare`` (fitted on the
-    ratings; C chosen in the training fold from :func:`penalty_grid` of
-    ``n_features``)."""
+    ratings, on ``classes``; C chosen in the training fold from
+    :func:`penalty_grid` of ``n_features``)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -293,7 +292,8 @@ def baseline_pipeline(name, seed=0, n_features=88):
         from ..models import EveryRatingClassifier
 
         return make_pipeline(StandardScaler(), EveryRatingClassifier(
-            LogisticRegression(max_iter=3000), refine=3, random_state=seed,
+            LogisticRegression(max_iter=3000), classes=classes, refine=3,
+            random_state=seed,
             param_grid={"C": penalty_grid(n_features)}, refine_groups=False))
     if name == "svm_egemaps":
         clf = SVC(kernel="linear", C=0.01, class_weight="balanced")
