@@ -136,7 +136,8 @@ def run_fujioka(Xtr, ytr, Xte, classes, seed, args):
                         ("pretrained +L+w", {"update": "Lw", "pretrain": True})):
         clf, secs[row] = _timed(lambda p=params: NoisyLabelMetaClassifier(
             classes=classes, random_state=seed, meta_lr=args.fujioka_meta_lr,
-            label_logit_scale=args.fujioka_logit_scale, **p,
+            label_logit_scale=args.fujioka_logit_scale,
+            weight_norm=args.fujioka_weight_norm, **p,
             **_protocol(args)).fit(Xtr, ytr))
         pred[row] = clf.predict(Xte)
     return pred, secs
@@ -241,6 +242,10 @@ def main():
     ap.add_argument("--fujioka-logit-scale", type=float, default=1.0,
                     help="L_n starts as this times the one-hot gold label (1 = the "
                          "paper: softmax of it is a smoothed label)")
+    ap.add_argument("--fujioka-weight-norm", choices=["global", "class"],
+                    default="global",
+                    help="w rescaled to mean 1 overall (Eq. 8, the paper) or per "
+                         "gold class (Eq. 4's class balance kept)")
     ap.add_argument("--ando-encoder", choices=["blstm", "cnn"], default="blstm")
     ap.add_argument("--report-only", action="store_true")
     args = ap.parse_args()

@@ -1,6 +1,9 @@
 import numpy as np
 import pandas as pd
 import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.model_selection import LeaveOneGroupOut, cross_validate
 from test_models import CLASSES, make_corpus
@@ -15,6 +18,7 @@ from sklearn_ser.models import (
     NoRaterModelWarning,
     StackedAnnotatorClassifier,
 )
+from sklearn_ser.models._meta.noisy_label import label_weight_init, rescale_weights
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore::sklearn_ser.exceptions.DroppedRowsWarning")
@@ -211,6 +215,42 @@ def test_noisy_label_variants(corpus, update, pretrain, phases):
                                    clf.weights_by_class_.loc["initial"], rtol=1e-6)
     if update == "w":
         assert (clf.corrected_labels_ == clf.gold_labels_).all()
+
+
+@given(gold=st.lists(st.integers(0, 3), min_size=1, max_size=40),
+       steps=st.lists(st.floats(-5.0, 1e6), min_size=40, max_size=40),
+       mode=st.sampled_from(["global", "class"]))
+def test_rescaled_weights_are_positive_mean_one_and_keep_class_balance(gold, steps,
+                                                                       mode):
+    """After any update (a huge step included), w is at least min_weight with
+    mean 1; with weight_norm="class" every gold class keeps the mean w of
+    Eq. 4 (its initial class balance)."""
+    g, _, w_init = label_weight_init(np.array(gold), 4)
+    w = w_init + torch.tensor(steps[:len(gold)], dtype=w_init.dtype)
+    rescale_weights(w, g, w_init, 0.01, mode)
+    assert torch.isfinite(w).all() and float(w.min()) >= 0.01 * (1 - 1e-3)
+    np.testing.assert_allclose(float(w.mean()), 1.0, rtol=1e-5)
+    if mode == "class":
+        for k in set(gold):
+            np.testing.assert_allclose(float(w[g == k].mean()),
+                                       float(w_init[g == k].mean()), rtol=1e-5)
+
+
+def test_noisy_label_class_weight_norm_keeps_eq4_balance(corpus):
+    X, y, _ = corpus
+    params = dict(classes=CLASSES, max_epochs=4, random_state=0, meta_lr=1.0,
+                  **NOISY)
+    glob = NoisyLabelMetaClassifier(**params).fit(X, y)
+    cls = NoisyLabelMetaClassifier(weight_norm="class", **params).fit(X, y)
+    by_class = cls.weights_by_class_
+    np.testing.assert_allclose(by_class.loc["learned"], by_class.loc["initial"],
+                               rtol=1e-5)
+    # w still learned within each class, and the global rule moves the means
+    assert cls.sample_weights_.groupby(cls.gold_labels_).std().max() > 1e-3
+    assert not np.allclose(glob.weights_by_class_.loc["learned"],
+                           glob.weights_by_class_.loc["initial"], rtol=1e-3)
+    with pytest.raises(ValueError, match="weight_norm"):
+        NoisyLabelMetaClassifier(weight_norm="speaker", **params).fit(X, y)
 
 
 def test_noisy_label_needs_hard_gold(corpus):

@@ -63,6 +63,12 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
         ``L_n`` starts as this times the one-hot gold label (1.0 = the paper).
     min_weight : float, default=0.01
         ``w_n`` is clipped at this value before the mean-1 rescaling.
+    weight_norm : {"global", "class"}, default="global"
+        How ``w`` is rescaled after each update. ``"global"`` (Eq. 8): the
+        mean over all training utterances is 1, so the class balance of
+        Eq. 4 is free to change. ``"class"``: the mean of each gold class
+        is kept at its Eq. 4 value (the overall mean stays 1), so ``w``
+        only redistributes weight among the utterances of one class.
     %(target_params)s
         Here ``target`` must give hard gold labels (the majority by default).
     dense_units, lstm_units : int, default=512, 128
@@ -100,6 +106,7 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
         "meta_lr": [Interval(numbers.Real, 0, None, closed="neither")],
         "label_logit_scale": [Interval(numbers.Real, 0, None, closed="neither")],
         "min_weight": [Interval(numbers.Real, 0, None, closed="neither")],
+        "weight_norm": [StrOptions({"global", "class"})],
     }
 
     update: str = "Lw"
@@ -107,6 +114,7 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
     meta_lr: float = 0.1
     label_logit_scale: float = 1.0
     min_weight: float = 0.01
+    weight_norm: str = "global"
     dense_units: int = 512
     head_units: int | None = None
     optimizer: str = "adam"
@@ -305,9 +313,38 @@ class _LabelWeightUpdate(Callback):
                 if learn_w:
                     w[ids] -= est.meta_lr * w_b.grad
         if learn_w:
-            with torch.no_grad():  # positive, mean 1 (Eq. 8)
-                w.clamp_(min=est.min_weight)
-                w.mul_(len(w) / w.sum())
+            with torch.no_grad():
+                rescale_weights(w, self.gold, self.w_init, est.min_weight,
+                                est.weight_norm)
+
+
+def rescale_weights(w, gold, w_init, min_weight, mode="global"):
+    """Keep the learned ``w`` at least ``min_weight`` and at mean 1, in place.
+
+    ``"global"`` (Eq. 8) scales ``w`` to mean 1 over every sample;
+    ``"class"`` scales each gold class to the sum (hence the mean) of its
+    initial weights ``w_init`` -- Eq. 4's class balance -- so the overall
+    mean stays that of ``w_init`` (1). Values below ``min_weight`` are raised
+    to it and the rest rescaled until both hold (a few rounds): a plain
+    gradient step on a small ``w_n`` can be huge (the loss's gradient is
+    ``-CE_n / w_n**2``), and a single clip before the rescaling let the
+    other samples of its class fall towards 0, i.e. a loss weight
+    ``1 / w`` without bound.
+    """
+    K = int(gold.max()) + 1 if len(gold) else 0
+    target = torch.zeros(K, dtype=w.dtype, device=w.device)
+    target.index_add_(0, gold, w_init)
+    for _ in range(100):
+        w.clamp_(min=min_weight)
+        if mode == "class":
+            sums = torch.zeros(K, dtype=w.dtype, device=w.device)
+            sums.index_add_(0, gold, w)
+            w.mul_((target / sums)[gold])
+        else:
+            w.mul_(float(w_init.sum()) / w.sum())
+        if float(w.min()) >= min_weight * (1 - 1e-4):
+            break
+    return w
 
 
 def label_weight_init(gold, n_classes, scale=1.0, device="cpu"):
