@@ -102,6 +102,24 @@ def test_stacked_rater_threshold_and_sparse_crowds(corpus):
                                atol=1e-5)
 
 
+def test_stacked_final_dropout_reaches_the_head_only_while_training(corpus):
+    X, y, _ = corpus
+    params = dict(components="CrowdHS", classes=CLASSES, random_state=0)
+    plain = StackedAnnotatorClassifier(BASE, **params).fit(X, y)
+    drop = StackedAnnotatorClassifier(BASE, final_dropout=0.5, **params).fit(X, y)
+    assert plain.final_.module_.input_dropout is None
+    assert drop.final_.module_.input_dropout.p == 0.5
+    assert drop.final_.input_dropout == 0.5
+    # the same stage 1, another head; predictions are deterministic (eval mode)
+    for name in ("CrowdH", "CrowdS"):
+        np.testing.assert_allclose(plain.components_[name].predict_proba(X),
+                                   drop.components_[name].predict_proba(X))
+    np.testing.assert_array_equal(drop.predict_proba(X), drop.predict_proba(X))
+    assert not np.allclose(plain.predict_proba(X), drop.predict_proba(X))
+    with pytest.raises(ValueError, match="final_dropout"):
+        StackedAnnotatorClassifier(BASE, final_dropout=1.0, **params).fit(X, y)
+
+
 def test_stacked_without_raters_warns(corpus):
     X, y, _ = corpus
     labels = y["E1"].str[0]

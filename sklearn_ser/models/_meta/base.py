@@ -83,14 +83,16 @@ def with_params(estimator, **params):
     return est
 
 
-def frozen_fusion(base, encoders, target, classes, *, hidden_units, lr, seed):
+def frozen_fusion(base, encoders, target, classes, *, hidden_units, lr, seed,
+                  input_dropout=0.0):
     """The second-stage classifier, trained like ``base`` (batch size, epochs,
     early stopping, optimizer, device) but at its own learning rate."""
     from .._sequence.fusion_head import FrozenFusionClassifier
 
     return FrozenFusionClassifier.from_estimators(
         encoders, like=base, target=target, classes=classes,
-        hidden_units=hidden_units, lr=lr, random_state=seed)
+        hidden_units=hidden_units, lr=lr, random_state=seed,
+        input_dropout=input_dropout)
 
 
 def component_scores(models, X, y, classes, label_map=None):

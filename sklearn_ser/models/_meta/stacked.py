@@ -76,6 +76,10 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
     max_rater_models : int, default=12
     final_lr : float, default=None
         Learning rate of the final layer (default: the base estimator's).
+    final_dropout : float, default=0.0
+        Dropout on the concatenated representations the final layer reads,
+        while it trains (Chou & Lee 3.1: "a dropout layer for all layers with
+        50% drop out rate").
     n_jobs : int, default=None
         Stage-1 models trained in parallel (joblib processes).
     random_state : int, RandomState or None
@@ -114,6 +118,7 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         "n_rater_groups": [Interval(numbers.Integral, 1, None, closed="left")],
         "max_rater_models": [Interval(numbers.Integral, 1, None, closed="left")],
         "final_lr": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "final_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "n_jobs": [numbers.Integral, None],
         "random_state": ["random_state"],
         "progress": ["boolean"],
@@ -135,6 +140,7 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         n_rater_groups=6,
         max_rater_models=12,
         final_lr=None,
+        final_dropout=0.0,
         n_jobs=None,
         random_state=None,
         progress=False,
@@ -151,6 +157,7 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         self.n_rater_groups = n_rater_groups
         self.max_rater_models = max_rater_models
         self.final_lr = final_lr
+        self.final_dropout = final_dropout
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.progress = progress
@@ -295,7 +302,7 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
             base, [c.module_ for c in self.components_.values()],
             HardLabels(classes, label_map=self.label_map), classes,
             hidden_units=None, lr=self.final_lr or getattr(base, "lr", 1e-3),
-            seed=seeds[-1],
+            seed=seeds[-1], input_dropout=self.final_dropout,
         )
         bar.set_postfix_str("stage 2: fusion")
         self.final_ = fit_quietly(final, X, y, groups)

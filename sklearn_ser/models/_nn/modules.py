@@ -233,7 +233,8 @@ class FusionHead(nn.Module):
     = 64, the Dense layer of Table 2).
     """
 
-    def __init__(self, encoders, n_outputs, hidden_units=None, dropout=0.5):
+    def __init__(self, encoders, n_outputs, hidden_units=None, dropout=0.5,
+                 input_dropout=0.0):
         super().__init__()
         self.encoders = nn.ModuleList(encoders)
         for enc in self.encoders:
@@ -248,6 +249,8 @@ class FusionHead(nn.Module):
         else:
             self.classifier = nn.Linear(dim, n_outputs)
             self.embedding_dim = dim
+        # dropout on the concatenated embeddings (training only)
+        self.input_dropout = nn.Dropout(input_dropout) if input_dropout else None
         self.last_attention = None
 
     def train(self, mode=True):
@@ -269,4 +272,8 @@ class FusionHead(nn.Module):
         return z
 
     def forward(self, x, lengths, **kwargs):
-        return self.classifier(self._concat(x, lengths))
+        z = self._concat(x, lengths)
+        drop = getattr(self, "input_dropout", None)  # absent in older pickles
+        if drop is not None:
+            z = drop(z)
+        return self.classifier(z)

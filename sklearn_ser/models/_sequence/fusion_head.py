@@ -36,6 +36,9 @@ class FrozenFusionClassifier(SequenceClassifier):
         None: one softmax layer on the embeddings; an int: Dense(hidden_units,
         ReLU) + dropout + output.
     dropout : float, default=0.5
+        Dropout after the Dense layer (``hidden_units`` given).
+    input_dropout : float, default=0.0
+        Dropout on the concatenated embeddings, while training.
     optimizer : {"adam", "adamax", "sgd"}, default="adam"
     %(class_weight)s
     %(training_params)s
@@ -46,11 +49,13 @@ class FrozenFusionClassifier(SequenceClassifier):
         "encoders": [list],
         "hidden_units": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "input_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
     }
 
     encoders: list | None = None
     hidden_units: int | None = None
     dropout: float = 0.5
+    input_dropout: float = 0.0
 
     #: its encoders weight the layers of stacked frames themselves
     layer_weights = False
@@ -61,7 +66,8 @@ class FrozenFusionClassifier(SequenceClassifier):
 
     @classmethod
     def from_estimators(cls, estimators, *, like=None, target="hard", classes=None,
-                        hidden_units=None, lr=1e-3, random_state=None):
+                        hidden_units=None, lr=1e-3, random_state=None,
+                        input_dropout=0.0):
         """A fusion head on fitted sequence classifiers (or their modules).
 
         Parameters
@@ -71,7 +77,7 @@ class FrozenFusionClassifier(SequenceClassifier):
         like : SequenceClassifier, default=None
             The head trains like it (optimizer, batch size, epochs, early
             stopping, device), at its own ``lr``.
-        target, classes, hidden_units, lr, random_state
+        target, classes, hidden_units, lr, random_state, input_dropout
             As in the constructor.
 
         Returns
@@ -85,7 +91,7 @@ class FrozenFusionClassifier(SequenceClassifier):
             k: v for k, v in like.get_params(deep=False).items()
             if k in cls.INHERITED}
         return cls(encoders=encoders, target=target, classes=classes,
-                   hidden_units=hidden_units, lr=lr,
+                   hidden_units=hidden_units, lr=lr, input_dropout=input_dropout,
                    random_state=None if random_state is None else int(random_state),
                    **params)
 
@@ -95,7 +101,8 @@ class FrozenFusionClassifier(SequenceClassifier):
                 "FrozenFusionClassifier needs at least one fitted encoder."
             )
         encoders = [copy.deepcopy(e) for e in self.encoders]
-        return FusionHead(encoders, n_outputs, self.hidden_units, self.dropout)
+        return FusionHead(encoders, n_outputs, self.hidden_units, self.dropout,
+                          self.input_dropout)
 
     def _min_length(self):
         return max((getattr(e, "min_length", lambda: 1)() for e in self.encoders or []),
