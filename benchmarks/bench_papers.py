@@ -80,17 +80,18 @@ def _timed(fn):
     return out, time.perf_counter() - t
 
 
-def _fusion(encoders, target, classes, lr, hidden, seed, base):
+def _fusion(encoders, target, classes, lr, hidden, seed, base, input_dropout=0.0):
     """A head on frozen fitted models, built as the meta-estimators build theirs."""
     return FrozenFusionClassifier.from_estimators(
         encoders, like=base, target=target, classes=classes, hidden_units=hidden,
-        lr=lr, random_state=seed)
+        lr=lr, random_state=seed, input_dropout=input_dropout)
 
 
 def run_chou(Xtr, ytr, Xte, classes, seed, args):
     base = BLSTMAttentionClassifier(lr=args.chou_lr, **_protocol(args))
     st, t_all = _timed(lambda: StackedAnnotatorClassifier(
-        base, classes=classes, random_state=seed).fit(Xtr, ytr))
+        base, classes=classes, final_dropout=args.chou_final_dropout,
+        random_state=seed).fit(Xtr, ytr))
     comp = st.components_
     raters = [c for c in comp if c not in ("CrowdH", "CrowdS")]
     pred = {c: comp[c].predict(Xte) for c in ("CrowdH", "CrowdS")}
@@ -99,7 +100,7 @@ def run_chou(Xtr, ytr, Xte, classes, seed, args):
     for row, members in (("CrowdHS", ["CrowdH", "CrowdS"]), ("E_n", raters)):
         head, t = _timed(lambda m=members: _fusion(
             [comp[c] for c in m], "hard", classes, args.chou_lr, None, seed,
-            base).fit(Xtr, ytr))
+            base, args.chou_final_dropout).fit(Xtr, ytr))
         pred[row], secs[row] = head.predict(Xte), t
     return pred, secs
 
@@ -111,7 +112,7 @@ def run_ando(Xtr, ytr, Xte, classes, seed, args):
         base = BLSTMAttentionClassifier(optimizer="adam", **_protocol(args))
     m, t_fh = _timed(lambda: MLEEFusionClassifier(
         base, mode="fusion", finetune_target="hard", classes=classes,
-        random_state=seed).fit(Xtr, ytr))
+        training_set=args.ando_training_set, random_state=seed).fit(Xtr, ytr))
     pred = {"MLEE only": m.mlee_.predict(Xte), "hard": m.dominant_.predict(Xte),
             "fusion-hard": m.predict(Xte)}
     secs = {"fusion-hard": t_fh}
@@ -237,6 +238,9 @@ def main():
                     choices=["speaker", "global", "none", "auto"],
                     help="SpeakerStandardizer mode, decided on each training fold")
     ap.add_argument("--chou-lr", type=float, default=3e-3)
+    ap.add_argument("--chou-final-dropout", type=float, default=0.0,
+                    help="dropout on the fusion heads' input (StackedAnnotator"
+                         "Classifier(final_dropout=))")
     ap.add_argument("--fujioka-meta-lr", type=float, default=0.1,
                     help="step size of the L/w updates (not given by the paper)")
     ap.add_argument("--fujioka-logit-scale", type=float, default=1.0,
@@ -247,6 +251,9 @@ def main():
                     help="w rescaled to mean 1 overall (Eq. 8, the paper) or per "
                          "gold class (Eq. 4's class balance kept)")
     ap.add_argument("--ando-encoder", choices=["blstm", "cnn"], default="blstm")
+    ap.add_argument("--ando-training-set", choices=["all", "dominant"], default="all",
+                    help="utterances the MLEE model is pre-trained on (the paper's "
+                         "'all' and 'dominant' training sets)")
     ap.add_argument("--report-only", action="store_true")
     args = ap.parse_args()
     warnings.simplefilter("ignore")

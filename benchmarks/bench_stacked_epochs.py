@@ -14,8 +14,10 @@ folds, mean ± sd over seeds.
 
 * ``cAhB``: components trained A epochs, the fusion head B epochs;
 * ``crowd20``: CrowdH + CrowdS only (``components="CrowdHS"``), 20 epochs;
-* ``c20h20drop``, ``c8h8drop``: dropout 0.5 on the head's input
-  (``final_dropout=0.5``: Chou & Lee's "dropout layer for all layers").
+* ``c20h20drop``, ``c8h8drop``, ``c20h8drop``: dropout 0.5 on the head's
+  input (``final_dropout=0.5``: Chou & Lee's "dropout layer for all layers");
+  ``c20h20drop_swa1``: the same head averaging the weights of all its epochs
+  (``weight_averaging=1.0``) instead of the last half.
 
 ``--classes`` keeps the utterances whose intended emotion is one of them (the
 papers' 4-class protocol, as ``bench_papers.py --classes``).
@@ -39,18 +41,24 @@ from bench_unseen import corpus  # noqa: E402
 VARIANTS = {"c20h20": (20, 20, "all"), "c8h8": (8, 8, "all"),
             "c20h8": (20, 8, "all"), "c8h20": (8, 20, "all"),
             "crowd20": (20, 20, "CrowdHS"), "crowd8": (8, 8, "CrowdHS"),
-            "c20h20drop": (20, 20, "all", 0.5), "c8h8drop": (8, 8, "all", 0.5)}
+            "c20h20drop": (20, 20, "all", 0.5), "c8h8drop": (8, 8, "all", 0.5),
+            "c20h8drop": (20, 8, "all", 0.5),
+            "c20h20drop_swa1": (20, 20, "all", 0.5, 1.0)}
 
 
 def _job(variant, seed, fold, Xtr, ytr, Xte, classes):
     import sklearn_ser.models._meta.stacked as stacked_module
 
     warnings.simplefilter("ignore")
-    comp_epochs, head_epochs, components, *drop = VARIANTS[variant]
+    comp_epochs, head_epochs, components, *rest = VARIANTS[variant]
+    drop = rest[:1]
+    head = {"max_epochs": head_epochs}
+    if len(rest) > 1:
+        head["weight_averaging"] = rest[1]
     real = stacked_module.frozen_fusion
 
     def head_with_epochs(*args, **kwargs):
-        return real(*args, **kwargs).set_params(max_epochs=head_epochs)
+        return real(*args, **kwargs).set_params(**head)
 
     stacked_module.frozen_fusion = head_with_epochs
     try:

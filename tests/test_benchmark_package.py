@@ -123,3 +123,9 @@ def test_the_noisy_label_method_keeps_the_class_balance_and_watches_the_uar():
         assert est.weight_norm == "class" and est.monitor == "uar"
         assert est.update == "Lw" and est.label_logit_scale == 1.0  # the paper's
         assert est.lr == 1e-3  # Adam's default, as the paper
+
+
+def test_the_stacked_method_drops_out_the_heads_input():
+    est = registry()["stacked"].estimator(["a", "b"], 0, 20,
+                                          benchmark.PROFILES["benchmark"])
+    assert est.final_dropout == 0.5 and est.components == "all"
