@@ -32,7 +32,6 @@ with the parameters of :data:`VARIANTS`; ``cli`` is the command line's
 """
 
 import argparse
-import json
 import sys
 import time
 import warnings
@@ -54,6 +53,7 @@ from sklearn_ser.features import OpenSmileFrames
 from sklearn_ser.models import BLSTMAttentionClassifier, NoisyLabelMetaClassifier
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _resume import append_records, load_records  # noqa: E402
 from bench_unseen import corpus  # noqa: E402
 
 FOUR = ["anger", "happiness", "neutral", "sadness"]
@@ -162,9 +162,7 @@ def main():
     prof, epochs = profile(args.corpus, args.quick)
     out = Path(args.out or "benchmarks/results/noisy_{}{}.jsonl".format(
         args.corpus, "_quick" if args.quick else ""))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    records = ([json.loads(x) for x in out.read_text().splitlines()]
-               if out.exists() else [])
+    records = load_records(out)
     done = {(r["variant"], r["seed"], r["fold"]) for r in records}
     sessions = u["session"].astype(str).to_numpy()
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -177,14 +175,9 @@ def main():
                                 pool=prof["pool"])
         tasks = [(v, VARIANTS[v], s, g, *inputs[g], classes, prof, epochs)
                  for v, s, g in todo]
-        with out.open("a") as fh:
-            for rec in run_jobs(job, tasks, args.n_jobs):
-                fh.write(json.dumps(rec) + "\n")
-                fh.flush()
-                records.append(rec)
-                print(f"{rec['variant']} seed {rec['seed']} fold {rec['fold']}: "
-                      f"{rec['seconds']:.0f} s, epochs {rec['best_epoch']}",
-                      flush=True)
+        append_records(out, run_jobs(job, tasks, args.n_jobs), records,
+                       lambda r: f"{r['variant']} seed {r['seed']} fold {r['fold']}: "
+                                 f"{r['seconds']:.0f} s, epochs {r['best_epoch']}")
     t = table(records, u, a, classes)
     if t.empty:
         print("no complete seed yet")

@@ -33,7 +33,6 @@ as it finishes, so a stopped run resumes where it stopped.
 """
 
 import argparse
-import json
 import sys
 import time
 import warnings
@@ -56,6 +55,7 @@ from sklearn_ser.models import (
 )
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _resume import append_records, load_records  # noqa: E402
 from bench_unseen import corpus  # noqa: E402
 
 ROWS = {
@@ -269,9 +269,7 @@ def main():
     out = Path(args.out or "benchmarks/results/papers_{}{}.jsonl".format(
         args.corpus.replace("-", "_"),
         f"_{len(classes)}classes" if args.classes else ""))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    records = ([json.loads(x) for x in out.read_text().splitlines()]
-               if out.exists() else [])
+    records = load_records(out)
     done = {(r["family"], r["seed"], r["fold"]) for r in records}
     sessions = u["session"].astype(str).to_numpy()
     todo = [(f, s, g) for s in range(args.seeds) for f in args.families.split(",")
@@ -292,13 +290,9 @@ def main():
             inputs.update({(g, "spec"): v for g, v in spec_inputs.items()})
         tasks = [(f, s, g, *inputs[(g, "spec") if f == "ando" and spec is not None
                                    else g], classes, args) for f, s, g in todo]
-        with out.open("a") as fh:
-            for rec in run_jobs(_job, tasks, args.n_jobs):
-                fh.write(json.dumps(rec) + "\n")
-                fh.flush()
-                records.append(rec)
-                print(f"{rec['family']} seed {rec['seed']} fold {rec['fold']}: "
-                      f"{rec['seconds']:.0f} s", flush=True)
+        append_records(out, run_jobs(_job, tasks, args.n_jobs), records,
+                       lambda r: f"{r['family']} seed {r['seed']} fold {r['fold']}: "
+                                 f"{r['seconds']:.0f} s")
     table = summarise(records, u, majority, classes)
     if table.empty:
         print("no complete seed yet")
