@@ -149,13 +149,16 @@ def test_mlee_fusion_modes(corpus):
     assert fusion.dominant_.target_kind_ == "soft"
     head = fusion.final_.net_.module_
     assert len(head.encoders) == 2
+    assert head.input_dropout is None  # final_dropout=0.0
     assert all(not p.requires_grad for p in head.encoders.parameters())
     assert np.mean(fusion.predict(X) == intended) > 0.5
     table = fusion.score_components(X, y)
     assert list(table.index) == ["mlee_only", "dominant", "fusion"]
     pre = MLEEFusionClassifier(BASE, mode="pretrain", finetune_target="hard",
-                               classes=CLASSES, random_state=0, **FAST_LR).fit(X, y)
+                               final_dropout=0.25, classes=CLASSES, random_state=0,
+                               **FAST_LR).fit(X, y)
     assert not hasattr(pre, "dominant_") and len(pre.final_.net_.module_.encoders) == 1
+    assert pre.final_.net_.module_.input_dropout.p == 0.25
     only = MLEEFusionClassifier(BASE, mode="mlee_only", classes=CLASSES,
                                 random_state=0, **FAST_LR).fit(X, y)
     assert only.final_ is only.mlee_

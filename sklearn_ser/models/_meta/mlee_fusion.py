@@ -57,6 +57,9 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         Learning rate of the dominant-emotion model used by ``"fusion"``.
     hidden_units : int, default=64
         Dense layer of the new classifier part.
+    final_dropout : float, default=0.0
+        Dropout on the frozen encoders' concatenated representations that
+        the new classifier part reads, while it trains.
     random_state : int, RandomState or None
     progress : bool, default=False
         A progress bar over the models: the MLEE pre-training, the dominant
@@ -87,6 +90,7 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         "fusion_lr": [Interval(numbers.Real, 0, None, closed="neither")],
         "dominant_lr": [Interval(numbers.Real, 0, None, closed="neither")],
         "hidden_units": [Interval(numbers.Integral, 1, None, closed="left")],
+        "final_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "random_state": ["random_state"],
         "progress": ["boolean"],
     }
@@ -108,6 +112,7 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         fusion_lr=5e-5,
         dominant_lr=2e-4,
         hidden_units=64,
+        final_dropout=0.0,
         random_state=None,
         progress=False,
         base_estimator="deprecated",
@@ -124,6 +129,7 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         self.fusion_lr = fusion_lr
         self.dominant_lr = dominant_lr
         self.hidden_units = hidden_units
+        self.final_dropout = final_dropout
         self.random_state = random_state
         self.progress = progress
         self.base_estimator = base_estimator
@@ -199,7 +205,7 @@ class MLEEFusionClassifier(MetaClassifierMixin):
                 lr = self.fusion_lr
             final = frozen_fusion(base, encoders, self._finetune_encoder(classes),
                                   classes, hidden_units=self.hidden_units, lr=lr,
-                                  seed=seeds[2])
+                                  seed=seeds[2], input_dropout=self.final_dropout)
             bar.set_postfix_str("final model")
             self.final_ = fit_quietly(final, X, y, groups)
             bar.update()
