@@ -1,7 +1,8 @@
-"""Fujioka et al.'s noisy-label model as the command line trains it, on three
-4-class corpora: where its margin over its own baseline is lost (issue 26).
+"""The papers' methods as the command line trains them, in variants, on three
+4-class corpora: where a margin over its own baseline is lost (issue 26).
+Fujioka et al.'s noisy-label model and Ando et al.'s MLEE fusion.
 
-Run: python benchmarks/bench_noisy.py --corpus emodb4|conf4|gen4
+Run: python benchmarks/bench_variants.py --corpus emodb4|conf4|gen4
      [--variants hard,none,Lw,Lw_class,...] [--seeds 0,1,2] [--quick]
      [--root ../shared/data/emodb] [--cache .cache/features] [--out FILE]
 
@@ -24,11 +25,13 @@ leave-one-session-out. Scores: UAR vs the hard majority (the papers'
 protocol) and vs the intended emotion, pooled over the folds; per-class
 recall vs the majority, the epochs kept per fold.
 
-Variants: ``hard`` is the command line's ``crowd_hard`` (BLSTM-attention on
-the majority, lr 3e-3), the baseline the command line puts Fujioka et al.
-beside; the others are ``NoisyLabelMetaClassifier`` (Adam 1e-3, as the paper)
-with the parameters of :data:`VARIANTS`; ``cli`` is the command line's
-``noisy_meta`` record itself.
+Variants: ``hard`` and ``soft`` are the command line's ``crowd_hard`` and
+``crowd_soft`` (BLSTM-attention on the majority / on soft targets, lr 3e-3),
+the baselines the command line puts Fujioka et al. and Ando et al. beside;
+``cli`` and ``mlee`` are its ``noisy_meta`` and ``mlee_fusion`` records
+themselves (``mlee_*``: that record with the parameters given); the others
+are ``NoisyLabelMetaClassifier`` (Adam 1e-3, as the paper) with the
+parameters of :data:`VARIANTS`.
 """
 
 import argparse
@@ -60,7 +63,12 @@ FOUR = ["anger", "happiness", "neutral", "sadness"]
 
 VARIANTS = {
     "hard": {"kind": "hard"},
+    "soft": {"kind": "soft"},
     "cli": {"kind": "cli"},
+    "mlee": {"kind": "mlee"},
+    "mlee_dom": {"kind": "mlee", "training_set": "dominant"},
+    "mlee_drop": {"kind": "mlee", "final_dropout": 0.5},
+    "mlee_flr": {"kind": "mlee", "fusion_lr": 1.5e-3},
     "none": {"update": "none"},  # the paper's BLSTM + ATT (Eq. 4 weights)
     "L": {"update": "L"},
     "Lw": {"update": "Lw"},  # the paper's BLSTM + L + w
@@ -104,8 +112,11 @@ def job(name, variant, seed, fold, Xtr, ytr, Xte, classes, prof, epochs):
     net = {k: v for k, v in prof["blstm"].items() if k != "lr"}
     if kind == "cli":
         clf = registry()["noisy_meta"].estimator(classes, seed, epochs, prof)
-    elif kind == "hard":
-        clf = BLSTMAttentionClassifier("hard", classes=classes, random_state=seed,
+    elif kind == "mlee":
+        clf = registry()["mlee_fusion"].estimator(classes, seed, epochs, prof)
+        clf.set_params(**params)
+    elif kind in ("hard", "soft"):
+        clf = BLSTMAttentionClassifier(kind, classes=classes, random_state=seed,
                                        max_epochs=epochs, lr=prof["blstm"]["lr"],
                                        **net)
     else:
