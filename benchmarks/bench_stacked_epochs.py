@@ -17,7 +17,8 @@ folds, mean ± sd over seeds.
 * ``c20h20drop``, ``c8h8drop``, ``c20h8drop``: dropout 0.5 on the head's
   input (``final_dropout=0.5``: Chou & Lee's "dropout layer for all layers");
   ``c20h20drop_swa1``: the same head averaging the weights of all its epochs
-  (``weight_averaging=1.0``) instead of the last half.
+  (``weight_averaging=1.0``) instead of the last half; ``c20h20drop_lr4``:
+  the head at a quarter of the components' learning rate (``final_lr``).
 
 ``--classes`` keeps the utterances whose intended emotion is one of them (the
 papers' 4-class protocol, as ``bench_papers.py --classes``).
@@ -43,7 +44,8 @@ VARIANTS = {"c20h20": (20, 20, "all"), "c8h8": (8, 8, "all"),
             "crowd20": (20, 20, "CrowdHS"), "crowd8": (8, 8, "CrowdHS"),
             "c20h20drop": (20, 20, "all", 0.5), "c8h8drop": (8, 8, "all", 0.5),
             "c20h8drop": (20, 8, "all", 0.5),
-            "c20h20drop_swa1": (20, 20, "all", 0.5, 1.0)}
+            "c20h20drop_swa1": (20, 20, "all", 0.5, 1.0),
+            "c20h20drop_lr4": (20, 20, "all", 0.5, None, 3e-3 / 4)}
 
 
 def _job(variant, seed, fold, Xtr, ytr, Xte, classes):
@@ -53,8 +55,9 @@ def _job(variant, seed, fold, Xtr, ytr, Xte, classes):
     comp_epochs, head_epochs, components, *rest = VARIANTS[variant]
     drop = rest[:1]
     head = {"max_epochs": head_epochs}
-    if len(rest) > 1:
+    if len(rest) > 1 and rest[1] is not None:
         head["weight_averaging"] = rest[1]
+    final_lr = rest[2] if len(rest) > 2 else None
     real = stacked_module.frozen_fusion
 
     def head_with_epochs(*args, **kwargs):
@@ -68,6 +71,7 @@ def _job(variant, seed, fold, Xtr, ytr, Xte, classes):
         t = time.perf_counter()
         clf = StackedAnnotatorClassifier(base, components=components, classes=classes,
                                          final_dropout=drop[0] if drop else 0.0,
+                                         final_lr=final_lr,
                                          random_state=seed).fit(Xtr, ytr)
         pred = clf.predict(Xte)
     finally:
