@@ -39,25 +39,27 @@ from sklearn_ser.models import BLSTMAttentionClassifier, StackedAnnotatorClassif
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_unseen import corpus  # noqa: E402
 
-VARIANTS = {"c20h20": (20, 20, "all"), "c8h8": (8, 8, "all"),
-            "c20h8": (20, 8, "all"), "c8h20": (8, 20, "all"),
-            "crowd20": (20, 20, "CrowdHS"), "crowd8": (8, 8, "CrowdHS"),
-            "c20h20drop": (20, 20, "all", 0.5), "c8h8drop": (8, 8, "all", 0.5),
-            "c20h8drop": (20, 8, "all", 0.5),
-            "c20h20drop_swa1": (20, 20, "all", 0.5, 1.0),
-            "c20h20drop_lr4": (20, 20, "all", 0.5, None, 3e-3 / 4)}
+#: name -> (components' epochs, the head's settings, the stacked model's settings)
+VARIANTS = {"c20h20": (20, {"max_epochs": 20}, {}),
+            "c8h8": (8, {"max_epochs": 8}, {}),
+            "c20h8": (20, {"max_epochs": 8}, {}),
+            "c8h20": (8, {"max_epochs": 20}, {}),
+            "crowd20": (20, {"max_epochs": 20}, {"components": "CrowdHS"}),
+            "crowd8": (8, {"max_epochs": 8}, {"components": "CrowdHS"}),
+            "c20h20drop": (20, {"max_epochs": 20}, {"final_dropout": 0.5}),
+            "c8h8drop": (8, {"max_epochs": 8}, {"final_dropout": 0.5}),
+            "c20h8drop": (20, {"max_epochs": 8}, {"final_dropout": 0.5}),
+            "c20h20drop_swa1": (20, {"max_epochs": 20, "weight_averaging": 1.0},
+                                {"final_dropout": 0.5}),
+            "c20h20drop_lr4": (20, {"max_epochs": 20},
+                               {"final_dropout": 0.5, "final_lr": 3e-3 / 4})}
 
 
 def _job(variant, seed, fold, Xtr, ytr, Xte, classes):
     import sklearn_ser.models._meta.stacked as stacked_module
 
     warnings.simplefilter("ignore")
-    comp_epochs, head_epochs, components, *rest = VARIANTS[variant]
-    drop = rest[:1]
-    head = {"max_epochs": head_epochs}
-    if len(rest) > 1 and rest[1] is not None:
-        head["weight_averaging"] = rest[1]
-    final_lr = rest[2] if len(rest) > 2 else None
+    comp_epochs, head, stacked = VARIANTS[variant]
     real = stacked_module.frozen_fusion
 
     def head_with_epochs(*args, **kwargs):
@@ -69,10 +71,8 @@ def _job(variant, seed, fold, Xtr, ytr, Xte, classes):
                                         validation_fraction=None,
                                         weight_averaging=0.5)
         t = time.perf_counter()
-        clf = StackedAnnotatorClassifier(base, components=components, classes=classes,
-                                         final_dropout=drop[0] if drop else 0.0,
-                                         final_lr=final_lr,
-                                         random_state=seed).fit(Xtr, ytr)
+        clf = StackedAnnotatorClassifier(base, classes=classes, random_state=seed,
+                                         **stacked).fit(Xtr, ytr)
         pred = clf.predict(Xte)
     finally:
         stacked_module.frozen_fusion = real

@@ -13,6 +13,7 @@ from sklearn_ser.exceptions import DroppedRowsWarning
 from sklearn_ser.metrics import ser_scoring
 from sklearn_ser.models import (
     BLSTMAttentionClassifier,
+    FrozenFusionClassifier,
     MLEEFusionClassifier,
     NoisyLabelMetaClassifier,
     NoRaterModelWarning,
@@ -159,6 +160,11 @@ def test_mlee_fusion_modes(corpus):
                                **FAST_LR).fit(X, y)
     assert not hasattr(pre, "dominant_") and len(pre.final_.net_.module_.encoders) == 1
     assert pre.final_.net_.module_.input_dropout.p == 0.25
+    with pytest.raises(ValueError, match="final_dropout"):
+        MLEEFusionClassifier(BASE, final_dropout=-0.1, classes=CLASSES).fit(X, y)
+    with pytest.raises(ValueError, match="input_dropout"):
+        FrozenFusionClassifier.from_estimators(
+            [fusion.mlee_], classes=CLASSES, input_dropout=1.5).fit(X, y)
     only = MLEEFusionClassifier(BASE, mode="mlee_only", classes=CLASSES,
                                 random_state=0, **FAST_LR).fit(X, y)
     assert only.final_ is only.mlee_

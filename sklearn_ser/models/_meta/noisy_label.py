@@ -342,17 +342,18 @@ def rescale_weights(w, gold, w_init, min_weight, mode="global"):
     other samples of its class fall towards 0, i.e. a loss weight
     ``1 / w`` without bound.
     """
-    K = int(gold.max()) + 1 if len(gold) else 0
-    target = torch.zeros(K, dtype=w.dtype, device=w.device)
-    target.index_add_(0, gold, w_init)
+    def class_sums(values):
+        n = int(gold.max()) + 1 if len(gold) else 0
+        sums = torch.zeros(n, dtype=w.dtype, device=w.device)
+        return sums.index_add_(0, gold, values)
+
+    target = class_sums(w_init) if mode == "class" else float(w_init.sum())
     for _ in range(100):
         w.clamp_(min=min_weight)
         if mode == "class":
-            sums = torch.zeros(K, dtype=w.dtype, device=w.device)
-            sums.index_add_(0, gold, w)
-            w.mul_((target / sums)[gold])
+            w.mul_((target / class_sums(w))[gold])
         else:
-            w.mul_(float(w_init.sum()) / w.sum())
+            w.mul_(target / w.sum())
         if float(w.min()) >= min_weight * (1 - 1e-4):
             break
     return w
