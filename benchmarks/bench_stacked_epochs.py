@@ -18,7 +18,10 @@ folds, mean ± sd over seeds.
   input (``final_dropout=0.5``: Chou & Lee's "dropout layer for all layers");
   ``c20h20drop_swa1``: the same head averaging the weights of all its epochs
   (``weight_averaging=1.0``) instead of the last half; ``c20h20drop_lr4``:
-  the head at a quarter of the components' learning rate (``final_lr``).
+  the head at a quarter of the components' learning rate (``final_lr``);
+  ``c20h20drop_val``, ``c8h8drop_val``: 20 % of the training utterances held
+  out from every model, the head keeping its best epoch on them
+  (``final_validation=0.2``).
 
 ``--classes`` keeps the utterances whose intended emotion is one of them (the
 papers' 4-class protocol, as ``bench_papers.py --classes``).
@@ -52,7 +55,17 @@ VARIANTS = {"c20h20": (20, {"max_epochs": 20}, {}),
             "c20h20drop_swa1": (20, {"max_epochs": 20, "weight_averaging": 1.0},
                                 {"final_dropout": 0.5}),
             "c20h20drop_lr4": (20, {"max_epochs": 20},
-                               {"final_dropout": 0.5, "final_lr": 3e-3 / 4})}
+                               {"final_dropout": 0.5, "final_lr": 3e-3 / 4}),
+            "c20h20drop_val": (20, {"max_epochs": 20},
+                               {"final_dropout": 0.5, "final_validation": 0.2}),
+            "c8h8drop_val": (8, {"max_epochs": 8},
+                             {"final_dropout": 0.5, "final_validation": 0.2}),
+            "c20h20drop_avg": (20, {"max_epochs": 20, "init": "average"},
+                               {"final_dropout": 0.5}),
+            "c8h8drop_avg": (8, {"max_epochs": 8, "init": "average"},
+                             {"final_dropout": 0.5}),
+            "c20h20_avg": (20, {"max_epochs": 20, "init": "average"}, {}),
+            "c20h0": (20, {"max_epochs": 1, "init": "average", "lr": 1e-9}, {})}
 
 
 def _job(variant, seed, fold, Xtr, ytr, Xte, classes):

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,6 +21,7 @@ from sklearn_ser.models import (
     NoRaterModelWarning,
     StackedAnnotatorClassifier,
 )
+from sklearn_ser.models._meta.base import held_out_rows
 from sklearn_ser.models._meta.noisy_label import label_weight_init, rescale_weights
 
 pytestmark = pytest.mark.filterwarnings(
@@ -121,6 +124,117 @@ def test_stacked_final_dropout_reaches_the_head_only_while_training(corpus):
         StackedAnnotatorClassifier(BASE, final_dropout=1.0, **params).fit(X, y)
 
 
+def test_stacked_final_validation_holds_rows_out_of_every_model(corpus, monkeypatch):
+    from sklearn_ser.models._sequence.base import SequenceClassifier
+
+    X, y, _ = corpus
+    seen = []  # (class name, training rows, validation rows) of every net
+    real = SequenceClassifier._train_net
+
+    def spy(self, stages, stage, tensors, target_t, t, rows, valid_ds, seed, **kw):
+        seen.append((type(self).__name__, np.asarray(rows),
+                     None if valid_ds is None else len(valid_ds)))
+        return real(self, stages, stage, tensors, target_t, t, rows, valid_ds, seed,
+                    **kw)
+
+    monkeypatch.setattr(SequenceClassifier, "_train_net", spy)
+    clf = StackedAnnotatorClassifier(BASE, components="CrowdHS", classes=CLASSES,
+                                     final_validation=0.34, random_state=0).fit(X, y)
+    held = clf.held_out_
+    # every speaker shows every class: whole speakers are held out
+    assert clf.held_out_by_ == "speakers"
+    speakers = X["speaker"].to_numpy()
+    assert set(speakers[held]).isdisjoint(speakers[~held])
+    assert 0 < held.sum() < len(X)
+    # CrowdS keeps every row: it trains on exactly the others, validates on them
+    crowd_s = [r for r in seen if r[0] == "BLSTMAttentionClassifier"][1]
+    np.testing.assert_array_equal(crowd_s[1], np.flatnonzero(~held))
+    assert crowd_s[2] == held.sum()
+    # the head too (its hard targets leave out the one tie), and keeps its
+    # best epoch on them
+    head = [r for r in seen if r[0] == "FrozenFusionClassifier"]
+    assert len(head) == 1 and head[0][2] is not None
+    assert head[0][2] <= held.sum() and len(head[0][1]) <= (~held).sum()
+    assert clf.final_.validation_fraction == 0.34
+    assert "valid_loss" in clf.final_.history_.columns
+    assert 1 <= clf.final_.best_epoch_ <= BASE.max_epochs
+    # repeatable; None (the default) holds nothing out
+    again = StackedAnnotatorClassifier(BASE, components="CrowdHS", classes=CLASSES,
+                                       final_validation=0.34, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(again.held_out_, held)
+    np.testing.assert_allclose(again.predict_proba(X), clf.predict_proba(X), atol=1e-6)
+    plain = StackedAnnotatorClassifier(BASE, components="CrowdHS", classes=CLASSES,
+                                       random_state=0).fit(X, y)
+    assert plain.held_out_ is None and plain.held_out_by_ is None
+    with pytest.raises(ValueError, match="final_validation"):
+        StackedAnnotatorClassifier(BASE, final_validation=1.0).fit(X, y)
+
+
+def test_stacked_final_validation_on_confounded_speakers_holds_utterances(corpus):
+    X, y, intended = corpus
+    X = X.assign(speaker=intended)  # each speaker shows one emotion
+    clf = StackedAnnotatorClassifier(BASE, components="CrowdHS", classes=CLASSES,
+                                     final_validation=0.2, random_state=0).fit(X, y)
+    assert clf.held_out_by_ == "utterances"
+    for c in CLASSES:
+        rows = clf.held_out_[intended == c]
+        assert 0 < rows.sum() < len(rows)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c", None]),
+                          st.integers(0, 5)), min_size=6, max_size=40),
+       st.floats(0.1, 0.6), st.integers(0, 2**16))
+def test_stacked_held_out_rows_property(rows, share, seed):
+    """Over generated labels and speakers (confounded or not): whole speakers
+    with every class left in training, else each class of two or more
+    majorities on both sides; nothing held out of a class seen once."""
+    labels = [r[0] for r in rows]
+    speakers = np.array([f"s{r[1]}" for r in rows])
+    y = pd.Series(labels, index=[f"u{i}" for i in range(len(rows))], dtype=object)
+    X = pd.DataFrame({"speaker": speakers}, index=y.index)
+    clf = StackedAnnotatorClassifier(classes=["a", "b", "c"], final_validation=share)
+    labels = np.array([v if v is not None else "-" for v in labels])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        held, by = held_out_rows(clf, X, y, None, ["a", "b", "c"],
+                                   np.random.RandomState(seed))
+    assert held.dtype == bool and len(held) == len(rows)
+    if by == "speakers":
+        assert set(speakers[held]).isdisjoint(speakers[~held])
+        present = set(labels) - {"-"}
+        assert present <= set(labels[~held])
+    else:
+        assert by == "utterances"
+        assert not held[labels == "-"].any()
+        for c in ("a", "b", "c"):
+            n = int((labels == c).sum())
+            k = int(held[labels == c].sum())
+            assert (0 < k < n) if n >= 2 else k == 0
+
+
+def test_fusion_head_average_init_starts_as_the_mean_of_the_encoders_logits(corpus):
+    X, y, _ = corpus
+    base = clone(BASE).set_params(max_epochs=2)
+    parts = [clone(base).set_params(target=t, classes=CLASSES, random_state=i).fit(X, y)
+             for i, t in enumerate(["hard", "soft", "soft"])]
+    # lr ~ 0: the head's logits stay those it starts with
+    head = FrozenFusionClassifier.from_estimators(
+        parts, like=base, classes=CLASSES, init="average", lr=1e-12,
+        random_state=0).set_params(max_epochs=1, validation_fraction=None).fit(X, y)
+    mean = np.mean([p.decision_function(X) for p in parts], axis=0)
+    np.testing.assert_allclose(head.decision_function(X), mean, atol=1e-4)
+    random = FrozenFusionClassifier.from_estimators(
+        parts, like=base, classes=CLASSES, lr=1e-12, random_state=0).set_params(
+        max_epochs=1, validation_fraction=None).fit(X, y)
+    assert not np.allclose(random.decision_function(X), mean, atol=1e-2)
+    with pytest.raises(ValueError, match="init='average' needs one softmax layer"):
+        FrozenFusionClassifier.from_estimators(parts, classes=CLASSES, hidden_units=8,
+                                               init="average").fit(X, y)
+    with pytest.raises(ValueError, match="init"):
+        FrozenFusionClassifier.from_estimators(parts, classes=CLASSES,
+                                               init="mean").fit(X, y)
+
+
 def test_stacked_without_raters_warns(corpus):
     X, y, _ = corpus
     labels = y["E1"].str[0]
@@ -193,6 +307,44 @@ def test_mlee_training_sets(corpus):
     n_dom = dom.mlee_.net_.history[0, "batches"]
     size = lambda h: sum(b.get("train_batch_size", 0) for b in h)  # noqa: E731
     assert size(n_all) > size(n_dom)
+
+
+@pytest.mark.parametrize("training_set", ["all", "dominant"])
+def test_mlee_final_validation_holds_rows_out_of_every_model(corpus, monkeypatch,
+                                                             training_set):
+    from sklearn_ser.models._sequence.base import SequenceClassifier
+
+    X, y, _ = corpus
+    y = y.copy()
+    y.iloc[:3] = [[("fru",)] * 3] * 3  # no target emotion: out of "dominant"
+    seen = []  # (training rows, validation rows) of every net, in fit order
+    real = SequenceClassifier._train_net
+
+    def spy(self, stages, stage, tensors, target_t, t, rows, valid_ds, seed, **kw):
+        seen.append((np.asarray(rows), None if valid_ds is None else len(valid_ds)))
+        return real(self, stages, stage, tensors, target_t, t, rows, valid_ds, seed,
+                    **kw)
+
+    monkeypatch.setattr(SequenceClassifier, "_train_net", spy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DroppedRowsWarning)
+        clf = MLEEFusionClassifier(BASE, classes=CLASSES, training_set=training_set,
+                                   final_validation=0.34, random_state=0,
+                                   **FAST_LR).fit(X, y)
+    held = clf.held_out_
+    assert clf.held_out_by_ == "speakers" and 0 < held.sum() < len(X)
+    assert not held[:3].any() or training_set == "all"
+    (mlee, n_mlee), (dom, n_dom), (final, n_final) = seen
+    # MLEE (existence: every row kept) trains on exactly the other rows
+    from sklearn_ser.annotations import HardLabels
+
+    rows = (np.arange(len(X)) if training_set == "all" else
+            np.flatnonzero(HardLabels(CLASSES).fit(y).transform(y).notna()))
+    np.testing.assert_array_equal(mlee, np.flatnonzero(~held[rows]))
+    assert n_mlee == held[rows].sum()
+    assert n_dom is not None and n_final is not None  # all three stop on them
+    assert "valid_loss" in clf.final_.history_.columns
+    assert MLEEFusionClassifier(BASE).final_validation is None
 
 
 # --- Fujioka et al. ---------------------------------------------------------
@@ -303,8 +455,6 @@ def test_meta_estimators_in_cross_validate(corpus):
 @pytest.mark.filterwarnings("default::sklearn_ser.exceptions.DroppedRowsWarning")
 @pytest.mark.parametrize("meta", ["stacked", "mlee"])
 def test_meta_estimators_report_the_rows_their_components_left_out(corpus, meta):
-    import warnings
-
     from sklearn_ser.exceptions import DroppedRowsWarning
 
     X, y, _ = corpus

@@ -84,7 +84,7 @@ def with_params(estimator, **params):
 
 
 def frozen_fusion(base, encoders, target, classes, *, hidden_units, lr, seed,
-                  input_dropout=0.0):
+                  input_dropout=0.0, init="random"):
     """The second-stage classifier, trained like ``base`` (batch size, epochs,
     early stopping, optimizer, device) but at its own learning rate."""
     from .._sequence.fusion_head import FrozenFusionClassifier
@@ -92,7 +92,81 @@ def frozen_fusion(base, encoders, target, classes, *, hidden_units, lr, seed,
     return FrozenFusionClassifier.from_estimators(
         encoders, like=base, target=target, classes=classes,
         hidden_units=hidden_units, lr=lr, random_state=seed,
-        input_dropout=input_dropout)
+        input_dropout=input_dropout, init=init)
+
+
+def held_out_rows(meta, X, y, groups, classes, rng):
+    """The training rows a meta-estimator holds out of every model for its
+    final layer's epochs (``meta.final_validation`` of them), and how they
+    were drawn: whole speakers when speakers are known and do not predict
+    the majority labels (every class still shown by a training speaker),
+    else utterances, that share of each majority class (at least one of
+    every class with two or more; rows without a majority stay in training).
+
+    Returns ``(held, by)``: a boolean mask over the rows of X and
+    ``"speakers"`` or ``"utterances"``.
+    """
+    from sklearn.model_selection import GroupShuffleSplit
+
+    from ..._warnings import ser_warn
+    from ...exceptions import InnerSplitWarning
+    from ...features import is_speaker_confounded
+    from .._sequence.base import _speakers_of
+
+    labels = HardLabels(classes, label_map=meta.label_map).fit(y).transform(y)
+    labels = labels.to_numpy(dtype=object)
+    has = np.array([v is not None and v == v for v in labels])
+    speakers = _speakers_of(X, groups)
+    n, share = len(labels), meta.final_validation
+    if speakers is not None:
+        speakers = np.asarray(speakers)
+        if (len(np.unique(speakers)) > 2
+                and not is_speaker_confounded(speakers[has], labels[has])[0]):
+            split = GroupShuffleSplit(20, test_size=share,
+                                      random_state=rng.randint(2**31 - 1))
+            best = None
+            for tr, va in split.split(np.arange(n), groups=speakers):
+                seen = set(labels[tr][has[tr]])
+                if set(labels[has]) - seen:
+                    continue  # a class only the held-out speakers show
+                covered = np.mean([v in seen for v in labels[va][has[va]]] or [0])
+                if best is None or covered > best[0]:
+                    best = (covered, va)
+                if covered == 1:
+                    break
+            if best is not None:
+                held = np.zeros(n, dtype=bool)
+                held[best[1]] = True
+                return held, "speakers"
+    held = np.zeros(n, dtype=bool)
+    few = []
+    for c in classes:
+        rows = np.flatnonzero(has & (labels == c))
+        if len(rows) < 2:
+            few.append(c)
+            continue
+        k = min(len(rows) - 1, max(1, int(round(share * len(rows)))))
+        held[rng.choice(rows, size=k, replace=False)] = True
+    if few:
+        ser_warn(
+            f"{type(meta).__name__}: the final layer's held-out rows "
+            f"(final_validation={share}) lack the classes {few}, which win "
+            "fewer than two majorities in training.",
+            InnerSplitWarning,
+        )
+    return held, "utterances"
+
+
+def early_stop_on_held_out(final, base, held, share):
+    """Make the (unfitted) final layer ``final`` keep its best epoch on the
+    rows ``held`` (no-op when None): trained like ``base`` otherwise, with
+    ``base``'s patience (or to ``max_epochs`` without one)."""
+    if held is None:
+        return
+    patience = getattr(base, "patience", None)
+    final.set_params(validation_fraction=share, refit=False, weight_averaging=0,
+                     patience=final.max_epochs if patience is None else patience)
+    final._held_out = held
 
 
 def component_scores(models, X, y, classes, label_map=None):

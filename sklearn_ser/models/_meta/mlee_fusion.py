@@ -13,8 +13,10 @@ from .._sequence.base import SequenceClassifier
 from .._sequence.cnn_blstm import CNNBLSTMClassifier
 from .base import (
     MetaClassifierMixin,
+    early_stop_on_held_out,
     fit_quietly,
     frozen_fusion,
+    held_out_rows,
     stage_bar,
     with_params,
 )
@@ -60,6 +62,13 @@ class MLEEFusionClassifier(MetaClassifierMixin):
     final_dropout : float, default=0.0
         Dropout on the frozen encoders' concatenated representations that
         the new classifier part reads, while it trains.
+    final_validation : float or None, default=None
+        How long the new classifier part trains. None: like ``estimator``.
+        A share in (0, 1): that share of the training utterances is held out
+        from the MLEE and dominant models and from the classifier part, which
+        keeps the epoch scoring best on them; the models that early-stop use
+        the same rows (as :class:`StackedAnnotatorClassifier`'s
+        ``final_validation``; ``held_out_``, ``held_out_by_``).
     random_state : int, RandomState or None
     progress : bool, default=False
         A progress bar over the models: the MLEE pre-training, the dominant
@@ -72,6 +81,10 @@ class MLEEFusionClassifier(MetaClassifierMixin):
     mlee_ : the fitted existence model
     dominant_ : the fitted dominant-emotion model (``mode="fusion"``)
     final_ : the model used for prediction
+    held_out_ : ndarray of bool or None
+        The training rows held out for the final part's epochs
+        (``final_validation``), None without.
+    held_out_by_ : {"speakers", "utterances"} or None
     classes_ : ndarray
     """
 
@@ -91,6 +104,7 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         "dominant_lr": [Interval(numbers.Real, 0, None, closed="neither")],
         "hidden_units": [Interval(numbers.Integral, 1, None, closed="left")],
         "final_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "final_validation": [Interval(numbers.Real, 0, 1, closed="neither"), None],
         "random_state": ["random_state"],
         "progress": ["boolean"],
     }
@@ -113,6 +127,7 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         dominant_lr=2e-4,
         hidden_units=64,
         final_dropout=0.0,
+        final_validation=None,
         random_state=None,
         progress=False,
         base_estimator="deprecated",
@@ -130,6 +145,7 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         self.dominant_lr = dominant_lr
         self.hidden_units = hidden_units
         self.final_dropout = final_dropout
+        self.final_validation = final_validation
         self.random_state = random_state
         self.progress = progress
         self.base_estimator = base_estimator
@@ -146,7 +162,11 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         if hasattr(self, "dominant_"):
             del self.dominant_  # from an earlier fit in another mode
         seeds = [int(s) for s in rng.randint(2**31 - 1, size=3)]
-        X_mlee, y_mlee, g_mlee = X, y, groups
+        self.held_out_, self.held_out_by_ = None, None
+        if self.final_validation is not None and self.mode != "mlee_only":
+            self.held_out_, self.held_out_by_ = held_out_rows(
+                self, X, y, groups, classes, rng)
+        X_mlee, y_mlee, g_mlee, held_mlee = X, y, groups, self.held_out_
         if self.training_set == "dominant":
             hard = HardLabels(classes, label_map=self.label_map).fit(y).transform(y)
             rows = np.flatnonzero(hard.notna().to_numpy())
@@ -164,11 +184,12 @@ class MLEEFusionClassifier(MetaClassifierMixin):
             X_mlee = X.iloc[rows] if hasattr(X, "iloc") else [X[i] for i in rows]
             y_mlee = y.iloc[rows] if hasattr(y, "iloc") else [y[i] for i in rows]
             g_mlee = None if groups is None else np.asarray(groups)[rows]
+            held_mlee = None if held_mlee is None else held_mlee[rows]
         n_models = {"mlee_only": 1, "pretrain": 2, "fusion": 3}.get(self.mode, 3)
         bar = stage_bar(self, n_models, self.progress)
         try:
-            self._fit_stages(X, y, groups, X_mlee, y_mlee, g_mlee, base, classes,
-                             seeds, bar)
+            self._fit_stages(X, y, groups, X_mlee, y_mlee, g_mlee, held_mlee, base,
+                             classes, seeds, bar)
         finally:
             bar.close()
         parts = {"mlee": self.mlee_}
@@ -178,14 +199,15 @@ class MLEEFusionClassifier(MetaClassifierMixin):
             parts["final"] = self.final_
         return self._fit_end(parts)
 
-    def _fit_stages(self, X, y, groups, X_mlee, y_mlee, g_mlee, base, classes, seeds,
-                    bar):
+    def _fit_stages(self, X, y, groups, X_mlee, y_mlee, g_mlee, held_mlee, base,
+                    classes, seeds, bar):
         """The MLEE pre-training, the dominant model (fusion mode), the final
         model; ``bar`` moves after each."""
         mlee = with_params(base, target=ExistenceLabels(classes,
                                                         label_map=self.label_map),
                            classes=classes, label_map=self.label_map,
                            lr=self.pretrain_lr, random_state=seeds[0])
+        mlee._held_out = held_mlee
         bar.set_postfix_str("MLEE pre-training")
         self.mlee_ = fit_quietly(mlee, X_mlee, y_mlee, g_mlee)
         bar.update()
@@ -198,6 +220,7 @@ class MLEEFusionClassifier(MetaClassifierMixin):
                 dom = with_params(base, target=self._finetune_encoder(classes),
                                   classes=classes, label_map=self.label_map,
                                   lr=self.dominant_lr, random_state=seeds[1])
+                dom._held_out = self.held_out_
                 bar.set_postfix_str("dominant model")
                 self.dominant_ = fit_quietly(dom, X, y, groups)
                 bar.update()
@@ -206,6 +229,7 @@ class MLEEFusionClassifier(MetaClassifierMixin):
             final = frozen_fusion(base, encoders, self._finetune_encoder(classes),
                                   classes, hidden_units=self.hidden_units, lr=lr,
                                   seed=seeds[2], input_dropout=self.final_dropout)
+            early_stop_on_held_out(final, base, self.held_out_, self.final_validation)
             bar.set_postfix_str("final model")
             self.final_ = fit_quietly(final, X, y, groups)
             bar.update()

@@ -24,8 +24,10 @@ from .._sequence.base import SequenceClassifier
 from .._sequence.blstm_attention import BLSTMAttentionClassifier
 from .base import (
     MetaClassifierMixin,
+    early_stop_on_held_out,
     fit_quietly,
     frozen_fusion,
+    held_out_rows,
     stage_bar,
     with_params,
 )
@@ -80,6 +82,19 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         Dropout on the concatenated representations the final layer reads,
         while it trains (Chou & Lee 3.1: "a dropout layer for all layers with
         50% drop out rate").
+    final_validation : float or None, default=None
+        How long the final layer trains. None: like ``estimator`` (its
+        epochs and early stopping; Chou & Lee "train some epochs"). A share
+        in (0, 1): that share of the training utterances is held out from
+        every stage-1 model and from the final layer, which keeps the epoch
+        (of at most ``max_epochs``) scoring best on them (``estimator``'s
+        ``monitor``). Stage-1 models that early-stop use the same held-out
+        rows. Without it the final layer trains on representations the
+        stage-1 models memorised, and their training length decides which
+        model it learns to trust (BENCHMARKS.md, "The stacked model's
+        head"). The held-out rows are whole speakers where speakers are known
+        and do not predict the labels, else utterances drawn per majority
+        class (``held_out_``, ``held_out_by_``).
     n_jobs : int, default=None
         Stage-1 models trained in parallel (joblib processes).
     random_state : int, RandomState or None
@@ -101,6 +116,11 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         Raters with fewer than ``min_rater_items`` rated utterances, left
         without an individual model (individual strategy; warned).
     final_ : fitted classifier used for prediction.
+    held_out_ : ndarray of bool or None
+        The training rows held out for the final layer's epochs
+        (``final_validation``), None without.
+    held_out_by_ : {"speakers", "utterances"} or None
+        How they were drawn.
     classes_ : ndarray
     """
 
@@ -119,6 +139,7 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         "max_rater_models": [Interval(numbers.Integral, 1, None, closed="left")],
         "final_lr": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "final_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "final_validation": [Interval(numbers.Real, 0, 1, closed="neither"), None],
         "n_jobs": [numbers.Integral, None],
         "random_state": ["random_state"],
         "progress": ["boolean"],
@@ -141,6 +162,7 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         max_rater_models=12,
         final_lr=None,
         final_dropout=0.0,
+        final_validation=None,
         n_jobs=None,
         random_state=None,
         progress=False,
@@ -158,6 +180,7 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         self.max_rater_models = max_rater_models
         self.final_lr = final_lr
         self.final_dropout = final_dropout
+        self.final_validation = final_validation
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.progress = progress
@@ -267,10 +290,15 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         X, y, rng, base, classes = self._fit_start(X, y)
         plan = self._plan(y, classes, rng)
         seeds = rng.randint(2**31 - 1, size=len(plan) + 1)
+        self.held_out_, self.held_out_by_ = None, None
+        if self.final_validation is not None and len(plan) > 1:
+            self.held_out_, self.held_out_by_ = held_out_rows(
+                self, X, y, groups, classes, rng)
         jobs = []
         for (name, target, columns), seed in zip(plan, seeds, strict=False):
             est = with_params(base, target=target, classes=classes,
                               label_map=self.label_map, random_state=int(seed))
+            est._held_out = self.held_out_
             y_part = y if columns is None else select_raters(y, columns)
             jobs.append((name, est, y_part))
         threads = torch_thread_share(self.n_jobs)
@@ -304,6 +332,7 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
             hidden_units=None, lr=self.final_lr or getattr(base, "lr", 1e-3),
             seed=seeds[-1], input_dropout=self.final_dropout,
         )
+        early_stop_on_held_out(final, base, self.held_out_, self.final_validation)
         bar.set_postfix_str("stage 2: fusion")
         self.final_ = fit_quietly(final, X, y, groups)
         bar.update()

@@ -234,7 +234,7 @@ class FusionHead(nn.Module):
     """
 
     def __init__(self, encoders, n_outputs, hidden_units=None, dropout=0.5,
-                 input_dropout=0.0):
+                 input_dropout=0.0, init="random"):
         super().__init__()
         self.encoders = nn.ModuleList(encoders)
         for enc in self.encoders:
@@ -249,9 +249,29 @@ class FusionHead(nn.Module):
         else:
             self.classifier = nn.Linear(dim, n_outputs)
             self.embedding_dim = dim
+        if init == "average":
+            self._average_init(n_outputs, hidden_units)
         # dropout on the concatenated embeddings (training only)
         self.input_dropout = nn.Dropout(input_dropout) if input_dropout else None
         self.last_attention = None
+
+    def _average_init(self, n_outputs, hidden_units):
+        """The softmax layer starts as the encoders' own output layers, each
+        scaled by 1 / (number of encoders): its first logits are the mean of
+        the encoders' logits."""
+        outs = [getattr(enc, "out", None) for enc in self.encoders]
+        bad = [i for i, o in enumerate(outs) if not isinstance(o, nn.Linear)
+               or o.out_features != n_outputs]
+        if hidden_units or bad:
+            raise ValueError(
+                "init='average' needs one softmax layer (hidden_units=None) on "
+                f"encoders whose own output layer has {n_outputs} outputs; "
+                + (f"hidden_units={hidden_units}." if hidden_units else
+                   f"encoder(s) {bad} have none or another size."))
+        k = len(outs)
+        with torch.no_grad():
+            self.classifier.weight.copy_(torch.cat([o.weight for o in outs], 1) / k)
+            self.classifier.bias.copy_(sum(o.bias for o in outs) / k)
 
     def train(self, mode=True):
         super().train(mode)

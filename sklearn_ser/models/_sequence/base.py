@@ -269,7 +269,21 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
         """[(train rows, validation rows or None)]: the early-stopping split,
         or with ``refit=k`` (an int) ``k`` folds of the training speakers,
         each held out once (validation rows of classes its training part
-        lacks left out, as for one split)."""
+        lacks left out, as for one split).
+
+        A meta-estimator may fix the held-out rows instead (``_held_out``, a
+        boolean mask over X's rows, set on its own clone before ``fit``): they
+        never train, and validate when this network early-stops. Its stacked
+        second stage then early-stops on rows no first-stage model saw."""
+        held = getattr(self, "_held_out", None)
+        if held is not None:
+            held = np.asarray(held, dtype=bool)[np.asarray(keep, dtype=bool)]
+            tr, va = np.flatnonzero(~held), np.flatnonzero(held)
+            if self.validation_fraction and self.patience is not None:
+                va = va[self._covered(targets, tr, va)]
+            else:
+                va = va[:0]
+            return [(tr, va if len(va) else None)]
         tr, va = self._inner_split(X, groups, keep, rng, targets)
         if va is not None and not len(va):
             va = None
@@ -424,9 +438,10 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
                 # the held-out speakers chose the epoch count; now every
                 # training utterance trains for that many epochs
                 torch.manual_seed(seed)
+                rows = (np.arange(len(t)) if getattr(self, "_held_out", None) is None
+                        else splits[0][0])  # rows held out by a meta-estimator stay out
                 self._train_net(stages, "refit", tensors, target_t, t,
-                                np.arange(len(t)), None, seed,
-                                max_epochs=self.best_epoch_)
+                                rows, None, seed, max_epochs=self.best_epoch_)
         return self
 
     @contextlib.contextmanager

@@ -6,7 +6,7 @@ import copy
 import numbers
 from typing import ClassVar
 
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._docstrings import fill_doc
 from .._nn.modules import FusionHead
@@ -39,6 +39,11 @@ class FrozenFusionClassifier(SequenceClassifier):
         Dropout after the Dense layer (``hidden_units`` given).
     input_dropout : float, default=0.0
         Dropout on the concatenated embeddings, while training.
+    init : {"random", "average"}, default="random"
+        How the softmax layer starts (``hidden_units=None``): at random, or
+        as the encoders' own output layers scaled by 1 / (number of
+        encoders), so that its first logits are the mean of theirs (the
+        encoders must share the classes).
     optimizer : {"adam", "adamax", "sgd"}, default="adam"
     %(class_weight)s
     %(training_params)s
@@ -50,12 +55,14 @@ class FrozenFusionClassifier(SequenceClassifier):
         "hidden_units": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "input_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "init": [StrOptions({"random", "average"})],
     }
 
     encoders: list | None = None
     hidden_units: int | None = None
     dropout: float = 0.5
     input_dropout: float = 0.0
+    init: str = "random"
 
     #: its encoders weight the layers of stacked frames themselves
     layer_weights = False
@@ -67,7 +74,7 @@ class FrozenFusionClassifier(SequenceClassifier):
     @classmethod
     def from_estimators(cls, estimators, *, like=None, target="hard", classes=None,
                         hidden_units=None, lr=1e-3, random_state=None,
-                        input_dropout=0.0):
+                        input_dropout=0.0, init="random"):
         """A fusion head on fitted sequence classifiers (or their modules).
 
         Parameters
@@ -77,7 +84,7 @@ class FrozenFusionClassifier(SequenceClassifier):
         like : SequenceClassifier, default=None
             The head trains like it (optimizer, batch size, epochs, early
             stopping, device), at its own ``lr``.
-        target, classes, hidden_units, lr, random_state, input_dropout
+        target, classes, hidden_units, lr, random_state, input_dropout, init
             As in the constructor.
 
         Returns
@@ -92,6 +99,7 @@ class FrozenFusionClassifier(SequenceClassifier):
             if k in cls.INHERITED}
         return cls(encoders=encoders, target=target, classes=classes,
                    hidden_units=hidden_units, lr=lr, input_dropout=input_dropout,
+                   init=init,
                    random_state=None if random_state is None else int(random_state),
                    **params)
 
@@ -102,7 +110,7 @@ class FrozenFusionClassifier(SequenceClassifier):
             )
         encoders = [copy.deepcopy(e) for e in self.encoders]
         return FusionHead(encoders, n_outputs, self.hidden_units, self.dropout,
-                          self.input_dropout)
+                          self.input_dropout, self.init)
 
     def _min_length(self):
         return max((getattr(e, "min_length", lambda: 1)() for e in self.encoders or []),
