@@ -156,6 +156,9 @@ def test_stacked_final_validation_holds_rows_out_of_every_model(corpus, monkeypa
     assert len(head) == 1 and head[0][2] is not None
     assert head[0][2] <= held.sum() and len(head[0][1]) <= (~held).sum()
     assert clf.final_.validation_fraction == 0.34
+    # the rows are the fit's only: a fitted model refitted alone holds none out
+    assert not any(hasattr(m, "_held_out") for m in (*clf.components_.values(),
+                                                     clf.final_))
     assert "valid_loss" in clf.final_.history_.columns
     assert 1 <= clf.final_.best_epoch_ <= BASE.max_epochs
     # repeatable; None (the default) holds nothing out

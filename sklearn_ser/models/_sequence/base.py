@@ -265,17 +265,17 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
             )
         return tr, va[covered]
 
-    def _validation_splits(self, X, groups, keep, rng, targets=None):
+    def _validation_splits(self, X, groups, keep, rng, targets=None, held=None):
         """[(train rows, validation rows or None)]: the early-stopping split,
         or with ``refit=k`` (an int) ``k`` folds of the training speakers,
         each held out once (validation rows of classes its training part
         lacks left out, as for one split).
 
-        A meta-estimator may fix the held-out rows instead (``_held_out``, a
-        boolean mask over X's rows, set on its own clone before ``fit``): they
-        never train, and validate when this network early-stops. Its stacked
-        second stage then early-stops on rows no first-stage model saw."""
-        held = getattr(self, "_held_out", None)
+        A meta-estimator may fix the held-out rows instead (``held``: a
+        boolean mask over X's rows, which it sets as ``_held_out`` on its own
+        clone before ``fit``, and ``fit`` takes once): they never train, and
+        validate when this network early-stops. Its stacked second stage then
+        early-stops on rows no first-stage model saw."""
         if held is not None:
             held = np.asarray(held, dtype=bool)[np.asarray(keep, dtype=bool)]
             tr, va = np.flatnonzero(~held), np.flatnonzero(held)
@@ -421,7 +421,9 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
         """
         X, frames, ids, keep, t, counts, rng, seed = self._fit_inputs(X, y, groups)
         tensors = self._tensors(frames[np.asarray(keep, dtype=bool)])
-        splits = self._validation_splits(X, groups, keep, rng, t)
+        # rows a meta-estimator holds out of this fit only (not of a later one)
+        held = self.__dict__.pop("_held_out", None)
+        splits = self._validation_splits(X, groups, keep, rng, t, held)
         target_t = torch.as_tensor(t)
         stages = []  # (name, net), each added before it trains
         with self._recording(stages):
@@ -438,7 +440,7 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
                 # the held-out speakers chose the epoch count; now every
                 # training utterance trains for that many epochs
                 torch.manual_seed(seed)
-                rows = (np.arange(len(t)) if getattr(self, "_held_out", None) is None
+                rows = (np.arange(len(t)) if held is None
                         else splits[0][0])  # rows held out by a meta-estimator stay out
                 self._train_net(stages, "refit", tensors, target_t, t,
                                 rows, None, seed, max_epochs=self.best_epoch_)
