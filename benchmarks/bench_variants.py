@@ -70,6 +70,7 @@ VARIANTS = {
     "mlee_drop": {"kind": "mlee", "final_dropout": 0.5},
     "mlee_flr": {"kind": "mlee", "fusion_lr": 1.5e-3},
     "mlee_val": {"kind": "mlee", "final_validation": 0.2},
+    "mlee_mv2": {"kind": "mlee", "existence_min_votes": 2},
     "none": {"update": "none"},  # the paper's BLSTM + ATT (Eq. 4 weights)
     "L": {"update": "L"},
     "Lw": {"update": "Lw"},  # the paper's BLSTM + L + w

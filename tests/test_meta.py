@@ -312,6 +312,20 @@ def test_mlee_training_sets(corpus):
     assert size(n_all) > size(n_dom)
 
 
+def test_mlee_existence_min_votes(corpus):
+    X, y, _ = corpus
+    base = clone(BASE).set_params(max_epochs=1)
+    fits = {k: MLEEFusionClassifier(base, mode="mlee_only", classes=CLASSES,
+                                    existence_min_votes=k, random_state=0).fit(X, y)
+            for k in (1, 2)}
+    enc = {k: f.mlee_.target_encoder_ for k, f in fits.items()}
+    assert enc[1].min_votes == 1 and enc[2].min_votes == 2
+    ones, twos = (np.asarray(enc[k].transform(y)) for k in (1, 2))
+    assert (twos <= ones).all() and twos.sum() < ones.sum()
+    with pytest.raises(ValueError, match="existence_min_votes"):
+        MLEEFusionClassifier(base, existence_min_votes=0).fit(X, y)
+
+
 @pytest.mark.parametrize("training_set", ["all", "dominant"])
 def test_mlee_final_validation_holds_rows_out_of_every_model(corpus, monkeypatch,
                                                              training_set):

@@ -50,6 +50,12 @@ class MLEEFusionClassifier(MetaClassifierMixin):
     finetune_target : {"soft", "hard"}, default="soft"
     training_set : {"all", "dominant"}, default="all"
         Utterances the MLEE model learns from.
+    existence_min_votes : int, default=1
+        Votes that make an emotion "exist" in an utterance for the MLEE
+        targets (Eq. 5: 1, chosen by any rater). With many raters per
+        utterance nearly every emotion someone chose exists; 2 keeps only
+        those chosen twice (:class:`~sklearn_ser.annotations.ExistenceLabels`'
+        ``min_votes``).
     classes, label_map : see :class:`BLSTMAttentionClassifier`
     alpha : float, default=0.75
         Smoothing of soft targets.
@@ -95,6 +101,7 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         "mode": [StrOptions({"fusion", "pretrain", "mlee_only"})],
         "finetune_target": [StrOptions({"soft", "hard"})],
         "training_set": [StrOptions({"all", "dominant"})],
+        "existence_min_votes": [Interval(numbers.Integral, 1, None, closed="left")],
         "classes": ["array-like", None],
         "label_map": [dict, StrOptions({"iemocap"}), None],
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
@@ -118,6 +125,7 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         mode="fusion",
         finetune_target="soft",
         training_set="all",
+        existence_min_votes=1,
         classes=None,
         label_map=None,
         alpha=0.75,
@@ -136,6 +144,7 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         self.mode = mode
         self.finetune_target = finetune_target
         self.training_set = training_set
+        self.existence_min_votes = existence_min_votes
         self.classes = classes
         self.label_map = label_map
         self.alpha = alpha
@@ -203,8 +212,9 @@ class MLEEFusionClassifier(MetaClassifierMixin):
                     classes, seeds, bar):
         """The MLEE pre-training, the dominant model (fusion mode), the final
         model; ``bar`` moves after each."""
-        mlee = with_params(base, target=ExistenceLabels(classes,
-                                                        label_map=self.label_map),
+        mlee = with_params(base, target=ExistenceLabels(
+                               classes, min_votes=self.existence_min_votes,
+                               label_map=self.label_map),
                            classes=classes, label_map=self.label_map,
                            lr=self.pretrain_lr, random_state=seeds[0])
         mlee._held_out = held_mlee
