@@ -112,7 +112,9 @@ def run_ando(Xtr, ytr, Xte, classes, seed, args):
         base = BLSTMAttentionClassifier(optimizer="adam", **_protocol(args))
     m, t_fh = _timed(lambda: MLEEFusionClassifier(
         base, mode="fusion", finetune_target="hard", classes=classes,
-        training_set=args.ando_training_set, random_state=seed).fit(Xtr, ytr))
+        training_set=args.ando_training_set,
+        existence_min_votes=args.ando_existence_min_votes,
+        random_state=seed).fit(Xtr, ytr))
     pred = {"MLEE only": m.mlee_.predict(Xte), "hard": m.dominant_.predict(Xte),
             "fusion-hard": m.predict(Xte)}
     secs = {"fusion-hard": t_fh}
@@ -254,6 +256,9 @@ def main():
     ap.add_argument("--ando-training-set", choices=["all", "dominant"], default="all",
                     help="utterances the MLEE model is pre-trained on (the paper's "
                          "'all' and 'dominant' training sets)")
+    ap.add_argument("--ando-existence-min-votes", type=int, default=1,
+                    help="votes that make an emotion exist for the MLEE targets "
+                         "(the paper's Eq. 5: 1)")
     ap.add_argument("--report-only", action="store_true")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
