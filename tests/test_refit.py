@@ -207,8 +207,8 @@ def test_refit_k_folds_holds_each_speaker_out_once(cls, monkeypatch):
     seen = []
     splits = SequenceClassifier._validation_splits
 
-    def spy(self, X, groups, keep, rng, t=None):
-        out = splits(self, X, groups, keep, rng, t)
+    def spy(self, X, groups, keep, rng, t=None, held=None):
+        out = splits(self, X, groups, keep, rng, t, held=held)
         seen.extend(out)
         return out
 

@@ -423,7 +423,7 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
         tensors = self._tensors(frames[np.asarray(keep, dtype=bool)])
         # rows a meta-estimator holds out of this fit only (not of a later one)
         held = self.__dict__.pop("_held_out", None)
-        splits = self._validation_splits(X, groups, keep, rng, t, held)
+        splits = self._validation_splits(X, groups, keep, rng, t, held=held)
         target_t = torch.as_tensor(t)
         stages = []  # (name, net), each added before it trains
         with self._recording(stages):
