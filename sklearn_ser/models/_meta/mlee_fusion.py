@@ -74,7 +74,8 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         from the MLEE and dominant models and from the classifier part, which
         keeps the epoch scoring best on them; the models that early-stop use
         the same rows (as :class:`StackedAnnotatorClassifier`'s
-        ``final_validation``; ``held_out_``, ``held_out_by_``).
+        ``final_validation``; ``held_out_``, ``held_out_by_``; measured in
+        BENCHMARKS.md, "Fusion heads: rows held out of every model").
     random_state : int, RandomState or None
     progress : bool, default=False
         A progress bar over the models: the MLEE pre-training, the dominant

@@ -91,10 +91,12 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         ``monitor``). Stage-1 models that early-stop use the same held-out
         rows. Without it the final layer trains on representations the
         stage-1 models memorised, and their training length decides which
-        model it learns to trust (BENCHMARKS.md, "The stacked model's
-        head"). The held-out rows are whole speakers where speakers are known
-        and do not predict the labels, else utterances drawn per majority
-        class (``held_out_``, ``held_out_by_``).
+        model it learns to trust. The held-out rows are whole speakers where
+        speakers are known and do not predict the labels, else utterances
+        drawn per majority class (``held_out_``, ``held_out_by_``). The rows
+        are data the stage-1 models lose: on the 4-class corpora measured it
+        did not pay (BENCHMARKS.md, "Fusion heads: rows held out of every
+        model").
     n_jobs : int, default=None
         Stage-1 models trained in parallel (joblib processes).
     random_state : int, RandomState or None
