@@ -84,7 +84,7 @@ def with_params(estimator, **params):
 
 
 def frozen_fusion(base, encoders, target, classes, *, hidden_units, lr, seed,
-                  input_dropout=0.0, init="random"):
+                  input_dropout=0.0):
     """The second-stage classifier, trained like ``base`` (batch size, epochs,
     early stopping, optimizer, device) but at its own learning rate."""
     from .._sequence.fusion_head import FrozenFusionClassifier
@@ -92,7 +92,7 @@ def frozen_fusion(base, encoders, target, classes, *, hidden_units, lr, seed,
     return FrozenFusionClassifier.from_estimators(
         encoders, like=base, target=target, classes=classes,
         hidden_units=hidden_units, lr=lr, random_state=seed,
-        input_dropout=input_dropout, init=init)
+        input_dropout=input_dropout)
 
 
 def held_out_rows(meta, X, y, groups, classes, rng):
@@ -113,9 +113,8 @@ def held_out_rows(meta, X, y, groups, classes, rng):
     from ...features import is_speaker_confounded
     from .._sequence.base import _speakers_of
 
-    labels = HardLabels(classes, label_map=meta.label_map).fit(y).transform(y)
-    labels = labels.to_numpy(dtype=object)
-    has = np.array([v is not None and v == v for v in labels])
+    majority = HardLabels(classes, label_map=meta.label_map).fit(y).transform(y)
+    labels, has = majority.to_numpy(dtype=object), majority.notna().to_numpy()
     speakers = _speakers_of(X, groups)
     n, share = len(labels), meta.final_validation
     if speakers is not None:
@@ -124,19 +123,12 @@ def held_out_rows(meta, X, y, groups, classes, rng):
                 and not is_speaker_confounded(speakers[has], labels[has])[0]):
             split = GroupShuffleSplit(20, test_size=share,
                                       random_state=rng.randint(2**31 - 1))
-            best = None
+            shown = set(labels[has])
             for tr, va in split.split(np.arange(n), groups=speakers):
-                seen = set(labels[tr][has[tr]])
-                if set(labels[has]) - seen:
+                if shown - set(labels[tr][has[tr]]):
                     continue  # a class only the held-out speakers show
-                covered = np.mean([v in seen for v in labels[va][has[va]]] or [0])
-                if best is None or covered > best[0]:
-                    best = (covered, va)
-                if covered == 1:
-                    break
-            if best is not None:
                 held = np.zeros(n, dtype=bool)
-                held[best[1]] = True
+                held[va] = True
                 return held, "speakers"
     held = np.zeros(n, dtype=bool)
     few = []
