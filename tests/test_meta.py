@@ -236,6 +236,11 @@ def test_fusion_head_average_init_starts_as_the_mean_of_the_encoders_logits(corp
     with pytest.raises(ValueError, match="init"):
         FrozenFusionClassifier.from_estimators(parts, classes=CLASSES,
                                                init="mean").fit(X, y)
+    # an encoder whose own output has another number of classes is named
+    two = clone(base).set_params(classes=CLASSES[:2]).fit(X, y)
+    with pytest.raises(ValueError, match=r"encoder\(s\) \[1\] have none or another"):
+        FrozenFusionClassifier.from_estimators([parts[0], two], classes=CLASSES,
+                                               init="average").fit(X, y)
 
 
 def test_stacked_without_raters_warns(corpus):
