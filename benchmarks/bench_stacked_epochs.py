@@ -21,7 +21,13 @@ folds, mean ± sd over seeds.
   the head at a quarter of the components' learning rate (``final_lr``);
   ``c20h20drop_val``, ``c8h8drop_val``: 20 % of the training utterances held
   out from every model, the head keeping its best epoch on them
-  (``final_validation=0.2``).
+  (``final_validation=0.2``);
+* ``c20oof``, ``c8oof``: not Chou & Lee's fusion but stacking as
+  scikit-learn's ``StackingClassifier`` does it: each stage-1 model is
+  refitted on 3 inner folds of the training utterances (stratified by the
+  majority), its class probabilities on the inner fold it did not see are
+  the head's training input, and the head is a class-balanced logistic
+  regression on their logarithms (4 x the stage-1 cost).
 
 ``--classes`` keeps the utterances whose intended emotion is one of them (the
 papers' 4-class protocol, as ``bench_papers.py --classes``).
@@ -68,9 +74,64 @@ VARIANTS = {"c20h20": (20, {"max_epochs": 20}, {}),
             "c20h0": (20, {"max_epochs": 1, "init": "average", "lr": 1e-9}, {})}
 
 
+#: out-of-fold stacking: name -> the components' epochs
+OOF = {"c20oof": 20, "c8oof": 8}
+
+
+def _stage1_only(clf):
+    """Skip the fusion head of a StackedAnnotatorClassifier (stage 1 only)."""
+    def no_head(*args, **kwargs):
+        clf.final_ = next(iter(clf.components_.values()))
+    clf._fit_fusion = no_head
+    return clf
+
+
+def _log_probas(clf, X):
+    return np.hstack([np.log(np.clip(c.predict_proba(X), 1e-6, 1.0))
+                      for c in clf.components_.values()])
+
+
+def _oof_job(variant, seed, fold, Xtr, ytr, Xte, classes):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    from sklearn_ser.annotations import HardLabels
+
+    warnings.simplefilter("ignore")
+    t = time.perf_counter()
+
+    def stage1(raters=None):
+        base = BLSTMAttentionClassifier(lr=3e-3, max_epochs=OOF[variant],
+                                        validation_fraction=None,
+                                        weight_averaging=0.5)
+        return _stage1_only(StackedAnnotatorClassifier(
+            base, classes=classes, random_state=seed, raters=raters))
+
+    full = stage1().fit(Xtr, ytr)
+    raters = [n for n in full.components_ if n not in ("CrowdH", "CrowdS")]
+    majority = HardLabels(classes).fit(ytr).transform(ytr)
+    has = majority.notna().to_numpy()
+    strata = np.where(has, majority.astype(str).to_numpy(), "<none>")
+    oof = np.zeros((len(strata), len(full.components_) * len(classes)))
+    for inner, (a, b) in enumerate(StratifiedKFold(
+            3, shuffle=True, random_state=seed).split(strata, strata)):
+        part = stage1(raters or None).set_params(random_state=seed + 1000 * (inner + 1))
+        part.fit(Xtr.iloc[a] if hasattr(Xtr, "iloc") else [Xtr[i] for i in a],
+                 ytr.iloc[a])
+        oof[b] = _log_probas(part, Xtr.iloc[b] if hasattr(Xtr, "iloc")
+                             else [Xtr[i] for i in b])
+    head = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
+    head.fit(oof[has], majority[has].astype(str).to_numpy())
+    pred = head.predict(_log_probas(full, Xte))
+    return {"variant": variant, "seed": seed, "fold": fold,
+            "pred": [str(p) for p in pred], "seconds": time.perf_counter() - t}
+
+
 def _job(variant, seed, fold, Xtr, ytr, Xte, classes):
     import sklearn_ser.models._meta.stacked as stacked_module
 
+    if variant in OOF:
+        return _oof_job(variant, seed, fold, Xtr, ytr, Xte, classes)
     warnings.simplefilter("ignore")
     comp_epochs, head, stacked = VARIANTS[variant]
     real = stacked_module.frozen_fusion
