@@ -32,7 +32,11 @@ from sklearn_ser.annotations import (
     to_ratings,
     to_wide,
 )
-from sklearn_ser.exceptions import AnnotationError, DroppedRowsWarning
+from sklearn_ser.exceptions import (
+    AbsentClassWarning,
+    AnnotationError,
+    DroppedRowsWarning,
+)
 
 
 def _long(rows):
@@ -575,3 +579,31 @@ def test_aggregators_always_give_distributions(crowd, method):
     rated = ~np.isnan(q).any(axis=1)
     assert ((q[rated] >= -1e-12) & (q[rated] <= 1 + 1e-12)).all()
     np.testing.assert_allclose(q[rated].sum(axis=1), 1.0)
+
+
+@given(crowds(labels=["anger", "happiness", "neutral", "sadness"]),
+       st.integers(2, 4))
+@settings(max_examples=60, deadline=None)
+def test_existence_min_votes_names_every_class_it_empties_in_every_form(crowd, m):
+    classes = ["anger", "happiness", "neutral", "sadness"]
+    most = {c: 0 for c in classes}
+    for u in {u for u, _, _ in crowd}:
+        for c in classes:
+            most[c] = max(most[c], sum(c in labs for v, _, labs in crowd if v == u))
+    lost = {c for c, n in most.items() if 0 < n < m}
+    for form, y in _forms(crowd).items():
+        enc = ExistenceLabels(classes, min_votes=m)
+        if max(most.values()) < m:
+            with pytest.raises(ValueError, match=f"min_votes={m} leaves no class"):
+                enc.fit(y)
+            continue
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            e = enc.fit(y).transform(y)
+        said = [str(w.message) for w in caught
+                if issubclass(w.category, AbsentClassWarning)]
+        assert bool(said) == bool(lost), form
+        named = {c for c in classes if said and f"'{c}' (at most" in said[0]}
+        assert named == lost, form
+        for c in classes:
+            assert (e[c].fillna(0).to_numpy() > 0).any() == (most[c] >= m), (form, c)

@@ -329,6 +329,12 @@ def test_mlee_existence_min_votes(corpus):
     assert (twos <= ones).all() and twos.sum() < ones.sum()
     with pytest.raises(ValueError, match="existence_min_votes"):
         MLEEFusionClassifier(base, existence_min_votes=0).fit(X, y)
+    # more votes than any utterance has raters: refused by the targets' own check,
+    # not by the network's "two classes" rule
+    most = int(np.asarray(enc[1]._class_counts(enc[1]._ratings(y))[0]).max())
+    with pytest.raises(ValueError, match=f"min_votes={most + 1} leaves no class"):
+        MLEEFusionClassifier(base, mode="mlee_only", classes=CLASSES,
+                             existence_min_votes=most + 1, random_state=0).fit(X, y)
 
 
 @pytest.mark.parametrize("training_set", ["all", "dominant"])

@@ -96,7 +96,11 @@ class BaseTargetEncoder(TransformerMixin, BaseEstimator):
             self.n_features_in_ = X.shape[1]
         elif hasattr(self, "n_features_in_"):
             del self.n_features_in_
+        self._check_training_ratings(ratings)
         return self
+
+    def _check_training_ratings(self, ratings):
+        """Checks a subclass makes of the ratings it is fitted on (parsed once)."""
 
     def _ratings(self, X):
         check_is_fitted(self, "classes_")
@@ -500,6 +504,44 @@ class ExistenceLabels(BaseTargetEncoder):
     ):
         super().__init__(classes, label_map=label_map, votes=votes, strict=strict)
         self.min_votes = min_votes
+
+    def _check_training_ratings(self, ratings):
+        """With ``min_votes > 1``, say which chosen classes never reach it.
+
+        A class some rater chose but no utterance gave ``min_votes`` votes
+        has no positive target (warning, naming it and its most votes on one
+        utterance); when no class reaches it on any utterance every target
+        is zero (error).
+        """
+        if self.min_votes <= 1:
+            return
+        from .._warnings import ser_warn
+        from ..exceptions import AbsentClassWarning
+
+        counts, all_counts = self._class_counts(ratings)
+        rated = all_counts.sum(axis=1) > 0
+        counts = counts[rated]
+        if not len(counts):
+            return
+        most = counts.max(axis=0)
+        if most.max() < self.min_votes:
+            raise ValueError(
+                f"{type(self).__name__}: min_votes={self.min_votes} leaves no class "
+                f"existing in any of the {len(counts)} rated utterance(s): at most "
+                f"{int(most.max())} vote(s) for one class of one utterance. Lower "
+                "min_votes (1 is Ando et al.'s Eq. 5)."
+            )
+        lost = [(str(c), int(n)) for c, n in zip(self.classes_, most, strict=True)
+                if 0 < n < self.min_votes]
+        if lost:
+            ser_warn(
+                f"{type(self).__name__}: with min_votes={self.min_votes}, class(es) "
+                + ", ".join(f"{c!r} (at most {n} vote(s) on one utterance)"
+                            for c, n in lost)
+                + f" exist in none of the {len(counts)} rated utterance(s) although "
+                "raters chose them; a model cannot learn them from these targets.",
+                AbsentClassWarning,
+            )
 
     def transform(self, X):
         """Existence target per utterance.
