@@ -11,7 +11,7 @@ from sklearn.model_selection import LeaveOneGroupOut, cross_validate
 from test_models import CLASSES, make_corpus
 
 from sklearn_ser.annotations import from_long, to_wide
-from sklearn_ser.exceptions import DroppedRowsWarning
+from sklearn_ser.exceptions import DroppedRowsWarning, SERWarning
 from sklearn_ser.metrics import ser_scoring
 from sklearn_ser.models import (
     BLSTMAttentionClassifier,
@@ -373,6 +373,20 @@ def test_mlee_final_validation_holds_rows_out_of_every_model(corpus, monkeypatch
     assert n_dom is not None and n_final is not None  # all three stop on them
     assert "valid_loss" in clf.final_.history_.columns
     assert MLEEFusionClassifier(BASE).final_validation is None
+
+
+@pytest.mark.parametrize("make", [
+    lambda b: StackedAnnotatorClassifier(b, components="CrowdH", classes=CLASSES,
+                                         final_validation=0.3, random_state=0),
+    lambda b: MLEEFusionClassifier(b, mode="mlee_only", classes=CLASSES,
+                                   final_validation=0.3, random_state=0)],
+    ids=["stacked_one_component", "mlee_only"])
+def test_final_validation_without_a_final_layer_says_it_is_not_used(corpus, make):
+    X, y, _ = corpus
+    with pytest.warns(SERWarning, match=r"final_validation=0.3 is not used: .* no "
+                      r"rows are held out"):
+        clf = make(clone(BASE).set_params(max_epochs=1)).fit(X, y)
+    assert clf.held_out_ is None and clf.held_out_by_ is None
 
 
 # --- Fujioka et al. ---------------------------------------------------------

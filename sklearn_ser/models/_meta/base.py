@@ -149,6 +149,18 @@ def held_out_rows(meta, X, y, groups, classes, rng):
     return held, "utterances"
 
 
+def warn_final_validation_unused(meta, why):
+    """``final_validation`` was given to a fit with no final layer to use it."""
+    from ..._warnings import ser_warn
+    from ...exceptions import SERWarning
+
+    ser_warn(
+        f"{type(meta).__name__}: final_validation={meta.final_validation} is not "
+        f"used: {why}, so no rows are held out (held_out_ is None).",
+        SERWarning,
+    )
+
+
 def early_stop_on_held_out(final, base, held, share):
     """Make the (unfitted) final layer ``final`` keep its best epoch on the
     rows ``held`` (no-op when None): trained like ``base`` otherwise, with

@@ -18,6 +18,7 @@ from .base import (
     frozen_fusion,
     held_out_rows,
     stage_bar,
+    warn_final_validation_unused,
     with_params,
 )
 
@@ -76,6 +77,7 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         the same rows (as :class:`StackedAnnotatorClassifier`'s
         ``final_validation``; ``held_out_``, ``held_out_by_``; measured in
         BENCHMARKS.md, "Fusion heads: rows held out of every model").
+        Unused, with a warning, in ``mode="mlee_only"``.
     random_state : int, RandomState or None
     progress : bool, default=False
         A progress bar over the models: the MLEE pre-training, the dominant
@@ -176,6 +178,9 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         if self.final_validation is not None and self.mode != "mlee_only":
             self.held_out_, self.held_out_by_ = held_out_rows(
                 self, X, y, groups, classes, rng)
+        elif self.final_validation is not None:
+            warn_final_validation_unused(
+                self, "mode='mlee_only' trains the MLEE model alone")
         X_mlee, y_mlee, g_mlee, held_mlee = X, y, groups, self.held_out_
         if self.training_set == "dominant":
             hard = HardLabels(classes, label_map=self.label_map).fit(y).transform(y)

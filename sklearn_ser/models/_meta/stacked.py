@@ -29,6 +29,7 @@ from .base import (
     frozen_fusion,
     held_out_rows,
     stage_bar,
+    warn_final_validation_unused,
     with_params,
 )
 
@@ -96,7 +97,8 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         drawn per majority class (``held_out_``, ``held_out_by_``). The rows
         are data the stage-1 models lose: on the 4-class corpora measured it
         did not pay (BENCHMARKS.md, "Fusion heads: rows held out of every
-        model").
+        model"). Unused, with a warning, when stage 1 is one model (no fusion
+        layer).
     n_jobs : int, default=None
         Stage-1 models trained in parallel (joblib processes).
     random_state : int, RandomState or None
@@ -296,6 +298,10 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         if self.final_validation is not None and len(plan) > 1:
             self.held_out_, self.held_out_by_ = held_out_rows(
                 self, X, y, groups, classes, rng)
+        elif self.final_validation is not None:
+            warn_final_validation_unused(
+                self, f"components={self.components!r} trains one model and no "
+                "fusion layer")
         jobs = []
         for (name, target, columns), seed in zip(plan, seeds, strict=False):
             est = with_params(base, target=target, classes=classes,
