@@ -239,8 +239,36 @@ def test_fusion_head_average_init_starts_as_the_mean_of_the_encoders_logits(corp
     # an encoder whose own output has another number of classes is named
     two = clone(base).set_params(classes=CLASSES[:2]).fit(X, y)
     with pytest.raises(ValueError, match=r"encoder\(s\) \[1\] have none or another"):
-        FrozenFusionClassifier.from_estimators([parts[0], two], classes=CLASSES,
+        FrozenFusionClassifier.from_estimators([parts[0].module_, two.module_],
+                                               classes=CLASSES,
                                                init="average").fit(X, y)
+
+
+def test_fusion_head_average_init_needs_the_encoders_classes(corpus):
+    X, y, _ = corpus
+    base = clone(BASE).set_params(max_epochs=1)
+    a = clone(base).set_params(classes=CLASSES, random_state=0).fit(X, y)
+    two = clone(base).set_params(classes=CLASSES[:2]).fit(X, y)
+    # encoders with other classes would add unrelated output rows together
+    with pytest.raises(ValueError, match=r"estimator 1 has classes_ \['anger', "
+                       r"'neutral'\] and estimator 0"):
+        FrozenFusionClassifier.from_estimators([a, two], init="average")
+    other = [*CLASSES[:2], "fear"]  # as many classes, not the same ones
+    with pytest.raises(ValueError, match=r"classes=\['anger', .*'fear'\] are other"):
+        FrozenFusionClassifier.from_estimators([a, a], classes=other, init="average")
+    # the same classes in any order or spelling are the same classes
+    FrozenFusionClassifier.from_estimators(
+        [a, a], classes=["Sad", "neutral", "Angry"], like=base,
+        init="average")
+    # classes=None: the head takes the encoders' classes, and starts as their mean
+    head = FrozenFusionClassifier.from_estimators(
+        [a, a], like=base, init="average", lr=1e-12, random_state=0).set_params(
+        validation_fraction=None).fit(X, y)
+    assert list(head.classes_) == list(a.classes_)
+    np.testing.assert_allclose(head.decision_function(X), a.decision_function(X),
+                               atol=1e-4)
+    # random starts do not need them
+    FrozenFusionClassifier.from_estimators([a, two], like=base, classes=CLASSES)
 
 
 def test_stacked_without_raters_warns(corpus):

@@ -43,7 +43,10 @@ class FrozenFusionClassifier(SequenceClassifier):
         How the softmax layer starts (``hidden_units=None``): at random, or
         as the encoders' own output layers scaled by 1 / (number of
         encoders), so that its first logits are the mean of theirs (the
-        encoders must share the classes).
+        encoders must share the classes, in one order: :meth:`from_estimators`
+        checks the fitted estimators' ``classes_`` against each other and
+        against ``classes``, and takes their order when ``classes`` is None;
+        given modules carry no class names and are taken as they are).
     optimizer : {"adam", "adamax", "sgd"}, default="adam"
     %(class_weight)s
     %(training_params)s
@@ -94,6 +97,9 @@ class FrozenFusionClassifier(SequenceClassifier):
         """
         encoders = [e.module_ if isinstance(e, SequenceClassifier) else e
                     for e in estimators]
+        if init == "average":
+            classes = _shared_classes(estimators, classes,
+                                      getattr(like, "label_map", None))
         params = {} if like is None else {
             k: v for k, v in like.get_params(deep=False).items()
             if k in cls.INHERITED}
@@ -115,3 +121,32 @@ class FrozenFusionClassifier(SequenceClassifier):
     def _min_length(self):
         return max((getattr(e, "min_length", lambda: 1)() for e in self.encoders or []),
                    default=1)
+
+
+def _shared_classes(estimators, classes, label_map=None):
+    """The classes an averaged start needs: every fitted estimator's
+    ``classes_`` the same list (and ``classes``, when given, the same classes
+    once normalised and sorted as the head will); returns them (``classes``
+    when no estimator carries class names)."""
+    from ...annotations import resolve_classes
+
+    named = [(i, [str(c) for c in e.classes_]) for i, e in enumerate(estimators)
+             if isinstance(e, SequenceClassifier) and hasattr(e, "classes_")]
+    if not named:
+        return classes
+    first, order = named[0]
+    for i, other in named[1:]:
+        if other != order:
+            raise ValueError(
+                f"init='average' adds up the encoders' output layers class by "
+                f"class, but estimator {i} has classes_ {other} and estimator "
+                f"{first} {order}; fit them with the same classes in one order."
+            )
+    if classes is not None and [str(c) for c in sorted(resolve_classes(
+            None, classes, label_map=label_map))] != order:
+        raise ValueError(
+            f"init='average' starts the head from the encoders' output layers, "
+            f"whose classes_ are {order}; classes={list(classes)} are other "
+            "classes: pass classes=None (theirs) or the same ones."
+        )
+    return order if classes is None else classes
