@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.model_selection import LeaveOneGroupOut, cross_validate
@@ -483,6 +483,29 @@ def test_rescaled_weights_are_positive_mean_one_and_keep_class_balance(gold, ste
         for k in set(gold):
             np.testing.assert_allclose(float(w[g == k].mean()),
                                        float(w_init[g == k].mean()), rtol=1e-5)
+
+
+@given(counts=st.lists(st.integers(1, 3000), min_size=2, max_size=4),
+       min_weight=st.floats(1e-3, 2.0), seed=st.integers(0, 2**16),
+       mode=st.sampled_from(["global", "class"]))
+@settings(max_examples=40, deadline=None)
+def test_rescaled_weights_when_a_mean_is_below_min_weight(counts, min_weight, seed,
+                                                          mode):
+    """A class rare enough for its Eq. 4 mean to be below min_weight (or a
+    min_weight above the overall mean): the means are kept and become the
+    floor; every other value is at least min_weight."""
+    gold = np.repeat(np.arange(len(counts)), counts)
+    g, _, w_init = label_weight_init(gold, len(counts))
+    rng = np.random.default_rng(seed)
+    w = w_init * torch.tensor(rng.lognormal(0, 2, len(gold)), dtype=w_init.dtype)
+    rescale_weights(w, g, w_init, min_weight, mode)
+    assert torch.isfinite(w).all()
+    np.testing.assert_allclose(float(w.mean()), 1.0, rtol=1e-4)
+    groups = [g == k for k in range(len(counts))] if mode == "class" else [g >= 0]
+    for rows in groups:
+        keep = float(w_init[rows].mean())
+        np.testing.assert_allclose(float(w[rows].mean()), keep, rtol=1e-4)
+        assert float(w[rows].min()) >= min(min_weight, keep) * (1 - 1e-3)
 
 
 def test_noisy_label_class_weight_norm_keeps_eq4_balance(corpus):

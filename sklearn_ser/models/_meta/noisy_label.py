@@ -340,23 +340,57 @@ def rescale_weights(w, gold, w_init, min_weight, mode="global"):
     gradient step on a small ``w_n`` can be huge (the loss's gradient is
     ``-CE_n / w_n**2``), and a single clip before the rescaling let the
     other samples of its class fall towards 0, i.e. a loss weight
-    ``1 / w`` without bound.
+    ``1 / w`` without bound. Where the mean to keep is itself below
+    ``min_weight`` (a class about ``1 / min_weight`` times rarer than the
+    most frequent one has that Eq. 4 mean), that mean is the floor instead:
+    both cannot hold, and the mean is the paper's.
     """
     def class_sums(values):
         n = int(gold.max()) + 1 if len(gold) else 0
         sums = torch.zeros(n, dtype=w.dtype, device=w.device)
         return sums.index_add_(0, gold, values)
 
-    target = class_sums(w_init) if mode == "class" else float(w_init.sum())
+    if mode == "class":
+        target = class_sums(w_init)
+        mean = target / class_sums(torch.ones_like(w_init)).clamp(min=1)
+        floor = torch.clamp(mean[gold], max=min_weight)
+    else:
+        target = float(w_init.sum())
+        floor = torch.full_like(w, min(min_weight, target / max(len(w), 1)))
     for _ in range(100):
-        w.clamp_(min=min_weight)
+        w.copy_(torch.maximum(w, floor))
         if mode == "class":
             w.mul_((target / class_sums(w))[gold])
         else:
             w.mul_(target / w.sum())
-        if float(w.min()) >= min_weight * (1 - 1e-4):
-            break
+        if bool((w >= floor * (1 - 1e-4)).all()):
+            return w
+    # not settled (a floor at or near its group's mean is approached only
+    # slowly): solve each group exactly, the floored values fixed and the
+    # others scaled to the group's sum
+    rows = [gold == k for k in range(len(target))] if mode == "class" else [
+        torch.ones_like(gold, dtype=torch.bool)]
+    sums = target if mode == "class" else [target]
+    for part, total in zip(rows, sums, strict=True):
+        w[part] = _fill(w[part], floor[part], float(total))
     return w
+
+
+def _fill(values, floor, total):
+    """``max(floor, s * values)`` summing to ``total`` (``floor`` summing to
+    at most ``total``): the floored set only grows, so a few rounds end."""
+    values = torch.maximum(values, floor)
+    fixed = torch.zeros_like(values, dtype=torch.bool)
+    for _ in range(len(values) + 1):
+        free = values[~fixed].sum()
+        if float(free) <= 0:
+            return floor.clone()
+        scaled = values * ((total - float(floor[fixed].sum())) / free)
+        grown = fixed | (scaled < floor)
+        if bool((grown == fixed).all()):
+            break
+        fixed = grown
+    return torch.where(fixed, floor, scaled)
 
 
 def label_weight_init(gold, n_classes, scale=1.0, device="cpu"):
