@@ -94,6 +94,7 @@ def _log_probas(clf, X):
 def _oof_job(variant, seed, fold, Xtr, ytr, Xte, classes):
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
+    from sklearn.utils import _safe_indexing
 
     from sklearn_ser.annotations import HardLabels
 
@@ -116,10 +117,8 @@ def _oof_job(variant, seed, fold, Xtr, ytr, Xte, classes):
     for inner, (a, b) in enumerate(StratifiedKFold(
             3, shuffle=True, random_state=seed).split(strata, strata)):
         part = stage1(raters or None).set_params(random_state=seed + 1000 * (inner + 1))
-        part.fit(Xtr.iloc[a] if hasattr(Xtr, "iloc") else [Xtr[i] for i in a],
-                 ytr.iloc[a])
-        oof[b] = _log_probas(part, Xtr.iloc[b] if hasattr(Xtr, "iloc")
-                             else [Xtr[i] for i in b])
+        part.fit(_safe_indexing(Xtr, a), _safe_indexing(ytr, a))
+        oof[b] = _log_probas(part, _safe_indexing(Xtr, b))
     head = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
     head.fit(oof[has], majority[has].astype(str).to_numpy())
     pred = head.predict(_log_probas(full, Xte))

@@ -142,8 +142,8 @@ def _shared_classes(estimators, classes, label_map=None):
                 f"class, but estimator {i} has classes_ {other} and estimator "
                 f"{first} {order}; fit them with the same classes in one order."
             )
-    if classes is not None and [str(c) for c in sorted(resolve_classes(
-            None, classes, label_map=label_map))] != order:
+    if classes is not None and [str(c) for c in resolve_classes(
+            None, classes, label_map=label_map)] != order:  # sorted, as classes_
         raise ValueError(
             f"init='average' starts the head from the encoders' output layers, "
             f"whose classes_ are {order}; classes={list(classes)} are other "
