@@ -118,3 +118,39 @@ def test_members_with_different_classes_are_refused():
     with pytest.raises(ValueError, match="pass classes= to the estimator"):
         SeedEnsembleClassifier(_SeedDependentClasses(), n_members=8,
                                random_state=0).fit(X, y)
+
+
+def test_combine_probabilities_one_rule_for_the_api_and_the_command_line():
+    """LateFusionClassifier and the command line's fusion methods share one
+    rule: the geometric mean is the renormalised exp of the weighted mean of
+    the logs, the mean the weighted average; rows sum to 1 either way."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from sklearn_ser.benchmark._protocol import _fuse
+    from sklearn_ser.models._late_fusion import combine_probabilities
+
+    @settings(max_examples=40, deadline=None)
+    @given(st.integers(1, 4), st.integers(2, 5), st.integers(0, 2**31 - 1))
+    def check(n_members, n_classes, seed):
+        rng = np.random.default_rng(seed)
+        probas = [rng.dirichlet(np.ones(n_classes), size=6) for _ in range(n_members)]
+        probas[0][0] = np.eye(n_classes)[0]  # a hard zero is clipped, not -inf
+        w = rng.uniform(0.1, 2.0, n_members)
+        geo = combine_probabilities(probas, w, "geometric")
+        expect = np.exp(sum(wk / w.sum() * np.log(np.clip(p, 1e-9, 1))
+                            for wk, p in zip(w, probas, strict=True)))
+        np.testing.assert_allclose(geo, expect / expect.sum(1, keepdims=True))
+        mean = combine_probabilities(probas, w, "mean")
+        np.testing.assert_allclose(mean, sum(wk * p for wk, p in zip(w, probas, strict=True))
+                                   / w.sum())
+        for out in (geo, mean):
+            assert np.isfinite(out).all()
+            np.testing.assert_allclose(out.sum(1), 1.0)
+        classes = [f"c{k}" for k in range(n_classes)]
+        pred, proba, seconds = _fuse([(None, p, 1.5) for p in probas], classes)
+        np.testing.assert_allclose(proba, combine_probabilities(probas))
+        assert list(pred) == [classes[k] for k in proba.argmax(1)]
+        assert seconds == 1.5 * n_members
+
+    check()

@@ -490,9 +490,9 @@ def fold_profiles(annotations, groups, speakers, profile):
 def _fuse(members, classes):
     """The geometric mean of the members' probabilities (equal weights), its
     arg-max, and their summed fit seconds."""
-    logp = np.mean([np.log(np.clip(p, 1e-9, 1.0)) for _, p, _ in members], axis=0)
-    proba = np.exp(logp - logp.max(axis=1, keepdims=True))
-    proba /= proba.sum(axis=1, keepdims=True)
+    from ..models._late_fusion import combine_probabilities
+
+    proba = combine_probabilities([p for _, p, _ in members])
     pred = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
     return pred, proba, sum(sec for _, _, sec in members)
 

@@ -15,6 +15,27 @@ from ..annotations import align_annotations
 from ..metrics import UARScoreMixin
 
 
+def combine_probabilities(probas, weights=None, combine="geometric"):
+    """Weighted mean of aligned probability matrices, rows summing to 1.
+
+    ``probas``: (n_samples, n_classes) arrays, columns in one class order;
+    ``weights``: one per matrix (default equal; normalised); ``combine``:
+    "mean" (arithmetic) or "geometric" (the weighted mean of the
+    log-probabilities, clipped at 1e-9, renormalised). The one rule of
+    :class:`LateFusionClassifier` and the command line's fusion methods.
+    """
+    probas = [np.asarray(p, dtype=float) for p in probas]
+    w = np.ones(len(probas)) if weights is None else np.asarray(weights, dtype=float)
+    w = w / w.sum()
+    if combine == "geometric":
+        total = sum(wk * np.log(np.clip(p, 1e-9, 1.0))
+                    for wk, p in zip(w, probas, strict=True))
+        total = np.exp(total - total.max(axis=1, keepdims=True))
+    else:
+        total = sum(wk * p for wk, p in zip(w, probas, strict=True))
+    return total / total.sum(axis=1, keepdims=True)
+
+
 def _fit_one(estimator, X, y, threads):
     use_torch_threads(threads)
     return estimator.fit(X, y)
@@ -125,22 +146,15 @@ class LateFusionClassifier(UARScoreMixin, MetaEstimatorMixin, ClassifierMixin,
     def predict_proba(self, X):
         """Combined probabilities, columns in ``classes_`` order."""
         check_is_fitted(self, "estimators_")
-        w = np.ones(len(self.estimators_)) if self.weights is None else np.asarray(
-            self.weights, dtype=float)
-        w = w / w.sum()
         pos = {c: k for k, c in enumerate(self.classes_)}
-        total = None
-        for weight, est in zip(w, self.estimators_, strict=True):
+        aligned = []
+        for est in self.estimators_:
             proba = np.asarray(est.predict_proba(X), dtype=float)
-            aligned = np.zeros((len(proba), len(self.classes_)))
+            out = np.zeros((len(proba), len(self.classes_)))
             for j, c in enumerate(est.classes_):
-                aligned[:, pos[c]] = proba[:, j]
-            if self.combine == "geometric":
-                aligned = np.log(np.clip(aligned, 1e-9, 1.0))
-            total = weight * aligned if total is None else total + weight * aligned
-        if self.combine == "geometric":
-            total = np.exp(total - total.max(axis=1, keepdims=True))
-        return total / total.sum(axis=1, keepdims=True)
+                out[:, pos[c]] = proba[:, j]
+            aligned.append(out)
+        return combine_probabilities(aligned, self.weights, self.combine)
 
     def predict(self, X):
         """The class of highest combined probability."""
