@@ -142,8 +142,8 @@ def test_combine_probabilities_one_rule_for_the_api_and_the_command_line():
                             for wk, p in zip(w, probas, strict=True)))
         np.testing.assert_allclose(geo, expect / expect.sum(1, keepdims=True))
         mean = combine_probabilities(probas, w, "mean")
-        np.testing.assert_allclose(mean, sum(wk * p for wk, p in zip(w, probas, strict=True))
-                                   / w.sum())
+        weighted = sum(wk * p for wk, p in zip(w, probas, strict=True))
+        np.testing.assert_allclose(mean, weighted / w.sum())
         for out in (geo, mean):
             assert np.isfinite(out).all()
             np.testing.assert_allclose(out.sum(1), 1.0)
