@@ -22,6 +22,10 @@ folds, mean ± sd over seeds.
   ``c20h20drop_val``, ``c8h8drop_val``: 20 % of the training utterances held
   out from every model, the head keeping its best epoch on them
   (``final_validation=0.2``);
+* ``c20h20_first``, ``c20h20drop_first``, ``c8h8_first``: the head starts
+  as CrowdH's own output layer, zero weights on the other models
+  (``FrozenFusionClassifier(init="first")``), without or with the input
+  dropout;
 * ``c20oof``, ``c8oof``: not Chou & Lee's fusion but stacking as
   scikit-learn's ``StackingClassifier`` does it: each stage-1 model is
   refitted on 3 inner folds of the training utterances (stratified by the
@@ -71,7 +75,11 @@ VARIANTS = {"c20h20": (20, {"max_epochs": 20}, {}),
             "c8h8drop_avg": (8, {"max_epochs": 8, "init": "average"},
                              {"final_dropout": 0.5}),
             "c20h20_avg": (20, {"max_epochs": 20, "init": "average"}, {}),
-            "c20h0": (20, {"max_epochs": 1, "init": "average", "lr": 1e-9}, {})}
+            "c20h0": (20, {"max_epochs": 1, "init": "average", "lr": 1e-9}, {}),
+            "c20h20_first": (20, {"max_epochs": 20, "init": "first"}, {}),
+            "c20h20drop_first": (20, {"max_epochs": 20, "init": "first"},
+                                 {"final_dropout": 0.5}),
+            "c8h8_first": (8, {"max_epochs": 8, "init": "first"}, {})}
 
 
 #: out-of-fold stacking: name -> the components' epochs

@@ -27,6 +27,7 @@ from sklearn_ser.annotations import (
     from_long,
     n_parses,
     normalize_label,
+    resolve_classes,
     select_raters,
     to_long,
     to_ratings,
@@ -607,3 +608,107 @@ def test_existence_min_votes_names_every_class_it_empties_in_every_form(crowd, m
         assert named == lost, form
         for c in classes:
             assert (e[c].fillna(0).to_numpy() > 0).any() == (most[c] >= m), (form, c)
+
+
+# -- lists of names (classes, a metric's labels, raters): one check --------------
+CLASS_SPELLINGS = {"anger": ["anger", "Angry", " ang "], "sadness": ["sad", "Sadness"],
+                   "neutral": ["neutral", "Neutral state", "neu"],
+                   "happiness": ["happy", "hap", "joy"], "pos": ["pos"]}
+NOTHING = [None, np.nan, pd.NA, "", "   "]
+
+
+def _as_form(names, form):
+    return {"list": list(names), "tuple": tuple(names),
+            "array": np.asarray(names, dtype=object),
+            "index": pd.Index(list(names), dtype=object),
+            "series": pd.Series(list(names), dtype=object)}[form]
+
+
+def _name_entry_points(y):
+    """Every public entry point that reads a list of class names, as callables
+    of that list (each must accept a valid one and refuse a bad one)."""
+    from sklearn_ser.metrics import (
+        confusion_table,
+        per_class_report,
+        ser_scoring,
+        unweighted_average_recall,
+        weighted_accuracy,
+    )
+
+    truth, pred = ["anger", "sadness", "anger"], ["anger", "anger", "sadness"]
+    return {
+        "resolve_classes": lambda c: resolve_classes(None, c),
+        "HardLabels": lambda c: HardLabels(c).fit(y).classes_,
+        "SoftLabels": lambda c: SoftLabels(c).fit(y).classes_,
+        "ExistenceLabels": lambda c: ExistenceLabels(c).fit(y).classes_,
+        "check_annotations": lambda c: check_annotations(y, classes=c),
+        "ser_scoring": lambda c: ser_scoring(classes=c, warn=False),
+        "uar": lambda c: unweighted_average_recall(truth, pred, labels=c),
+        "wa": lambda c: weighted_accuracy(truth, pred, labels=c),
+        "per_class_report": lambda c: per_class_report(truth, pred, labels=c),
+        "confusion_table": lambda c: confusion_table(truth, pred, labels=c),
+    }
+
+
+@st.composite
+def class_lists(draw):
+    """(canonical names, the names as the user spells them)."""
+    canon = draw(st.lists(st.sampled_from(sorted(CLASS_SPELLINGS)), min_size=2,
+                          max_size=5, unique=True))
+    assume("anger" in canon and "sadness" in canon)  # the metrics' truth
+    spelt = [draw(st.sampled_from(CLASS_SPELLINGS[c])) for c in canon]
+    return canon, spelt
+
+
+@given(class_lists(), st.sampled_from(["list", "tuple", "array", "index", "series"]),
+       st.sampled_from(["string", "nothing", "twice"]), st.data())
+@settings(max_examples=40, deadline=None)
+def test_every_list_of_class_names_is_checked_once_in_every_form(lists, form, bad,
+                                                                 data):
+    canon, spelt = lists
+    y = pd.DataFrame({"alice": ["Angry", "sad", "neutral", "hap"],
+                      "bob": ["anger", "sadness", "sad", "pos"]},
+                     index=["u1", "u2", "u3", "u4"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for call in _name_entry_points(y).values():
+            call(_as_form(spelt, form))  # a valid list, in any form, is read
+        assert list(resolve_classes(None, _as_form(spelt, form))) == sorted(canon)
+        if bad == "string":  # never its characters
+            wrong = data.draw(st.sampled_from(spelt))
+            match = "not the string"
+        elif bad == "nothing":
+            wrong = list(spelt)
+            at = data.draw(st.integers(0, len(wrong)))
+            wrong.insert(at, data.draw(st.sampled_from(NOTHING)))
+            wrong = _as_form(wrong, form)
+            match = "names nothing"
+        else:  # one class twice, maybe in another spelling
+            c = data.draw(st.sampled_from(canon))
+            wrong = _as_form([*spelt, data.draw(st.sampled_from(CLASS_SPELLINGS[c]))],
+                             form)
+            match = "twice"
+        for name, call in _name_entry_points(y).items():
+            if bad == "twice" and name == "check_annotations":
+                continue  # reads the names as known labels only: a set
+            with pytest.raises(ValueError, match=match if name not in (
+                    "HardLabels", "SoftLabels", "ExistenceLabels") or bad != "string"
+                    else "array-like"):
+                call(wrong)
+
+
+@pytest.mark.parametrize("raters", ["alice", ["alice", None], ["alice", " "],
+                                    ["alice", "alice"], ("bob", "alice", "bob")])
+def test_a_list_of_raters_is_checked_once(raters):
+    y = pd.DataFrame({"alice": ["anger", "sad"], "a": ["anger", "neutral"],
+                      "bob": ["sad", "sad"]}, index=["u1", "u2"])
+    with pytest.raises(ValueError, match="not the string|names nothing|twice"):
+        select_raters(y, raters)
+    assert list(select_raters(y, ("bob", "alice")).columns) == ["bob", "alice"]
+
+
+def test_metrics_read_a_blank_true_label_as_missing():
+    from sklearn_ser.metrics import unweighted_average_recall
+
+    with pytest.raises(ValueError, match="missing label"):
+        unweighted_average_recall(["anger", " ", "sadness"], ["anger"] * 3)

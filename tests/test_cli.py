@@ -43,6 +43,10 @@ def test_cli_errors(tmp_path):
     with pytest.raises(SystemExit, match="unknown method"):
         main(["demo", "--methods", "nope", "--out", str(tmp_path / "x"),
               "--n-utterances", "20"])
+    with pytest.raises(SystemExit, match=r"names \['crowd_soft'\] twice"):
+        main(["demo", "--methods", "crowd_soft, crowd_soft", "--out",
+              str(tmp_path / "x"), "--n-utterances", "20"])
+    assert not (tmp_path / "x").exists()
     assert main([]) == 2
 
 
@@ -160,6 +164,10 @@ def test_generic_corpus_errors_name_the_problem(generic_corpus, tmp_path):
                "--group-column", "room", "--out", str(tmp_path / "o"))
     with pytest.raises(SystemExit, match=r"\['surprise'\] never appear"):
         _bench(*base, "--classes", "anger,surprise")
+    with pytest.raises(SystemExit, match=r"names \['anger'\] twice"):
+        _bench(*base, "--classes", "anger,sadness,Angry")
+    with pytest.raises(SystemExit, match="fewer than two classes"):
+        _bench(*base, "--classes", "anger,, ")
     # a rated utterance missing from the metadata, and missing audio
     meta = pd.read_csv(c.metadata)
     meta.iloc[1:].to_csv(tmp_path / "meta.csv", index=False)

@@ -53,6 +53,20 @@ def test_load_iemocap_fixture(fixtures_dir):
     assert len(impro.utterances) == 3
 
 
+@pytest.mark.parametrize("sessions, match", [
+    ("12", "not the string"), ([1, 1], "twice"), ([1, "1"], "twice"),
+    ([1, None], "names nothing"), ([1.5], "session numbers"),
+    ([True], "session numbers"),
+])
+def test_load_iemocap_sessions_are_checked_once(fixtures_dir, sessions, match):
+    with pytest.raises(ValueError, match=match):
+        load_iemocap(fixtures_dir / "iemocap", sessions=sessions)
+    one = load_iemocap(fixtures_dir / "iemocap", sessions=1)  # one int is a session
+    assert one.utterances.index.equals(
+        load_iemocap(fixtures_dir / "iemocap", sessions=["1"]).utterances.index)
+    assert set(one.utterances["session"]) == {1}
+
+
 def test_load_iemocap_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         load_iemocap(tmp_path / "nope")

@@ -128,7 +128,7 @@ def test_combine_probabilities_one_rule_for_the_api_and_the_command_line():
     from hypothesis import strategies as st
 
     from sklearn_ser.benchmark._protocol import _fuse
-    from sklearn_ser.models._late_fusion import combine_probabilities
+    from sklearn_ser.models import combine_probabilities
 
     @settings(max_examples=40, deadline=None)
     @given(st.integers(1, 4), st.integers(2, 5), st.integers(0, 2**31 - 1))

@@ -74,6 +74,20 @@ def test_stacked_paper_rows(corpus, components, names):
         assert clf.final_ is clf.components_[names[0]]
 
 
+@pytest.mark.parametrize("raters, match", [
+    (["E1", "E1"], "named twice"), (("E2", "E1", "E2"), "named twice"),
+    (["E1", None], "names nothing"), (["E1", "  "], "names nothing"),
+    (["E1", "Z9"], r"raters \['Z9'\] are not raters"),
+])
+def test_stacked_refuses_a_bad_list_of_raters_before_training(corpus, raters, match):
+    X, y, _ = corpus
+    clf = StackedAnnotatorClassifier(clone(BASE).set_params(max_epochs=1),
+                                     classes=CLASSES, raters=raters, random_state=0)
+    with pytest.raises(ValueError, match=match):
+        clf.fit(X, y)
+    assert not hasattr(clf, "components_")
+
+
 def test_stacked_rater_threshold_and_sparse_crowds(corpus):
     X, y, _ = corpus
     y = y.copy()
@@ -242,6 +256,26 @@ def test_fusion_head_average_init_starts_as_the_mean_of_the_encoders_logits(corp
         FrozenFusionClassifier.from_estimators([parts[0].module_, two.module_],
                                                classes=CLASSES,
                                                init="average").fit(X, y)
+
+
+def test_fusion_head_first_init_starts_as_the_first_encoder(corpus):
+    X, y, _ = corpus
+    base = clone(BASE).set_params(max_epochs=2)
+    parts = [clone(base).set_params(target=t, classes=CLASSES, random_state=i).fit(X, y)
+             for i, t in enumerate(["hard", "soft", "soft"])]
+    head = FrozenFusionClassifier.from_estimators(
+        parts, like=base, init="first", lr=1e-12, random_state=0).set_params(
+        max_epochs=1, validation_fraction=None).fit(X, y)
+    assert list(head.classes_) == list(parts[0].classes_)
+    np.testing.assert_allclose(head.decision_function(X),
+                               parts[0].decision_function(X), atol=1e-4)
+    np.testing.assert_array_equal(head.predict(X), parts[0].predict(X))
+    with pytest.raises(ValueError, match="init='first' needs one softmax layer"):
+        FrozenFusionClassifier.from_estimators(parts, classes=CLASSES, hidden_units=8,
+                                               init="first").fit(X, y)
+    other = [*CLASSES[:2], "fear"]
+    with pytest.raises(ValueError, match=r"init='first' starts .* are other"):
+        FrozenFusionClassifier.from_estimators(parts, classes=other, init="first")
 
 
 def test_fusion_head_average_init_needs_the_encoders_classes(corpus):

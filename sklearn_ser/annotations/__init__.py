@@ -70,6 +70,7 @@ from ._vocabulary import (
     LABEL_ALIASES,
     build_label_map,
     canonical_label,
+    check_names,
     normalize_label,
 )
 
@@ -81,6 +82,7 @@ __all__ = [
     "build_label_map",
     "canonical_label",
     "check_annotations",
+    "check_names",
     "confusion_counts",
     "missing_reasons",
     "n_parses",

@@ -38,6 +38,7 @@ from ._vocabulary import (
     _is_missing,
     build_label_map,
     canonical_label,
+    check_names,
 )
 
 __all__ = ["FORMS", "check_annotations", "n_parses", "parse_annotations"]
@@ -144,7 +145,7 @@ columns ['alice', 'bob'] are not labels...
     has_ids = isinstance(y, pd.Series | pd.DataFrame | RatingsArray)
     label_map = build_label_map(label_map)
     known = None if classes is None else frozenset(
-        canonical_label(c, label_map) for c in classes)
+        canonical_label(c, label_map) for c in check_names(classes, "classes", who))
     allowed = _allowed(label_map, known) if strict else None
     key = (tuple(sorted(label_map.items(), key=repr)), allowed)
     if is_ratings(y) and form in ("auto", "ratings"):

@@ -31,7 +31,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, check_non_neg
 from ..exceptions import AnnotationError
 from ._check import check_annotations
 from ._ratings import RatingsArray, is_ratings
-from ._vocabulary import build_label_map, normalize_label
+from ._vocabulary import build_label_map, check_names, normalize_label
 
 #: The reasons a row can lack a target, as reported by ``target_status``.
 TARGET_STATUSES = ("ok", "tie", "no_majority", "no_target", "unrated")
@@ -171,6 +171,7 @@ def resolve_classes(annotations, classes=None, *, label_map=None):
     """
     label_map = build_label_map(label_map)  # idempotent on a normalised map
     if classes is not None:
+        classes = check_names(classes, "classes")
         out = [label_map.get(normalize_label(c), normalize_label(c)) for c in classes]
         if len(out) == 0:
             raise ValueError("classes must name at least one target class.")

@@ -28,7 +28,7 @@ from ..exceptions import (
     RepeatedRatingWarning,
 )
 from ._ratings import _build, is_ratings
-from ._vocabulary import _is_missing
+from ._vocabulary import _is_missing, check_names
 
 _ITEM_NAMES = ("item", "utterance", "task", "file", "filename", "clip", "id")
 _RATER_NAMES = ("rater", "worker", "annotator", "evaluator", "listener")
@@ -470,7 +470,12 @@ def select_raters(y, raters):
     >>> select_raters(y, ["A"]).tolist()
     [{'A': ('sad',)}, nan]
     """
-    raters = list(raters)
+    raters = check_names(raters, "raters", "select_raters")
+    twice = sorted({str(r) for r in raters if raters.count(r) > 1})
+    if twice:
+        raise AnnotationError(
+            f"select_raters: raters {twice} are named twice; each rater's ratings "
+            "would count twice in the pooled targets.")
     if is_ratings(y):
         if y.array.kind == "votes":
             raise AnnotationError("Selecting raters needs individual ratings; these "

@@ -67,6 +67,55 @@ def _is_missing(value) -> bool:
         return False
 
 
+def check_names(values, what="classes", whom=None):
+    """A user's list of labels or rater names, checked once: a list.
+
+    The one check of every list-of-names parameter (``classes``, a metric's
+    ``labels``, ``raters``): a string (or bytes) is refused rather than read
+    as its characters (``classes="anger"`` was ``['a', 'e', 'g', 'n', 'r']``),
+    an entry that names nothing (None, NaN, pandas NA, "" or white space,
+    which the ratings read as "no label") is refused by position, and any
+    other iterable (list, tuple, array, Index, Series, generator) is read
+    once. Duplicates are left to the caller, which compares names after its
+    own normalisation.
+
+    Raises
+    ------
+    ValueError
+        Naming ``what`` (and ``whom``, the caller) and the offending entry.
+
+    Examples
+    --------
+    >>> check_names(("anger", "sadness"))
+    ['anger', 'sadness']
+    >>> check_names("anger")
+    Traceback (most recent call last):
+    ...
+    ValueError: classes must be a list of names, not the string 'anger' (which \
+would be read as its characters); write ['anger'].
+    """
+    who = f"{whom}: " if whom else ""
+    if isinstance(values, str | bytes):
+        raise ValueError(
+            f"{who}{what} must be a list of names, not the string {values!r} "
+            f"(which would be read as its characters); write [{values!r}].")
+    try:
+        out = list(values)
+    except TypeError:
+        raise ValueError(f"{who}{what} must be a list of names; got "
+                         f"{type(values).__name__} {values!r}.") from None
+    bad = [(i, v) for i, v in enumerate(out)
+           if _is_missing(v) or (isinstance(v, str) and not v.strip())]
+    if bad:
+        i, v = bad[0]
+        raise ValueError(
+            f"{who}{what} {out[:12]} hold{'s' if len(bad) == 1 else ''} "
+            f"{len(bad)} entr{'y' if len(bad) == 1 else 'ies'} that name"
+            f"{'s' if len(bad) == 1 else ''} nothing (first at position {i}: "
+            f"{v!r}); a missing or blank name is not a {what[:-1] or what}.")
+    return out
+
+
 def normalize_label(label):
     """Return the canonical spelling of one emotion label.
 

@@ -159,6 +159,10 @@ def _method_list(text, default):
     methods = [m.strip() for m in text.split(",") if m.strip()]
     known = list(registry())
     unknown = [m for m in methods if m not in known]
+    twice = sorted({m for m in methods if methods.count(m) > 1})
+    if twice:
+        raise SystemExit(f"sklearn-ser: --methods names {twice} twice; each method "
+                         "runs once.")
     if unknown or not methods:
         raise SystemExit(
             f"sklearn-ser: unknown method(s) {unknown}; choose from {known} "
@@ -226,6 +230,14 @@ def _resolve_columns(u, a, args, classes, truth, group):
     rule = None
     if args.classes:
         wanted = [normalize_label(c) for c in args.classes.split(",") if c.strip()]
+        twice = sorted({c for c in wanted if wanted.count(c) > 1})
+        if twice:
+            raise SystemExit(f"sklearn-ser benchmark: --classes {args.classes!r} "
+                             f"names {twice} twice (spellings are normalised).")
+        if len(wanted) < 2:
+            raise SystemExit(f"sklearn-ser benchmark: --classes {args.classes!r} "
+                             "names fewer than two classes; give them separated by "
+                             "commas, e.g. --classes anger,happiness,neutral,sadness.")
         seen = list(HardLabels().fit(a).classes_)
         absent = [c for c in wanted if c not in seen]
         if absent:

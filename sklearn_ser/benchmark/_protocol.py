@@ -490,7 +490,7 @@ def fold_profiles(annotations, groups, speakers, profile):
 def _fuse(members, classes):
     """The geometric mean of the members' probabilities (equal weights), its
     arg-max, and their summed fit seconds."""
-    from ..models._late_fusion import combine_probabilities
+    from ..models import combine_probabilities
 
     proba = combine_probabilities([p for _, p, _ in members])
     pred = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]

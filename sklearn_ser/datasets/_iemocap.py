@@ -52,8 +52,9 @@ def load_iemocap(root, *, sessions=None, improvised_only=False, self_reports=Tru
     root : str or Path
         ``IEMOCAP_full_release`` (the folder holding ``Session1`` ...
         ``Session5``).
-    sessions : iterable of int, default=None
-        Sessions to read (default: every ``Session<k>`` folder present).
+    sessions : int or iterable of int, default=None
+        Sessions to read (default: every ``Session<k>`` folder present); each
+        once.
     improvised_only : bool, default=False
         Keep only improvised dialogues (Ando et al. use these).
     self_reports : bool, default=True
@@ -83,7 +84,7 @@ def load_iemocap(root, *, sessions=None, improvised_only=False, self_reports=Tru
     if sessions is None:
         session_dirs = sorted(p for p in root.glob("Session*") if p.is_dir())
     else:
-        session_dirs = [root / f"Session{int(s)}" for s in sessions]
+        session_dirs = [root / f"Session{k}" for k in _session_numbers(sessions)]
         for p in session_dirs:
             if not p.is_dir():
                 raise FileNotFoundError(f"load_iemocap: {str(p)!r} does not exist.")
@@ -199,3 +200,27 @@ def _parse_evaluation(txt: Path, sdir: Path, session, rows, ratings):
             "read and were left out.",
             DroppedRowsWarning,
         )
+
+
+def _session_numbers(sessions):
+    """``sessions`` as distinct session numbers: one int, or a list of ints
+    (or of their digits as strings); a string is refused rather than read as
+    its characters ("12" was sessions 1 and 2)."""
+    import numbers
+
+    from ..annotations import check_names
+
+    if isinstance(sessions, numbers.Integral) and not isinstance(sessions, bool):
+        sessions = [sessions]
+    out = []
+    for s in check_names(sessions, "sessions", "load_iemocap"):
+        if isinstance(s, bool) or not (isinstance(s, numbers.Integral) or (
+                isinstance(s, str) and s.strip().isdigit())):
+            raise ValueError(f"load_iemocap: sessions holds {s!r}; give session "
+                             "numbers, e.g. sessions=[1, 2, 3].")
+        out.append(int(s))
+    twice = sorted({k for k in out if out.count(k) > 1})
+    if twice:
+        raise ValueError(f"load_iemocap: sessions {list(sessions)} name session(s) "
+                         f"{twice} twice; their utterances would be read twice.")
+    return out

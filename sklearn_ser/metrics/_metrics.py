@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-from ..annotations import RatingsDtype, normalize_label
+from ..annotations import RatingsDtype, check_names, normalize_label
 
 
 def _as_labels(y, name):
@@ -35,10 +35,12 @@ def _prepare(y_true, y_pred, labels):
         raise ValueError(
             f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}."
         )
-    missing = pd.isna(pd.Series(y_true, dtype=object)).to_numpy()
+    missing = pd.isna(pd.Series(y_true, dtype=object)).to_numpy() | np.array(
+        [isinstance(v, str) and not v.strip() for v in y_true], dtype=bool)
     if missing.any():
         raise ValueError(
-            f"y_true holds {int(missing.sum())} missing label(s) (NaN/None), e.g. "
+            f"y_true holds {int(missing.sum())} missing label(s) (NaN/None or an "
+            "empty string, which the ratings read as no label), e.g. "
             f"at position {int(np.flatnonzero(missing)[0])}. Leave out rows without "
             "a consensus first, or pass the annotation table to ser_scoring."
         )
@@ -47,7 +49,12 @@ def _prepare(y_true, y_pred, labels):
     if labels is None:
         labels = _sorted_unique(y_true)
     else:
-        labels = [normalize_label(c) for c in labels]
+        given = check_names(labels, "labels")
+        labels = [normalize_label(c) for c in given]
+        twice = sorted({str(c) for c in labels if labels.count(c) > 1})
+        if twice:  # a class counted twice would weigh twice in the UAR
+            raise ValueError(f"labels {given} name {twice} twice (after "
+                             "normalising the spellings).")
     return y_true, y_pred, list(labels)
 
 

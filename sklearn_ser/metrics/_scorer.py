@@ -10,6 +10,7 @@ import pandas as pd
 from ..annotations import (
     HardLabels,
     check_annotations,
+    check_names,
     report_missing,
     resolve_classes,
 )
@@ -322,6 +323,8 @@ def ser_scoring(
     if probabilities not in ("auto", True, False):
         raise ValueError(f"probabilities={probabilities!r}; use 'auto', True or "
                          "False.")
+    if classes is not None:  # read once (a generator), refused as a string
+        classes = check_names(classes, "classes", "ser_scoring")
     encoder = HardLabels(
         classes, label_map=label_map, votes=votes, rule=rule, tie_break=tie_break
     )

@@ -28,6 +28,7 @@ Any scikit-learn classifier (no torch needed):
   from crowds);
 * :class:`LateFusionClassifier`: the averaged probabilities of classifiers
   that make their own features (functionals + linear model, frames + BLSTM);
+  :func:`combine_probabilities` its rule (arithmetic or geometric mean);
 * :class:`SeedEnsembleClassifier`: the mean probability of copies of one
   classifier trained with different seeds.
 
@@ -46,7 +47,7 @@ from ..exceptions import (
     RareClassWarning,
 )
 from ._every_rating import EveryRatingClassifier
-from ._late_fusion import LateFusionClassifier
+from ._late_fusion import LateFusionClassifier, combine_probabilities
 from ._seed_ensemble import SeedEnsembleClassifier
 
 #: The estimators that need torch, imported on first use: the torch-free
@@ -95,4 +96,5 @@ __all__ = [
     "SUPERBHeadClassifier",
     "SequenceClassifier",
     "StackedAnnotatorClassifier",
+    "combine_probabilities",
 ]

@@ -23,6 +23,15 @@ def combine_probabilities(probas, weights=None, combine="geometric"):
     "mean" (arithmetic) or "geometric" (the weighted mean of the
     log-probabilities, clipped at 1e-9, renormalised). The one rule of
     :class:`LateFusionClassifier` and the command line's fusion methods.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a, b = np.array([[0.9, 0.1]]), np.array([[0.5, 0.5]])
+    >>> combine_probabilities([a, b], combine="mean").round(2).tolist()
+    [[0.7, 0.3]]
+    >>> combine_probabilities([a, b]).round(2).tolist()
+    [[0.75, 0.25]]
     """
     probas = [np.asarray(p, dtype=float) for p in probas]
     w = np.ones(len(probas)) if weights is None else np.asarray(weights, dtype=float)

@@ -15,6 +15,7 @@ from ...annotations import (
     HardLabels,
     RaterLabels,
     SoftLabels,
+    check_names,
     rater_counts,
     rater_profiles,
     select_raters,
@@ -202,12 +203,18 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
             return []
         counts = rater_counts(y)
         if self.raters is not None:
-            missing = [r for r in self.raters if r not in counts.index]
+            chosen = check_names(self.raters, "raters", type(self).__name__)
+            twice = sorted({str(r) for r in chosen if chosen.count(r) > 1})
+            if twice:
+                raise ValueError(f"StackedAnnotatorClassifier: raters {twice} are "
+                                 "named twice; each would get two models.")
+            missing = [r for r in chosen if r not in counts.index]
             if missing:
                 raise ValueError(
-                    f"raters {missing} are not columns of the annotations."
+                    f"StackedAnnotatorClassifier: raters {missing} are not raters "
+                    f"of the annotations (they include {list(counts.index[:8])})."
                 )
-            eligible = list(self.raters)
+            eligible = chosen
         else:
             eligible = [r for r, n in counts.items() if n >= self.min_rater_items]
         self.raters_without_model_ = [r for r, n in counts.items()
@@ -244,7 +251,7 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
                     for r in eligible]
         # grouped: cluster raters by their vote shares over the target classes
         pool = [r for r, n in counts.items() if n > 0] if self.raters is None else (
-            eligible)
+            list(eligible))
         self.raters_without_model_ = []  # grouped: every rater is in a group
         profiles = rater_profiles(y, classes, pool,
                                   label_map=self.label_map).to_numpy()

@@ -249,27 +249,36 @@ class FusionHead(nn.Module):
         else:
             self.classifier = nn.Linear(dim, n_outputs)
             self.embedding_dim = dim
-        if init == "average":
-            self._average_init(n_outputs, hidden_units)
+        if init in ("average", "first"):
+            self._output_init(n_outputs, hidden_units, init)
         # dropout on the concatenated embeddings (training only)
         self.input_dropout = nn.Dropout(input_dropout) if input_dropout else None
         self.last_attention = None
 
-    def _average_init(self, n_outputs, hidden_units):
-        """The softmax layer starts as the encoders' own output layers, each
-        scaled by 1 / (number of encoders): its first logits are the mean of
-        the encoders' logits."""
+    def _output_init(self, n_outputs, hidden_units, init):
+        """The softmax layer starts from the encoders' own output layers:
+        ``"average"``, each scaled by 1 / (number of encoders), so that its
+        first logits are the mean of the encoders' logits; ``"first"``, the
+        first encoder's and zeros for the others, so that it starts as the
+        first encoder's own prediction."""
         outs = [getattr(enc, "out", None) for enc in self.encoders]
+        if init == "first":
+            outs = outs[:1]
         bad = [i for i, o in enumerate(outs) if not isinstance(o, nn.Linear)
                or o.out_features != n_outputs]
         if hidden_units or bad:
             raise ValueError(
-                "init='average' needs one softmax layer (hidden_units=None) on "
+                f"init={init!r} needs one softmax layer (hidden_units=None) on "
                 f"encoders whose own output layer has {n_outputs} outputs; "
                 + (f"hidden_units={hidden_units}." if hidden_units else
                    f"encoder(s) {bad} have none or another size."))
-        k = len(outs)
         with torch.no_grad():
+            if init == "first":
+                self.classifier.weight.zero_()
+                self.classifier.weight[:, :outs[0].in_features].copy_(outs[0].weight)
+                self.classifier.bias.copy_(outs[0].bias)
+                return
+            k = len(outs)
             self.classifier.weight.copy_(torch.cat([o.weight for o in outs], 1) / k)
             self.classifier.bias.copy_(sum(o.bias for o in outs) / k)
 

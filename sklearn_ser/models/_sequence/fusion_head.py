@@ -39,11 +39,14 @@ class FrozenFusionClassifier(SequenceClassifier):
         Dropout after the Dense layer (``hidden_units`` given).
     input_dropout : float, default=0.0
         Dropout on the concatenated embeddings, while training.
-    init : {"random", "average"}, default="random"
-        How the softmax layer starts (``hidden_units=None``): at random, or
-        as the encoders' own output layers scaled by 1 / (number of
-        encoders), so that its first logits are the mean of theirs (the
-        encoders must share the classes, in one order: :meth:`from_estimators`
+    init : {"random", "average", "first"}, default="random"
+        How the softmax layer starts (``hidden_units=None``): at random; as
+        the encoders' own output layers scaled by 1 / (number of encoders),
+        so that its first logits are the mean of theirs (``"average"``); or
+        as the first encoder's output layer with zero weights on the others,
+        so that it starts as the first encoder's prediction (``"first"``).
+        Either start needs encoders that share the classes, in one order
+        (:meth:`from_estimators`
         checks the fitted estimators' ``classes_`` against each other and
         against ``classes``, and takes their order when ``classes`` is None;
         given modules carry no class names and are taken as they are).
@@ -58,7 +61,7 @@ class FrozenFusionClassifier(SequenceClassifier):
         "hidden_units": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "input_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
-        "init": [StrOptions({"random", "average"})],
+        "init": [StrOptions({"random", "average", "first"})],
     }
 
     encoders: list | None = None
@@ -97,9 +100,9 @@ class FrozenFusionClassifier(SequenceClassifier):
         """
         encoders = [e.module_ if isinstance(e, SequenceClassifier) else e
                     for e in estimators]
-        if init == "average":
+        if init in ("average", "first"):
             classes = _shared_classes(estimators, classes,
-                                      getattr(like, "label_map", None))
+                                      getattr(like, "label_map", None), init)
         params = {} if like is None else {
             k: v for k, v in like.get_params(deep=False).items()
             if k in cls.INHERITED}
@@ -123,7 +126,7 @@ class FrozenFusionClassifier(SequenceClassifier):
                    default=1)
 
 
-def _shared_classes(estimators, classes, label_map=None):
+def _shared_classes(estimators, classes, label_map=None, init="average"):
     """The classes an averaged start needs: every fitted estimator's
     ``classes_`` the same list (and ``classes``, when given, the same classes
     once normalised and sorted as the head will); returns them (``classes``
@@ -138,14 +141,14 @@ def _shared_classes(estimators, classes, label_map=None):
     for i, other in named[1:]:
         if other != order:
             raise ValueError(
-                f"init='average' adds up the encoders' output layers class by "
+                f"init={init!r} reads the encoders' output layers class by "
                 f"class, but estimator {i} has classes_ {other} and estimator "
                 f"{first} {order}; fit them with the same classes in one order."
             )
     if classes is not None and [str(c) for c in resolve_classes(
             None, classes, label_map=label_map)] != order:  # sorted, as classes_
         raise ValueError(
-            f"init='average' starts the head from the encoders' output layers, "
+            f"init={init!r} starts the head from the encoders' output layers, "
             f"whose classes_ are {order}; classes={list(classes)} are other "
             "classes: pass classes=None (theirs) or the same ones."
         )
