@@ -27,6 +27,7 @@ from sklearn_ser.annotations import (
     from_long,
     n_parses,
     normalize_label,
+    rater_profiles,
     resolve_classes,
     select_raters,
     to_long,
@@ -643,6 +644,7 @@ def _name_entry_points(y):
         "ExistenceLabels": lambda c: ExistenceLabels(c).fit(y).classes_,
         "check_annotations": lambda c: check_annotations(y, classes=c),
         "ser_scoring": lambda c: ser_scoring(classes=c, warn=False),
+        "rater_profiles": lambda c: rater_profiles(y, c),
         "uar": lambda c: unweighted_average_recall(truth, pred, labels=c),
         "wa": lambda c: weighted_accuracy(truth, pred, labels=c),
         "per_class_report": lambda c: per_class_report(truth, pred, labels=c),
@@ -674,6 +676,11 @@ def test_every_list_of_class_names_is_checked_once_in_every_form(lists, form, ba
         for call in _name_entry_points(y).values():
             call(_as_form(spelt, form))  # a valid list, in any form, is read
         assert list(resolve_classes(None, _as_form(spelt, form))) == sorted(canon)
+        # the profiles' columns: the classes as given, spellings normalised
+        profiles = rater_profiles(y, _as_form(spelt, form))
+        assert list(profiles.columns) == canon
+        np.testing.assert_allclose(profiles.sum(axis=1), 1.0)  # none unread
+        assert profiles.loc["alice", "anger"] > 0
         if bad == "string":  # never its characters
             wrong = data.draw(st.sampled_from(spelt))
             match = "not the string"

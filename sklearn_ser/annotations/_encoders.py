@@ -893,6 +893,8 @@ def rater_profiles(annotations, classes, raters=None, *, label_map=None):
     ----------
     annotations : ratings or annotation table
     classes : list
+        The columns, in this order (spellings normalised and mapped by
+        ``label_map`` as the ratings' labels are).
     raters : list, default=None
         Rows to return, in this order (default: every rater who rated).
     label_map : dict or "iemocap", default=None
@@ -915,7 +917,13 @@ def rater_profiles(annotations, classes, raters=None, *, label_map=None):
     if a.kind != "table":
         raise AnnotationError("rater_profiles needs individual ratings (one rater "
                               "per rating), not vote counts or 1-D labels.")
-    classes = list(classes)
+    mapping = build_label_map(label_map)
+    given = check_names(classes, "classes", "rater_profiles")
+    classes = [mapping.get(normalize_label(c), normalize_label(c)) for c in given]
+    twice = sorted({str(c) for c in classes if classes.count(c) > 1})
+    if twice:
+        raise ValueError(f"rater_profiles: classes {given} name {twice} twice "
+                         "(after normalisation and label_map).")
     cols = a.label_columns(classes)
     class_of = np.full(len(a.vocabulary), -1, dtype=np.int64)
     class_of[cols[cols >= 0]] = np.flatnonzero(cols >= 0)
@@ -934,6 +942,11 @@ def rater_profiles(annotations, classes, raters=None, *, label_map=None):
     if raters is None:
         first = np.bincount(a.rater_code, minlength=R) > 0
         raters = [r for r, used in zip(a.rater_names, first, strict=True) if used]
+    else:
+        raters = check_names(raters, "raters", "rater_profiles")
+        twice = sorted({str(r) for r in raters if raters.count(r) > 1})
+        if twice:
+            raise ValueError(f"rater_profiles: raters {twice} are named twice.")
     pos = {r: i for i, r in enumerate(a.rater_names)}
     missing = [r for r in raters if r not in pos]
     if missing:

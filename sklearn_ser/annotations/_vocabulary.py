@@ -112,7 +112,7 @@ would be read as its characters); write ['anger'].
             f"{who}{what} {out[:12]} hold{'s' if len(bad) == 1 else ''} "
             f"{len(bad)} entr{'y' if len(bad) == 1 else 'ies'} that name"
             f"{'s' if len(bad) == 1 else ''} nothing (first at position {i}: "
-            f"{v!r}); a missing or blank name is not a {what[:-1] or what}.")
+            f"{v!r}); every entry must be a name.")
     return out
 
 
