@@ -71,6 +71,7 @@ VARIANTS = {
     "mlee_flr": {"kind": "mlee", "fusion_lr": 1.5e-3},
     "mlee_val": {"kind": "mlee", "final_validation": 0.2},
     "mlee_mv2": {"kind": "mlee", "existence_min_votes": 2},
+    "mlee_h8": {"kind": "mlee", "final_max_epochs": 8},
     "none": {"update": "none"},  # the paper's BLSTM + ATT (Eq. 4 weights)
     "L": {"update": "L"},
     "Lw": {"update": "Lw"},  # the paper's BLSTM + L + w

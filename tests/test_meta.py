@@ -677,3 +677,19 @@ def test_meta_estimators_train_the_same_from_a_store_on_disk(corpus, tmp_path, m
     assert disk["frames"].array.on_disk
     np.testing.assert_allclose(make().fit(disk, y).predict_proba(disk),
                                make().fit(X, y).predict_proba(X), atol=1e-6)
+
+
+def test_final_max_epochs_sets_the_heads_length_only(corpus):
+    X, y, _ = corpus
+    base = clone(BASE).set_params(max_epochs=3, validation_fraction=None)
+    stacked = StackedAnnotatorClassifier(base, components="CrowdHS", classes=CLASSES,
+                                         final_max_epochs=1, random_state=0).fit(X, y)
+    assert stacked.final_.n_iter_ == 1
+    assert all(c.n_iter_ == 3 for c in stacked.components_.values())
+    mlee = MLEEFusionClassifier(base, classes=CLASSES, final_max_epochs=2,
+                                random_state=0).fit(X, y)
+    assert mlee.final_.n_iter_ == 2
+    assert mlee.mlee_.n_iter_ == mlee.dominant_.n_iter_ == 3
+    # None: the head trains like the building block
+    assert StackedAnnotatorClassifier(base, components="CrowdHS", classes=CLASSES,
+                                      random_state=0).fit(X, y).final_.n_iter_ == 3

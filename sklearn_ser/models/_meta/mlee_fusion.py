@@ -69,6 +69,9 @@ class MLEEFusionClassifier(MetaClassifierMixin):
     final_dropout : float, default=0.0
         Dropout on the frozen encoders' concatenated representations that
         the new classifier part reads, while it trains.
+    final_max_epochs : int or None, default=None
+        Epochs of the new classifier part (None: ``estimator``'s
+        ``max_epochs``).
     final_validation : float or None, default=None
         How long the new classifier part trains. None: like ``estimator``.
         A share in (0, 1): that share of the training utterances is held out
@@ -114,6 +117,7 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         "dominant_lr": [Interval(numbers.Real, 0, None, closed="neither")],
         "hidden_units": [Interval(numbers.Integral, 1, None, closed="left")],
         "final_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "final_max_epochs": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "final_validation": [Interval(numbers.Real, 0, 1, closed="neither"), None],
         "random_state": ["random_state"],
         "progress": ["boolean"],
@@ -138,6 +142,7 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         dominant_lr=2e-4,
         hidden_units=64,
         final_dropout=0.0,
+        final_max_epochs=None,
         final_validation=None,
         random_state=None,
         progress=False,
@@ -157,6 +162,7 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         self.dominant_lr = dominant_lr
         self.hidden_units = hidden_units
         self.final_dropout = final_dropout
+        self.final_max_epochs = final_max_epochs
         self.final_validation = final_validation
         self.random_state = random_state
         self.progress = progress
@@ -245,6 +251,8 @@ class MLEEFusionClassifier(MetaClassifierMixin):
             final = frozen_fusion(base, encoders, self._finetune_encoder(classes),
                                   classes, hidden_units=self.hidden_units, lr=lr,
                                   seed=seeds[2], input_dropout=self.final_dropout)
+            if self.final_max_epochs is not None:
+                final.set_params(max_epochs=self.final_max_epochs)
             early_stop_on_held_out(final, base, self.held_out_, self.final_validation)
             bar.set_postfix_str("final model")
             self.final_ = fit_quietly(final, X, y, groups)

@@ -84,6 +84,14 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         Dropout on the concatenated representations the final layer reads,
         while it trains (Chou & Lee 3.1: "a dropout layer for all layers with
         50% drop out rate").
+    final_max_epochs : int or None, default=None
+        Epochs of the final layer (None: ``estimator``'s ``max_epochs``; Chou
+        & Lee "train some epochs"). The layer reads representations the
+        stage-1 models have fitted to the training rows, so its length, not
+        theirs, decides how far it learns to trust the models that
+        memorised them most: on speaker-confounded folds 8 epochs after 20
+        of stage 1 kept the stacked model level with CrowdH where 20 lost 3
+        points (BENCHMARKS.md, "A shorter fusion head on confounded folds").
     final_validation : float or None, default=None
         How long the final layer trains. None: like ``estimator`` (its
         epochs and early stopping; Chou & Lee "train some epochs"). A share
@@ -144,6 +152,7 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         "max_rater_models": [Interval(numbers.Integral, 1, None, closed="left")],
         "final_lr": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "final_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "final_max_epochs": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "final_validation": [Interval(numbers.Real, 0, 1, closed="neither"), None],
         "n_jobs": [numbers.Integral, None],
         "random_state": ["random_state"],
@@ -167,6 +176,7 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         max_rater_models=12,
         final_lr=None,
         final_dropout=0.0,
+        final_max_epochs=None,
         final_validation=None,
         n_jobs=None,
         random_state=None,
@@ -185,6 +195,7 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         self.max_rater_models = max_rater_models
         self.final_lr = final_lr
         self.final_dropout = final_dropout
+        self.final_max_epochs = final_max_epochs
         self.final_validation = final_validation
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -347,6 +358,8 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
             hidden_units=None, lr=self.final_lr or getattr(base, "lr", 1e-3),
             seed=seeds[-1], input_dropout=self.final_dropout,
         )
+        if self.final_max_epochs is not None:
+            final.set_params(max_epochs=self.final_max_epochs)
         early_stop_on_held_out(final, base, self.held_out_, self.final_validation)
         bar.set_postfix_str("stage 2: fusion")
         self.final_ = fit_quietly(final, X, y, groups)
