@@ -581,6 +581,10 @@ def _training_summary(fold_profile, dependence, profile, epochs, neural):
             how += (f"; the final weights are the mean of those after each of "
                     f"the last {settings['weight_averaging']:.0%} of the epochs "
                     "(stochastic weight averaging)")
+        head = CONFOUNDED.get("head_epochs")
+        if head and head < min(epochs, CONFOUNDED.get("epochs", epochs)):
+            how += (f"; the stacked model's fusion head trains {head} of them "
+                    "on its frozen stage-1 models")
         text = (f"in {len(confounded)} of {n} folds the training speakers "
                 f"predict the labels (speaker explains >= "
                 f"{CONFOUND_THRESHOLD:.0%} of the label entropy): there the "
