@@ -711,6 +711,8 @@ def test_a_list_of_raters_is_checked_once(raters):
                       "bob": ["sad", "sad"]}, index=["u1", "u2"])
     with pytest.raises(ValueError, match="not the string|names nothing|twice"):
         select_raters(y, raters)
+    with pytest.raises(ValueError, match="not the string|names nothing|twice"):
+        rater_profiles(y, ["anger", "sadness"], raters)
     assert list(select_raters(y, ("bob", "alice")).columns) == ["bob", "alice"]
 
 

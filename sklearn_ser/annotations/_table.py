@@ -470,12 +470,7 @@ def select_raters(y, raters):
     >>> select_raters(y, ["A"]).tolist()
     [{'A': ('sad',)}, nan]
     """
-    raters = check_names(raters, "raters", "select_raters")
-    twice = sorted({str(r) for r in raters if raters.count(r) > 1})
-    if twice:
-        raise AnnotationError(
-            f"select_raters: raters {twice} are named twice; each rater's ratings "
-            "would count twice in the pooled targets.")
+    raters = check_names(raters, "raters", "select_raters", unique=True)
     if is_ratings(y):
         if y.array.kind == "votes":
             raise AnnotationError("Selecting raters needs individual ratings; these "

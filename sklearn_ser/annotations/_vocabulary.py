@@ -67,7 +67,7 @@ def _is_missing(value) -> bool:
         return False
 
 
-def check_names(values, what="classes", whom=None):
+def check_names(values, what="classes", whom=None, *, unique=False):
     """A user's list of labels or rater names, checked once: a list.
 
     The one check of every list-of-names parameter (``classes``, a metric's
@@ -76,8 +76,10 @@ def check_names(values, what="classes", whom=None):
     an entry that names nothing (None, NaN, pandas NA, "" or white space,
     which the ratings read as "no label") is refused by position, and any
     other iterable (list, tuple, array, Index, Series, generator) is read
-    once. Duplicates are left to the caller, which compares names after its
-    own normalisation.
+    once. ``unique=True`` refuses a name given twice (raters: their ratings
+    would count twice); otherwise repeats are left to the caller, which
+    compares names after its own normalisation (classes: "Angry" and
+    "anger" are one).
 
     Raises
     ------
@@ -113,6 +115,13 @@ would be read as its characters); write ['anger'].
             f"{len(bad)} entr{'y' if len(bad) == 1 else 'ies'} that name"
             f"{'s' if len(bad) == 1 else ''} nothing (first at position {i}: "
             f"{v!r}); every entry must be a name.")
+    if unique:
+        from collections import Counter
+
+        twice = sorted(str(k) for k, n in Counter(out).items() if n > 1)
+        if twice:
+            raise ValueError(f"{who}{what} {twice[:8]} are named twice; each must "
+                             "be named once.")
     return out
 
 

@@ -214,11 +214,8 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
             return []
         counts = rater_counts(y)
         if self.raters is not None:
-            chosen = check_names(self.raters, "raters", type(self).__name__)
-            twice = sorted({str(r) for r in chosen if chosen.count(r) > 1})
-            if twice:
-                raise ValueError(f"StackedAnnotatorClassifier: raters {twice} are "
-                                 "named twice; each would get two models.")
+            chosen = check_names(self.raters, "raters", type(self).__name__,
+                                 unique=True)
             missing = [r for r in chosen if r not in counts.index]
             if missing:
                 raise ValueError(
