@@ -43,7 +43,7 @@ def test_cli_errors(tmp_path):
     with pytest.raises(SystemExit, match="unknown method"):
         main(["demo", "--methods", "nope", "--out", str(tmp_path / "x"),
               "--n-utterances", "20"])
-    with pytest.raises(SystemExit, match=r"names \['crowd_soft'\] twice"):
+    with pytest.raises(SystemExit, match=r"--methods \['crowd_soft'\] are named twice"):
         main(["demo", "--methods", "crowd_soft, crowd_soft", "--out",
               str(tmp_path / "x"), "--n-utterances", "20"])
     assert not (tmp_path / "x").exists()
@@ -164,7 +164,7 @@ def test_generic_corpus_errors_name_the_problem(generic_corpus, tmp_path):
                "--group-column", "room", "--out", str(tmp_path / "o"))
     with pytest.raises(SystemExit, match=r"\['surprise'\] never appear"):
         _bench(*base, "--classes", "anger,surprise")
-    with pytest.raises(SystemExit, match=r"names \['anger'\] twice"):
+    with pytest.raises(SystemExit, match=r"--classes \['anger'\] are named twice"):
         _bench(*base, "--classes", "anger,sadness,Angry")
     with pytest.raises(SystemExit, match="fewer than two classes"):
         _bench(*base, "--classes", "anger,, ")

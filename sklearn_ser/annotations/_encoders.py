@@ -171,15 +171,9 @@ def resolve_classes(annotations, classes=None, *, label_map=None):
     """
     label_map = build_label_map(label_map)  # idempotent on a normalised map
     if classes is not None:
-        classes = check_names(classes, "classes")
-        out = [label_map.get(normalize_label(c), normalize_label(c)) for c in classes]
+        out = _class_names(classes, label_map)
         if len(out) == 0:
             raise ValueError("classes must name at least one target class.")
-        if len(set(out)) != len(out):
-            raise ValueError(
-                f"classes {list(classes)} name a class twice after "
-                f"normalisation and label_map: {out}."
-            )
     else:
         ratings = check_annotations(annotations, label_map=label_map)
         out = [lab for lab in ratings.array.vocabulary if lab != "other"]
@@ -196,6 +190,20 @@ def resolve_classes(annotations, classes=None, *, label_map=None):
         ) from exc
     return np.asarray(out, dtype=object if any(isinstance(c, str) for c in out)
                       else None)
+
+
+def _class_names(classes, label_map, whom=None):
+    """``classes`` checked (:func:`check_names`), normalised and mapped by the
+    (built) ``label_map``, in the given order; a class named twice once
+    normalised is refused."""
+    given = check_names(classes, "classes", whom)
+    out = [label_map.get(normalize_label(c), normalize_label(c)) for c in given]
+    if len(set(out)) != len(out):
+        raise ValueError(
+            f"{whom + ': ' if whom else ''}classes {given} name a class twice after "
+            f"normalisation and label_map: {out}."
+        )
+    return out
 
 
 def _check_numeric_2d(y, whom):
@@ -917,13 +925,7 @@ def rater_profiles(annotations, classes, raters=None, *, label_map=None):
     if a.kind != "table":
         raise AnnotationError("rater_profiles needs individual ratings (one rater "
                               "per rating), not vote counts or 1-D labels.")
-    mapping = build_label_map(label_map)
-    given = check_names(classes, "classes", "rater_profiles")
-    classes = [mapping.get(normalize_label(c), normalize_label(c)) for c in given]
-    twice = sorted({str(c) for c in classes if classes.count(c) > 1})
-    if twice:
-        raise ValueError(f"rater_profiles: classes {given} name {twice} twice "
-                         "(after normalisation and label_map).")
+    classes = _class_names(classes, build_label_map(label_map), "rater_profiles")
     cols = a.label_columns(classes)
     class_of = np.full(len(a.vocabulary), -1, dtype=np.int64)
     class_of[cols[cols >= 0]] = np.flatnonzero(cols >= 0)

@@ -154,15 +154,17 @@ def cmd_demo(args, out):
 
 
 def _method_list(text, default):
+    from ..annotations import check_names
+
     if not text:
         return list(default)
     methods = [m.strip() for m in text.split(",") if m.strip()]
     known = list(registry())
     unknown = [m for m in methods if m not in known]
-    twice = sorted({m for m in methods if methods.count(m) > 1})
-    if twice:
-        raise SystemExit(f"sklearn-ser: --methods names {twice} twice; each method "
-                         "runs once.")
+    try:
+        check_names(methods, "--methods", "sklearn-ser", unique=True)
+    except ValueError as e:
+        raise SystemExit(str(e)) from None
     if unknown or not methods:
         raise SystemExit(
             f"sklearn-ser: unknown method(s) {unknown}; choose from {known} "
@@ -203,7 +205,7 @@ def load_generic(audio_dir, ratings, metadata=None):
 
 
 def _resolve_columns(u, a, args, classes, truth, group):
-    from ..annotations import HardLabels, infer_classes, normalize_label
+    from ..annotations import HardLabels, check_names, infer_classes, normalize_label
 
     cols = [c for c in u.columns if c != "path"]
     if args.group_column:
@@ -230,10 +232,10 @@ def _resolve_columns(u, a, args, classes, truth, group):
     rule = None
     if args.classes:
         wanted = [normalize_label(c) for c in args.classes.split(",") if c.strip()]
-        twice = sorted({c for c in wanted if wanted.count(c) > 1})
-        if twice:
-            raise SystemExit(f"sklearn-ser benchmark: --classes {args.classes!r} "
-                             f"names {twice} twice (spellings are normalised).")
+        try:  # spellings normalised: "anger,Angry" names anger twice
+            check_names(wanted, "--classes", "sklearn-ser benchmark", unique=True)
+        except ValueError as e:
+            raise SystemExit(str(e)) from None
         if len(wanted) < 2:
             raise SystemExit(f"sklearn-ser benchmark: --classes {args.classes!r} "
                              "names fewer than two classes; give them separated by "

@@ -219,8 +219,5 @@ def _session_numbers(sessions):
             raise ValueError(f"load_iemocap: sessions holds {s!r}; give session "
                              "numbers, e.g. sessions=[1, 2, 3].")
         out.append(int(s))
-    twice = sorted({k for k in out if out.count(k) > 1})
-    if twice:
-        raise ValueError(f"load_iemocap: sessions {list(sessions)} name session(s) "
-                         f"{twice} twice; their utterances would be read twice.")
-    return out
+    # a session read twice would read its utterances twice
+    return check_names(out, "sessions", "load_iemocap", unique=True)

@@ -49,12 +49,9 @@ def _prepare(y_true, y_pred, labels):
     if labels is None:
         labels = _sorted_unique(y_true)
     else:
-        given = check_names(labels, "labels")
-        labels = [normalize_label(c) for c in given]
-        twice = sorted({str(c) for c in labels if labels.count(c) > 1})
-        if twice:  # a class counted twice would weigh twice in the UAR
-            raise ValueError(f"labels {given} name {twice} twice (after "
-                             "normalising the spellings).")
+        # a class named twice (once normalised) would weigh twice in the UAR
+        labels = check_names([normalize_label(c) for c in check_names(
+            labels, "labels")], "labels (normalised)", unique=True)
     return y_true, y_pred, list(labels)
 
 

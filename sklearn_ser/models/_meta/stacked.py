@@ -259,7 +259,7 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
                     for r in eligible]
         # grouped: cluster raters by their vote shares over the target classes
         pool = [r for r, n in counts.items() if n > 0] if self.raters is None else (
-            list(eligible))
+            eligible)
         self.raters_without_model_ = []  # grouped: every rater is in a group
         profiles = rater_profiles(y, classes, pool,
                                   label_map=self.label_map).to_numpy()
