@@ -29,7 +29,10 @@ Variants: ``hard`` and ``soft`` are the command line's ``crowd_hard`` and
 ``crowd_soft`` (BLSTM-attention on the majority / on soft targets, lr 3e-3),
 the baselines the command line puts Fujioka et al. and Ando et al. beside;
 ``cli`` and ``mlee`` are its ``noisy_meta`` and ``mlee_fusion`` records
-themselves (``mlee_*``: that record with the parameters given); the others
+themselves (``mlee_*``: that record with the parameters given; each
+``mlee*`` fit's components are scored too, as ``<variant>:dominant`` and
+``<variant>:mlee_only``, and ``mlee_rehead`` adds ``:rehead``, the same new
+classifier part trained on the dominant encoder alone); the others
 are ``NoisyLabelMetaClassifier`` (Adam 1e-3, as the paper) with the
 parameters of :data:`VARIANTS`.
 """
@@ -53,7 +56,11 @@ from sklearn_ser.benchmark import (
     score_predictions,
 )
 from sklearn_ser.features import OpenSmileFrames
-from sklearn_ser.models import BLSTMAttentionClassifier, NoisyLabelMetaClassifier
+from sklearn_ser.models import (
+    BLSTMAttentionClassifier,
+    FrozenFusionClassifier,
+    NoisyLabelMetaClassifier,
+)
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _resume import append_records, load_records  # noqa: E402
@@ -72,6 +79,10 @@ VARIANTS = {
     "mlee_val": {"kind": "mlee", "final_validation": 0.2},
     "mlee_mv2": {"kind": "mlee", "existence_min_votes": 2},
     "mlee_h8": {"kind": "mlee", "final_max_epochs": 8},
+    "mlee_init": {"kind": "mlee", "final_init": "dominant"},
+    "mlee_rehead": {"kind": "mlee", "rehead": True},
+    "mlee_init_flr": {"kind": "mlee", "final_init": "dominant", "fusion_lr": 3e-3},
+    "mlee_init_flr10": {"kind": "mlee", "final_init": "dominant", "fusion_lr": 1e-2},
     "none": {"update": "none"},  # the paper's BLSTM + ATT (Eq. 4 weights)
     "L": {"update": "L"},
     "Lw": {"update": "Lw"},  # the paper's BLSTM + L + w
@@ -112,6 +123,7 @@ def job(name, variant, seed, fold, Xtr, ytr, Xte, classes, prof, epochs):
     t = time.perf_counter()
     params = dict(variant)
     kind = params.pop("kind", "noisy")
+    rehead = params.pop("rehead", False)
     net = {k: v for k, v in prof["blstm"].items() if k != "lr"}
     if kind == "cli":
         clf = registry()["noisy_meta"].estimator(classes, seed, epochs, prof)
@@ -132,7 +144,32 @@ def job(name, variant, seed, fold, Xtr, ytr, Xte, classes, prof, epochs):
            "seconds": time.perf_counter() - t}
     if hasattr(clf, "weights_by_class_"):
         rec["w"] = clf.weights_by_class_.loc["learned"].round(3).to_dict()
+    if kind == "mlee":  # its components alone, scored as variants "<name>:<part>"
+        parts = (("dominant", getattr(clf, "dominant_", None)),
+                 ("mlee_only", clf.mlee_))
+        rec["parts"] = {part: [str(p) for p in model.predict(Xte)]
+                        for part, model in parts if model is not None}
+        if rehead:
+            # the same new classifier part on the dominant encoder alone: what
+            # retraining a head brings without the MLEE encoder
+            final = clf.final_
+            head = FrozenFusionClassifier.from_estimators(
+                [clf.dominant_], like=final, target=final.target,
+                classes=classes, hidden_units=clf.hidden_units, lr=final.lr,
+                random_state=seed).fit(Xtr, ytr)
+            rec["parts"]["rehead"] = [str(p) for p in head.predict(Xte)]
     return rec
+
+
+def expand_parts(records):
+    """Each record's components (``parts``) as records of their own."""
+    out = []
+    for r in records:
+        out.append(r)
+        for part, pred in (r.get("parts") or {}).items():
+            out.append({**r, "variant": f"{r['variant']}:{part}", "pred": pred,
+                        "parts": None})
+    return out
 
 
 def table(records, u, a, classes):
@@ -192,7 +229,7 @@ def main():
         append_records(out, run_jobs(job, tasks, args.n_jobs), records,
                        lambda r: f"{r['variant']} seed {r['seed']} fold {r['fold']}: "
                                  f"{r['seconds']:.0f} s, epochs {r['best_epoch']}")
-    t = table(records, u, a, classes)
+    t = table(expand_parts(records), u, a, classes)
     if t.empty:
         print("no complete seed yet")
         return

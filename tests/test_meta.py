@@ -270,8 +270,13 @@ def test_fusion_head_first_init_starts_as_the_first_encoder(corpus):
     np.testing.assert_allclose(head.decision_function(X),
                                parts[0].decision_function(X), atol=1e-4)
     np.testing.assert_array_equal(head.predict(X), parts[0].predict(X))
-    with pytest.raises(ValueError, match="init='first' needs one softmax layer"):
-        FrozenFusionClassifier.from_estimators(parts, classes=CLASSES, hidden_units=8,
+    # with a Dense layer too (test_fusion_head_first_init_with_a_dense_layer), but
+    # the first encoder's own output layer must give the classes
+    two = clone(base).set_params(classes=CLASSES[:2]).fit(X, y)
+    with pytest.raises(ValueError, match=r"init='first' starts from the first "
+                       r"encoder's own output layer, which must have 3 outputs"):
+        FrozenFusionClassifier.from_estimators([two.module_, parts[0].module_],
+                                               classes=CLASSES, hidden_units=8,
                                                init="first").fit(X, y)
     other = [*CLASSES[:2], "fear"]
     with pytest.raises(ValueError, match=r"init='first' starts .* are other"):
@@ -693,3 +698,45 @@ def test_final_max_epochs_sets_the_heads_length_only(corpus):
     # None: the head trains like the building block
     assert StackedAnnotatorClassifier(base, components="CrowdHS", classes=CLASSES,
                                       random_state=0).fit(X, y).final_.n_iter_ == 3
+
+
+def test_mlee_head_started_as_the_dominant_model(corpus):
+    X, y, _ = corpus
+    base = clone(BASE).set_params(max_epochs=2)
+    # a learning rate too small to move it: the fused model is the dominant one
+    still = MLEEFusionClassifier(base, classes=CLASSES, random_state=0,
+                                 final_init="dominant",
+                                 **{**FAST_LR, "fusion_lr": 1e-12}).fit(X, y)
+    head = still.final_.net_.module_
+    assert head.skip is not None and head.skip.weight.requires_grad
+    assert all(not p.requires_grad for p in head.encoders.parameters())
+    np.testing.assert_allclose(still.decision_function(X),
+                               still.dominant_.decision_function(X), atol=1e-5)
+    np.testing.assert_array_equal(still.predict(X), still.dominant_.predict(X))
+    # at its learning rate it learns what the MLEE encoder adds
+    moved = MLEEFusionClassifier(base, classes=CLASSES, random_state=0,
+                                 final_init="dominant", **FAST_LR).fit(X, y)
+    assert not np.allclose(moved.decision_function(X),
+                           moved.dominant_.decision_function(X), atol=1e-3)
+    for mode in ("pretrain", "mlee_only"):
+        with pytest.raises(ValueError, match=f"final_init='dominant'.*mode='{mode}'"):
+            MLEEFusionClassifier(base, mode=mode, final_init="dominant",
+                                 classes=CLASSES).fit(X, y)
+    with pytest.raises(ValueError, match="final_init"):
+        MLEEFusionClassifier(base, final_init="first", classes=CLASSES).fit(X, y)
+
+
+def test_fusion_head_first_init_with_a_dense_layer(corpus):
+    X, y, _ = corpus
+    base = clone(BASE).set_params(max_epochs=2)
+    parts = [clone(base).set_params(target=t, classes=CLASSES, random_state=i).fit(X, y)
+             for i, t in enumerate(["soft", "hard"])]
+    head = FrozenFusionClassifier.from_estimators(
+        parts, like=base, init="first", hidden_units=8, lr=1e-12,
+        random_state=0).set_params(max_epochs=1, validation_fraction=None).fit(X, y)
+    np.testing.assert_allclose(head.decision_function(X),
+                               parts[0].decision_function(X), atol=1e-5)
+    # the new part's output starts at zero, its Dense layer at random
+    module = head.net_.module_
+    assert float(module.classifier[-1].weight.detach().abs().sum()) < 1e-6
+    assert float(module.classifier[0].weight.detach().abs().sum()) > 0

@@ -96,7 +96,8 @@ def results_table(results):
             lines.append("")
             lines.append("Epochs kept in each fold (mean over seeds; the best "
                          "held-out epoch, and the refit's length in the folds "
-                         "that refit): " + "; ".join(
+                         "that refit; for a model made of networks, the mean "
+                         "over its networks): " + "; ".join(
                              f"`{n}` " + " ".join(f"{np.mean(e):.0f}"
                                                   for e in per_fold.values())
                              for n, per_fold in kept.items()) + ".")

@@ -84,7 +84,7 @@ def with_params(estimator, **params):
 
 
 def frozen_fusion(base, encoders, target, classes, *, hidden_units, lr, seed,
-                  input_dropout=0.0):
+                  input_dropout=0.0, init="random"):
     """The second-stage classifier, trained like ``base`` (batch size, epochs,
     early stopping, optimizer, device) but at its own learning rate."""
     from .._sequence.fusion_head import FrozenFusionClassifier
@@ -92,7 +92,7 @@ def frozen_fusion(base, encoders, target, classes, *, hidden_units, lr, seed,
     return FrozenFusionClassifier.from_estimators(
         encoders, like=base, target=target, classes=classes,
         hidden_units=hidden_units, lr=lr, random_state=seed,
-        input_dropout=input_dropout)
+        input_dropout=input_dropout, init=init)
 
 
 def held_out_rows(meta, X, y, groups, classes, rng):

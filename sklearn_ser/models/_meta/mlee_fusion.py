@@ -74,6 +74,17 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         ``max_epochs``). 8 instead of 20 on the generated one-emotion
         corpus changed nothing (BENCHMARKS.md, "A shorter fusion head on
         confounded folds"; unlike the stacked model's head).
+    final_init : {"random", "dominant"}, default="random"
+        How the new classifier part starts in ``mode="fusion"``: at random
+        (the paper's Fig. 2(c) as written), or as the dominant model itself
+        (``"dominant"``: its own output layer on its frozen encoder plus the
+        new Dense + output part on both encoders, whose output starts at
+        zero; :class:`FrozenFusionClassifier`'s ``init="first"``), so that
+        fine-tuning at the paper's small learning rate adds what the MLEE
+        encoder brings to a model that already recognises the dominant
+        emotion, and cannot start below it. Measured in BENCHMARKS.md,
+        "Ando et al.'s head started as the dominant model". Other modes
+        refuse ``"dominant"``.
     final_validation : float or None, default=None
         How long the new classifier part trains. None: like ``estimator``.
         A share in (0, 1): that share of the training utterances is held out
@@ -120,6 +131,7 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         "hidden_units": [Interval(numbers.Integral, 1, None, closed="left")],
         "final_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "final_max_epochs": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "final_init": [StrOptions({"random", "dominant"})],
         "final_validation": [Interval(numbers.Real, 0, 1, closed="neither"), None],
         "random_state": ["random_state"],
         "progress": ["boolean"],
@@ -145,6 +157,7 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         hidden_units=64,
         final_dropout=0.0,
         final_max_epochs=None,
+        final_init="random",
         final_validation=None,
         random_state=None,
         progress=False,
@@ -165,6 +178,7 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         self.hidden_units = hidden_units
         self.final_dropout = final_dropout
         self.final_max_epochs = final_max_epochs
+        self.final_init = final_init
         self.final_validation = final_validation
         self.random_state = random_state
         self.progress = progress
@@ -179,6 +193,11 @@ class MLEEFusionClassifier(MetaClassifierMixin):
     def fit(self, X, y, groups=None):
         """Pre-train the MLEE model, then build the chosen mode."""
         X, y, rng, base, classes = self._fit_start(X, y)
+        if self.final_init == "dominant" and self.mode != "fusion":
+            raise ValueError(
+                f"MLEEFusionClassifier(final_init='dominant') starts the classifier "
+                f"part as the dominant model of mode='fusion'; mode={self.mode!r} "
+                "trains none: use final_init='random' or mode='fusion'.")
         if hasattr(self, "dominant_"):
             del self.dominant_  # from an earlier fit in another mode
         seeds = [int(s) for s in rng.randint(2**31 - 1, size=3)]
@@ -250,9 +269,13 @@ class MLEEFusionClassifier(MetaClassifierMixin):
                 bar.update()
                 encoders.append(self.dominant_.module_)
                 lr = self.fusion_lr
+            init = "random"
+            if self.final_init == "dominant":  # the dominant model first
+                encoders, init = encoders[::-1], "first"
             final = frozen_fusion(base, encoders, self._finetune_encoder(classes),
                                   classes, hidden_units=self.hidden_units, lr=lr,
-                                  seed=seeds[2], input_dropout=self.final_dropout)
+                                  seed=seeds[2], input_dropout=self.final_dropout,
+                                  init=init)
             if self.final_max_epochs is not None:
                 final.set_params(max_epochs=self.final_max_epochs)
             early_stop_on_held_out(final, base, self.held_out_, self.final_validation)

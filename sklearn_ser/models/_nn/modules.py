@@ -8,6 +8,8 @@ weights of the last forward pass (``last_attention``).
 
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
@@ -249,11 +251,34 @@ class FusionHead(nn.Module):
         else:
             self.classifier = nn.Linear(dim, n_outputs)
             self.embedding_dim = dim
-        if init in ("average", "first"):
+        self.skip = None
+        if init == "first" and hidden_units:
+            self._skip_init(n_outputs)
+        elif init in ("average", "first"):
             self._output_init(n_outputs, hidden_units, init)
         # dropout on the concatenated embeddings (training only)
         self.input_dropout = nn.Dropout(input_dropout) if input_dropout else None
         self.last_attention = None
+
+    def _skip_init(self, n_outputs):
+        """``init="first"`` with a Dense layer: the logits are the first
+        encoder's own output layer on its embedding (a trainable copy) plus
+        the new classifier part on the concatenation, whose output layer
+        starts at zero; so the head starts as the first encoder's prediction
+        and learns what the other encoders add."""
+        out = getattr(self.encoders[0], "out", None)
+        if not isinstance(out, nn.Linear) or out.out_features != n_outputs:
+            raise ValueError(
+                f"init='first' starts from the first encoder's own output layer, "
+                f"which must have {n_outputs} outputs; encoder(s) [0] have none "
+                "or another size.")
+        self.skip = copy.deepcopy(out)
+        for p in self.skip.parameters():
+            p.requires_grad_(True)
+        self.skip_dim = self.encoders[0].embedding_dim
+        with torch.no_grad():
+            self.classifier[-1].weight.zero_()
+            self.classifier[-1].bias.zero_()
 
     def _output_init(self, n_outputs, hidden_units, init):
         """The softmax layer starts from the encoders' own output layers:
@@ -302,7 +327,10 @@ class FusionHead(nn.Module):
 
     def forward(self, x, lengths, **kwargs):
         z = self._concat(x, lengths)
+        skip = getattr(self, "skip", None)  # absent in older pickles
+        first = None if skip is None else skip(z[:, :self.skip_dim])
         drop = getattr(self, "input_dropout", None)  # absent in older pickles
         if drop is not None:
             z = drop(z)
-        return self.classifier(z)
+        logits = self.classifier(z)
+        return logits if first is None else logits + first

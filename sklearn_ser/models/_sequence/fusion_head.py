@@ -45,6 +45,11 @@ class FrozenFusionClassifier(SequenceClassifier):
         so that its first logits are the mean of theirs (``"average"``); or
         as the first encoder's output layer with zero weights on the others,
         so that it starts as the first encoder's prediction (``"first"``).
+        With ``hidden_units``, ``"first"`` adds the first encoder's own
+        output layer on its embedding (a trainable copy) to the new Dense +
+        output part, whose output layer starts at zero: the head starts as
+        the first encoder's prediction and learns what the others add
+        (``"average"`` needs ``hidden_units=None``).
         Either start needs encoders that share the classes, in one order
         (:meth:`from_estimators`
         checks the fitted estimators' ``classes_`` against each other and
