@@ -71,6 +71,9 @@ FOUR = ["anger", "happiness", "neutral", "sadness"]
 VARIANTS = {
     "hard": {"kind": "hard"},
     "soft": {"kind": "soft"},
+    "soft_uar": {"kind": "soft", "monitor": "uar"},  # stop on held-out UAR
+    "hard_uar": {"kind": "hard", "monitor": "uar"},
+    "soft_refit": {"kind": "soft", "refit": True},  # then every training speaker
     "cli": {"kind": "cli"},
     "mlee": {"kind": "mlee"},
     "mlee_dom": {"kind": "mlee", "training_set": "dominant"},
@@ -133,7 +136,7 @@ def job(name, variant, seed, fold, Xtr, ytr, Xte, classes, prof, epochs):
     elif kind in ("hard", "soft"):
         clf = BLSTMAttentionClassifier(kind, classes=classes, random_state=seed,
                                        max_epochs=epochs, lr=prof["blstm"]["lr"],
-                                       **net)
+                                       **{**net, **params})
     else:
         clf = NoisyLabelMetaClassifier(classes=classes, random_state=seed,
                                        max_epochs=epochs, **net, **params)
