@@ -721,3 +721,46 @@ def test_metrics_read_a_blank_true_label_as_missing():
 
     with pytest.raises(ValueError, match="missing label"):
         unweighted_average_recall(["anger", " ", "sadness"], ["anger"] * 3)
+
+
+TRUTH_VALUES = {"anger": "anger", "Angry": "anger", "sadness": "sadness",
+                "sad ": "sadness", None: None, np.nan: None, "": None, "  ": None,
+                "boredom": "boredom", "Fear": "fear"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(cells=st.lists(st.tuples(st.sampled_from(list(TRUTH_VALUES) + [pd.NA]),
+                                st.sampled_from(["anger", "sadness"])),
+                      min_size=1, max_size=30),
+       form=st.sampled_from(["list", "array", "series"]))
+def test_a_truth_column_scores_the_rows_whose_label_is_a_class(cells, form):
+    """score_predictions (the command line's UAR vs truth) reads a truth
+    column in any form: a missing or blank value and a label that is not a
+    class leave that row out of the truth UAR (counted), spellings are the
+    ratings' labels; nothing raises or counts a missing value as a label."""
+    from sklearn_ser.benchmark import score_predictions
+    from sklearn_ser.benchmark._protocol import _truth_counts
+
+    classes = ["anger", "sadness"]
+    raw = [t for t, _ in cells]
+    pred = np.array([p for _, p in cells], dtype=object)
+    truth = {"list": raw, "array": np.array(raw, dtype=object),
+             "series": pd.Series(raw, index=[f"u{i}" for i in range(len(raw))],
+                                 dtype=object)}[form]
+    canon = [None if t is pd.NA else TRUTH_VALUES[t] for t in raw]
+    keep = np.array([c in classes for c in canon])
+    got = score_predictions(pred, pred, classes, truth)
+    if not keep.any():
+        assert got["uar_truth"] is None
+    else:
+        t = np.array(canon, dtype=object)[keep]
+        recalls = [np.mean(pred[keep][t == c] == c) for c in classes if np.any(t == c)]
+        assert got["uar_truth"] == pytest.approx(np.mean(recalls))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        counts = _truth_counts(truth, classes)
+    assert counts["scored"] == keep.sum()
+    assert counts["missing"] == sum(c is None for c in canon)
+    assert sum(counts["other"].values()) == sum(
+        c is not None and c not in classes for c in canon)
+    assert bool(caught) == (not keep.all())

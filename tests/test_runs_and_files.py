@@ -287,3 +287,48 @@ def test_margins_table_puts_each_paper_method_beside_its_baseline(tmp_path):
     paths = write_outputs(tmp_path / "none", _results())
     md = next(p for p in paths if p.name == "results.md").read_text()
     assert "beside their own baselines" not in md
+
+
+def test_an_audio_folder_of_links_is_read_through(tiny, tmp_path):
+    """A corpus linked into a working folder (every file a symbolic link to
+    elsewhere) loads: the id check is on names, not on where links point."""
+    paths = save_corpus(tiny, tmp_path / "store")
+    linked = tmp_path / "work" / "wav"
+    linked.mkdir(parents=True)
+    for f in paths.audio_dir.iterdir():
+        (linked / f.name).symlink_to(f)
+    data = load_corpus(linked, paths.ratings, paths.metadata)
+    assert len(data.utterances) == len(tiny.utterances)
+    assert all(str(p).startswith(str(linked)) for p in data.utterances["path"])
+    # ids that leave the folder are still refused
+    bad = pd.read_csv(paths.ratings)
+    bad.loc[0, "utterance"] = "../store/wav/" + str(bad.loc[0, "utterance"])
+    bad.to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(ValueError, match="not a safe file name"):
+        load_corpus(linked, tmp_path / "bad.csv")
+
+
+def test_save_corpus_writes_nothing_when_a_file_or_link_is_there(tiny, tmp_path):
+    first = f"{tiny.utterances.index[0]}.wav"
+    elsewhere = tmp_path / "elsewhere.wav"
+    wav = tmp_path / "c" / "wav"
+    wav.mkdir(parents=True)
+    (wav / first).symlink_to(elsewhere)  # a broken link: not written through
+    with pytest.raises(FileExistsError, match=r"1 of the \d+ audio files exist"):
+        save_corpus(tiny, tmp_path / "c")
+    assert not elsewhere.exists()
+    assert [p.name for p in wav.iterdir()] == [first]
+
+
+@pytest.mark.parametrize("side,change", [("metadata", lambda s: s + " "),
+                                         ("ratings", lambda s: " " + s),
+                                         ("metadata", str.upper)])
+def test_ids_that_differ_only_by_case_or_spaces_are_named(tiny, tmp_path, side, change):
+    paths = save_corpus(tiny, tmp_path / "c")
+    file = paths.metadata if side == "metadata" else paths.ratings
+    table = pd.read_csv(file, dtype=str)
+    table["utterance"] = table["utterance"].map(change)
+    table.to_csv(file, index=False)
+    with pytest.raises(ValueError, match=r"differ from a metadata id only by case or "
+                       r"surrounding spaces \(e\.g\. ratings '.*', metadata '.*'\)"):
+        load_corpus(paths.audio_dir, paths.ratings, paths.metadata)

@@ -30,6 +30,7 @@ from ._scores import (
     _raters_alpha,
     distribution_scores,
     score_predictions,
+    truth_rows,
 )
 
 
@@ -219,6 +220,29 @@ def _chosen_penalty(clf):
     """The C an in-fold search chose (the pipeline's last step), else None."""
     last = clf[-1] if hasattr(clf, "steps") else clf
     return (getattr(last, "best_params_", None) or {}).get("C")
+
+
+def _truth_counts(truth, classes):
+    """How many utterances the truth column scores, and those it does not
+    (no value; a label that is not a class), warned about once."""
+    from .._warnings import ser_warn
+    from ..exceptions import DroppedRowsWarning
+
+    has, _, left = truth_rows(truth, classes)
+    counts = {"scored": int(has.sum()), **left}
+    n_other = sum(left["other"].values())
+    if left["missing"] or n_other:
+        ser_warn(
+            f"UAR vs the truth column over {counts['scored']} of {len(has)} "
+            "utterances: " + "; ".join(
+                part for part in (
+                    f"{left['missing']} without a value" if left["missing"] else "",
+                    f"{n_other} whose label is not a class ("
+                    + ", ".join(f"{k} {v}" for k, v in left["other"].items()) + ")"
+                    if n_other else "") if part)
+            + " left out of it (the scores against the ratings keep them).",
+            DroppedRowsWarning)
+    return counts
 
 
 def chosen_epochs(clf):
@@ -415,6 +439,7 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
         "folds": f"leave-one-{group_column}-out ({len(fold_ids)} folds)",
         "seeds": seeds,
         "truth_column": truth_column if truth_column in u.columns else None,
+        "truth_rows": None if truth is None else _truth_counts(truth, classes),
         "feature_seconds": feature_seconds,
         "raters_alpha": _finite_or_none(_raters_alpha(a, classes)),
         "n_with_distribution": int(_n_with_distribution(a, classes)),

@@ -196,9 +196,20 @@ def results_legend(results):
                  "against the hard majority of the ratings; **WA**: accuracy "
                  "against it (weighted by class frequency).")
     if m.get("truth_column"):
+        rows = m.get("truth_rows")
+        over = "over every utterance whose value is one of the classes"
+        if rows:
+            n_other = sum(rows["other"].values())
+            left = [f"{rows['missing']} without a value" if rows["missing"] else "",
+                    f"{n_other} whose label is not a class ("
+                    + ", ".join(f"{k} {v}" for k, v in rows["other"].items()) + ")"
+                    if n_other else ""]
+            over = (f"over the {rows['scored']} utterances whose value is one of "
+                    "the classes" + (f" ({'; '.join(x for x in left if x)} left "
+                                     "out)" if any(left) else ""))
         lines.append(f"- **UAR vs truth**: UAR against the `{m['truth_column']}` "
-                     "column (e.g. the intended emotion), over every utterance "
-                     "that has one, whether the raters agreed or not.")
+                     f"column (e.g. the intended emotion), {over}, whether the "
+                     "raters agreed or not.")
     else:
         lines.append("- **UAR vs truth**: `-` (no truth column was given).")
     lines.append("- class columns: recall of each class against the majority.")

@@ -8,9 +8,36 @@ import numpy as np
 import pandas as pd
 
 
+def truth_rows(truth, classes):
+    """Which rows a truth column scores: a boolean mask over ``truth`` (rows
+    whose label, normalised as the ratings' labels, is one of ``classes``),
+    the normalised labels, and the count of rows left out for each reason
+    (``"missing"``: None, NaN or blank; ``"other"``: a label that is not a
+    class, by label)."""
+    from ..annotations import normalize_label
+
+    labels = np.empty(len(truth), dtype=object)
+    missing, other = 0, {}
+    wanted = {str(c) for c in classes}
+    for i, x in enumerate(np.asarray(truth, dtype=object)):
+        if x is None or (isinstance(x, float) and np.isnan(x)) or x is pd.NA or (
+                isinstance(x, str) and not x.strip()):
+            missing += 1
+            continue
+        label = normalize_label(x) if isinstance(x, str) else str(x)
+        if label in wanted:
+            labels[i] = label
+        else:
+            other[label] = other.get(label, 0) + 1
+    has = np.array([x is not None for x in labels], dtype=bool)
+    return has, labels, {"missing": missing, "other": dict(sorted(other.items()))}
+
+
 def score_predictions(pred, majority, classes, truth=None):
     """UAR, WA and per-class recall against the majority (rows that have one),
-    and UAR against ``truth`` (every row with a truth label) when given.
+    and UAR against ``truth`` when given: over the rows whose truth label is
+    one of ``classes`` (:func:`truth_rows`; rows without one, or with another
+    label, are not scored against it).
 
     Returns a dict: ``uar``, ``wa``, ``uar_truth`` (or None) and
     ``per_class_recall``.
@@ -26,12 +53,14 @@ def score_predictions(pred, majority, classes, truth=None):
     out = {
         "uar": unweighted_average_recall(y_maj, pred[ok], labels=classes),
         "wa": weighted_accuracy(y_maj, pred[ok]),
-        "uar_truth": (None if truth is None else
-                      unweighted_average_recall(truth, pred, labels=classes)),
+        "uar_truth": None,
         "per_class_recall": recall,
     }
     if truth is not None:
-        t = np.asarray(truth, dtype=object)
+        has, t, _ = truth_rows(truth, classes)
+        if has.any():
+            out["uar_truth"] = unweighted_average_recall(t[has], pred[has],
+                                                         labels=classes)
         out["per_class_recall_truth"] = {
             c: float(np.mean(pred[t == c] == c)) for c in classes if np.any(t == c)}
     return out

@@ -30,7 +30,10 @@ def path_inside(folder, uid, extension, *, what="utterance"):
     Utterance ids come from data (a ratings CSV, a metadata table); an id such
     as ``../../x``, ``/abs/x``, ``C:\\x`` or one holding a NUL byte must not
     read or write a file outside the folder the user named. A relative
-    sub-folder that stays inside (``actor01/clip``) is allowed.
+    sub-folder that stays inside (``actor01/clip``) is allowed. The check is
+    on the names, not on where links point: an audio folder of symbolic links
+    to files elsewhere (a corpus linked into a working folder) is the user's
+    own layout and is read through.
     """
     text = str(uid)
     folder = Path(folder)
@@ -38,12 +41,10 @@ def path_inside(folder, uid, extension, *, what="utterance"):
            or text.startswith(("/", "\\", "~")) or (len(text) > 1 and text[1] == ":")
            or any(part in ("..",) for part in Path(text.replace("\\", "/")).parts))
     target = folder / f"{text}{extension}"
-    if not bad:
-        root = folder.resolve()
-        try:
-            target.resolve().relative_to(root)
-        except ValueError:
-            bad = True
+    if not bad:  # lexically, without following links
+        root = os.path.normpath(os.path.abspath(folder))
+        full = os.path.normpath(os.path.abspath(target))
+        bad = full == root or os.path.commonpath([root, full]) != root
     if bad:
         raise ValueError(
             f"{what} id {uid!r} is not a safe file name: {text + extension!r} would "

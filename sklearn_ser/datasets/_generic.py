@@ -103,9 +103,19 @@ def load_corpus(audio_dir, ratings, metadata=None, *, extension=".wav",
                              "once; give one row per utterance.")
         missing = [i for i in ids if i not in meta.index]
         if missing:
+            # ids are matched exactly (they name files); say when only case or
+            # surrounding spaces differ, the usual cause
+            loose = {str(m).strip().casefold(): m for m in meta.index}
+            near = [(i, loose[str(i).strip().casefold()]) for i in missing
+                    if str(i).strip().casefold() in loose]
             raise ValueError(
                 f"{len(missing)} rated utterance(s) are not in {str(metadata)!r} "
                 f"(e.g. {missing[0]!r}); add a row for each."
+                + (f" {len(near)} of them differ from a metadata id only by case "
+                   f"or surrounding spaces (e.g. ratings {near[0][0]!r}, metadata "
+                   f"{near[0][1]!r}): ids are matched exactly, as they name the "
+                   "audio files; write them the same way in both files."
+                   if near else "")
             )
         unrated = int((~meta.index.isin(ids)).sum())
         if unrated:
@@ -200,13 +210,15 @@ def save_corpus(data, folder):
         raise ValueError("data.utterances needs an 'audio' (with 'sample_rate') or a "
                          "'path' column.")
     targets = {utt: path_inside(wav, utt, ".wav") for utt in u.index}  # all first
+    there = [t for t in targets.values() if t.exists() or t.is_symlink()]
+    if there:  # before the first write; a link, even broken, is not written through
+        raise FileExistsError(
+            f"{len(there)} of the {len(targets)} audio files exist already (e.g. "
+            f"{there[0]}); save_corpus never overwrites, give another folder.")
     wav.mkdir(parents=True, exist_ok=True)
     for utt, row in u.iterrows():
         target = targets[utt]
         target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():
-            raise FileExistsError(f"{target} exists; save_corpus never overwrites, "
-                                  "give another folder.")
         if "audio" in u.columns:
             audio = np.asarray(row["audio"], dtype=np.float32)
             peak = float(np.max(np.abs(audio))) if audio.size else 0.0

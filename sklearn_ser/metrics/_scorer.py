@@ -124,7 +124,9 @@ class SERScorer:
                 f"column of the utterance table X; got {got}.")
         mapping = build_label_map(self.encoder.label_map)
         raw = X[column].to_numpy(dtype=object)
-        missing = pd.isna(pd.Series(raw, dtype=object)).to_numpy()
+        # a blank value names nothing, as in the ratings and the metrics' y_true
+        missing = pd.isna(pd.Series(raw, dtype=object)).to_numpy() | np.array(
+            [isinstance(v, str) and not v.strip() for v in raw], dtype=bool)
         labels = np.array([None if m else canonical_label(v, mapping)
                            for v, m in zip(raw, missing, strict=True)], dtype=object)
         if self.encoder.classes is not None:
