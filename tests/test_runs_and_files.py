@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sklearn_ser.annotations import from_long
+from sklearn_ser.annotations import from_long, to_long
 from sklearn_ser.benchmark import neutralise_formulas, write_outputs
 from sklearn_ser.benchmark._cli import main
 from sklearn_ser.datasets import load_corpus, make_emotional_speech, save_corpus
@@ -332,3 +332,33 @@ def test_ids_that_differ_only_by_case_or_spaces_are_named(tiny, tmp_path, side, 
     with pytest.raises(ValueError, match=r"differ from a metadata id only by case or "
                        r"surrounding spaces \(e\.g\. ratings '.*', metadata '.*'\)"):
         load_corpus(paths.audio_dir, paths.ratings, paths.metadata)
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t", "|"])
+@pytest.mark.parametrize("encoding,ending", [("utf-8", "\n"), ("utf-8-sig", "\r\n")])
+def test_load_corpus_reads_every_separator_and_spreadsheet_export(
+        tiny, tmp_path, sep, encoding, ending):
+    """Spreadsheets write ';' or tabs, a byte-order mark, CRLF: the same corpus
+    loads the same from any of them (ratings and metadata alike)."""
+    paths = save_corpus(tiny, tmp_path / "c")
+    clean = load_corpus(paths.audio_dir, paths.ratings, paths.metadata)
+    for file in (paths.ratings, paths.metadata):
+        pd.read_csv(file, dtype=str, keep_default_na=False).to_csv(
+            file, sep=sep, index=False, encoding=encoding, lineterminator=ending)
+    got = load_corpus(paths.audio_dir, paths.ratings, paths.metadata)
+    pd.testing.assert_frame_equal(got.utterances.drop(columns="path"),
+                                  clean.utterances.drop(columns="path"))
+    pd.testing.assert_frame_equal(to_long(got.annotations), to_long(clean.annotations))
+    assert list(got.classes) == list(clean.classes)
+
+
+def test_load_corpus_finds_the_metadata_id_column_by_its_values(tiny, tmp_path):
+    paths = save_corpus(tiny, tmp_path / "c")
+    clean = load_corpus(paths.audio_dir, paths.ratings, paths.metadata)
+    meta = pd.read_csv(paths.metadata, dtype=str)
+    cols = [c for c in meta.columns if c != "utterance"]
+    meta = meta.rename(columns={"utterance": "name"})[[cols[0], "name", *cols[1:]]]
+    meta.to_csv(paths.metadata, index=False)
+    got = load_corpus(paths.audio_dir, paths.ratings, paths.metadata)
+    assert list(got.utterances.index) == list(clean.utterances.index)
+    assert list(got.utterances[cols[0]]) == list(clean.utterances[cols[0]])

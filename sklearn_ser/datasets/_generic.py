@@ -20,10 +20,39 @@ def _read_csv(path, what):
     if not p.is_file():
         raise FileNotFoundError(f"{str(p)!r}: no such file; expected {what}.")
     try:
-        return pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
+        return pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""],
+                           sep=_delimiter(p))
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as e:
         raise ValueError(f"{str(p)!r} is not a readable CSV ({e}); expected "
                          f"{what}.") from None
+
+
+def _delimiter(path):
+    """The separator of a CSV file: the one of ``,`` ``;`` tab ``|`` its header
+    line holds most often (spreadsheets in many locales write ``;``), ``,``
+    when it holds none."""
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as f:
+            header = f.readline()
+    except OSError:
+        return ","
+    counts = {sep: header.count(sep) for sep in (",", ";", "\t", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _id_column(meta, ids):
+    """The metadata column of utterance ids: ``utterance``, ``item``, ``file``
+    or ``id`` when there is one, else the column holding most of the rated
+    ids (the first column when none holds any)."""
+    named = next((c for c in ("utterance", "item", "file", "id") if c in meta.columns),
+                 None)
+    if named is not None:
+        return named
+    rated = set(ids)
+    hits = {c: int(meta[c].astype(str).isin(rated).sum()) for c in meta.columns}
+    best = max(hits, key=hits.get)
+    return best if hits[best] else meta.columns[0]
 
 
 def load_corpus(audio_dir, ratings, metadata=None, *, extension=".wav",
@@ -40,8 +69,9 @@ def load_corpus(audio_dir, ratings, metadata=None, *, extension=".wav",
         who chose several labels has several rows, first choice first).
     metadata : str or Path, optional
         CSV with an utterance column (``utterance``, ``item``, ``file`` or
-        ``id``, else the first column) and any others, e.g. ``speaker``,
-        ``session``, ``intended``.
+        ``id``, else the column that holds the rated ids) and any others, e.g.
+        ``speaker``, ``session``, ``intended``. Both CSVs may be separated by
+        commas, semicolons, tabs or ``|`` (read from the header line).
     extension : str, default=".wav"
     multiple : {"choices", "warn", "first", "last", "error"}, default="choices"
         Several rows of one rater for one utterance: by default several
@@ -93,8 +123,7 @@ def load_corpus(audio_dir, ratings, metadata=None, *, extension=".wav",
     if metadata is not None:
         meta = _read_csv(metadata, "a CSV with an utterance column plus columns such "
                                    "as speaker, session, intended")
-        key = next((c for c in ("utterance", "item", "file", "id")
-                    if c in meta.columns), meta.columns[0])
+        key = _id_column(meta, ids)
         meta = meta.set_index(key)
         meta.index = meta.index.astype(str)
         if meta.index.duplicated().any():
