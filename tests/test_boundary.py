@@ -764,3 +764,22 @@ def test_a_truth_column_scores_the_rows_whose_label_is_a_class(cells, form):
     assert sum(counts["other"].values()) == sum(
         c is not None and c not in classes for c in canon)
     assert bool(caught) == (not keep.all())
+
+
+def test_a_fold_without_a_majority_is_scored_as_none_not_an_error():
+    """Leave-one-group-out with small groups (one utterance per session, a
+    speaker whose few utterances are all ties) gives folds with nothing to
+    score against the majority: None there, and the per-fold means skip them."""
+    from sklearn_ser.benchmark import score_predictions
+    from sklearn_ser.benchmark._scores import _fold_means
+
+    classes = ["anger", "sadness"]
+    pred = np.array(["anger", "sadness", "anger", "anger"], dtype=object)
+    majority = pd.Series(["anger", "sadness", None, np.nan], dtype=object)
+    truth = np.array(["anger", "sadness", "sadness", None], dtype=object)
+    empty = score_predictions(pred[2:], majority[2:], classes, [None, None])
+    assert empty["uar"] is None and empty["wa"] is None and empty["uar_truth"] is None
+    groups = np.array(["g1", "g1", "g2", "g3"])
+    means = _fold_means(pred, majority, classes, truth, groups)
+    assert means["uar_fold_mean"] == pytest.approx(1.0)  # g1 only
+    assert means["uar_truth_fold_mean"] == pytest.approx((1.0 + 0.0) / 2)  # g1, g2

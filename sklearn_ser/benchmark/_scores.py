@@ -39,8 +39,9 @@ def score_predictions(pred, majority, classes, truth=None):
     one of ``classes`` (:func:`truth_rows`; rows without one, or with another
     label, are not scored against it).
 
-    Returns a dict: ``uar``, ``wa``, ``uar_truth`` (or None) and
-    ``per_class_recall``.
+    Returns a dict: ``uar``, ``wa``, ``uar_truth`` (each None when no row
+    is scored against it, e.g. a fold whose utterances all lack a majority)
+    and ``per_class_recall``.
     """
     from ..metrics import unweighted_average_recall, weighted_accuracy
 
@@ -50,9 +51,11 @@ def score_predictions(pred, majority, classes, truth=None):
     y_maj = majority[ok].to_numpy()
     recall = {c: float(np.mean(pred[ok][y_maj == c] == c))
               for c in classes if np.any(y_maj == c)}
+    scored = bool(ok.any())  # a fold may hold no utterance with a majority
     out = {
-        "uar": unweighted_average_recall(y_maj, pred[ok], labels=classes),
-        "wa": weighted_accuracy(y_maj, pred[ok]),
+        "uar": (unweighted_average_recall(y_maj, pred[ok], labels=classes)
+                if scored else None),
+        "wa": weighted_accuracy(y_maj, pred[ok]) if scored else None,
         "uar_truth": None,
         "per_class_recall": recall,
     }
