@@ -253,3 +253,23 @@ def test_arguments_are_checked_before_any_work(tmp_path, capsys):
         main(["benchmark", "--dataset", "emodb", "--root", str(deep), "--out",
               str(out), "--methods", "svm_egemaps", "--no-progress"])
     assert not out.exists()
+
+
+@pytest.mark.filterwarnings("always")
+def test_the_command_prints_library_warnings_as_one_line(monkeypatch, capsys):
+    import warnings as _w
+
+    import sklearn_ser.benchmark._cli as cli
+    from sklearn_ser.exceptions import DroppedRowsWarning
+
+    def warns(argv):
+        _w.warn("3 of 9 utterances left out", DroppedRowsWarning, stacklevel=1)
+        return 0
+
+    monkeypatch.setattr(cli, "_main", warns)
+    assert cli.main() == 0  # as the command: argv None
+    err = capsys.readouterr().err
+    assert err == ("sklearn-ser: warning: 3 of 9 utterances left out "
+                   "(DroppedRowsWarning)\n")
+    with pytest.warns(DroppedRowsWarning, match="3 of 9"):  # from Python: the caller's
+        assert cli.main([]) == 0

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from .. import __version__
@@ -500,8 +501,23 @@ def main(argv=None):
     benchmark``): ``main(["demo", "--quick"])`` runs it from Python.
 
     Returns the exit status: 0 done, 2 no command, 130 interrupted (nothing
-    written); bad input exits with a message naming it.
+    written); bad input exits with a message naming it. Run as the command
+    (``argv=None``), the library's warnings print as one line each,
+    ``sklearn-ser: warning: <message> (<category>)``, instead of Python's
+    file-and-line form; called with ``argv`` they are left to the caller.
     """
+    if argv is None:
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning
+            return _main(None)
+    return _main(argv)
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"sklearn-ser: warning: {message} ({category.__name__})", file=sys.stderr)
+
+
+def _main(argv):
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
