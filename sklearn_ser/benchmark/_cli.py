@@ -281,7 +281,7 @@ def _resolve_columns(u, a, args, classes, truth, group):
         intended = {x for x in u[truth] if isinstance(x, str) and x}
         absent = [c for c in classes if c not in intended]
         if absent:
-            print(f"sklearn-ser benchmark: warning: class(es) {absent} never appear "
+            print(f"sklearn-ser: warning: class(es) {absent} never appear "
                   f"in the truth column {truth!r}: their recall against it is "
                   "undefined and the UAR against it averages the other classes.",
                   file=sys.stderr)
