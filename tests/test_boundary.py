@@ -740,6 +740,7 @@ def test_a_truth_column_scores_the_rows_whose_label_is_a_class(cells, form):
     ratings' labels; nothing raises or counts a missing value as a label."""
     from sklearn_ser.benchmark import score_predictions
     from sklearn_ser.benchmark._protocol import _truth_counts
+    from sklearn_ser.benchmark._scores import truth_rows
 
     classes = ["anger", "sadness"]
     raw = [t for t, _ in cells]
@@ -758,7 +759,8 @@ def test_a_truth_column_scores_the_rows_whose_label_is_a_class(cells, form):
         assert got["uar_truth"] == pytest.approx(np.mean(recalls))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        counts = _truth_counts(truth, classes)
+        has, _, left = truth_rows(truth, classes)
+        counts = _truth_counts(has, left)
     assert counts["scored"] == keep.sum()
     assert counts["missing"] == sum(c is None for c in canon)
     assert sum(counts["other"].values()) == sum(

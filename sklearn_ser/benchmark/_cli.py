@@ -20,7 +20,7 @@ from ._report import (
     results_table,
     write_outputs,
 )
-from ._scores import rare_by_class
+from ._scores import rare_by_class, truth_labels
 
 
 class _OutDir:
@@ -228,8 +228,7 @@ def _resolve_columns(u, a, args, classes, truth, group):
         truth = args.truth_column
     if truth is not None:
         u = u.copy()
-        u[truth] = [normalize_label(x) if isinstance(x, str) and x else None
-                    for x in u[truth]]
+        u[truth] = truth_labels(u[truth])  # the reading every score uses
     rule = None
     if args.classes:
         wanted = [normalize_label(c) for c in args.classes.split(",") if c.strip()]

@@ -30,6 +30,8 @@ from ._scores import (
     _raters_alpha,
     distribution_scores,
     score_predictions,
+    truth_labels,
+    truth_left_out,
     truth_rows,
 )
 
@@ -222,26 +224,18 @@ def _chosen_penalty(clf):
     return (getattr(last, "best_params_", None) or {}).get("C")
 
 
-def _truth_counts(truth, classes):
+def _truth_counts(has, left):
     """How many utterances the truth column scores, and those it does not
-    (no value; a label that is not a class), warned about once."""
+    (``truth_rows``' mask and counts), warned about once."""
     from .._warnings import ser_warn
     from ..exceptions import DroppedRowsWarning
 
-    has, _, left = truth_rows(truth, classes)
     counts = {"scored": int(has.sum()), **left}
-    n_other = sum(left["other"].values())
-    if left["missing"] or n_other:
-        ser_warn(
-            f"UAR vs the truth column over {counts['scored']} of {len(has)} "
-            "utterances: " + "; ".join(
-                part for part in (
-                    f"{left['missing']} without a value" if left["missing"] else "",
-                    f"{n_other} whose label is not a class ("
-                    + ", ".join(f"{k} {v}" for k, v in left["other"].items()) + ")"
-                    if n_other else "") if part)
-            + " left out of it (the scores against the ratings keep them).",
-            DroppedRowsWarning)
+    text = truth_left_out(counts)
+    if text:
+        ser_warn(f"UAR vs the truth column over {counts['scored']} of {len(has)} "
+                 f"utterances: {text} left out of it (the scores against the "
+                 "ratings keep them).", DroppedRowsWarning)
     return counts
 
 
@@ -379,8 +373,11 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
     outputs = {}  # (name, seed) -> (pred, proba or None, seconds)
     chosen = {}   # method -> fold -> [C per seed] (an in-fold search's choice)
     epochs_kept = {}  # network method -> fold -> [epochs kept per seed]
-    truth = (u[truth_column] if truth_column and truth_column in u.columns
-             else None)
+    truth = read_truth = truth_counts = None
+    if truth_column and truth_column in u.columns:  # read once, for every score
+        read_truth = truth_labels(u[truth_column])
+        has, truth, left = truth_rows(read_truth, classes)
+        truth_counts = _truth_counts(has, left)
     for name in run_methods:
         method = reg[name]
         per_seed = []
@@ -439,7 +436,7 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
         "folds": f"leave-one-{group_column}-out ({len(fold_ids)} folds)",
         "seeds": seeds,
         "truth_column": truth_column if truth_column in u.columns else None,
-        "truth_rows": None if truth is None else _truth_counts(truth, classes),
+        "truth_rows": truth_counts,
         "feature_seconds": feature_seconds,
         "raters_alpha": _finite_or_none(_raters_alpha(a, classes)),
         "n_with_distribution": int(_n_with_distribution(a, classes)),
@@ -451,7 +448,7 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
     plots["majority"] = majority.to_numpy(dtype=object)
     plots["groups"] = groups
     plots["index"] = u.index
-    plots["truth"] = None if truth is None else truth.to_numpy(dtype=object)
+    plots["truth"] = read_truth  # every label read, classes or not
     plots["annotations"] = a
     return ComparisonResult(methods=results, meta=meta, plots=plots)
 

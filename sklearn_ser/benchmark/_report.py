@@ -13,7 +13,7 @@ import pandas as pd
 from ..metrics import agreement_levels
 from ._methods import BASELINES
 from ._result import as_result
-from ._scores import DISTRIBUTION_SCORES, rare_by_class
+from ._scores import DISTRIBUTION_SCORES, rare_by_class, truth_left_out
 
 #: Each paper's method in the command line, its own baseline there, and the
 #: margin the paper reports (UA points vs the majority, IEMOCAP 4 classes).
@@ -199,14 +199,9 @@ def results_legend(results):
         rows = m.get("truth_rows")
         over = "over every utterance whose value is one of the classes"
         if rows:
-            n_other = sum(rows["other"].values())
-            left = [f"{rows['missing']} without a value" if rows["missing"] else "",
-                    f"{n_other} whose label is not a class ("
-                    + ", ".join(f"{k} {v}" for k, v in rows["other"].items()) + ")"
-                    if n_other else ""]
+            left = truth_left_out(rows)
             over = (f"over the {rows['scored']} utterances whose value is one of "
-                    "the classes" + (f" ({'; '.join(x for x in left if x)} left "
-                                     "out)" if any(left) else ""))
+                    "the classes" + (f" ({left} left out)" if left else ""))
         lines.append(f"- **UAR vs truth**: UAR against the `{m['truth_column']}` "
                      f"column (e.g. the intended emotion), {over}, whether the "
                      "raters agreed or not.")

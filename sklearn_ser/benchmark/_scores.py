@@ -8,29 +8,45 @@ import numpy as np
 import pandas as pd
 
 
-def truth_rows(truth, classes):
-    """Which rows a truth column scores: a boolean mask over ``truth`` (rows
-    whose label, normalised as the ratings' labels, is one of ``classes``),
-    the normalised labels, and the count of rows left out for each reason
-    (``"missing"``: None, NaN or blank; ``"other"``: a label that is not a
-    class, by label)."""
+def truth_labels(truth):
+    """A truth column read once: each value normalised as the ratings'
+    labels are (spellings), None where it is missing (None, NaN, NA) or
+    blank. Each distinct value is read once (cheap at corpus scale)."""
     from ..annotations import normalize_label
 
-    labels = np.empty(len(truth), dtype=object)
-    missing, other = 0, {}
-    wanted = {str(c) for c in classes}
-    for i, x in enumerate(np.asarray(truth, dtype=object)):
-        if x is None or (isinstance(x, float) and np.isnan(x)) or x is pd.NA or (
-                isinstance(x, str) and not x.strip()):
-            missing += 1
-            continue
-        label = normalize_label(x) if isinstance(x, str) else str(x)
-        if label in wanted:
-            labels[i] = label
-        else:
-            other[label] = other.get(label, 0) + 1
-    has = np.array([x is not None for x in labels], dtype=bool)
-    return has, labels, {"missing": missing, "other": dict(sorted(other.items()))}
+    values = pd.Series(np.asarray(truth, dtype=object).ravel(), dtype=object)
+    codes, uniq = pd.factorize(values)  # missing values get code -1
+    read = [None if isinstance(v, str) and not v.strip()
+            else normalize_label(v) if isinstance(v, str) else str(v) for v in uniq]
+    return np.array([*read, None], dtype=object)[codes]
+
+
+def truth_rows(truth, classes):
+    """Which rows a truth column scores: a boolean mask over ``truth`` (rows
+    whose label, read by :func:`truth_labels`, is one of ``classes``), the
+    labels (None outside the mask), and the count of rows left out for each
+    reason (``"missing"``: None, NaN or blank; ``"other"``: a label that is
+    not a class, by label)."""
+    labels = truth_labels(truth)
+    missing = pd.isna(labels)
+    has = ~missing & pd.Series(labels, dtype=object).isin(
+        [str(c) for c in classes]).to_numpy()
+    other = pd.Series(labels[~missing & ~has], dtype=object).value_counts()
+    return has, np.where(has, labels, None), {
+        "missing": int(missing.sum()),
+        "other": {str(k): int(v) for k, v in sorted(other.items())}}
+
+
+def truth_left_out(counts):
+    """The rows a truth column does not score, in words (``truth_rows``'
+    counts): e.g. "5 without a value; 2 whose label is not a class (boredom
+    2)"; "" when none."""
+    n_other = sum(counts["other"].values())
+    parts = [f"{counts['missing']} without a value" if counts["missing"] else "",
+             f"{n_other} whose label is not a class ("
+             + ", ".join(f"{k} {v}" for k, v in counts["other"].items()) + ")"
+             if n_other else ""]
+    return "; ".join(part for part in parts if part)
 
 
 def score_predictions(pred, majority, classes, truth=None):

@@ -83,7 +83,7 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         fine-tuning at the paper's small learning rate adds what the MLEE
         encoder brings to a model that already recognises the dominant
         emotion, and cannot start below it. Measured in BENCHMARKS.md,
-        "Ando et al.'s head started as the dominant model". Other modes
+        "Ando et al.'s loss on the generated corpus, taken apart". Other modes
         refuse ``"dominant"``.
     final_validation : float or None, default=None
         How long the new classifier part trains. None: like ``estimator``.
