@@ -766,6 +766,12 @@ def test_a_truth_column_scores_the_rows_whose_label_is_a_class(cells, form):
     assert sum(counts["other"].values()) == sum(
         c is not None and c not in classes for c in canon)
     assert bool(caught) == (not keep.all())
+    if caught:  # the message names the counts and each reason
+        text = str(caught[0].message)
+        assert f"UAR vs the truth column over {keep.sum()} of {len(raw)}" in text
+        assert (f"{counts['missing']} without a value" in text) == bool(
+            counts["missing"])
+        assert ("whose label is not a class" in text) == bool(counts["other"])
 
 
 def test_a_fold_without_a_majority_is_scored_as_none_not_an_error():
