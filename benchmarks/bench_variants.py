@@ -74,6 +74,12 @@ VARIANTS = {
     "soft_uar": {"kind": "soft", "monitor": "uar"},  # stop on held-out UAR
     "hard_uar": {"kind": "hard", "monitor": "uar"},
     "soft_refit": {"kind": "soft", "refit": True},  # then every training speaker
+    # early stopping on the mean of the last 3 / 5 epochs' held-out loss, the
+    # mean of those epochs' weights restored
+    "soft_w3": {"kind": "soft", "stopping_window": 3},
+    "soft_w5": {"kind": "soft", "stopping_window": 5},
+    "hard_w3": {"kind": "hard", "stopping_window": 3},
+    "hard_w5": {"kind": "hard", "stopping_window": 5},
     "cli": {"kind": "cli"},
     "mlee": {"kind": "mlee"},
     "mlee_dom": {"kind": "mlee", "training_set": "dominant"},

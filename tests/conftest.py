@@ -53,6 +53,13 @@ def emodb_root(shared_data):
 
 
 @pytest.fixture(scope="session")
+def emodb_feature_cache(tmp_path_factory):
+    """One feature cache for the tests that extract EmoDB's functionals (the
+    confounded corpus reuses EmoDB's audio): each file is extracted once."""
+    return tmp_path_factory.mktemp("emodb_cache")
+
+
+@pytest.fixture(scope="session")
 def crema_root(shared_data):
     return _need(shared_data / "crema-d")
 

@@ -70,8 +70,8 @@ MODELS = [
     BLSTMAttentionClassifier(dense_units=16, lstm_units=8, head_units=16, lr=0.01,
                              max_epochs=40, random_state=0),
     CNNBLSTMClassifier(channels=(4, 4, 4), kernels=((3, 3), (3, 3), (3, 3)),
-                       lstm_units=8, attention_units=8, head_units=8, lr=0.01,
-                       max_epochs=40, random_state=0),
+                       lstm_units=8, attention_units=8, head_units=8, lr=0.02,
+                       max_epochs=20, random_state=0),
     SUPERBHeadClassifier(hidden_units=16, lr=0.01, max_epochs=40, random_state=0),
 ]
 _TINY = BLSTMAttentionClassifier(dense_units=8, lstm_units=4, head_units=8, lr=0.02,

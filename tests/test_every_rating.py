@@ -278,3 +278,35 @@ def test_refine_shows_its_progress_when_asked(capsys):
     err = capsys.readouterr().err
     assert "EveryRatingClassifier refine (2 EM iterations x 3 folds)" in err
     assert "6/6" in err
+
+
+def test_pandas_output_pairs_rows_by_utterance_id():
+    """README: with set_output(transform="pandas") the utterance index reaches
+    EveryRatingClassifier, which aligns a reordered table by id (NumPy output
+    pairs by position) and refuses ids X lacks."""
+    from sklearn_ser.exceptions import AnnotationError
+    from sklearn_ser.features import FrameStatistics
+
+    rng = np.random.default_rng(0)
+    n = 40
+    idx = pd.Index([f"u{i}" for i in range(n)], name="utterance")
+    label = np.array(["anger", "sadness"], dtype=object)[rng.integers(0, 2, n)]
+    X = pd.DataFrame({"speaker": [f"s{i % 4}" for i in range(n)]}, index=idx)
+    X["frames"] = pd.Series([rng.normal(size=(5, 3)).astype(np.float32)
+                             + 2 * (lab == "anger") for lab in label],
+                            index=idx, dtype=object)
+    table = pd.DataFrame({"r1": label, "r2": label}, index=idx)
+    shuffled = table.sample(frac=1, random_state=1)
+
+    def pipe():
+        return Pipeline([("stats", FrameStatistics()), ("scale", StandardScaler()),
+                         ("clf", EveryRatingClassifier(LogisticRegression(),
+                                                       targets="shares"))])
+
+    ordered = pipe().set_output(transform="pandas").fit(X, table).predict_proba(X)
+    by_id = pipe().set_output(transform="pandas").fit(X, shuffled).predict_proba(X)
+    np.testing.assert_allclose(by_id, ordered)
+    by_position = pipe().fit(X, shuffled).predict_proba(X)
+    assert not np.allclose(by_position, ordered)
+    with pytest.raises(AnnotationError, match=r"no annotation row.*'u0'"):
+        pipe().set_output(transform="pandas").fit(X, table.rename(index={"u0": "zz"}))

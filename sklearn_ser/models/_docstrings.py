@@ -69,6 +69,14 @@ _FRAGMENTS = {
         ``validation_fraction=None``, or ``refit`` (the refit network
         averages its last epochs); with early stopping alone it is an error.
         ``history_`` marks the averaged epochs (``averaged``).
+    stopping_window : int, default=1
+        Early stopping watches the mean of the last ``stopping_window``
+        epochs' validation scores (``history_``'s ``valid_loss_mean`` or
+        ``valid_uar_mean``) instead of one epoch's, and restores the mean of
+        those epochs' weights (parameters; buffers are the window's last
+        epoch's). One epoch's score on a few held-out speakers is noisy; the
+        best of many single epochs is partly the luckiest. ``best_epoch_`` is
+        the window's last epoch. 1 is plain early stopping.
     bucket : bool, default=True
         Length-bucketed batches (less padding); False pads random batches.
     device : str, default="cpu"

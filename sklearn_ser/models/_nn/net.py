@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EarlyStopping
 from skorch.utils import to_device
 from torch.optim.swa_utils import AveragedModel
 
@@ -77,6 +77,56 @@ class _WeightAveraging(Callback):
                                       self.averaged_.module.parameters(), strict=True):
                     mine.copy_(mean)
             self.averaged_ = None  # not kept, nor pickled
+
+
+class WindowedEarlyStopping(EarlyStopping):
+    """skorch's ``EarlyStopping`` on the mean of the last ``window`` epochs'
+    validation scores, restoring the mean of those epochs' weights.
+
+    One epoch's score on a few held-out speakers is noisy: the best single
+    epoch among many is partly the luckiest. The mean over a window of
+    epochs is a steadier curve, and the mean of the window's weights (as in
+    stochastic weight averaging; parameters only, buffers stay the window's
+    last epoch's) the model that curve describes. ``best_epoch_`` is the
+    window's last epoch (the epochs trained to reach it). ``window=1`` is
+    skorch's rule.
+    """
+
+    def __init__(self, window=1, **kwargs):
+        super().__init__(**kwargs)
+        self.window = window
+
+    def on_train_begin(self, net, **kwargs):
+        super().on_train_begin(net, **kwargs)
+        self.recent_ = []  # (score, parameters) of the last `window` epochs
+
+    def on_epoch_end(self, net, **kwargs):
+        score = float(net.history[-1, self.monitor])
+        params = [p.detach().clone() for p in net.module_.parameters()]
+        self.recent_ = (self.recent_ + [(score, params)])[-self.window:]
+        smoothed = float(np.mean([s for s, _ in self.recent_]))
+        net.history.record(f"{self.monitor}_mean", smoothed)
+        if not self._is_score_improved(smoothed):
+            self.misses_ += 1
+        else:
+            self.misses_ = 0
+            self.dynamic_threshold_ = self._calc_new_threshold(smoothed)
+            self.best_epoch_ = net.history[-1, "epoch"]
+            if self.load_best:
+                state = {k: v.detach().clone()
+                         for k, v in net.module_.state_dict().items()}
+                names = [n for n, _ in net.module_.named_parameters()]
+                for i, name in enumerate(names):
+                    state[name] = torch.stack(
+                        [ps[i] for _, ps in self.recent_]).mean(0)
+                self.best_model_weights_ = state
+        if self.misses_ == self.patience:
+            raise KeyboardInterrupt
+
+    def on_train_end(self, net, **kwargs):
+        self.recent_ = []  # not kept, nor pickled
+        if self.load_best and self.best_model_weights_ is not None:
+            net.module_.load_state_dict(self.best_model_weights_)
 
 
 class _ValidUAR(Callback):
@@ -225,7 +275,7 @@ def mean_curve_best(nets, monitor="loss"):
 
 #: The columns of ``history_`` (those a net recorded).
 HISTORY_COLUMNS = ("epoch", "phase", "train_loss", "valid_loss", "valid_uar",
-                   "averaged", "dur")
+                   "valid_loss_mean", "valid_uar_mean", "averaged", "dur")
 
 
 def history_table(stages):

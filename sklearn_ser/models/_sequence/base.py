@@ -35,6 +35,7 @@ from .._nn.losses import SERLoss, balanced_weights, existence_weights
 from .._nn.modules import LayerWeightedNet
 from .._nn.net import (
     OPTIMIZERS,
+    WindowedEarlyStopping,
     _FiniteLoss,
     _SERNet,
     _ValidUAR,
@@ -76,6 +77,7 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
     validation_fraction: float | None = 0.1
     refit: bool | int = False
     weight_averaging: float = 0.0
+    stopping_window: int = 1
     class_weight: str | dict | None = "balanced"
     bucket: bool = True
     device: str = "cpu"
@@ -95,6 +97,7 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither"), None],
         "refit": ["boolean", Interval(numbers.Integral, 2, None, closed="left")],
         "weight_averaging": [Interval(numbers.Real, 0, 1, closed="both")],
+        "stopping_window": [Interval(numbers.Integral, 1, None, closed="left")],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "layer_weights": ["boolean", StrOptions({"auto"})],
         "bucket": ["boolean"],
@@ -503,9 +506,13 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
             train_split = predefined_split(valid_ds)
             if valid_uar or (valid_uar is None and monitor == "uar"):
                 cbs.append(("valid_uar", _ValidUAR()))
-            cbs.append(("early_stopping", EarlyStopping(
-                monitor=f"valid_{monitor}", lower_is_better=monitor == "loss",
-                patience=self.patience, load_best=True, threshold=threshold)))
+            window = getattr(self, "stopping_window", 1)
+            stopper = dict(monitor=f"valid_{monitor}",
+                           lower_is_better=monitor == "loss",
+                           patience=self.patience, load_best=True,
+                           threshold=threshold)
+            cbs.append(("early_stopping", EarlyStopping(**stopper) if window == 1
+                        else WindowedEarlyStopping(window=window, **stopper)))
         if self.weight_averaging and valid_ds is None:
             # a fixed number of epochs: the last ones are averaged
             cbs.append(("weight_averaging", _WeightAveraging(

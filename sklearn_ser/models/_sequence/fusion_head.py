@@ -80,7 +80,8 @@ class FrozenFusionClassifier(SequenceClassifier):
 
     #: Training settings a fusion head takes from the estimator it stacks on.
     INHERITED = ("optimizer", "batch_size", "max_epochs", "patience", "monitor",
-                 "validation_fraction", "refit", "weight_averaging", "device")
+                 "validation_fraction", "refit", "weight_averaging",
+                 "stopping_window", "device")
 
     @classmethod
     def from_estimators(cls, estimators, *, like=None, target="hard", classes=None,
