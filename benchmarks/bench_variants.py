@@ -79,6 +79,8 @@ VARIANTS = {
     "soft_w3": {"kind": "soft", "stopping_window": 3},
     "soft_w5": {"kind": "soft", "stopping_window": 5},
     "hard_w3": {"kind": "hard", "stopping_window": 3},
+    "soft_p8": {"kind": "soft", "patience": 8},  # stop at an earlier minimum
+    "hard_p8": {"kind": "hard", "patience": 8},
     "hard_w5": {"kind": "hard", "stopping_window": 5},
     "cli": {"kind": "cli"},
     "mlee": {"kind": "mlee"},

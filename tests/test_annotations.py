@@ -73,7 +73,7 @@ def test_from_long_keeps_order_and_multiple_choices():
 def test_from_long_counts_dropped_rows():
     long = pd.DataFrame({"task": ["a", "a", "a", "b"], "worker": ["w", "w", "v", "v"],
                          "label": ["sad", "sad", None, "neu"]})
-    with pytest.warns(DroppedRowsWarning, match="1 with an empty label and 1 exact"):
+    with pytest.warns(DroppedRowsWarning, match="1 with no label .* and 1 exact"):
         ratings = from_long(long)
     assert ratings["a"] == {"w": ("sad",)}
 
@@ -375,7 +375,8 @@ def test_labels_differing_in_case_or_space_are_refused():
 
 def test_nan_and_none_strings_are_missing_with_a_count():
     table = pd.DataFrame({"A": [("sad",), ("nan",)], "B": [("None",), ("angry",)]})
-    with pytest.warns(DroppedRowsWarning, match=r"2 rating\(s\).*\['None', 'nan'\]"):
+    with pytest.warns(DroppedRowsWarning,
+                      match=r"2 rating\(s\) have no label \('None', 'nan'"):
         enc = HardLabels().fit(table)
     assert list(enc.classes_) == ["anger", "sadness"]
     with pytest.warns(DroppedRowsWarning, match="1 rating"):

@@ -200,9 +200,10 @@ def test_from_long_bad_labels_are_named():
         HardLabels().fit(from_long(case))
     strings = pd.DataFrame({"utterance": ["a", "b"], "rater": ["r", "s"],
                             "label": ["sad", "nan"]})
-    with pytest.warns(DroppedRowsWarning, match="1 rating"):
-        out = HardLabels().fit_transform(from_long(strings))
-    assert out.isna().tolist() == [False, True]
+    with pytest.warns(DroppedRowsWarning, match="left out 1 with no label .'nan'"):
+        y = from_long(strings)  # the "nan" rating is left out where it is read
+    out = HardLabels().fit_transform(y)
+    assert out.isna().tolist() == [False, True]  # 'b' is listed, with no rating
     with pytest.raises(AnnotationError, match="Unknown label 'sadd'.*'a'.*'r'"):
         HardLabels(CLASSES, strict=True).fit(from_long(pd.DataFrame(
             {"utterance": ["a"], "rater": ["r"], "label": ["sadd"]})))

@@ -13,10 +13,19 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut, cross_validate
 
 from sklearn_ser.annotations import from_long
+from sklearn_ser.annotations._vocabulary import MISSING_STRINGS
 from sklearn_ser.exceptions import DroppedRowsWarning
 from sklearn_ser.metrics import ser_scoring, unweighted_average_recall
 
 CLASSES = ["anger", "happiness", "neutral", "sadness"]
+
+
+def missing_strings():
+    """Every string that names nothing, in any case and padding."""
+    return st.tuples(st.sampled_from(sorted(MISSING_STRINGS)),
+                     st.sampled_from([str.lower, str.upper, str.title]),
+                     st.sampled_from(["", " ", "\t"])).map(
+        lambda t: t[2] + t[1](t[0]) + t[2])
 
 
 class ColumnEcho(ClassifierMixin, BaseEstimator):
@@ -93,7 +102,9 @@ def test_every_spelling_and_missing_marker_scores_like_the_clean_column(data):
     n_missing = data.draw(st.integers(0, 3))
     # a blank names nothing (as in the ratings and the metrics' y_true); a
     # label that is not a class is left out too, for its own reason
-    marker = data.draw(st.sampled_from([None, np.nan, pd.NA, "", "  ", "unknown"]))
+    marker = data.draw(st.one_of(
+        st.sampled_from([None, np.nan, pd.NA, "  ", "unknown"]),
+        missing_strings()))
     if data.draw(st.booleans()):
         messy["intended"] = messy["intended"].astype("category")
     scorer = ser_scoring(CLASSES, truth="intended")["uar"]

@@ -71,6 +71,7 @@ from ._vocabulary import (
     build_label_map,
     canonical_label,
     check_names,
+    is_missing_label,
     normalize_label,
 )
 
@@ -83,6 +84,7 @@ __all__ = [
     "canonical_label",
     "check_annotations",
     "check_names",
+    "is_missing_label",
     "confusion_counts",
     "missing_reasons",
     "n_parses",

@@ -39,15 +39,13 @@ from ._vocabulary import (
     build_label_map,
     canonical_label,
     check_names,
+    is_missing_label,
 )
 
 __all__ = ["FORMS", "check_annotations", "n_parses", "parse_annotations"]
 
 #: The forms ``check_annotations(form=...)`` can be told to read.
 FORMS = ("auto", "ratings", "raters", "votes", "multi_hot", "labels")
-
-#: Strings that mean "no value" (written by ``astype(str)`` and spreadsheets).
-MISSING_STRINGS = frozenset({"nan", "none", "null", "<na>", "n/a"})
 
 #: Strings read as presence flags, never as labels.
 TRUE_STRINGS = frozenset({"true", "yes", "y", "t"})
@@ -486,9 +484,7 @@ def _parse(array, index, name, label_map, allowed, key, kind):
     rater = array._rater.astype(np.int64)
     label = array._label.astype(np.int64)
     rank = array._rank.astype(np.int64)
-    nothing = np.array([_is_missing(v) or (isinstance(v, str) and (
-        v.strip() == "" or v.strip().lower() in MISSING_STRINGS)) for v in raw_vocab],
-        dtype=bool)
+    nothing = np.array([is_missing_label(v) for v in raw_vocab], dtype=bool)
     if (nothing & used).any():
         drop = nothing[label]
         seen = sorted(str(v) for v in raw_vocab[nothing & used])

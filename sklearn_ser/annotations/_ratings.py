@@ -32,6 +32,7 @@ from pandas.api.extensions import (
 
 from .._extension import ElementArray, take_positions
 from ..exceptions import AnnotationError
+from ._vocabulary import is_missing_label
 
 __all__ = ["RatingsArray", "RatingsDtype", "is_ratings", "ratings_series"]
 
@@ -407,7 +408,8 @@ def _build(n_items, item, rater_values, label_values, rank, *, raters=None,
     rater code, then rank; a repeated (item, rater, label) keeps its first
     choice only.
 
-    A missing label (None, NaN, pandas NA, "" or white space) is never a
+    A missing label (None, NaN, pandas NA, "", "NA", "-"...:
+    :func:`~sklearn_ser.annotations.is_missing_label`) is never a
     label: the rating is left out, counted in a ``DroppedRowsWarning``
     (``missing_labels="warn"``), or left out without a word when the caller
     asked for it (``"drop"``: ``map_labels`` to None). A missing rater is
@@ -432,10 +434,15 @@ def _build(n_items, item, rater_values, label_values, rank, *, raters=None,
             "the rater who gave it.")
     l_codes, l_uniques = pd.factorize(label_values)
     no_label = l_codes < 0
+    marker = np.array([is_missing_label(v) for v in l_uniques], dtype=bool)
     if len(l_uniques):
-        no_label |= np.append(_blank(l_uniques), False)[l_codes]
+        no_label |= np.append(marker, False)[l_codes]
     if no_label.any():
         n_bad = int(no_label.sum())
+        seen = sorted({repr(str(v)) for v in l_uniques[marker]
+                       if isinstance(v, str)})
+        if (l_codes < 0).any() or len(seen) < int(marker.sum()):
+            seen = ["None/NaN", *seen]
         if missing_labels == "warn":
 
             from .._warnings import ser_warn
@@ -443,8 +450,8 @@ def _build(n_items, item, rater_values, label_values, rank, *, raters=None,
 
             at = int(np.flatnonzero(no_label)[0])
             ser_warn(
-                f"{n_bad} rating(s) have no label (None, NaN or an empty string; "
-                f"first: utterance {ids[item[at]]!r}, rater "
+                f"{n_bad} rating(s) have no label ({', '.join(seen)}: values "
+                f"that name nothing; first: utterance {ids[item[at]]!r}, rater "
                 f"{rater_values[at]!r}); they are left out, not read as a label.",
                 DroppedRowsWarning)
         keep = ~no_label

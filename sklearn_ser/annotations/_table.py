@@ -28,7 +28,7 @@ from ..exceptions import (
     RepeatedRatingWarning,
 )
 from ._ratings import _build, is_ratings
-from ._vocabulary import _is_missing, check_names
+from ._vocabulary import _is_missing, check_names, is_missing_label
 
 _ITEM_NAMES = ("item", "utterance", "task", "file", "filename", "clip", "id")
 _RATER_NAMES = ("rater", "worker", "annotator", "evaluator", "listener")
@@ -168,9 +168,8 @@ def from_long(df, item=None, rater=None, label=None, *, sort_raters=True,
         lab_codes, lab_uniques = pd.factorize(label_values, use_na_sentinel=True)
     lab_uniques = np.asarray(lab_uniques, dtype=object)
     unique_empty = np.array(
-        [_is_missing(v) or (isinstance(v, str) and v.strip() == "") or (
-            isinstance(v, tuple) and not _cell_labels(v)) for v in lab_uniques],
-        dtype=bool)
+        [is_missing_label(v) or (isinstance(v, tuple) and not _cell_labels(v))
+         for v in lab_uniques], dtype=bool)
     no_label = (lab_codes < 0) | np.append(unique_empty, True)[lab_codes]
     n_no_label = int(no_label.sum())
     i_codes, i_uniques = pd.factorize(items_raw)
@@ -187,7 +186,12 @@ def from_long(df, item=None, rater=None, label=None, *, sort_raters=True,
     if n_no_label or n_dup:
         parts = []
         if n_no_label:
-            parts.append(f"{n_no_label} with an empty label")
+            seen = sorted({repr(v) for v in lab_uniques[unique_empty]
+                           if isinstance(v, str)})
+            if (lab_codes < 0).any() or len(seen) < int(unique_empty.sum()):
+                seen = ["None/NaN", *seen]
+            parts.append(f"{n_no_label} with no label ({', '.join(seen)}: values "
+                         "that name nothing)")
         if n_dup:
             parts.append(f"{n_dup} exact duplicate rating(s)")
         ser_warn(

@@ -67,14 +67,49 @@ def _is_missing(value) -> bool:
         return False
 
 
+#: Strings that mean "no value" wherever a label is read (ratings, truth
+#: columns, a metric's y_true, class names), compared after stripping and
+#: lower-casing: pandas' own missing-value strings (what ``read_csv`` reads as
+#: NaN by default: "NA", "N/A", "#N/A", "NULL", "NaN", "None"...), "" and
+#: white space, and the dash and question mark that rating sheets use for
+#: "not rated".
+MISSING_STRINGS = frozenset({
+    "", "#n/a", "#n/a n/a", "#na", "-1.#ind", "-1.#qnan", "-nan", "1.#ind",
+    "1.#qnan", "<na>", "n/a", "na", "null", "nan", "none", "-", "--", "?"})
+
+
+def is_missing_label(value) -> bool:
+    """Whether one label value names nothing: None, NaN, pandas NA, or a
+    string of :data:`MISSING_STRINGS` ("NA", "n/a", "#N/A", "null", "-",
+    "?", "" or white space...), in any case.
+
+    The one rule of "no label" of the package: the ratings drop such a
+    rating (with a warning that counts them), a truth column leaves the row
+    out of its score, a metric refuses it in ``y_true``, and no list of
+    classes may name it.
+
+    Examples
+    --------
+    >>> [is_missing_label(v) for v in ["NA", " n/a ", "-", "", None, "anger"]]
+    [True, True, True, True, True, False]
+    """
+    if _is_missing(value):
+        return True
+    if isinstance(value, str | np.str_):
+        return value.strip().lower() in MISSING_STRINGS
+    return False
+
+
 def check_names(values, what="classes", whom=None, *, unique=False):
     """A user's list of labels or rater names, checked once: a list.
 
     The one check of every list-of-names parameter (``classes``, a metric's
     ``labels``, ``raters``): a string (or bytes) is refused rather than read
     as its characters (``classes="anger"`` was ``['a', 'e', 'g', 'n', 'r']``),
-    an entry that names nothing (None, NaN, pandas NA, "" or white space,
-    which the ratings read as "no label") is refused by position, and any
+    an entry that names nothing is refused by position (for labels, every
+    value :func:`is_missing_label` reads as "no label", as the ratings do:
+    None, NaN, pandas NA, "", "NA", "-"...; for raters and sessions, None,
+    NaN and blanks: "NA" may be a rater's initials), and any
     other iterable (list, tuple, array, Index, Series, generator) is read
     once. ``unique=True`` refuses a name given twice (raters: their ratings
     would count twice); otherwise repeats are left to the caller, which
@@ -106,8 +141,13 @@ would be read as its characters); write ['anger'].
     except TypeError:
         raise ValueError(f"{who}{what} must be a list of names; got "
                          f"{type(values).__name__} {values!r}.") from None
+    # labels (classes, a metric's labels) by the one "no label" rule; other
+    # names (raters, sessions, methods: "NA" may be someone's initials) when
+    # they are None, NaN or blank
+    label_list = what in ("classes", "labels", "--classes")
     bad = [(i, v) for i, v in enumerate(out)
-           if _is_missing(v) or (isinstance(v, str) and not v.strip())]
+           if (is_missing_label(v) if label_list else
+               _is_missing(v) or (isinstance(v, str) and not v.strip()))]
     if bad:
         i, v = bad[0]
         raise ValueError(

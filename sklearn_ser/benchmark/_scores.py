@@ -10,13 +10,14 @@ import pandas as pd
 
 def truth_labels(truth):
     """A truth column read once: each value normalised as the ratings'
-    labels are (spellings), None where it is missing (None, NaN, NA) or
-    blank. Each distinct value is read once (cheap at corpus scale)."""
-    from ..annotations import normalize_label
+    labels are (spellings), None where it names nothing (None, NaN, NA,
+    blank, "NA", "-"...: ``is_missing_label``). Each distinct value is read
+    once (cheap at corpus scale)."""
+    from ..annotations import is_missing_label, normalize_label
 
     values = pd.Series(np.asarray(truth, dtype=object).ravel(), dtype=object)
     codes, uniq = pd.factorize(values)  # missing values get code -1
-    read = [None if isinstance(v, str) and not v.strip()
+    read = [None if is_missing_label(v)
             else normalize_label(v) if isinstance(v, str) else str(v) for v in uniq]
     return np.array([*read, None], dtype=object)[codes]
 

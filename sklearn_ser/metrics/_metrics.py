@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-from ..annotations import RatingsDtype, check_names, normalize_label
+from ..annotations import RatingsDtype, check_names, is_missing_label, normalize_label
 
 
 def _as_labels(y, name):
@@ -35,12 +35,12 @@ def _prepare(y_true, y_pred, labels):
         raise ValueError(
             f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}."
         )
-    missing = pd.isna(pd.Series(y_true, dtype=object)).to_numpy() | np.array(
-        [isinstance(v, str) and not v.strip() for v in y_true], dtype=bool)
+    missing = np.array([is_missing_label(v) for v in y_true], dtype=bool)
     if missing.any():
         raise ValueError(
-            f"y_true holds {int(missing.sum())} missing label(s) (NaN/None or an "
-            "empty string, which the ratings read as no label), e.g. "
+            f"y_true holds {int(missing.sum())} missing label(s) (NaN/None, an "
+            "empty string or a marker such as 'NA', which the ratings read as no "
+            "label), e.g. "
             f"at position {int(np.flatnonzero(missing)[0])}. Leave out rows without "
             "a consensus first, or pass the annotation table to ser_scoring."
         )

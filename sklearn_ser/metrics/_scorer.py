@@ -11,6 +11,7 @@ from ..annotations import (
     HardLabels,
     check_annotations,
     check_names,
+    is_missing_label,
     report_missing,
     resolve_classes,
 )
@@ -125,8 +126,7 @@ class SERScorer:
         mapping = build_label_map(self.encoder.label_map)
         raw = X[column].to_numpy(dtype=object)
         # a blank value names nothing, as in the ratings and the metrics' y_true
-        missing = pd.isna(pd.Series(raw, dtype=object)).to_numpy() | np.array(
-            [isinstance(v, str) and not v.strip() for v in raw], dtype=bool)
+        missing = np.array([is_missing_label(v) for v in raw], dtype=bool)
         labels = np.array([None if m else canonical_label(v, mapping)
                            for v, m in zip(raw, missing, strict=True)], dtype=object)
         if self.encoder.classes is not None:
