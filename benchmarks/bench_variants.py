@@ -94,6 +94,14 @@ VARIANTS = {
     "mlee_rehead": {"kind": "mlee", "rehead": True},
     "mlee_init_flr": {"kind": "mlee", "final_init": "dominant", "fusion_lr": 3e-3},
     "mlee_init_flr10": {"kind": "mlee", "final_init": "dominant", "fusion_lr": 1e-2},
+    "stacked": {"kind": "stacked"},  # the command line's stacked model
+    # the command line's models with the unconfounded profile's patience 8
+    # (instead of 20): its early stopping keeps an earlier minimum
+    "soft_x5_p8": {"kind": "soft_x5", "profile": {"patience": 8}},
+    "stacked_p8": {"kind": "stacked", "profile": {"patience": 8}},
+    "mlee_p8": {"kind": "mlee", "profile": {"patience": 8}},
+    "cli_p8": {"kind": "cli", "profile": {"patience": 8}},
+    "soft_x5": {"kind": "soft_x5"},
     "none": {"update": "none"},  # the paper's BLSTM + ATT (Eq. 4 weights)
     "L": {"update": "L"},
     "Lw": {"update": "Lw"},  # the paper's BLSTM + L + w
@@ -135,9 +143,14 @@ def job(name, variant, seed, fold, Xtr, ytr, Xte, classes, prof, epochs):
     params = dict(variant)
     kind = params.pop("kind", "noisy")
     rehead = params.pop("rehead", False)
+    if "profile" in params:
+        prof = {**prof, "blstm": {**prof["blstm"], **params.pop("profile")}}
     net = {k: v for k, v in prof["blstm"].items() if k != "lr"}
     if kind == "cli":
         clf = registry()["noisy_meta"].estimator(classes, seed, epochs, prof)
+    elif kind in ("stacked", "soft_x5"):
+        name = {"stacked": "stacked", "soft_x5": "crowd_soft_x5"}[kind]
+        clf = registry()[name].estimator(classes, seed, epochs, prof)
     elif kind == "mlee":
         clf = registry()["mlee_fusion"].estimator(classes, seed, epochs, prof)
         clf.set_params(**params)
