@@ -105,6 +105,8 @@ VARIANTS = {
     "stacked_p8": {"kind": "stacked", "profile": {"patience": 8}},
     "mlee_p8": {"kind": "mlee", "profile": {"patience": 8}},
     "cli_p8": {"kind": "cli", "profile": {"patience": 8}},
+    # the command line's noisy_meta stopping on the mean of 3 epochs' held-out UAR
+    "cli_w3": {"kind": "cli", "profile": {"stopping_window": 3}},
     "soft_x5": {"kind": "soft_x5"},
     "none": {"update": "none"},  # the paper's BLSTM + ATT (Eq. 4 weights)
     "L": {"update": "L"},
