@@ -20,6 +20,7 @@ from sklearn_ser.annotations import (
     check_names,
     from_long,
     is_missing_label,
+    missing_label_mask,
     select_raters,
 )
 from sklearn_ser.annotations._vocabulary import MISSING_STRINGS
@@ -39,6 +40,19 @@ def test_every_marker_names_nothing(marker):
 @given(label=st.text(max_size=8))
 def test_a_label_is_missing_only_by_the_rule(label):
     assert is_missing_label(label) == (label.strip().lower() in MISSING_STRINGS)
+
+
+@given(values=st.lists(st.one_of(missing_strings(), st.text(max_size=6),
+                                 st.sampled_from([None, np.nan, pd.NA, 3, ("a",)])),
+                       max_size=30))
+def test_the_mask_is_the_rule_value_by_value(values):
+    want = [is_missing_label(v) for v in values]
+    assert missing_label_mask(values).tolist() == want
+    assert missing_label_mask(pd.Series(values, dtype=object)).tolist() == want
+    cells = np.empty(len(values) + 1, dtype=object)  # an unhashable cell too
+    cells[:-1] = values
+    cells[-1] = ["a", "b"]
+    assert missing_label_mask(cells).tolist() == [*want, False]
 
 
 def _ratings(data, n=12, raters=("alice", "bob", "NA")):
@@ -115,7 +129,7 @@ def test_class_lists_refuse_a_marker_but_raters_may_be_named_na(marker):
     if marker.strip():  # a rater's name that is a marker is still a name
         table = pd.DataFrame({marker: ["anger", "sadness"], "bob": ["anger", "sad"]},
                              index=["u1", "u2"])
-        assert check_names([marker], "raters", unique=True) == [marker]
+        assert check_names([marker], "raters", unique=True, labels=False) == [marker]
         assert select_raters(table, [marker]).shape[0] == 2
 
 

@@ -72,6 +72,7 @@ from ._vocabulary import (
     canonical_label,
     check_names,
     is_missing_label,
+    missing_label_mask,
     normalize_label,
 )
 
@@ -85,6 +86,7 @@ __all__ = [
     "check_annotations",
     "check_names",
     "is_missing_label",
+    "missing_label_mask",
     "confusion_counts",
     "missing_reasons",
     "n_parses",

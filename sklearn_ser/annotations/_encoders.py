@@ -945,7 +945,8 @@ def rater_profiles(annotations, classes, raters=None, *, label_map=None):
         first = np.bincount(a.rater_code, minlength=R) > 0
         raters = [r for r, used in zip(a.rater_names, first, strict=True) if used]
     else:
-        raters = check_names(raters, "raters", "rater_profiles", unique=True)
+        raters = check_names(raters, "raters", "rater_profiles", unique=True,
+                             labels=False)
     pos = {r: i for i, r in enumerate(a.rater_names)}
     missing = [r for r in raters if r not in pos]
     if missing:

@@ -32,7 +32,7 @@ from pandas.api.extensions import (
 
 from .._extension import ElementArray, take_positions
 from ..exceptions import AnnotationError
-from ._vocabulary import is_missing_label
+from ._vocabulary import is_missing_label, missing_values_named
 
 __all__ = ["RatingsArray", "RatingsDtype", "is_ratings", "ratings_series"]
 
@@ -439,19 +439,16 @@ def _build(n_items, item, rater_values, label_values, rank, *, raters=None,
         no_label |= np.append(marker, False)[l_codes]
     if no_label.any():
         n_bad = int(no_label.sum())
-        seen = sorted({repr(str(v)) for v in l_uniques[marker]
-                       if isinstance(v, str)})
-        if (l_codes < 0).any() or len(seen) < int(marker.sum()):
-            seen = ["None/NaN", *seen]
         if missing_labels == "warn":
 
             from .._warnings import ser_warn
             from ..exceptions import DroppedRowsWarning
 
             at = int(np.flatnonzero(no_label)[0])
+            seen = missing_values_named(l_uniques, marker, (l_codes < 0).any())
             ser_warn(
-                f"{n_bad} rating(s) have no label ({', '.join(seen)}: values "
-                f"that name nothing; first: utterance {ids[item[at]]!r}, rater "
+                f"{n_bad} rating(s) have no label ({seen}: values that name "
+                f"nothing; first: utterance {ids[item[at]]!r}, rater "
                 f"{rater_values[at]!r}); they are left out, not read as a label.",
                 DroppedRowsWarning)
         keep = ~no_label

@@ -28,7 +28,12 @@ from ..exceptions import (
     RepeatedRatingWarning,
 )
 from ._ratings import _build, is_ratings
-from ._vocabulary import _is_missing, check_names, is_missing_label
+from ._vocabulary import (
+    _is_missing,
+    check_names,
+    is_missing_label,
+    missing_values_named,
+)
 
 _ITEM_NAMES = ("item", "utterance", "task", "file", "filename", "clip", "id")
 _RATER_NAMES = ("rater", "worker", "annotator", "evaluator", "listener")
@@ -186,12 +191,10 @@ def from_long(df, item=None, rater=None, label=None, *, sort_raters=True,
     if n_no_label or n_dup:
         parts = []
         if n_no_label:
-            seen = sorted({repr(v) for v in lab_uniques[unique_empty]
-                           if isinstance(v, str)})
-            if (lab_codes < 0).any() or len(seen) < int(unique_empty.sum()):
-                seen = ["None/NaN", *seen]
-            parts.append(f"{n_no_label} with no label ({', '.join(seen)}: values "
-                         "that name nothing)")
+            seen = missing_values_named(lab_uniques, unique_empty,
+                                        (lab_codes < 0).any())
+            parts.append(f"{n_no_label} with no label ({seen}: values that name "
+                         "nothing)")
         if n_dup:
             parts.append(f"{n_dup} exact duplicate rating(s)")
         ser_warn(
@@ -474,7 +477,7 @@ def select_raters(y, raters):
     >>> select_raters(y, ["A"]).tolist()
     [{'A': ('sad',)}, nan]
     """
-    raters = check_names(raters, "raters", "select_raters", unique=True)
+    raters = check_names(raters, "raters", "select_raters", unique=True, labels=False)
     if is_ratings(y):
         if y.array.kind == "votes":
             raise AnnotationError("Selecting raters needs individual ratings; these "

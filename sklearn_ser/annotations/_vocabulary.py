@@ -100,16 +100,41 @@ def is_missing_label(value) -> bool:
     return False
 
 
-def check_names(values, what="classes", whom=None, *, unique=False):
+def missing_label_mask(values):
+    """:func:`is_missing_label` over an array of labels (a boolean array),
+    each distinct value read once (cheap at corpus scale)."""
+    import pandas as pd
+
+    values = np.asarray(values, dtype=object).ravel()
+    try:
+        codes, uniques = pd.factorize(pd.Series(values, dtype=object))
+    except TypeError:  # unhashable cells (lists): one at a time
+        return np.array([is_missing_label(v) for v in values], dtype=bool)
+    flags = np.array([is_missing_label(v) for v in uniques] + [True], dtype=bool)
+    return flags[codes]  # code -1 (None, NaN, NA) is missing
+
+
+def missing_values_named(uniques, marker, any_na):
+    """The values a drop left out, for its warning: the distinct strings
+    ``uniques[marker]`` (repr'd, sorted), after "None/NaN" when ``any_na`` or
+    a non-string value was among them."""
+    seen = sorted({repr(str(v)) for v in uniques[marker] if isinstance(v, str)})
+    if any_na or len(seen) < int(np.sum(marker)):
+        seen = ["None/NaN", *seen]
+    return ", ".join(seen)
+
+
+def check_names(values, what="classes", whom=None, *, unique=False, labels=True):
     """A user's list of labels or rater names, checked once: a list.
 
     The one check of every list-of-names parameter (``classes``, a metric's
     ``labels``, ``raters``): a string (or bytes) is refused rather than read
     as its characters (``classes="anger"`` was ``['a', 'e', 'g', 'n', 'r']``),
-    an entry that names nothing is refused by position (for labels, every
-    value :func:`is_missing_label` reads as "no label", as the ratings do:
-    None, NaN, pandas NA, "", "NA", "-"...; for raters and sessions, None,
-    NaN and blanks: "NA" may be a rater's initials), and any
+    an entry that names nothing is refused by position (``labels=True``, for
+    classes and a metric's labels: every value :func:`is_missing_label` reads
+    as "no label", as the ratings do: None, NaN, pandas NA, "", "NA", "-"...;
+    ``labels=False``, for raters, sessions and other names: None, NaN and
+    blanks, as "NA" may be a rater's initials), and any
     other iterable (list, tuple, array, Index, Series, generator) is read
     once. ``unique=True`` refuses a name given twice (raters: their ratings
     would count twice); otherwise repeats are left to the caller, which
@@ -141,12 +166,8 @@ would be read as its characters); write ['anger'].
     except TypeError:
         raise ValueError(f"{who}{what} must be a list of names; got "
                          f"{type(values).__name__} {values!r}.") from None
-    # labels (classes, a metric's labels) by the one "no label" rule; other
-    # names (raters, sessions, methods: "NA" may be someone's initials) when
-    # they are None, NaN or blank
-    label_list = what in ("classes", "labels", "--classes")
     bad = [(i, v) for i, v in enumerate(out)
-           if (is_missing_label(v) if label_list else
+           if (is_missing_label(v) if labels else
                _is_missing(v) or (isinstance(v, str) and not v.strip()))]
     if bad:
         i, v = bad[0]

@@ -163,7 +163,7 @@ def _method_list(text, default):
     known = list(registry())
     unknown = [m for m in methods if m not in known]
     try:
-        check_names(methods, "--methods", "sklearn-ser", unique=True)
+        check_names(methods, "--methods", "sklearn-ser", unique=True, labels=False)
     except ValueError as e:
         raise SystemExit(str(e)) from None
     if unknown or not methods:

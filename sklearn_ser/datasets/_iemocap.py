@@ -213,11 +213,11 @@ def _session_numbers(sessions):
     if isinstance(sessions, numbers.Integral) and not isinstance(sessions, bool):
         sessions = [sessions]
     out = []
-    for s in check_names(sessions, "sessions", "load_iemocap"):
+    for s in check_names(sessions, "sessions", "load_iemocap", labels=False):
         if isinstance(s, bool) or not (isinstance(s, numbers.Integral) or (
                 isinstance(s, str) and s.strip().isdigit())):
             raise ValueError(f"load_iemocap: sessions holds {s!r}; give session "
                              "numbers, e.g. sessions=[1, 2, 3].")
         out.append(int(s))
     # a session read twice would read its utterances twice
-    return check_names(out, "sessions", "load_iemocap", unique=True)
+    return check_names(out, "sessions", "load_iemocap", unique=True, labels=False)

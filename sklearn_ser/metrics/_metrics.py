@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-from ..annotations import RatingsDtype, check_names, is_missing_label, normalize_label
+from ..annotations import RatingsDtype, check_names, missing_label_mask, normalize_label
 
 
 def _as_labels(y, name):
@@ -35,7 +35,7 @@ def _prepare(y_true, y_pred, labels):
         raise ValueError(
             f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}."
         )
-    missing = np.array([is_missing_label(v) for v in y_true], dtype=bool)
+    missing = missing_label_mask(y_true)
     if missing.any():
         raise ValueError(
             f"y_true holds {int(missing.sum())} missing label(s) (NaN/None, an "

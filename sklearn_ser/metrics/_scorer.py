@@ -11,7 +11,7 @@ from ..annotations import (
     HardLabels,
     check_annotations,
     check_names,
-    is_missing_label,
+    missing_label_mask,
     report_missing,
     resolve_classes,
 )
@@ -125,8 +125,9 @@ class SERScorer:
                 f"column of the utterance table X; got {got}.")
         mapping = build_label_map(self.encoder.label_map)
         raw = X[column].to_numpy(dtype=object)
-        # a blank value names nothing, as in the ratings and the metrics' y_true
-        missing = np.array([is_missing_label(v) for v in raw], dtype=bool)
+        # a value that names nothing ("", "NA"...), as in the ratings and the
+        # metrics' y_true
+        missing = missing_label_mask(raw)
         labels = np.array([None if m else canonical_label(v, mapping)
                            for v, m in zip(raw, missing, strict=True)], dtype=object)
         if self.encoder.classes is not None:

@@ -215,7 +215,7 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         counts = rater_counts(y)
         if self.raters is not None:
             chosen = check_names(self.raters, "raters", type(self).__name__,
-                                 unique=True)
+                                 unique=True, labels=False)
             missing = [r for r in chosen if r not in counts.index]
             if missing:
                 raise ValueError(
