@@ -16,6 +16,14 @@ settings.register_profile("long", max_examples=600, deadline=None,
                           suppress_health_check=_SLOW_OK)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # one torch thread per pytest-xdist worker (``pytest -n auto``): the
+    # workers already share the cores, and torch's spin-waiting threads would
+    # slow each other's small networks several-fold
+    import torch
+
+    torch.set_num_threads(1)
+
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"
 SHARED_DATA = Path(
