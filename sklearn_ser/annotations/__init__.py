@@ -74,6 +74,7 @@ from ._vocabulary import (
     is_missing_label,
     missing_label_mask,
     normalize_label,
+    truth_labels,
 )
 
 __all__ = [
@@ -117,4 +118,5 @@ __all__ = [
     "to_long",
     "to_ratings",
     "to_wide",
+    "truth_labels",
 ]

@@ -124,6 +124,85 @@ def missing_values_named(uniques, marker, any_na):
     return ", ".join(seen)
 
 
+def truth_labels(values, *, label_map=None, labels=None, name="truth column"):
+    """A column of intended emotions (one label per utterance), read once.
+
+    Each value is read as the ratings' labels are: ``None`` where it names
+    nothing (:func:`is_missing_label`), else its canonical spelling
+    (:func:`canonical_label` with ``label_map``; numbers as
+    :func:`normalize_label` keeps them). Each distinct value is read once
+    (cheap at corpus scale). The one reading of a truth column: the command
+    line's ``--truth-column``, :func:`~sklearn_ser.datasets.load_corpus`'
+    ``truth_column`` and ``ser_scoring(truth=...)`` all use it.
+
+    Parameters
+    ----------
+    values : array-like of shape (n_utterances,)
+    label_map : dict or "iemocap", default=None
+    labels : list, default=None
+        The labels the truth is compared with (the ratings' labels, or the
+        classes). A truth label that is none of them but differs from one only
+        in case or spaces (``"Pos"`` beside ``"pos"``) is refused, as the
+        ratings refuse two spellings of one label: compared as written, every
+        such utterance would silently score as wrong or be left out.
+    name : str, default="truth column"
+        What the values are, for the error message.
+
+    Returns
+    -------
+    ndarray of object, shape (n_utterances,)
+
+    Raises
+    ------
+    AnnotationError
+        A label that differs from one of ``labels`` only in case or spaces.
+
+    Examples
+    --------
+    >>> truth_labels(["Angry", "NA", " sad ", None]).tolist()
+    ['anger', None, 'sadness', None]
+    """
+    import pandas as pd
+
+    mapping = build_label_map(label_map)
+    values = pd.Series(np.asarray(values, dtype=object).ravel(), dtype=object)
+    codes, uniques = pd.factorize(values)  # None/NaN get code -1
+    read = [None if is_missing_label(v) else canonical_label(v, mapping)
+            for v in uniques]
+    out = np.array([*read, None], dtype=object)[codes]
+    if labels is not None:
+        _refuse_spelling_variants(out, list(labels), name)
+    return out
+
+
+def _spelling_key(label):
+    return " ".join(label.split()).lower()
+
+
+def _refuse_spelling_variants(read, labels, name):
+    """Refuse a read label that is not one of ``labels`` but differs from one
+    only in case or spaces."""
+    from ..exceptions import AnnotationError
+
+    known = set(labels)
+    keys = {_spelling_key(c): c for c in labels if isinstance(c, str)}
+    present = {v for v in read if v is not None}
+    clash = sorted((v, keys[_spelling_key(v)]) for v in present
+                   if isinstance(v, str) and v not in known
+                   and _spelling_key(v) in keys)
+    if clash:
+        label, like = clash[0]
+        n = int(sum(1 for v in read if v == label))
+        raise AnnotationError(
+            f"The {name} writes {label!r} ({n} utterance(s)), which differs only "
+            f"in case or spaces from the label {like!r}"
+            + (f" ({len(clash)} such labels: "
+               + ", ".join(f"{a!r}/{b!r}" for a, b in clash[:5]) + ")"
+               if len(clash) > 1 else "")
+            + "; compared as written, those utterances would never match. Write "
+            "it as the ratings do, or map it with label_map.")
+
+
 def check_names(values, what="classes", whom=None, *, unique=False, labels=True):
     """A user's list of labels or rater names, checked once: a list.
 

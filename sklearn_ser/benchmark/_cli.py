@@ -226,9 +226,13 @@ def _resolve_columns(u, a, args, classes, truth, group):
                              f"{args.truth_column!r} is not a metadata column; "
                              f"choose from {cols}.")
         truth = args.truth_column
+    seen = [str(c) for c in HardLabels().fit(a).classes_]  # the rated labels
     if truth is not None:
         u = u.copy()
-        u[truth] = truth_labels(u[truth])  # the reading every score uses
+        try:  # the reading every score uses; "Pos" beside a rated "pos" refused
+            u[truth] = truth_labels(u[truth], labels=seen)
+        except ValueError as e:
+            raise SystemExit(f"sklearn-ser benchmark: {e}") from None
     rule = None
     if args.classes:
         wanted = [normalize_label(c) for c in args.classes.split(",") if c.strip()]
@@ -240,7 +244,6 @@ def _resolve_columns(u, a, args, classes, truth, group):
             raise SystemExit(f"sklearn-ser benchmark: --classes {args.classes!r} "
                              "names fewer than two classes; give them separated by "
                              "commas, e.g. --classes anger,happiness,neutral,sadness.")
-        seen = list(HardLabels().fit(a).classes_)
         absent = [c for c in wanted if c not in seen]
         if absent:
             raise SystemExit(f"sklearn-ser benchmark: --classes {absent} never appear "
@@ -248,7 +251,6 @@ def _resolve_columns(u, a, args, classes, truth, group):
         classes, rule = wanted, "given with --classes"
     elif classes is None and truth is not None:
         # the intended emotions say what the classes are
-        seen = set(HardLabels().fit(a).classes_)
         labels = sorted({x for x in u[truth] if isinstance(x, str) and x})
         rated = [c for c in labels if c in seen]
         if len(rated) < 2:

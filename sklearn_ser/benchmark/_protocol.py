@@ -375,7 +375,7 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
     epochs_kept = {}  # network method -> fold -> [epochs kept per seed]
     truth = read_truth = truth_counts = None
     if truth_column and truth_column in u.columns:  # read once, for every score
-        read_truth = truth_labels(u[truth_column])
+        read_truth = truth_labels(u[truth_column], labels=classes)
         has, truth, left = truth_rows(read_truth, classes)
         truth_counts = _truth_counts(has, left)
     for name in run_methods:

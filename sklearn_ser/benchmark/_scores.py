@@ -8,18 +8,22 @@ import numpy as np
 import pandas as pd
 
 
-def truth_labels(truth):
-    """A truth column read once: each value normalised as the ratings'
-    labels are (spellings), None where it names nothing (None, NaN, NA,
-    blank, "NA", "-"...: ``is_missing_label``). Each distinct value is read
-    once (cheap at corpus scale)."""
-    from ..annotations import is_missing_label, normalize_label
+def truth_labels(truth, labels=None):
+    """A truth column read once (:func:`sklearn_ser.annotations.truth_labels`:
+    the ratings' spellings, None where a value names nothing; a label that
+    differs from one of ``labels`` only in case or spaces is refused), numbers
+    as strings (whole floats as integers), the form the command line's classes
+    take."""
+    from ..annotations import truth_labels as read
 
-    values = pd.Series(np.asarray(truth, dtype=object).ravel(), dtype=object)
-    codes, uniq = pd.factorize(values)  # missing values get code -1
-    read = [None if is_missing_label(v)
-            else normalize_label(v) if isinstance(v, str) else str(v) for v in uniq]
-    return np.array([*read, None], dtype=object)[codes]
+    out = read(truth, labels=labels)
+    numbers = np.array([v is not None and not isinstance(v, str) for v in out],
+                       dtype=bool)
+    if numbers.any():  # 1.0 (an integer column with gaps) reads as "1"
+        out[numbers] = [str(int(v)) if isinstance(v, float | np.floating)
+                        and float(v).is_integer() else str(v)
+                        for v in out[numbers]]
+    return out
 
 
 def truth_rows(truth, classes):

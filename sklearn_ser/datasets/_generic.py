@@ -182,16 +182,19 @@ def load_corpus(audio_dir, ratings, metadata=None, *, extension=".wav",
 
 def _truth_classes(utterances, column, annotations, report, metadata):
     """The classes a truth column names (those some rater chose)."""
-    from ..annotations import HardLabels, normalize_label
+    from ..annotations import HardLabels, truth_labels
 
     if column not in utterances.columns:
         raise ValueError(
             f"truth_column={column!r} is not a column of {str(metadata)!r}; its "
             f"columns: {[c for c in utterances.columns if c != 'path']}.")
-    labels = sorted({normalize_label(x) for x in utterances[column]
-                     if isinstance(x, str) and x.strip()})
-    seen = set(HardLabels().fit(annotations).classes_)
-    classes = [c for c in labels if c in seen]
+    seen = list(HardLabels().fit(annotations).classes_)
+    # the ratings' reading ("NA" names nothing; "Pos" beside a rated "pos" is
+    # refused), as the command line and ser_scoring(truth=) read it
+    read = truth_labels(utterances[column], labels=seen,
+                        name=f"truth column {column!r} of {str(metadata)!r}")
+    labels = sorted({x for x in read if x is not None}, key=str)
+    classes = [c for c in labels if c in set(seen)]
     if len(classes) < 2:
         raise ValueError(
             f"truth_column={column!r} holds {labels}, of which {classes} appear in "

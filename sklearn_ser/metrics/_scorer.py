@@ -11,9 +11,9 @@ from ..annotations import (
     HardLabels,
     check_annotations,
     check_names,
-    missing_label_mask,
     report_missing,
     resolve_classes,
+    truth_labels,
 )
 from ._distribution import class_probabilities
 from ._metrics import unweighted_average_recall, weighted_accuracy
@@ -114,8 +114,6 @@ class SERScorer:
 
     def _compute_truth(self, estimator, X):
         """Targets from the ``truth`` column of the utterance table."""
-        from ..annotations import build_label_map, canonical_label
-
         column = self.truth
         if not isinstance(X, pd.DataFrame) or column not in X.columns:
             got = (f"columns {list(X.columns)}" if isinstance(X, pd.DataFrame)
@@ -123,16 +121,21 @@ class SERScorer:
             raise ValueError(
                 f"ser_scoring(truth={column!r}) scores against the {column!r} "
                 f"column of the utterance table X; got {got}.")
-        mapping = build_label_map(self.encoder.label_map)
-        raw = X[column].to_numpy(dtype=object)
-        # a value that names nothing ("", "NA"...), as in the ratings and the
-        # metrics' y_true
-        missing = missing_label_mask(raw)
-        labels = np.array([None if m else canonical_label(v, mapping)
-                           for v, m in zip(raw, missing, strict=True)], dtype=object)
+        given = None
         if self.encoder.classes is not None:
-            classes = list(resolve_classes(None, self.encoder.classes,
-                                           label_map=self.encoder.label_map))
+            given = list(resolve_classes(None, self.encoder.classes,
+                                         label_map=self.encoder.label_map))
+        # the one reading of a truth column: a value that names nothing ("",
+        # "NA"...) is missing, as in the ratings and the metrics' y_true; a
+        # label that differs from a class only in case or spaces is refused
+        known = given if given is not None else getattr(estimator, "classes_", None)
+        labels = truth_labels(X[column].to_numpy(dtype=object),
+                              label_map=self.encoder.label_map,
+                              labels=None if known is None else list(known),
+                              name=f"ser_scoring(truth={column!r}) column")
+        missing = pd.isna(labels)
+        if given is not None:
+            classes = given
         else:  # as for ratings: the classes this fold's truth holds
             classes = sorted({v for v in labels[~missing]}, key=str)
         inside = np.array([v in set(classes) for v in labels], dtype=bool) & ~missing

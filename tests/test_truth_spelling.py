@@ -1,0 +1,152 @@
+"""One reading of a truth column (the intended emotions): the command line,
+``load_corpus(truth_column=)`` and ``ser_scoring(truth=)`` read it as the
+ratings read labels (``annotations.truth_labels``), and refuse a label that
+differs from a rated one only in case or spaces: compared as written, every
+such utterance would silently score as wrong or be left out."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from sklearn_ser.annotations import from_long, truth_labels
+from sklearn_ser.annotations._vocabulary import MISSING_STRINGS
+from sklearn_ser.exceptions import AnnotationError
+from sklearn_ser.metrics import ser_scoring, unweighted_average_recall
+
+OWN = ["calm", "low", "tense"]  # a user's own labels: no alias list knows them
+ALIASES = {"anger": ["Angry", "ANG", "anger"], "sadness": ["Sad", "SADNESS", "trauer"],
+           "neutral": ["Neutral state", "NEU", "neutral"]}
+
+CASES = [str.lower, str.upper, str.title, str.capitalize, str.swapcase]
+PADS = ["", " ", "  ", "\t"]
+
+
+def spelled(label):
+    """``label`` in any case and padding (possibly exactly as written)."""
+    return st.tuples(st.sampled_from(CASES), st.sampled_from(PADS),
+                     st.sampled_from(PADS)).map(
+        lambda t: t[1] + t[0](label) + t[2])
+
+
+def variant(label):
+    """``label`` written another way: another case or padding."""
+    return spelled(label).filter(lambda s: s != label)
+
+
+class ColumnEcho(ClassifierMixin, BaseEstimator):
+    """Predicts the ``guess`` column of X; its classes are ``labels``."""
+
+    def __init__(self, labels=None):
+        self.labels = labels
+
+    def fit(self, X, y=None):
+        self.classes_ = np.array(self.labels, dtype=object)
+        return self
+
+    def predict(self, X):
+        return X["guess"].to_numpy(dtype=object)
+
+
+def _table(labels, n=18, seed=0):
+    rng = np.random.default_rng(seed)
+    ids = [f"u{i:02d}" for i in range(n)]
+    intended = np.array([labels[i % len(labels)] for i in range(n)], dtype=object)
+    guess = np.where(rng.random(n) < 0.7, intended, rng.choice(labels, n))
+    X = pd.DataFrame({"intended": intended, "guess": guess.astype(object)}, index=ids)
+    y = from_long(pd.DataFrame({"utterance": np.repeat(ids, 2),
+                                "rater": np.tile(["ann", "bo"], n),
+                                "label": np.repeat(intended, 2)}))
+    return X, y
+
+
+@given(data=st.data())
+def test_a_label_written_another_way_is_refused_everywhere(data):
+    X, y = _table(OWN)
+    label = data.draw(st.sampled_from(OWN))
+    other = data.draw(variant(label))
+    rows = data.draw(st.lists(st.sampled_from(
+        [i for i in range(len(X)) if X["intended"].iloc[i] == label]),
+        min_size=1, unique=True))
+    messy = X.copy()
+    messy.iloc[rows, 0] = other
+    with pytest.raises(AnnotationError,
+                       match=re.escape(f"writes {other!r} ({len(rows)} ")):
+        truth_labels(messy["intended"], labels=OWN)
+    est = ColumnEcho(OWN).fit(X)
+    for classes in (OWN, None):  # None: the estimator's classes_ say
+        scorer = ser_scoring(classes, truth="intended", warn=False)["uar"]
+        with pytest.raises(AnnotationError, match="differs only in case or spaces"):
+            scorer(est, messy, y)
+        # written as the ratings write it: scored, as the metric scores it
+        assert scorer(est, X, y) == pytest.approx(
+            unweighted_average_recall(X["intended"], X["guess"], labels=OWN))
+
+
+@given(data=st.data())
+def test_aliases_and_markers_read_as_the_ratings_read_them(data):
+    clean = ["anger", "sadness", "neutral", "anger", "sadness", "neutral"]
+    written = [data.draw(st.sampled_from(ALIASES[c]).flatmap(spelled)) for c in clean]
+    gaps = data.draw(st.lists(st.integers(0, len(clean) - 1), unique=True,
+                              max_size=2))
+    marker = st.sampled_from(sorted(MISSING_STRINGS)).flatmap(
+        lambda m: spelled(m) if m else st.sampled_from(["", "  "]))
+    for i in gaps:
+        written[i] = data.draw(marker | st.sampled_from([None, np.nan]))
+    got = truth_labels(written, labels=["anger", "neutral", "sadness"]).tolist()
+    assert got == [None if i in gaps else c for i, c in enumerate(clean)]
+
+
+def test_numbers_stay_numbers_and_whole_floats_read_as_integers_in_the_benchmark():
+    from sklearn_ser.benchmark._scores import truth_labels as benchmark_truth
+
+    assert truth_labels([1, 2, None]).tolist() == [1, 2, None]
+    # an integer column with a gap is float in pandas: 1.0 is the class "1"
+    assert benchmark_truth(pd.Series([1, 2, None])).tolist() == ["1", "2", None]
+    assert benchmark_truth(["a", 2.5, "NA"]).tolist() == ["a", "2.5", None]
+
+
+def _own_corpus(tmp_path, truth_of):
+    """A saved generated corpus whose ratings use :data:`OWN`; ``truth_of``
+    writes the metadata's intended column from the rated label."""
+    from sklearn_ser.datasets import make_emotional_speech, save_corpus
+
+    data = make_emotional_speech(12, n_speakers=3, n_sessions=3,
+                                 classes=("anger", "neutral", "sadness"),
+                                 random_state=0)
+    paths = save_corpus(data, tmp_path / "c")
+    rename = dict(zip(["anger", "neutral", "sadness"], OWN, strict=True))
+    long = pd.read_csv(paths.ratings)
+    long["label"] = long["label"].map(lambda v: rename.get(v, v))
+    long.to_csv(tmp_path / "r.csv", index=False)
+    meta = pd.read_csv(paths.metadata)
+    meta["intended"] = [truth_of(rename[v]) for v in meta["intended"]]
+    meta.to_csv(tmp_path / "m.csv", index=False)
+    return paths.audio_dir, tmp_path / "r.csv", tmp_path / "m.csv"
+
+
+def test_load_corpus_and_the_command_line_refuse_a_truth_column_spelled_otherwise(
+        tmp_path, capsys):
+    from sklearn_ser.benchmark._cli import main
+    from sklearn_ser.datasets import load_corpus
+
+    audio, ratings, meta = _own_corpus(tmp_path, str.title)  # "Calm" for "calm"
+    with pytest.raises(AnnotationError, match="writes 'Calm' .* from the label 'calm'"):
+        load_corpus(audio, ratings, meta, truth_column="intended")
+    with pytest.raises(SystemExit, match="writes 'Calm' .* from the label 'calm'"):
+        main(["benchmark", "--audio-dir", str(audio), "--ratings", str(ratings),
+              "--metadata", str(meta), "--truth-column", "intended", "--methods",
+              "logreg_egemaps", "--no-progress", "--out", str(tmp_path / "o")])
+    assert not (tmp_path / "o").exists()  # refused before any work
+    # written as the ratings write it: the classes are the truth's labels
+    audio, ratings, meta = _own_corpus(tmp_path / "ok", lambda v: f" {v} ")
+    with pytest.raises(AnnotationError, match="writes ' calm '"):
+        load_corpus(audio, ratings, meta, truth_column="intended")
+    audio, ratings, meta = _own_corpus(tmp_path / "same", lambda v: v)
+    assert load_corpus(audio, ratings, meta, truth_column="intended").classes == OWN
