@@ -137,9 +137,9 @@ def test_load_corpus_and_the_command_line_refuse_a_truth_column_spelled_otherwis
     from sklearn_ser.datasets import load_corpus
 
     audio, ratings, meta = _own_corpus(tmp_path, str.title)  # "Calm" for "calm"
-    with pytest.raises(AnnotationError, match="writes 'Calm' .* from the label 'calm'"):
+    with pytest.raises(AnnotationError, match="writes 'Calm' .* from the rated label 'calm'"):
         load_corpus(audio, ratings, meta, truth_column="intended")
-    with pytest.raises(SystemExit, match="writes 'Calm' .* from the label 'calm'"):
+    with pytest.raises(SystemExit, match="writes 'Calm' .* from the rated label 'calm'"):
         main(["benchmark", "--audio-dir", str(audio), "--ratings", str(ratings),
               "--metadata", str(meta), "--truth-column", "intended", "--methods",
               "logreg_egemaps", "--no-progress", "--out", str(tmp_path / "o")])
@@ -150,3 +150,22 @@ def test_load_corpus_and_the_command_line_refuse_a_truth_column_spelled_otherwis
         load_corpus(audio, ratings, meta, truth_column="intended")
     audio, ratings, meta = _own_corpus(tmp_path / "same", lambda v: v)
     assert load_corpus(audio, ratings, meta, truth_column="intended").classes == OWN
+
+
+@given(data=st.data())
+def test_a_class_list_written_another_way_is_refused_by_every_fit(data):
+    from sklearn_ser.annotations import ExistenceLabels, HardLabels, SoftLabels
+    from sklearn_ser.models import EveryRatingClassifier
+
+    X, y = _table(OWN)
+    label = data.draw(st.sampled_from(OWN))
+    classes = [data.draw(variant(c)) if c == label else c for c in OWN]
+    for encoder in (HardLabels, SoftLabels, ExistenceLabels):
+        with pytest.raises(AnnotationError, match=re.escape(
+                f"writes {classes[OWN.index(label)]!r}, which differs only")):
+            encoder(classes=classes).fit(y)
+        # as the ratings write them: every class is a target
+        assert list(encoder(classes=OWN).fit(y).classes_) == OWN
+    features = pd.DataFrame({"f": np.arange(len(X), dtype=float)}, index=X.index)
+    with pytest.raises(AnnotationError, match="differs only in case or spaces"):
+        EveryRatingClassifier(classes=classes).fit(features, y)

@@ -31,7 +31,12 @@ from sklearn.utils.validation import check_array, check_is_fitted, check_non_neg
 from ..exceptions import AnnotationError
 from ._check import check_annotations
 from ._ratings import RatingsArray, is_ratings
-from ._vocabulary import build_label_map, check_names, normalize_label
+from ._vocabulary import (
+    _refuse_spelling_variants,
+    build_label_map,
+    check_names,
+    normalize_label,
+)
 
 #: The reasons a row can lack a target, as reported by ``target_status``.
 TARGET_STATUSES = ("ok", "tie", "no_majority", "no_target", "unrated")
@@ -174,6 +179,10 @@ def resolve_classes(annotations, classes=None, *, label_map=None):
         out = _class_names(classes, label_map)
         if len(out) == 0:
             raise ValueError("classes must name at least one target class.")
+        if annotations is not None:  # "Calm" beside a rated "calm" is refused
+            ratings = check_annotations(annotations, label_map=label_map)
+            _refuse_spelling_variants(out, list(ratings.array.vocabulary),
+                                      "class list", counted=False)
     else:
         ratings = check_annotations(annotations, label_map=label_map)
         out = [lab for lab in ratings.array.vocabulary if lab != "other"]

@@ -140,7 +140,7 @@ def truth_labels(values, *, label_map=None, labels=None, name="truth column"):
     values : array-like of shape (n_utterances,)
     label_map : dict or "iemocap", default=None
     labels : list, default=None
-        The labels the truth is compared with (the ratings' labels, or the
+        The labels the truth is compared with (the rated labels, or the
         classes). A truth label that is none of them but differs from one only
         in case or spaces (``"Pos"`` beside ``"pos"``) is refused, as the
         ratings refuse two spellings of one label: compared as written, every
@@ -179,9 +179,10 @@ def _spelling_key(label):
     return " ".join(label.split()).lower()
 
 
-def _refuse_spelling_variants(read, labels, name):
-    """Refuse a read label that is not one of ``labels`` but differs from one
-    only in case or spaces."""
+def _refuse_spelling_variants(read, labels, name, *, counted=True):
+    """Refuse a value of ``read`` that is not one of ``labels`` but differs
+    from one only in case or spaces (the truth column's labels against the
+    rated ones; given classes against the rated labels, ``counted=False``)."""
     from ..exceptions import AnnotationError
 
     known = set(labels)
@@ -194,13 +195,16 @@ def _refuse_spelling_variants(read, labels, name):
         label, like = clash[0]
         n = int(sum(1 for v in read if v == label))
         raise AnnotationError(
-            f"The {name} writes {label!r} ({n} utterance(s)), which differs only "
-            f"in case or spaces from the label {like!r}"
+            f"The {name} writes {label!r}"
+            + (f" ({n} utterance(s))" if counted else "")
+            + f", which differs only in case or spaces from the rated label {like!r}"
             + (f" ({len(clash)} such labels: "
                + ", ".join(f"{a!r}/{b!r}" for a, b in clash[:5]) + ")"
                if len(clash) > 1 else "")
-            + "; compared as written, those utterances would never match. Write "
-            "it as the ratings do, or map it with label_map.")
+            + "; compared as written, "
+            + ("those utterances would never match" if counted
+               else "no rating would count for it")
+            + ". Write it as the ratings do, or map it with label_map.")
 
 
 def check_names(values, what="classes", whom=None, *, unique=False, labels=True):
