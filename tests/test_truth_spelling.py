@@ -137,9 +137,10 @@ def test_load_corpus_and_the_command_line_refuse_a_truth_column_spelled_otherwis
     from sklearn_ser.datasets import load_corpus
 
     audio, ratings, meta = _own_corpus(tmp_path, str.title)  # "Calm" for "calm"
-    with pytest.raises(AnnotationError, match="writes 'Calm' .* from the rated label 'calm'"):
+    said = "writes 'Calm' .* from the rated label 'calm'"
+    with pytest.raises(AnnotationError, match=said):
         load_corpus(audio, ratings, meta, truth_column="intended")
-    with pytest.raises(SystemExit, match="writes 'Calm' .* from the rated label 'calm'"):
+    with pytest.raises(SystemExit, match=said):
         main(["benchmark", "--audio-dir", str(audio), "--ratings", str(ratings),
               "--metadata", str(meta), "--truth-column", "intended", "--methods",
               "logreg_egemaps", "--no-progress", "--out", str(tmp_path / "o")])
