@@ -145,6 +145,11 @@ def test_load_corpus_and_the_command_line_refuse_a_truth_column_spelled_otherwis
               "--metadata", str(meta), "--truth-column", "intended", "--methods",
               "logreg_egemaps", "--no-progress", "--out", str(tmp_path / "o")])
     assert not (tmp_path / "o").exists()  # refused before any work
+    audio, ratings, meta = _own_corpus(tmp_path / "cls", lambda v: v)
+    with pytest.raises(SystemExit, match="--classes: The class list writes 'Low'"):
+        main(["benchmark", "--audio-dir", str(audio), "--ratings", str(ratings),
+              "--metadata", str(meta), "--classes", "calm,Low,tense", "--methods",
+              "logreg_egemaps", "--no-progress", "--out", str(tmp_path / "o")])
     # written as the ratings write it: the classes are the truth's labels
     audio, ratings, meta = _own_corpus(tmp_path / "ok", lambda v: f" {v} ")
     with pytest.raises(AnnotationError, match="writes ' calm '"):

@@ -206,7 +206,13 @@ def load_generic(audio_dir, ratings, metadata=None):
 
 
 def _resolve_columns(u, a, args, classes, truth, group):
-    from ..annotations import HardLabels, check_names, infer_classes, normalize_label
+    from ..annotations import (
+        HardLabels,
+        check_names,
+        infer_classes,
+        normalize_label,
+        resolve_classes,
+    )
 
     cols = [c for c in u.columns if c != "path"]
     if args.group_column:
@@ -244,6 +250,10 @@ def _resolve_columns(u, a, args, classes, truth, group):
             raise SystemExit(f"sklearn-ser benchmark: --classes {args.classes!r} "
                              "names fewer than two classes; give them separated by "
                              "commas, e.g. --classes anger,happiness,neutral,sadness.")
+        try:  # "Calm" beside a rated "calm" is refused, as in every fit
+            resolve_classes(a, wanted)
+        except ValueError as e:
+            raise SystemExit(f"sklearn-ser benchmark: --classes: {e}") from None
         absent = [c for c in wanted if c not in seen]
         if absent:
             raise SystemExit(f"sklearn-ser benchmark: --classes {absent} never appear "
