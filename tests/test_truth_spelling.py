@@ -175,3 +175,21 @@ def test_a_class_list_written_another_way_is_refused_by_every_fit(data):
     features = pd.DataFrame({"f": np.arange(len(X), dtype=float)}, index=X.index)
     with pytest.raises(AnnotationError, match="differs only in case or spaces"):
         EveryRatingClassifier(classes=classes).fit(features, y)
+
+
+@given(data=st.data())
+def test_a_label_map_key_written_another_way_is_refused(data):
+    from sklearn_ser.annotations import HardLabels, check_annotations
+
+    _, y = _table(OWN)
+    label = data.draw(st.sampled_from(OWN))
+    key = data.draw(variant(label))
+    with pytest.raises(AnnotationError, match=re.escape(
+            f"label_map writes {key!r}, which differs only")):
+        check_annotations(y, label_map={key: "other"})
+    with pytest.raises(AnnotationError, match="Write the key as the ratings do"):
+        HardLabels(label_map={key: "other"}).fit(y)
+    # written as the ratings write it, the map applies; a key no rating uses
+    # (a preset's) is no error
+    mapped = HardLabels(label_map={label: "other", "relaxed": "calm"}).fit(y)
+    assert label not in mapped.classes_

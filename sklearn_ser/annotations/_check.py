@@ -36,10 +36,12 @@ from ._table import _check_index, align_annotations, check_table_ids, to_ratings
 from ._vocabulary import (
     CANONICAL_EMOTIONS,
     _is_missing,
+    _refuse_spelling_variants,
     build_label_map,
     canonical_label,
     check_names,
     is_missing_label,
+    normalize_label,
 )
 
 __all__ = ["FORMS", "check_annotations", "n_parses", "parse_annotations"]
@@ -509,6 +511,12 @@ def _parse(array, index, name, label_map, allowed, key, kind):
     canon_of = {}
     for v in raw_vocab[used]:
         canon_of[v] = canonical_label(v, label_map)
+    if label_map:  # a key "Calm" beside a rated "calm" would map nothing
+        _refuse_spelling_variants(list(label_map),
+                                  [normalize_label(v) for v in raw_vocab[used]],
+                                  "label_map", counted=False,
+                                  consequence="it would map no rating",
+                                  advice="Write the key as the ratings do.")
     if allowed is not None:
         for code in np.flatnonzero(used):
             raw = raw_vocab[code]

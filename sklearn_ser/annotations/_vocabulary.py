@@ -179,7 +179,10 @@ def _spelling_key(label):
     return " ".join(label.split()).lower()
 
 
-def _refuse_spelling_variants(read, labels, name, *, counted=True):
+def _refuse_spelling_variants(read, labels, name, *, counted=True,
+                              consequence="no rating would count for it",
+                              advice="Write it as the ratings do, or map it "
+                                     "with label_map."):
     """Refuse a value of ``read`` that is not one of ``labels`` but differs
     from one only in case or spaces (the truth column's labels against the
     rated ones; given classes against the rated labels, ``counted=False``)."""
@@ -202,9 +205,8 @@ def _refuse_spelling_variants(read, labels, name, *, counted=True):
                + ", ".join(f"{a!r}/{b!r}" for a, b in clash[:5]) + ")"
                if len(clash) > 1 else "")
             + "; compared as written, "
-            + ("those utterances would never match" if counted
-               else "no rating would count for it")
-            + ". Write it as the ratings do, or map it with label_map.")
+            + ("those utterances would never match" if counted else consequence)
+            + ". " + advice)
 
 
 def check_names(values, what="classes", whom=None, *, unique=False, labels=True):
