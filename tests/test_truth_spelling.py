@@ -193,3 +193,24 @@ def test_a_label_map_key_written_another_way_is_refused(data):
     # (a preset's) is no error
     mapped = HardLabels(label_map={label: "other", "relaxed": "calm"}).fit(y)
     assert label not in mapped.classes_
+
+
+@given(data=st.data())
+def test_a_metric_refuses_labels_and_predictions_written_another_way(data):
+    from sklearn_ser.metrics import per_class_report, weighted_accuracy
+
+    X, _ = _table(OWN)
+    y_true, y_pred = X["intended"].tolist(), X["guess"].tolist()
+    label = data.draw(st.sampled_from(OWN))
+    other = data.draw(variant(label))
+    labels = [other if c == label else c for c in OWN]
+    pred = [other if p == label else p for p in y_pred]
+    for metric in (unweighted_average_recall, weighted_accuracy, per_class_report):
+        with pytest.raises(AnnotationError, match=re.escape(
+                f"labels argument writes {other!r}")):
+            metric(y_true, y_pred, labels=labels)
+        if label in y_pred:
+            with pytest.raises(AnnotationError, match=re.escape(
+                    f"y_pred writes {other!r}")):
+                metric(y_true, pred)
+        metric(y_true, y_pred, labels=OWN)  # as y_true writes them: scored

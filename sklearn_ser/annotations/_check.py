@@ -36,9 +36,9 @@ from ._table import _check_index, align_annotations, check_table_ids, to_ratings
 from ._vocabulary import (
     CANONICAL_EMOTIONS,
     _is_missing,
-    _refuse_spelling_variants,
     build_label_map,
     canonical_label,
+    check_label_spellings,
     check_names,
     is_missing_label,
     normalize_label,
@@ -512,7 +512,7 @@ def _parse(array, index, name, label_map, allowed, key, kind):
     for v in raw_vocab[used]:
         canon_of[v] = canonical_label(v, label_map)
     if label_map:  # a key "Calm" beside a rated "calm" would map nothing
-        _refuse_spelling_variants(list(label_map),
+        check_label_spellings(list(label_map),
                                   [normalize_label(v) for v in raw_vocab[used]],
                                   "label_map", counted=False,
                                   consequence="it would map no rating",

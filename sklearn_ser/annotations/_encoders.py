@@ -32,8 +32,8 @@ from ..exceptions import AnnotationError
 from ._check import check_annotations
 from ._ratings import RatingsArray, is_ratings
 from ._vocabulary import (
-    _refuse_spelling_variants,
     build_label_map,
+    check_label_spellings,
     check_names,
     normalize_label,
 )
@@ -181,7 +181,7 @@ def resolve_classes(annotations, classes=None, *, label_map=None):
             raise ValueError("classes must name at least one target class.")
         if annotations is not None:  # "Calm" beside a rated "calm" is refused
             ratings = check_annotations(annotations, label_map=label_map)
-            _refuse_spelling_variants(out, list(ratings.array.vocabulary),
+            check_label_spellings(out, list(ratings.array.vocabulary),
                                       "class list", counted=False)
     else:
         ratings = check_annotations(annotations, label_map=label_map)

@@ -171,7 +171,7 @@ def truth_labels(values, *, label_map=None, labels=None, name="truth column"):
             for v in uniques]
     out = np.array([*read, None], dtype=object)[codes]
     if labels is not None:
-        _refuse_spelling_variants(out, list(labels), name)
+        check_label_spellings(out, list(labels), name)
     return out
 
 
@@ -179,13 +179,50 @@ def _spelling_key(label):
     return " ".join(label.split()).lower()
 
 
-def _refuse_spelling_variants(read, labels, name, *, counted=True,
-                              consequence="no rating would count for it",
-                              advice="Write it as the ratings do, or map it "
-                                     "with label_map."):
+def check_label_spellings(read, labels, name, *, counted=True,
+                          consequence="no rating would count for it",
+                          advice="Write it as the ratings do, or map it with "
+                                 "label_map.",
+                          of="the rated label"):
     """Refuse a value of ``read`` that is not one of ``labels`` but differs
-    from one only in case or spaces (the truth column's labels against the
-    rated ones; given classes against the rated labels, ``counted=False``)."""
+    from one only in case or spaces.
+
+    The one rule of spellings, where a name written by the user meets the
+    labels of the data: a truth column against the rated labels
+    (:func:`truth_labels`), given classes and ``label_map`` keys against
+    them (every fit), a metric's ``labels`` and ``y_pred`` against its
+    ``y_true``. Compared as written, ``"Calm"`` would never match a rated
+    ``"calm"`` and the utterances concerned would silently score as wrong or
+    be left out; the ratings themselves refuse two such spellings.
+
+    Parameters
+    ----------
+    read : iterable
+        The values to check (None is skipped).
+    labels : iterable
+        The labels they are compared with.
+    name : str
+        What ``read`` is, for the message ("truth column", "class list"...).
+    counted : bool, default=True
+        Say how many values of ``read`` are the offending label (utterances).
+    consequence, advice, of : str
+        The message's end when ``counted`` is False, what to do, and what
+        ``labels`` are.
+
+    Raises
+    ------
+    AnnotationError
+        Naming the first offending value, the label it resembles, and how
+        many such values there are.
+
+    Examples
+    --------
+    >>> check_label_spellings(["calm", "low"], ["calm", "low"], "class list")
+    >>> check_label_spellings(["Calm"], ["calm"], "class list", counted=False)
+    Traceback (most recent call last):
+    ...
+    sklearn_ser.exceptions.AnnotationError: The class list writes 'Calm', which ...
+    """
     from ..exceptions import AnnotationError
 
     known = set(labels)
@@ -200,7 +237,7 @@ def _refuse_spelling_variants(read, labels, name, *, counted=True,
         raise AnnotationError(
             f"The {name} writes {label!r}"
             + (f" ({n} utterance(s))" if counted else "")
-            + f", which differs only in case or spaces from the rated label {like!r}"
+            + f", which differs only in case or spaces from {of} {like!r}"
             + (f" ({len(clash)} such labels: "
                + ", ".join(f"{a!r}/{b!r}" for a, b in clash[:5]) + ")"
                if len(clash) > 1 else "")

@@ -12,7 +12,13 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-from ..annotations import RatingsDtype, check_names, missing_label_mask, normalize_label
+from ..annotations import (
+    RatingsDtype,
+    check_label_spellings,
+    check_names,
+    missing_label_mask,
+    normalize_label,
+)
 
 
 def _as_labels(y, name):
@@ -46,12 +52,23 @@ def _prepare(y_true, y_pred, labels):
         )
     if len(y_true) == 0:
         raise ValueError("y_true is empty: nothing to score.")
+    seen = _sorted_unique(y_true)
     if labels is None:
-        labels = _sorted_unique(y_true)
+        labels = seen
     else:
         # a class named twice (once normalised) would weigh twice in the UAR
         labels = check_names([normalize_label(c) for c in check_names(
             labels, "labels")], "labels (normalised)", unique=True)
+        # "Calm" among the labels beside a true "calm" would have no recall
+        check_label_spellings(labels, seen, "labels argument", counted=False,
+                              consequence="no utterance would count for it",
+                              advice="Write it as y_true does.",
+                              of="y_true's label")
+    # a predicted "Calm" beside a true "calm" would never be right
+    check_label_spellings(_sorted_unique(y_pred), [*seen, *labels], "y_pred",
+                          counted=False, consequence="it would never be right",
+                          advice="Write the predictions as y_true does.",
+                          of="the label")
     return y_true, y_pred, list(labels)
 
 
