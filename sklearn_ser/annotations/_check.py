@@ -513,10 +513,10 @@ def _parse(array, index, name, label_map, allowed, key, kind):
         canon_of[v] = canonical_label(v, label_map)
     if label_map:  # a key "Calm" beside a rated "calm" would map nothing
         check_label_spellings(list(label_map),
-                                  [normalize_label(v) for v in raw_vocab[used]],
-                                  "label_map", counted=False,
-                                  consequence="it would map no rating",
-                                  advice="Write the key as the ratings do.")
+                              [normalize_label(v) for v in raw_vocab[used]],
+                              "label_map", counted=False,
+                              consequence="it would map no rating",
+                              advice="Write the key as the ratings do.")
     if allowed is not None:
         for code in np.flatnonzero(used):
             raw = raw_vocab[code]

@@ -182,7 +182,7 @@ def resolve_classes(annotations, classes=None, *, label_map=None):
         if annotations is not None:  # "Calm" beside a rated "calm" is refused
             ratings = check_annotations(annotations, label_map=label_map)
             check_label_spellings(out, list(ratings.array.vocabulary),
-                                      "class list", counted=False)
+                                  "class list", counted=False)
     else:
         ratings = check_annotations(annotations, label_map=label_map)
         out = [lab for lab in ratings.array.vocabulary if lab != "other"]
