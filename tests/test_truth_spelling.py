@@ -214,3 +214,36 @@ def test_a_metric_refuses_labels_and_predictions_written_another_way(data):
                     f"y_pred writes {other!r}")):
                 metric(y_true, pred)
         metric(y_true, y_pred, labels=OWN)  # as y_true writes them: scored
+
+
+@given(data=st.data())
+def test_ids_that_differ_only_in_case_or_spaces_are_refused(data):
+    from sklearn_ser.annotations import check_id_spellings
+
+    ids = ["S1", "S2", "spk03", "alice"]
+    base = data.draw(st.sampled_from(ids))
+    other = data.draw(variant(base))
+    with pytest.raises(AnnotationError, match=re.escape(repr(other))):
+        check_id_spellings([*ids, other, *ids], "session")
+    check_id_spellings([*ids, *ids], "session")  # repeats of one id are one id
+    if other.strip() != base:  # only case differs: allowed where case counts
+        check_id_spellings([*ids, other], "utterance", case=False)
+
+
+def test_the_command_line_refuses_session_or_speaker_ids_spelled_two_ways(tmp_path):
+    from sklearn_ser.benchmark._cli import main
+
+    audio, ratings, meta = _own_corpus(tmp_path, lambda v: v)
+    table = pd.read_csv(meta)
+    for column in ("session", "speaker"):
+        bad = table.copy()
+        bad[column] = bad[column].astype(str)
+        bad.loc[0, column] = f" {str(bad.loc[0, column]).upper()}X"[:-1] + " "
+        bad.to_csv(tmp_path / f"{column}.csv", index=False)
+        with pytest.raises(SystemExit, match=f"The '{column}' value ids .* differ "
+                           "only in case or surrounding spaces .*in the "
+                           f"metadata's '{column}' column"):
+            main(["benchmark", "--audio-dir", str(audio), "--ratings",
+                  str(ratings), "--metadata", str(tmp_path / f"{column}.csv"),
+                  "--group-column", "session", "--methods", "logreg_egemaps",
+                  "--no-progress", "--out", str(tmp_path / column)])

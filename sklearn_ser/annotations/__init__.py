@@ -32,7 +32,13 @@ decided.
 majority somewhere).
 """
 
-from ._check import FORMS, check_annotations, n_parses, parse_annotations
+from ._check import (
+    FORMS,
+    check_annotations,
+    check_id_spellings,
+    n_parses,
+    parse_annotations,
+)
 from ._crowd import (
     AGGREGATION_METHODS,
     AggregatedLabels,
@@ -86,6 +92,7 @@ __all__ = [
     "build_label_map",
     "canonical_label",
     "check_annotations",
+    "check_id_spellings",
     "check_label_spellings",
     "check_names",
     "is_missing_label",

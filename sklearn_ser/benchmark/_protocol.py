@@ -455,7 +455,8 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
 
 def _check_groups(u, group_column):
     """The group of every utterance, as text; a clear error for a missing
-    column, empty values, missing speakers or a single group."""
+    column, empty values, missing speakers, group or speaker ids that differ
+    only in case or spaces, or a single group."""
     if group_column not in u.columns:
         raise ComparisonError(
             f"the group column {group_column!r} is not in the utterance table; its "
@@ -474,6 +475,16 @@ def _check_groups(u, group_column):
             f"{int(u['speaker'].isna().sum())} utterance(s) have no 'speaker' value "
             f"(first: {first!r}); speaker normalisation needs it for every "
             "utterance. Fill them in the metadata, or drop the column.")
+    # "S1" and "s1 " would be two groups: one speaker in training and test
+    from ..annotations import check_id_spellings
+
+    for column in dict.fromkeys([group_column, "speaker"]):
+        if column in u.columns:
+            try:
+                check_id_spellings(u[column].astype(str), f"{column!r} value",
+                                   advice=f"in the metadata's {column!r} column")
+            except ValueError as e:
+                raise ComparisonError(str(e)) from None
     groups = u[group_column].astype(str).to_numpy()
     if len(np.unique(groups)) < 2:
         raise ComparisonError(
