@@ -247,3 +247,15 @@ def test_the_command_line_refuses_session_or_speaker_ids_spelled_two_ways(tmp_pa
                   str(ratings), "--metadata", str(tmp_path / f"{column}.csv"),
                   "--group-column", "session", "--methods", "logreg_egemaps",
                   "--no-progress", "--out", str(tmp_path / column)])
+
+
+def test_speaker_normalisation_refuses_speaker_ids_spelled_two_ways():
+    from sklearn_ser.features import SpeakerStandardizer
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"speaker": ["S1", "S1", "s1 ", "S2", "S2"],
+                      "frames": [rng.normal(size=(5, 3)) for _ in range(5)]})
+    with pytest.raises(AnnotationError, match="'S1' and 's1 ' differ only in case"):
+        SpeakerStandardizer("speaker").fit(X)
+    X.loc[2, "speaker"] = "S1"
+    SpeakerStandardizer("speaker").fit(X)  # written one way: two speakers

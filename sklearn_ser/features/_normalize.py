@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._warnings import ser_warn
+from ..annotations import check_id_spellings
 from ..exceptions import SingleUtteranceSpeakerWarning, SpeakerConfoundWarning
 from ._base import frame_dim, get_frames, with_frames
 from ._confound import CONFOUND_THRESHOLD, is_speaker_confounded, training_labels
@@ -207,6 +208,9 @@ class SpeakerStandardizer(TransformerMixin, BaseEstimator):
                 f"Utterance {uid!r} has no {self.speaker_column!r}; every utterance "
                 "needs its speaker for per-speaker normalisation."
             )
+        # "S1" and "s1 " would be normalised as two speakers
+        check_id_spellings(speakers.astype(str), f"{self.speaker_column!r} value",
+                           advice=f"in the {self.speaker_column!r} column")
         return speakers.to_numpy()
 
     @staticmethod
