@@ -259,3 +259,15 @@ def test_speaker_normalisation_refuses_speaker_ids_spelled_two_ways():
         SpeakerStandardizer("speaker").fit(X)
     X.loc[2, "speaker"] = "S1"
     SpeakerStandardizer("speaker").fit(X)  # written one way: two speakers
+
+
+def test_networks_refuse_early_stopping_groups_spelled_two_ways():
+    from sklearn_ser.models import BLSTMAttentionClassifier
+
+    rng = np.random.default_rng(0)
+    X = [rng.normal(size=(6, 3)) for _ in range(8)]
+    y = ["calm", "low"] * 4
+    groups = ["S1", "S1", "s1", "S2", "S2", "S3", "S3", "S3"]
+    with pytest.raises(AnnotationError, match="'S1' and 's1' differ only in case"):
+        BLSTMAttentionClassifier(max_epochs=1, random_state=0).fit(X, y,
+                                                                   groups=groups)

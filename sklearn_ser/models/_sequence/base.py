@@ -644,9 +644,18 @@ _SPLIT_TRIES = 20
 
 
 def _speakers_of(X, groups):
-    """The early-stopping groups: ``groups``, else X's ``speaker`` column."""
+    """The early-stopping groups: ``groups``, else X's ``speaker`` column;
+    ids that differ only in case or spaces are refused (one speaker would be
+    held out and trained on)."""
+    from ...annotations import check_id_spellings
+
     if groups is None and isinstance(X, pd.DataFrame) and "speaker" in X.columns:
-        return X["speaker"].to_numpy()
+        groups = X["speaker"].to_numpy()
+        what = "'speaker' value"
+    else:
+        what = "groups value"
+    if groups is not None:
+        check_id_spellings(groups, what, advice="in the speaker ids")
     return groups
 
 
