@@ -271,3 +271,13 @@ def test_networks_refuse_early_stopping_groups_spelled_two_ways():
     with pytest.raises(AnnotationError, match="'S1' and 's1' differ only in case"):
         BLSTMAttentionClassifier(max_epochs=1, random_state=0).fit(X, y,
                                                                    groups=groups)
+
+
+def test_every_rating_refuses_inner_fold_groups_spelled_two_ways():
+    from sklearn_ser.models import EveryRatingClassifier
+
+    X, y = _table(OWN)
+    features = pd.DataFrame({"f": np.arange(len(X), dtype=float)}, index=X.index)
+    groups = ["S1 " if i == 0 else f"S{i % 3 + 1}" for i in range(len(X))]
+    with pytest.raises(AnnotationError, match="differ only in case or surrounding"):
+        EveryRatingClassifier().fit(features, y, groups=groups)

@@ -22,6 +22,7 @@ from ..annotations import (
     HardLabels,
     SoftLabels,
     check_annotations,
+    check_id_spellings,
     confusion_counts,
     report_missing,
     resolve_classes,
@@ -351,6 +352,8 @@ default="shares"
         if groups is not None and len(groups) != len(y):
             raise ValueError(f"groups has {len(groups)} entries but X has {len(y)} "
                              "utterances.")
+        if groups is not None:  # one speaker in an inner fold's two sides
+            check_id_spellings(groups, "groups value", advice="in the speaker ids")
         base = self._base()
         classes = self.classes
         if classes is None and isinstance(self.targets, BaseTargetEncoder) and (
