@@ -36,6 +36,7 @@ from ._table import _check_index, align_annotations, check_table_ids, to_ratings
 from ._vocabulary import (
     CANONICAL_EMOTIONS,
     _is_missing,
+    _spelling_key,
     build_label_map,
     canonical_label,
     check_label_spellings,
@@ -650,7 +651,7 @@ def _vocabulary(canon_of):
     groups: dict = {}
     for v in canon:
         if isinstance(v, str):
-            groups.setdefault(" ".join(v.split()).lower(), []).append(v)
+            groups.setdefault(_spelling_key(v), []).append(v)
     clash = [sorted(g) for g in groups.values() if len(g) > 1]
     if clash:
         raise AnnotationError(

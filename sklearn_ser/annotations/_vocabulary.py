@@ -176,6 +176,8 @@ def truth_labels(values, *, label_map=None, labels=None, name="truth column"):
 
 
 def _spelling_key(label):
+    """The key two spellings of one label share: case and spaces dropped
+    (the ratings' own clash rule and :func:`check_label_spellings`)."""
     return " ".join(label.split()).lower()
 
 

@@ -194,7 +194,8 @@ def _truth_classes(utterances, column, annotations, report, metadata):
     read = truth_labels(utterances[column], labels=seen,
                         name=f"truth column {column!r} of {str(metadata)!r}")
     labels = sorted({x for x in read if x is not None}, key=str)
-    classes = [c for c in labels if c in set(seen)]
+    rated = set(seen)
+    classes = [c for c in labels if c in rated]
     if len(classes) < 2:
         raise ValueError(
             f"truth_column={column!r} holds {labels}, of which {classes} appear in "
