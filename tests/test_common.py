@@ -80,6 +80,10 @@ META = [
     StackedAnnotatorClassifier(_TINY, components="CrowdHS", random_state=0),
     MLEEFusionClassifier(_TINY, mode="pretrain", pretrain_lr=0.02, finetune_lr=0.02,
                          random_state=0),
+    # fusion mode with the late blend of the fused and the dominant model:
+    # its own predict / predict_proba / decision_function
+    MLEEFusionClassifier(_TINY, dominant_weight=0.5, pretrain_lr=0.02,
+                         dominant_lr=0.02, fusion_lr=0.02, random_state=0),
     NoisyLabelMetaClassifier(dense_units=8, lstm_units=4, lr=0.02, max_epochs=15,
                              random_state=0),
     SeedEnsembleClassifier(_TINY, n_members=2, random_state=0),

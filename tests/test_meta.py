@@ -740,3 +740,47 @@ def test_fusion_head_first_init_with_a_dense_layer(corpus):
     module = head.net_.module_
     assert float(module.classifier[-1].weight.detach().abs().sum()) < 1e-6
     assert float(module.classifier[0].weight.detach().abs().sum()) > 0
+
+
+def test_mlee_dominant_weight_blends_the_fused_and_the_dominant_model(corpus, tmp_path):
+    import joblib
+
+    from sklearn_ser.models import combine_probabilities
+
+    X, y, _ = corpus
+    base = clone(BASE).set_params(max_epochs=3)
+    plain = MLEEFusionClassifier(base, classes=CLASSES, random_state=0,
+                                 **FAST_LR).fit(X, y)
+    assert plain.blend_weights_ is None
+    np.testing.assert_allclose(plain.predict_proba(X), plain.final_.predict_proba(X))
+    half = MLEEFusionClassifier(base, classes=CLASSES, random_state=0,
+                                dominant_weight=0.5, **FAST_LR).fit(X, y)
+    assert half.blend_weights_ == (0.5, 0.5)
+    # the same seeds train the same three models: only the prediction differs
+    np.testing.assert_allclose(half.final_.predict_proba(X),
+                               plain.final_.predict_proba(X), atol=1e-6)
+    fused, dom = half.final_.predict_proba(X), half.dominant_.predict_proba(X)
+    proba = half.predict_proba(X)
+    np.testing.assert_allclose(proba, combine_probabilities([fused, dom]), atol=1e-9)
+    np.testing.assert_allclose(proba, np.sqrt(fused * dom)
+                               / np.sqrt(fused * dom).sum(axis=1, keepdims=True),
+                               atol=1e-6)
+    np.testing.assert_array_equal(half.predict(X),
+                                  half.classes_[proba.argmax(axis=1)])
+    np.testing.assert_allclose(np.exp(half.decision_function(X)), proba, atol=1e-9)
+    table = half.score_components(X, y)
+    assert list(table.index) == ["mlee_only", "dominant", "fusion", "fusion+dominant"]
+    # weight 1: the dominant model's prediction
+    whole = clone(half).set_params(dominant_weight=1.0).fit(X, y)
+    np.testing.assert_array_equal(whole.predict(X), whole.dominant_.predict(X))
+    # a fitted blend survives joblib.dump
+    path = tmp_path / "mlee.joblib"
+    joblib.dump(half, path)
+    back = joblib.load(path)
+    np.testing.assert_allclose(back.predict_proba(X), proba, atol=1e-6)
+    for mode in ("pretrain", "mlee_only"):
+        with pytest.raises(ValueError, match=f"dominant_weight=0.5.*mode='{mode}'"):
+            MLEEFusionClassifier(base, mode=mode, dominant_weight=0.5,
+                                 classes=CLASSES).fit(X, y)
+    with pytest.raises(ValueError, match="dominant_weight"):
+        MLEEFusionClassifier(base, dominant_weight=1.5, classes=CLASSES).fit(X, y)
