@@ -143,3 +143,33 @@ def test_the_stacked_methods_head_is_shorter_only_where_nothing_stops_it():
         est = stacked.estimator(["a", "b"], 0, epochs, confounded)
         assert est.final_max_epochs == head
         assert est.estimator.max_epochs == epochs
+
+
+def test_mlee_fusion_blends_its_dominant_model_only_on_confounded_folds():
+    """Unconfounded folds: the paper's fused model alone (its part
+    early-stops on held-out speakers); confounded folds: the geometric mean
+    with its dominant model (CONFOUNDED's mlee_dominant_weight), and the
+    folds' settings text says so."""
+    mlee = registry()["mlee_fusion"]
+    assert mlee.estimator(["a", "b"], 0, 100, benchmark.PROFILES["benchmark"]
+                          ).dominant_weight == 0.0
+    confounded = benchmark.confounded_profile(benchmark.PROFILES["benchmark"])
+    assert mlee.estimator(["a", "b"], 0, 20, confounded).dominant_weight == 0.5
+    for name in benchmark.PROFILES:  # every profile's confounded form
+        est = mlee.estimator(["a", "b"], 0, 8,
+                             benchmark.confounded_profile(benchmark.PROFILES[name]))
+        assert est.dominant_weight == benchmark.CONFOUNDED["mlee_dominant_weight"]
+
+
+def test_the_training_summary_says_what_confounded_folds_change():
+    from sklearn_ser.benchmark._protocol import _training_summary
+
+    prof = benchmark.PROFILES["benchmark"]
+    both = {"1": prof, "2": benchmark.confounded_profile(prof)}
+    text = _training_summary(both, {"1": 0.1, "2": 0.7}, prof, 20, True)["text"]
+    assert "in 1 of 2 folds" in text
+    assert "fusion head trains 8 of them" in text
+    assert "MLEE fusion predicts the geometric mean" in text
+    assert "weight 0.5 on the dominant model" in text
+    plain = _training_summary({"1": prof}, {"1": 0.1}, prof, 100, True)["text"]
+    assert "MLEE" not in plain and "early stopping on held-out" in plain

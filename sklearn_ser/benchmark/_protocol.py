@@ -618,6 +618,11 @@ def _training_summary(fold_profile, dependence, profile, epochs, neural):
         if head and head < min(epochs, CONFOUNDED.get("epochs", epochs)):
             how += (f"; the stacked model's fusion head trains {head} of them "
                     "on its frozen stage-1 models")
+        blend = CONFOUNDED.get("mlee_dominant_weight")
+        if blend:
+            how += ("; MLEE fusion predicts the geometric mean of its fused and "
+                    f"its dominant model's probabilities (weight {blend:g} on the "
+                    "dominant model)")
         text = (f"in {len(confounded)} of {n} folds the training speakers "
                 f"predict the labels (speaker explains >= "
                 f"{CONFOUND_THRESHOLD:.0%} of the label entropy): there the "
