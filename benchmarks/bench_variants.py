@@ -68,6 +68,7 @@ from sklearn_ser.models import (
     BLSTMAttentionClassifier,
     FrozenFusionClassifier,
     NoisyLabelMetaClassifier,
+    combine_probabilities,
 )
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -196,15 +197,14 @@ def job(name, variant, seed, fold, Xtr, ytr, Xte, classes, prof, epochs):
                         for part, model in parts if model is not None}
         if getattr(clf, "dominant_", None) is not None:
             # the fusion's probabilities averaged with its own dominant model's
-            # (arithmetic and geometric means): a late fusion of the two
-            pf = clf.final_.predict_proba(Xte)
-            pd_ = clf.dominant_.predict_proba(Xte)
+            # (arithmetic and geometric means, the package's late-fusion rule;
+            # "geo" is dominant_weight=0.5)
+            probas = [clf.final_.predict_proba(Xte), clf.dominant_.predict_proba(Xte)]
             cls = np.asarray(clf.classes_)
             rec["parts"]["fusion"] = [str(p) for p in clf.final_.predict(Xte)]
-            rec["parts"]["avg"] = [str(c) for c in cls[np.argmax(pf + pd_, axis=1)]]
-            rec["parts"]["geo"] = [str(c) for c in cls[np.argmax(
-                np.log(np.clip(pf, 1e-12, None)) + np.log(np.clip(pd_, 1e-12, None)),
-                axis=1)]]
+            for part, rule in (("avg", "mean"), ("geo", "geometric")):
+                blend = combine_probabilities(probas, combine=rule)
+                rec["parts"][part] = [str(c) for c in cls[blend.argmax(axis=1)]]
         if rehead:
             # the same new classifier part on the dominant encoder alone: what
             # retraining a head brings without the MLEE encoder
