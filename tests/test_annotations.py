@@ -366,7 +366,7 @@ def test_labels_differing_in_case_or_space_are_refused():
     from sklearn_ser.exceptions import AnnotationError
 
     table = pd.DataFrame({"A": [("Calm",), ("calm ",)], "B": [("calm",), ("Calm",)]})
-    with pytest.raises(AnnotationError, match="differ only in case or spaces"):
+    with pytest.raises(AnnotationError, match="differ only in case, spaces"):
         HardLabels().fit(table)
     # known aliases are normalised, not refused
     ok = pd.DataFrame({"A": [("Sad",), ("neutral ",)], "B": [("sad",), ("Neutral",)]})

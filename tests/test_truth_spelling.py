@@ -1,12 +1,14 @@
 """One reading of a truth column (the intended emotions): the command line,
 ``load_corpus(truth_column=)`` and ``ser_scoring(truth=)`` read it as the
 ratings read labels (``annotations.truth_labels``), and refuse a label that
-differs from a rated one only in case or spaces: compared as written, every
-such utterance would silently score as wrong or be left out."""
+differs from a rated one only in case, spaces, Unicode form or invisible
+characters: compared as written, every such utterance would silently score as
+wrong or be left out."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import numpy as np
 import pandas as pd
@@ -16,11 +18,12 @@ from hypothesis import strategies as st
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from sklearn_ser.annotations import from_long, truth_labels
-from sklearn_ser.annotations._vocabulary import MISSING_STRINGS
+from sklearn_ser.annotations._vocabulary import MISSING_STRINGS, shown, unicode_key
 from sklearn_ser.exceptions import AnnotationError
 from sklearn_ser.metrics import ser_scoring, unweighted_average_recall
 
-OWN = ["calm", "low", "tense"]  # a user's own labels: no alias list knows them
+# a user's own labels: no alias list knows them (one not ASCII)
+OWN = ["calm", "colère", "tense"]
 ALIASES = {"anger": ["Angry", "ANG", "anger"], "sadness": ["Sad", "SADNESS", "trauer"],
            "neutral": ["Neutral state", "NEU", "neutral"]}
 
@@ -28,11 +31,29 @@ CASES = [str.lower, str.upper, str.title, str.capitalize, str.swapcase]
 PADS = ["", " ", "  ", "\t"]
 
 
+INVISIBLE = ["\u200b", "\u200d", "\ufeff", "\u00ad", "\u2060", "\u200e"]
+
+
+def _fullwidth(text):
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+def _unicode_forms(text):
+    """``text`` as written, in NFC, NFD, fullwidth, or with an invisible
+    character inside: all print alike (or as its fullwidth twin)."""
+    return st.one_of(
+        st.sampled_from([text, unicodedata.normalize("NFC", text),
+                         unicodedata.normalize("NFD", text), _fullwidth(text)]),
+        st.tuples(st.integers(0, len(text)), st.sampled_from(INVISIBLE)).map(
+            lambda t: text[:t[0]] + t[1] + text[t[0]:]))
+
+
 def spelled(label):
-    """``label`` in any case and padding (possibly exactly as written)."""
+    """``label`` in any case, padding and Unicode form (possibly exactly as
+    written)."""
     return st.tuples(st.sampled_from(CASES), st.sampled_from(PADS),
-                     st.sampled_from(PADS)).map(
-        lambda t: t[1] + t[0](label) + t[2])
+                     st.sampled_from(PADS)).flatmap(
+        lambda t: _unicode_forms(t[0](label)).map(lambda w: t[1] + w + t[2]))
 
 
 def variant(label):
@@ -77,12 +98,12 @@ def test_a_label_written_another_way_is_refused_everywhere(data):
     messy = X.copy()
     messy.iloc[rows, 0] = other
     with pytest.raises(AnnotationError,
-                       match=re.escape(f"writes {other!r} ({len(rows)} ")):
+                       match=re.escape(f"writes {shown(other)} ({len(rows)} ")):
         truth_labels(messy["intended"], labels=OWN)
     est = ColumnEcho(OWN).fit(X)
     for classes in (OWN, None):  # None: the estimator's classes_ say
         scorer = ser_scoring(classes, truth="intended", warn=False)["uar"]
-        with pytest.raises(AnnotationError, match="differs only in case or spaces"):
+        with pytest.raises(AnnotationError, match="differs only in case, spaces"):
             scorer(est, messy, y)
         # written as the ratings write it: scored, as the metric scores it
         assert scorer(est, X, y) == pytest.approx(
@@ -146,9 +167,9 @@ def test_load_corpus_and_the_command_line_refuse_a_truth_column_spelled_otherwis
               "logreg_egemaps", "--no-progress", "--out", str(tmp_path / "o")])
     assert not (tmp_path / "o").exists()  # refused before any work
     audio, ratings, meta = _own_corpus(tmp_path / "cls", lambda v: v)
-    with pytest.raises(SystemExit, match="--classes: The class list writes 'Low'"):
+    with pytest.raises(SystemExit, match="--classes: The class list writes 'Colère'"):
         main(["benchmark", "--audio-dir", str(audio), "--ratings", str(ratings),
-              "--metadata", str(meta), "--classes", "calm,Low,tense", "--methods",
+              "--metadata", str(meta), "--classes", "calm,Colère,tense", "--methods",
               "logreg_egemaps", "--no-progress", "--out", str(tmp_path / "o")])
     # written as the ratings write it: the classes are the truth's labels
     audio, ratings, meta = _own_corpus(tmp_path / "ok", lambda v: f" {v} ")
@@ -168,12 +189,12 @@ def test_a_class_list_written_another_way_is_refused_by_every_fit(data):
     classes = [data.draw(variant(c)) if c == label else c for c in OWN]
     for encoder in (HardLabels, SoftLabels, ExistenceLabels):
         with pytest.raises(AnnotationError, match=re.escape(
-                f"writes {classes[OWN.index(label)]!r}, which differs only")):
+                f"writes {shown(classes[OWN.index(label)])}, which differs only")):
             encoder(classes=classes).fit(y)
         # as the ratings write them: every class is a target
         assert list(encoder(classes=OWN).fit(y).classes_) == OWN
     features = pd.DataFrame({"f": np.arange(len(X), dtype=float)}, index=X.index)
-    with pytest.raises(AnnotationError, match="differs only in case or spaces"):
+    with pytest.raises(AnnotationError, match="differs only in case, spaces"):
         EveryRatingClassifier(classes=classes).fit(features, y)
 
 
@@ -185,7 +206,7 @@ def test_a_label_map_key_written_another_way_is_refused(data):
     label = data.draw(st.sampled_from(OWN))
     key = data.draw(variant(label))
     with pytest.raises(AnnotationError, match=re.escape(
-            f"label_map writes {key!r}, which differs only")):
+            f"label_map writes {shown(key)}, which differs only")):
         check_annotations(y, label_map={key: "other"})
     with pytest.raises(AnnotationError, match="Write the key as the ratings do"):
         HardLabels(label_map={key: "other"}).fit(y)
@@ -207,11 +228,11 @@ def test_a_metric_refuses_labels_and_predictions_written_another_way(data):
     pred = [other if p == label else p for p in y_pred]
     for metric in (unweighted_average_recall, weighted_accuracy, per_class_report):
         with pytest.raises(AnnotationError, match=re.escape(
-                f"labels argument writes {other!r}")):
+                f"labels argument writes {shown(other)}")):
             metric(y_true, y_pred, labels=labels)
         if label in y_pred:
             with pytest.raises(AnnotationError, match=re.escape(
-                    f"y_pred writes {other!r}")):
+                    f"y_pred writes {shown(other)}")):
                 metric(y_true, pred)
         metric(y_true, y_pred, labels=OWN)  # as y_true writes them: scored
 
@@ -223,10 +244,13 @@ def test_ids_that_differ_only_in_case_or_spaces_are_refused(data):
     ids = ["S1", "S2", "spk03", "alice"]
     base = data.draw(st.sampled_from(ids))
     other = data.draw(variant(base))
-    with pytest.raises(AnnotationError, match=re.escape(repr(other))):
+    with pytest.raises(AnnotationError, match=re.escape(shown(other))):
         check_id_spellings([*ids, other, *ids], "session")
     check_id_spellings([*ids, *ids], "session")  # repeats of one id are one id
-    if other.strip() != base:  # only case differs: allowed where case counts
+    if unicode_key(other).strip() == base:  # not only case: refused there too
+        with pytest.raises(AnnotationError, match=re.escape(shown(other))):
+            check_id_spellings([*ids, other], "utterance", case=False)
+    else:  # only case differs: allowed where case counts
         check_id_spellings([*ids, other], "utterance", case=False)
 
 
@@ -241,7 +265,7 @@ def test_the_command_line_refuses_session_or_speaker_ids_spelled_two_ways(tmp_pa
         bad.loc[0, column] = f" {str(bad.loc[0, column]).upper()}X"[:-1] + " "
         bad.to_csv(tmp_path / f"{column}.csv", index=False)
         with pytest.raises(SystemExit, match=f"The '{column}' value ids .* differ "
-                           "only in case or surrounding spaces .*in the "
+                           "only in case, surrounding spaces, .*.*in the "
                            f"metadata's '{column}' column"):
             main(["benchmark", "--audio-dir", str(audio), "--ratings",
                   str(ratings), "--metadata", str(tmp_path / f"{column}.csv"),
@@ -279,5 +303,5 @@ def test_every_rating_refuses_inner_fold_groups_spelled_two_ways():
     X, y = _table(OWN)
     features = pd.DataFrame({"f": np.arange(len(X), dtype=float)}, index=X.index)
     groups = ["S1 " if i == 0 else f"S{i % 3 + 1}" for i in range(len(X))]
-    with pytest.raises(AnnotationError, match="differ only in case or surrounding"):
+    with pytest.raises(AnnotationError, match="differ only in case, surrounding"):
         EveryRatingClassifier().fit(features, y, groups=groups)

@@ -32,9 +32,17 @@ from sklearn.utils.validation import _num_samples
 from .._warnings import ser_warn
 from ..exceptions import AnnotationError, DroppedRowsWarning, EmptyRaterWarning
 from ._ratings import RatingsArray, is_ratings
-from ._table import _check_index, align_annotations, check_table_ids, to_ratings
+from ._table import (
+    _check_index,
+    align_annotations,
+    check_table_ids,
+    numeric_column,
+    numeric_content,
+    to_ratings,
+)
 from ._vocabulary import (
     CANONICAL_EMOTIONS,
+    SPELLING_RULE,
     _is_missing,
     _spelling_key,
     build_label_map,
@@ -43,6 +51,8 @@ from ._vocabulary import (
     check_names,
     is_missing_label,
     normalize_label,
+    shown,
+    unicode_key,
 )
 
 __all__ = ["FORMS", "check_annotations", "check_id_spellings", "n_parses",
@@ -236,7 +246,8 @@ def _is_boolish(values):
     for i, v in enumerate(values):
         if isinstance(v, bool | np.bool_):
             out[i] = True
-        elif isinstance(v, str) and v.strip().lower() in TRUE_STRINGS | FALSE_STRINGS:
+        elif isinstance(v, str) and (
+                unicode_key(v).strip().lower() in TRUE_STRINGS | FALSE_STRINGS):
             out[i] = True
     return out
 
@@ -253,13 +264,15 @@ def _label_columns(y, known, label_map):
 
 
 def _table_reading(y):
-    """What a DataFrame looks like: "votes", "multi_hot", "raters" or "mixed"."""
+    """What a DataFrame holds, read from its cells whatever the dtypes:
+    "votes" (every filled cell a number, :func:`numeric_column`),
+    "multi_hot" (every cell a presence flag), "raters" or "mixed"."""
     dtypes = list(y.dtypes)
     if all(pd.api.types.is_bool_dtype(t) for t in dtypes):
         return "multi_hot"
-    numeric = [pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
-               for t in dtypes]
-    if all(numeric):
+    numeric = [numeric_column(y.iloc[:, j]) for j in range(y.shape[1])]
+    if all(col is not None for col in numeric) and any(
+            not np.isnan(col).all() for col in numeric):
         return "votes"
     values = y.to_numpy(dtype=object).ravel()
     present = values[~pd.isna(values)] if values.size else values
@@ -269,12 +282,20 @@ def _table_reading(y):
         boolish = _is_boolish(uniq)
         if boolish.all():
             return "multi_hot"
-    if any(numeric):
-        filled = [c for c, isnum in zip(y.columns, numeric, strict=True)
-                  if isnum and y[c].notna().any()]
-        if filled and len(filled) < y.shape[1]:
-            return "mixed"
+    filled = [col is not None and not np.isnan(col).all() for col in numeric]
+    if any(filled) and not all(filled):
+        return "mixed"
     return "raters"
+
+
+def _numeric_columns(y):
+    """The columns whose every filled cell is a number (and one is filled)."""
+    out = []
+    for j, c in enumerate(y.columns):
+        col = numeric_column(y.iloc[:, j])
+        if col is not None and not np.isnan(col).all():
+            out.append(c)
+    return out
 
 
 def _raw_table(y, form, known, label_map, who, positional=False):
@@ -285,8 +306,7 @@ def _raw_table(y, form, known, label_map, who, positional=False):
     check_table_ids(y, f"{who}: the annotation table")
     reading = _table_reading(y) if form == "auto" else form
     if reading == "mixed":
-        numeric = [c for c, t in y.dtypes.items()
-                   if pd.api.types.is_numeric_dtype(t) and y[c].notna().any()]
+        numeric = _numeric_columns(y)
         others = [c for c in y.columns if c not in numeric]
         raise AnnotationError(
             f"{who}: the table mixes numeric vote-count columns {numeric[:6]} with "
@@ -303,6 +323,13 @@ def _raw_table(y, form, known, label_map, who, positional=False):
                               "(1-D); got a DataFrame.")
     # vote counts or multi-hot: the columns must be labels
     labels, others = _label_columns(y, known, label_map)
+    if positional and known is not None and others:
+        raise AnnotationError(
+            f"{who}: a 2-D array of {y.shape[1]} columns has no column names, so "
+            f"its columns would be the labels 0..{y.shape[1] - 1}, and classes="
+            f"{sorted(map(str, known))[:8]} names none of them: every target "
+            "would be empty. Name the columns: pass pd.DataFrame(y, "
+            "columns=[the label of each column]) (or classes=range(n_columns)).")
     if others and form == "auto" and not positional:
         what = "numeric" if reading == "votes" else "True/False"
         as_votes = ("vote counts (one column per label, each cell the number of "
@@ -321,6 +348,9 @@ def _raw_table(y, form, known, label_map, who, positional=False):
             "form='raters')) reads each cell as the label(s) that rater chose"
             + ("" if reading == "votes" else
                " (map yes/no to label names first)") + ".")
+    if reading == "votes":  # numbers written as text read as numbers
+        numbers_of = numeric_content(y)
+        y = y if numbers_of is None else numbers_of
     counts = _multi_hot_counts(y, who) if reading == "multi_hot" else (
         _vote_counts(y, who))
     return _votes_to_ratings(counts, y.index, list(y.columns)), "votes"
@@ -335,9 +365,9 @@ def _multi_hot_counts(y, who):
             missing[i, j] = True
         elif isinstance(v, bool | np.bool_):
             out[i, j] = int(v)
-        elif isinstance(v, str) and v.strip().lower() in TRUE_STRINGS:
+        elif isinstance(v, str) and unicode_key(v).strip().lower() in TRUE_STRINGS:
             out[i, j] = 1
-        elif isinstance(v, str) and v.strip().lower() in FALSE_STRINGS:
+        elif isinstance(v, str) and unicode_key(v).strip().lower() in FALSE_STRINGS:
             pass
         elif isinstance(v, numbers.Number) and v in (0, 1):
             out[i, j] = int(v)
@@ -628,19 +658,24 @@ def check_id_spellings(ids, what, *, case=True,
             return
         values = pd.Index(strings)
     raw = np.asarray(values, dtype=str)
-    norm = np.strings.strip(raw)
+    norm = np.asarray([unicode_key(v) for v in values.astype(str)], dtype=str)
+    unicode_variant = (norm != raw).any()
+    norm = np.strings.strip(norm)
     if case:
         norm = np.strings.lower(norm)
-    elif not (norm != raw).any():  # no id has surrounding spaces: no variant
+    elif not unicode_variant and not (norm != raw).any():  # nothing to fold
         return
     uniq, inverse, counts = np.unique(norm, return_inverse=True, return_counts=True)
     if (counts > 1).any():
         dup = counts[inverse] > 1
         first = norm[dup][0]
         pair = list(values[np.flatnonzero(norm == first)[:2]])
-        rule = "case or surrounding spaces" if case else "surrounding spaces"
+        rule = ("case, surrounding spaces, Unicode form or invisible characters"
+                if case else
+                "surrounding spaces, Unicode form or invisible characters")
         raise AnnotationError(
-            f"The {what} ids {pair[0]!r} and {pair[1]!r} differ only in {rule} "
+            f"The {what} ids {shown(pair[0])} and {shown(pair[1])} differ only in "
+            f"{rule} "
             f"({int(dup.sum())} such ids); they would count as two {what}s. Write "
             f"each id one way ({advice}).")
 
@@ -655,11 +690,12 @@ def _vocabulary(canon_of):
     clash = [sorted(g) for g in groups.values() if len(g) > 1]
     if clash:
         raise AnnotationError(
-            f"Labels {clash[0]!r} differ only in case or spaces"
+            f"Labels {', '.join(map(shown, clash[0]))} differ only in {SPELLING_RULE}"
             + (f" ({len(clash)} such groups)" if len(clash) > 1 else "")
             + "; they would become separate classes. Write each label one way, "
             "e.g. y.map(lambda cell: None if cell is None else tuple("
-            "str(v).strip().lower() for v in cell)), or map them with label_map.")
+            "unicodedata.normalize('NFC', str(v)).strip().lower() for v in cell)), "
+            "or map them with label_map.")
     try:
         return sorted(canon)
     except TypeError:

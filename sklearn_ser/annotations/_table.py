@@ -17,6 +17,8 @@ Two simpler forms are accepted wherever an annotation table is:
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import pandas as pd
 
@@ -317,14 +319,71 @@ def check_table_ids(y, who="The annotation table"):
             "(or label) one column (or build the ratings with from_long).")
 
 
+def numeric_column(column):
+    """A column's values as floats when every filled cell is a number, else None.
+
+    Decided by the content, whatever the dtype: numbers, and strings that
+    read as numbers (``" 2 "``, ``"1.0"``: a table read with
+    ``read_csv(dtype=str)``, from Excel or JSON, or cast to ``string`` or
+    ``category``). Cells that name nothing (:func:`is_missing_label`) are NaN.
+    True/False, labels, tuples and complex numbers are not numbers. Each
+    distinct value is read once.
+    """
+    dtype = column.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return None
+    if pd.api.types.is_numeric_dtype(dtype) and not isinstance(
+            dtype, pd.CategoricalDtype):
+        if pd.api.types.is_complex_dtype(dtype):
+            return None
+        return column.to_numpy(dtype=float, na_value=np.nan)
+    values = column.to_numpy(dtype=object)
+    try:
+        codes, uniques = pd.factorize(values)
+    except TypeError:  # unhashable cells (lists): several labels, not numbers
+        return None
+    read = np.empty(len(uniques) + 1)
+    read[-1] = np.nan  # code -1: None, NaN, NA
+    for k, v in enumerate(uniques):
+        if is_missing_label(v):
+            read[k] = np.nan
+        elif isinstance(v, bool | np.bool_ | complex | np.complexfloating):
+            return None
+        elif isinstance(v, numbers.Number):
+            read[k] = float(v)
+        elif isinstance(v, str | np.str_):
+            try:
+                read[k] = float(v.strip())
+            except ValueError:
+                return None
+        else:
+            return None
+    return read[codes]
+
+
+def numeric_content(y):
+    """A DataFrame's cells as a float table when every filled cell is a
+    number (:func:`numeric_column`, whatever the dtypes), else None."""
+    if not isinstance(y, pd.DataFrame) or y.shape[1] == 0:
+        return None
+    cols = []
+    for j in range(y.shape[1]):
+        col = numeric_column(y.iloc[:, j])
+        if col is None:
+            return None
+        cols.append(col)
+    out = pd.DataFrame(np.column_stack(cols) if y.shape[0] else
+                       np.zeros((0, y.shape[1])), index=y.index)
+    out.columns = y.columns
+    return out
+
+
 def is_vote_table(y) -> bool:
-    """True if ``y`` is a vote-count table (a DataFrame of numeric columns)."""
-    return (
-        isinstance(y, pd.DataFrame)
-        and y.shape[1] > 0
-        and all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
-                for t in y.dtypes)
-    )
+    """True if ``y`` is a DataFrame whose every filled cell is a number (a
+    vote-count table when its columns are labels), whatever its dtypes: a
+    table read as text (``read_csv(dtype=str)``, Excel, JSON) or cast to
+    ``category``/``string`` is read by its content."""
+    return numeric_content(y) is not None
 
 
 def align_annotations(X, y):

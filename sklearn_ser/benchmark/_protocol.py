@@ -456,7 +456,7 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
 def _check_groups(u, group_column):
     """The group of every utterance, as text; a clear error for a missing
     column, empty values, missing speakers, group or speaker ids that differ
-    only in case or spaces, or a single group."""
+    only in case, spaces, Unicode form or invisible characters, or a single group."""
     if group_column not in u.columns:
         raise ComparisonError(
             f"the group column {group_column!r} is not in the utterance table; its "

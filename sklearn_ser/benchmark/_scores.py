@@ -11,7 +11,8 @@ import pandas as pd
 def truth_labels(truth, labels=None):
     """A truth column read once (:func:`sklearn_ser.annotations.truth_labels`:
     the ratings' spellings, None where a value names nothing; a label that
-    differs from one of ``labels`` only in case or spaces is refused), numbers
+    differs from one of ``labels`` only in case, spaces, Unicode form or
+    invisible characters is refused), numbers
     as strings (whole floats as integers), the form the command line's classes
     take."""
     from ..annotations import truth_labels as read

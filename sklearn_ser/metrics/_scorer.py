@@ -127,7 +127,8 @@ class SERScorer:
                                          label_map=self.encoder.label_map))
         # the one reading of a truth column: a value that names nothing ("",
         # "NA"...) is missing, as in the ratings and the metrics' y_true; a
-        # label that differs from a class only in case or spaces is refused
+        # label that differs from a class only in case, spaces, Unicode form or
+        # invisible characters is refused
         known = given if given is not None else getattr(estimator, "classes_", None)
         labels = truth_labels(X[column].to_numpy(dtype=object),
                               label_map=self.encoder.label_map,

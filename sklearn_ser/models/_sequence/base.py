@@ -645,7 +645,8 @@ _SPLIT_TRIES = 20
 
 def _speakers_of(X, groups):
     """The early-stopping groups: ``groups``, else X's ``speaker`` column;
-    ids that differ only in case or spaces are refused (one speaker would be
+    ids that differ only in case, spaces, Unicode form or invisible
+    characters are refused (one speaker would be
     held out and trained on)."""
     from ...annotations import check_id_spellings
 
