@@ -28,6 +28,7 @@ majority is not a class.
 
 from __future__ import annotations
 
+import numbers
 from collections import namedtuple
 
 import numpy as np
@@ -36,14 +37,19 @@ from scipy.spatial.distance import jensenshannon
 from scipy.special import xlogy
 from sklearn.metrics import f1_score
 
+from .._warnings import ser_warn
 from ..annotations import (
     HardLabels,
     SoftLabels,
     build_label_map,
     canonical_label,
     check_annotations,
+    check_label_spellings,
+    is_missing_label,
     resolve_classes,
 )
+from ..annotations._vocabulary import columns_by_name, is_unnamed
+from ..exceptions import DroppedRowsWarning
 
 __all__ = [
     "AgreementScores",
@@ -75,16 +81,19 @@ def _checked(y_true, y_proba, classes, label_map):
 
 def _proba(y_proba, classes, n, label_map=None):
     """``y_proba`` as an (n, K) array whose columns follow the sorted canonical
-    classes (the encoders' ``classes_``): an array's columns are ``classes``
-    in the order given, a DataFrame's are found by name."""
+    classes (the encoders' ``classes_``): an array's columns (and those of a
+    DataFrame with pandas' default unnamed columns) are ``classes`` in the
+    order given, a DataFrame's named columns are found by name
+    (:func:`~sklearn_ser.annotations._vocabulary.columns_by_name`)."""
     lm = build_label_map(label_map)
     given = [canonical_label(c, lm) for c in classes]
     canon = list(resolve_classes(None, classes, label_map=label_map))
-    if isinstance(y_proba, pd.DataFrame):
-        names = [canonical_label(c, lm) for c in y_proba.columns]
-        if set(canon) <= set(names):
-            y_proba = y_proba.iloc[:, [names.index(c) for c in canon]]
-            given = canon
+    if isinstance(y_proba, pd.DataFrame) and not is_unnamed(y_proba.columns):
+        y_proba = y_proba.iloc[:, columns_by_name(
+            y_proba.columns, canon, label_map=label_map)]
+        given = canon
+        p = y_proba.to_numpy(dtype=float)
+    elif isinstance(y_proba, pd.DataFrame):  # unnamed columns: as an array
         p = y_proba.to_numpy(dtype=float)
     else:
         p = np.asarray(y_proba, dtype=float)
@@ -117,6 +126,21 @@ def class_probabilities(estimator, X, classes, *, label_map=None):
     lm = build_label_map(label_map)
     proba = np.asarray(estimator.predict_proba(X), dtype=float)
     pos = {canonical_label(c, lm): k for k, c in enumerate(classes)}
+    theirs = [canonical_label(c, lm) for c in estimator.classes_]
+    # a class "Calm" of the estimator beside the scored "calm" would get no mass
+    check_label_spellings(theirs, list(pos), "estimator's classes_", counted=False,
+                          consequence="its probabilities would count for no class",
+                          advice="Fit it on labels written as the scored "
+                                 "classes are.", of="the class")
+    if proba.ndim != 2 or proba.shape[1] != len(theirs):
+        raise ValueError(
+            f"{type(estimator).__name__}.predict_proba gave shape {proba.shape} for "
+            f"{len(theirs)} classes_; one column per class is expected.")
+    if not any(c in pos for c in theirs):
+        raise ValueError(
+            f"None of {type(estimator).__name__}'s classes_ {theirs[:8]} is one of "
+            f"the scored classes {list(classes)[:8]}: its probabilities say "
+            "nothing about them.")
     out = np.zeros((len(proba), len(classes)))
     for j, c in enumerate(estimator.classes_):
         k = pos.get(canonical_label(c, lm))
@@ -250,8 +274,9 @@ def expected_calibration_error(y_true, y_proba, *, classes, n_bins=15,
     ``upper``, ``count``, ``confidence``, ``accuracy``), the reliability
     diagram's data.
     """
-    if int(n_bins) < 1:
-        raise ValueError(f"n_bins must be >= 1; got {n_bins}.")
+    if isinstance(n_bins, bool) or not isinstance(n_bins, numbers.Integral) or (
+            n_bins < 1):
+        raise ValueError(f"n_bins must be a whole number >= 1; got {n_bins!r}.")
     k, p, _, _ = _majority(y_true, y_proba, classes, label_map)
     conf = p.max(axis=1)
     correct = p.argmax(axis=1) == k
@@ -311,18 +336,51 @@ def krippendorff_alpha(y_true, y_pred=None, *, classes, label_map=None):
     raters = alpha(counts)
     if y_pred is None:
         return AgreementScores(raters, None)
-    pred = np.asarray(y_pred, dtype=object).ravel()
-    if len(pred) != len(counts):
-        raise ValueError(f"y_pred has {len(pred)} labels for {len(counts)} "
-                         "utterances.")
+    pred = _predictions_by_id(y_pred, y)
     pos = {c: k for k, c in enumerate(classes)}
-    from ..annotations import normalize_label
-
-    k = np.array([pos.get(normalize_label(v), -1) for v in pred])
+    lm = build_label_map(label_map)
+    read = np.array([None if is_missing_label(v) else canonical_label(v, lm)
+                     for v in pred], dtype=object)
+    # a predicted "Calm" beside the class "calm" would never count (the UAR's rule)
+    check_label_spellings(read, classes, "y_pred", counted=False,
+                          consequence="it would count as no class",
+                          advice="Write the predictions as the classes are.",
+                          of="the class")
+    k = np.array([pos.get(v, -1) for v in read], dtype=np.int64)
+    if (k < 0).any():
+        out = read[k < 0]
+        named = sorted({str(v) for v in out if v is not None})
+        ser_warn(
+            f"krippendorff_alpha: {int((k < 0).sum())} of {len(k)} prediction(s) "
+            f"are no class of {list(classes)[:8]} "
+            f"({named[:6] + (['None/NaN'] if any(v is None for v in out) else [])}"
+            "); the model counts as not rating those utterances.",
+            DroppedRowsWarning)
     with_model = counts.copy()
     ok = k >= 0
     with_model[np.flatnonzero(ok), k[ok]] += 1
     return AgreementScores(raters, alpha(with_model))
+
+
+def _predictions_by_id(y_pred, y):
+    """One prediction per utterance of the checked ratings ``y``: a Series
+    with ids is aligned by id (every utterance needs one), anything else by
+    position."""
+    if isinstance(y_pred, pd.Series) and not isinstance(y_pred.index, pd.RangeIndex):
+        missing = y.index.difference(y_pred.index, sort=False)
+        if len(missing):
+            raise ValueError(
+                f"y_pred has no prediction for {len(missing)} utterance(s) of "
+                f"y_true (first: {missing[0]!r}); its ids must be y_true's.")
+        if y_pred.index.has_duplicates:
+            dup = y_pred.index[y_pred.index.duplicated()][0]
+            raise ValueError(f"y_pred names utterance {dup!r} twice.")
+        return y_pred.reindex(y.index).to_numpy(dtype=object)
+    pred = np.asarray(y_pred, dtype=object).ravel()
+    if len(pred) != len(y):
+        raise ValueError(f"y_pred has {len(pred)} labels for {len(y)} "
+                         "utterances.")
+    return pred
 
 
 def agreement_report(y_true, y_proba, *, classes, bins=(0.0, 0.5, 0.75, 1.0),

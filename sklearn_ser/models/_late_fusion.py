@@ -6,23 +6,42 @@ import numbers
 
 import joblib
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._parallel import restore_on_interrupt, torch_thread_share, use_torch_threads
-from ..annotations import align_annotations
+from ..annotations import align_annotations, normalize_label
+from ..annotations._vocabulary import (
+    _spelling_key,
+    columns_by_name,
+    is_unnamed,
+    shown,
+)
+from ..exceptions import AnnotationError
 from ..metrics import UARScoreMixin
 
 
-def combine_probabilities(probas, weights=None, combine="geometric"):
-    """Weighted mean of aligned probability matrices, rows summing to 1.
+def combine_probabilities(probas, weights=None, combine="geometric", *,
+                          classes=None):
+    """Weighted mean of probability tables, rows summing to 1.
 
-    ``probas``: (n_samples, n_classes) arrays, columns in one class order;
-    ``weights``: one per matrix (default equal; normalised); ``combine``:
-    "mean" (arithmetic) or "geometric" (the weighted mean of the
-    log-probabilities, clipped at 1e-9, renormalised). The one rule of
-    :class:`LateFusionClassifier` and the command line's fusion methods.
+    ``probas``: (n_samples, n_classes) tables. Arrays' columns are in one
+    class order (``classes``, when given); DataFrames with named columns are
+    aligned **by name** (:func:`~sklearn_ser.annotations.columns_by_name`:
+    to ``classes``, else to the first table's columns; a table whose names
+    are not those classes is refused) and by utterance id (the first table's
+    order; a table with other ids is refused). ``weights``: one per table
+    (default equal; normalised); ``combine``: "mean" (arithmetic) or
+    "geometric" (the weighted mean of the log-probabilities, clipped at
+    1e-9, renormalised). The one rule of :class:`LateFusionClassifier` and
+    the command line's fusion methods.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes), or a DataFrame (columns: the
+    classes, index: the first table's ids) when a table was a DataFrame.
 
     Examples
     --------
@@ -33,16 +52,73 @@ def combine_probabilities(probas, weights=None, combine="geometric"):
     >>> combine_probabilities([a, b]).round(2).tolist()
     [[0.75, 0.25]]
     """
-    probas = [np.asarray(p, dtype=float) for p in probas]
-    w = np.ones(len(probas)) if weights is None else np.asarray(weights, dtype=float)
+    probas = list(probas)
+    if not probas:
+        raise ValueError("combine_probabilities needs at least one table.")
+    if combine not in ("mean", "geometric"):
+        raise ValueError(f"combine={combine!r}; use 'mean' or 'geometric'.")
+    frames = [p for p in probas if isinstance(p, pd.DataFrame)
+              and not is_unnamed(p.columns)]
+    names = list(classes) if classes is not None else (
+        list(frames[0].columns) if frames else None)
+    index = frames[0].index if frames else None
+    arrays = []
+    for k, p in enumerate(probas):
+        if isinstance(p, pd.DataFrame) and not is_unnamed(p.columns):
+            if not p.index.equals(index):
+                if len(p.index) != len(index) or not p.index.isin(index).all() or (
+                        p.index.has_duplicates):
+                    raise ValueError(
+                        f"combine_probabilities: table {k} has other utterance ids "
+                        f"than table 0 (e.g. {p.index.difference(index)[:3].tolist()}"
+                        f" / {index.difference(p.index)[:3].tolist()}).")
+                p = p.loc[index]
+            p = p.iloc[:, columns_by_name(p.columns, names,
+                                          what=f"combine_probabilities' {k}")]
+        arr = np.asarray(p, dtype=float)
+        if arr.ndim != 2 or (names is not None and arr.shape[1] != len(names)) or (
+                arr.shape != np.shape(arrays[0] if arrays else arr)):
+            raise ValueError(
+                f"combine_probabilities: table {k} has shape {arr.shape}; every "
+                "table must be (n_samples, n_classes) with the same shape"
+                + (f" ({len(names)} classes)." if names is not None else "."))
+        arrays.append(arr)
+    w = np.ones(len(arrays)) if weights is None else np.asarray(weights, dtype=float)
+    if w.shape != (len(arrays),) or not np.isfinite(w).all() or (w < 0).any() or (
+            w.sum() <= 0):
+        raise ValueError(
+            f"combine_probabilities: weights={list(np.ravel(w))}; one finite "
+            f"weight >= 0 per table ({len(arrays)}), at least one > 0.")
     w = w / w.sum()
     if combine == "geometric":
         total = sum(wk * np.log(np.clip(p, 1e-9, 1.0))
-                    for wk, p in zip(w, probas, strict=True))
+                    for wk, p in zip(w, arrays, strict=True))
         total = np.exp(total - total.max(axis=1, keepdims=True))
     else:
-        total = sum(wk * p for wk, p in zip(w, probas, strict=True))
-    return total / total.sum(axis=1, keepdims=True)
+        total = sum(wk * p for wk, p in zip(w, arrays, strict=True))
+    out = total / total.sum(axis=1, keepdims=True)
+    if frames:
+        return pd.DataFrame(out, index=index, columns=pd.Index(names, name="class"))
+    return out
+
+
+def _refuse_class_spellings(labels, names, members):
+    """Two members naming one class two ways ("anger" and "angry", "calm" and
+    "Calm") would make two columns of one class: refused, naming them."""
+    groups = {}
+    for c in labels:
+        if isinstance(c, str):
+            groups.setdefault(_spelling_key(str(normalize_label(c))), []).append(c)
+    clash = next((g for g in groups.values() if len(g) > 1), None)
+    if clash:
+        who = {c: [n for n, est in zip(names, members, strict=True)
+                   if c in list(est.classes_)] for c in clash}
+        raise AnnotationError(
+            "LateFusionClassifier: the members name one class two ways: "
+            + ", ".join(f"{shown(c)} ({', '.join(who[c])})" for c in clash)
+            + "; their probabilities would fall into separate columns. Fit every "
+            "member on labels written one way (the same label_map, classes or "
+            "target encoder).")
 
 
 def _fit_one(estimator, X, y, threads):
@@ -143,6 +219,7 @@ class LateFusionClassifier(UARScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         self.named_estimators_ = dict(zip(names, self.estimators_, strict=True))
         labels = sorted({c.item() if isinstance(c, np.generic) else c
                          for est in self.estimators_ for c in est.classes_}, key=str)
+        _refuse_class_spellings(labels, names, self.estimators_)
         self.classes_ = np.asarray(labels, dtype=object if any(
             isinstance(c, str) for c in labels) else None)
         if all(isinstance(c, numbers.Number) for c in labels):
