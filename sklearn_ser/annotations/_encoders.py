@@ -36,6 +36,7 @@ from ._vocabulary import (
     check_label_spellings,
     check_names,
     normalize_label,
+    shown,
 )
 
 #: The reasons a row can lack a target, as reported by ``target_status``.
@@ -183,6 +184,7 @@ def resolve_classes(annotations, classes=None, *, label_map=None):
             ratings = check_annotations(annotations, label_map=label_map)
             check_label_spellings(out, list(ratings.array.vocabulary),
                                   "class list", counted=False)
+            check_classes_rated(out, ratings.array.vocabulary)
     else:
         ratings = check_annotations(annotations, label_map=label_map)
         out = [lab for lab in ratings.array.vocabulary if lab != "other"]
@@ -199,6 +201,45 @@ def resolve_classes(annotations, classes=None, *, label_map=None):
         ) from exc
     return np.asarray(out, dtype=object if any(isinstance(c, str) for c in out)
                       else None)
+
+
+def check_classes_rated(classes, rated, *, what="class list"):
+    """Refuse a class no rating holds when a rated label left out of
+    ``classes`` is close to it (a typo: "hapiness" for "happiness" would
+    never be a target, and happiness never predicted); refuse classes none of
+    which is rated (every target would be empty).
+
+    A class no rating holds and no rated label resembles is left to the
+    estimators, which warn about it by name (a fold may lack a class).
+
+    Raises
+    ------
+    AnnotationError
+        Naming the class and the closest rated label ("did you mean ...?").
+    """
+    import difflib
+
+    rated = list(rated)
+    if not rated:
+        return
+    unrated = [c for c in classes if c not in set(rated)]
+    if len(unrated) == len(list(classes)):
+        raise AnnotationError(
+            f"None of the {what} {[str(c) for c in classes][:8]} is a label of any "
+            f"rating; the ratings hold {[str(v) for v in rated][:10]}: every "
+            "target would be empty. Name classes as the ratings do (or map the "
+            "labels with label_map).")
+    spare = [v for v in rated if isinstance(v, str) and v not in set(classes)]
+    for c in unrated:
+        if not isinstance(c, str):
+            continue
+        close = difflib.get_close_matches(c, spare, n=1, cutoff=0.75)
+        if close:
+            raise AnnotationError(
+                f"The {what} names {shown(c)}, which no rating holds; did you mean "
+                f"{shown(close[0])}? (rated, and left out of the classes). As "
+                f"written, {c!r} would never be a target and {close[0]!r} never "
+                "predicted.")
 
 
 def _class_names(classes, label_map, whom=None):

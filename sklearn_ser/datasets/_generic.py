@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -11,7 +12,8 @@ from sklearn.utils import Bunch
 
 from .._warnings import ser_warn
 from ..annotations import from_long, infer_classes, to_long
-from ..exceptions import WaveformScaleWarning
+from ..annotations._vocabulary import shown, unicode_key
+from ..exceptions import RareClassWarning, WaveformScaleWarning
 from ._base import path_inside
 
 
@@ -134,17 +136,30 @@ def load_corpus(audio_dir, ratings, metadata=None, *, extension=".wav",
         if missing:
             # ids are matched exactly (they name files); say when only case or
             # surrounding spaces differ, the usual cause
-            loose = {str(m).strip().casefold(): m for m in meta.index}
-            near = [(i, loose[str(i).strip().casefold()]) for i in missing
-                    if str(i).strip().casefold() in loose]
+            loose = {_loose_id(m): m for m in meta.index}
+            near = [(i, loose[_loose_id(i)]) for i in missing
+                    if _loose_id(i) in loose]
+            by_ext = [(i, m) for i, m in near if _loose_id(i, False) != (
+                _loose_id(m, False))]
+            if by_ext:
+                i, m = by_ext[0]
+                raise ValueError(
+                    f"{len(missing)} rated utterance(s) are not in "
+                    f"{str(metadata)!r} (e.g. {i!r}); {len(by_ext)} of them differ "
+                    f"from a metadata id by a file extension (ratings {i!r}, "
+                    f"metadata {m!r}). Ids name the audio files without their "
+                    "extension: strip it from both files (e.g. long['utterance'] "
+                    "= long['utterance'].str.replace(r'\\.(wav|flac)$', '', "
+                    "regex=True)).")
             raise ValueError(
                 f"{len(missing)} rated utterance(s) are not in {str(metadata)!r} "
-                f"(e.g. {missing[0]!r}); add a row for each."
-                + (f" {len(near)} of them differ from a metadata id only by case "
-                   f"or surrounding spaces (e.g. ratings {near[0][0]!r}, metadata "
-                   f"{near[0][1]!r}): ids are matched exactly, as they name the "
-                   "audio files; write them the same way in both files."
-                   if near else "")
+                f"(e.g. {missing[0]!r})"
+                + (f"; {len(near)} of them differ from a metadata id only by case, "
+                   f"surrounding spaces or Unicode form (e.g. ratings "
+                   f"{shown(near[0][0])}, metadata {shown(near[0][1])}): ids are "
+                   "matched exactly, as they name the audio files; write them the "
+                   "same way in both files."
+                   if near else "; add a row for each.")
             )
         unrated = int((~meta.index.isin(ids)).sum())
         if unrated:
@@ -156,6 +171,15 @@ def load_corpus(audio_dir, ratings, metadata=None, *, extension=".wav",
     utterances.index.name = "utterance"
     paths = [path_inside(audio_dir, i, extension) for i in ids]
     missing = [p for p in paths if not p.is_file()]
+    with_ext = [i for i in ids if _AUDIO_EXT.search(str(i))]
+    if missing and with_ext:
+        raise FileNotFoundError(
+            f"{len(missing)} of {len(ids)} audio files are missing (e.g. "
+            f"{missing[0]}); {len(with_ext)} rated utterance id(s) end in a file "
+            f"extension (e.g. {with_ext[0]!r}). Ids name the audio files without "
+            f"their extension ({extension!r} is added): strip it from the ratings "
+            "(and metadata) ids, e.g. long['utterance'] = long['utterance']"
+            ".str.replace(r'\\.(wav|flac)$', '', regex=True).")
     if missing:
         raise FileNotFoundError(
             f"{len(missing)} of {len(ids)} audio files are missing (e.g. "
@@ -173,11 +197,45 @@ def load_corpus(audio_dir, ratings, metadata=None, *, extension=".wav",
     if truth_column is not None:
         classes, report = _truth_classes(utterances, truth_column, annotations,
                                          report, metadata)
+    else:
+        _warn_few_wins(classes, report, ratings)
     return Bunch(utterances=utterances, annotations=annotations, classes=classes,
                  classes_report=report,
                  DESCR=f"Corpus in generic form from {str(audio_dir)!r} and "
                        f"{str(ratings)!r}: {len(ids)} utterances; classes "
                        f"{classes} ({report['rule']}).")
+
+
+#: A file extension at the end of an utterance id.
+_AUDIO_EXT = re.compile(r"\.(wav|flac|mp3|ogg|opus|aiff?|au|sph)$", re.IGNORECASE)
+
+
+def _loose_id(value, extension=True):
+    """An id as a person reads it: Unicode form, case, surrounding spaces (and,
+    with ``extension``, a trailing audio extension) ignored."""
+    key = unicode_key(str(value)).strip().casefold()
+    return _AUDIO_EXT.sub("", key) if extension else key
+
+
+def _warn_few_wins(classes, report, ratings):
+    """Say which classes decided by the majorities win few of them (under half
+    an even share): kept, but a model will rarely predict them right."""
+    wins = {str(k): int(v) for k, v in report.get("wins", {}).items()}
+    total = sum(wins.get(str(c), 0) for c in classes)
+    if not total or len(classes) < 2:
+        return
+    few = {str(c): wins.get(str(c), 0) for c in classes
+           if wins.get(str(c), 0) < total / (2 * len(classes))}
+    if few:
+        ser_warn(
+            f"{str(ratings)!r}: class(es) "
+            + ", ".join(f"{c!r} (the majority of {n} of {total} utterances)"
+                        for c, n in few.items())
+            + f" win under half an even share (1/{2 * len(classes)}) of the "
+            "majorities; without a truth column they are classes all the same, "
+            "and a model learns them from few examples. Pass classes=[...] "
+            "without them, or truth_column= naming the intended emotions.",
+            RareClassWarning)
 
 
 def _truth_classes(utterances, column, annotations, report, metadata):

@@ -94,6 +94,19 @@ class SERScorer:
         targets = encoder.transform(y)
         keep = targets.notna().to_numpy()
         report_missing(encoder, y, ~keep, "Scoring left out", warn=self.warn)
+        lacking = [str(c) for c in encoder.classes_
+                   if not (targets.to_numpy(dtype=object) == c).any()]
+        if lacking and keep.any() and self.warn and encoder.classes is not None:
+            from .._warnings import ser_warn
+            from ..exceptions import AbsentClassWarning
+
+            ser_warn(
+                f"ser_scoring: this split has no utterance whose target is "
+                f"{lacking[:6]}: their recall_<class> is NaN (undefined, which "
+                "GridSearchCV reports as non-finite test scores) and the UAR "
+                "averages the other classes. Use folds that hold every class "
+                "(e.g. StratifiedGroupKFold) or fewer classes.",
+                AbsentClassWarning)
         if not keep.any():
             raise ValueError(
                 "No utterance of this split has a hard target over classes "

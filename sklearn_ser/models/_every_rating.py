@@ -27,7 +27,7 @@ from ..annotations import (
     report_missing,
     resolve_classes,
 )
-from ..exceptions import DroppedRowsWarning, SERWarning
+from ..exceptions import AbsentClassWarning, DroppedRowsWarning, SERWarning
 from ..metrics import UARScoreMixin
 from ._inputs import as_input
 
@@ -363,6 +363,14 @@ default="shares"
         q, enc = self._distribution(y)
         report_missing(enc, y, np.isnan(q).any(axis=1),
                        "EveryRatingClassifier: left out", what="training utterance(s)")
+        mass = np.nansum(q, axis=0)
+        absent = [str(c) for c, m in zip(self.classes_, mass, strict=True) if m <= 0]
+        if absent:
+            ser_warn(
+                f"EveryRatingClassifier: class(es) {absent} have no training target "
+                "(no rating gives them any share): the model never predicts them; "
+                "their columns of predict_proba are 0 and of decision_function "
+                "-inf.", AbsentClassWarning)
         if self.param_grid is not None:
             base = self._search(X, q, groups, base)
         if self.refine:
@@ -599,9 +607,21 @@ default="shares"
 
     @available_if(_estimator_has("decision_function"))
     def decision_function(self, X):
-        """The estimator's decision function."""
+        """The estimator's decision function, one column per ``classes_``
+        entry (-inf for a class it was never trained on; 1-D, scikit-learn's
+        binary form, when ``classes_`` has two)."""
         check_is_fitted(self, "estimator_")
-        return self.estimator_.decision_function(X)
+        scores = np.asarray(self.estimator_.decision_function(X), dtype=float)
+        trained = list(self.estimator_.classes_)
+        if len(trained) == len(self.classes_):
+            return scores
+        if scores.ndim == 1:  # a binary estimator: the second class' score
+            scores = np.column_stack([-scores, scores])
+        out = np.full((len(scores), len(self.classes_)), -np.inf)
+        pos = {c: k for k, c in enumerate(self.classes_)}
+        for j, c in enumerate(trained):
+            out[:, pos[c]] = scores[:, j]
+        return out
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
