@@ -311,3 +311,47 @@ def test_interrupted_cross_validate_with_workers():
                                    max_epochs=100_000, validation_fraction=None)
     took = _raises_interrupt(lambda: cross_validate(clf, X, y, cv=2, n_jobs=2), 4.0)
     assert took < 60
+
+
+#: The phases of a network's fit, each a method of skorch's net that runs in
+#: it: Ctrl-C there must stop the fit with KeyboardInterrupt, nothing else.
+PHASES = ["initialize_module", "initialize_criterion", "initialize_optimizer",
+          "initialize_history", "get_iterator", "train_step", "validation_step",
+          "on_epoch_end", "on_train_end"]
+
+
+@pytest.mark.parametrize("phase", PHASES)
+@pytest.mark.parametrize("validation", [None, 0.25])
+def test_ctrl_c_in_any_phase_of_a_fit_is_a_keyboard_interrupt(monkeypatch, phase,
+                                                              validation):
+    from sklearn.model_selection import cross_validate
+
+    from sklearn_ser.models._nn.net import _SERNet
+
+    original = getattr(_SERNet, phase)
+    calls = []
+
+    def interrupted(self, *args, **kwargs):
+        calls.append(phase)
+        if len(calls) == 1:  # a real SIGINT, delivered inside this phase
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(_SERNet, phase, interrupted)
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"frames": [rng.normal(size=(12, 3)).astype(np.float32)
+                                 for _ in range(40)],
+                      "speaker": np.repeat(["a", "b", "c", "d"], 10)})
+    y = np.array(["x", "y"] * 20, dtype=object)
+    clf = BLSTMAttentionClassifier("hard", max_epochs=3, lstm_units=4,
+                                   validation_fraction=validation, random_state=0)
+    if phase == "validation_step" and validation is None:
+        pytest.skip("no validation data: no validation step")
+    with pytest.raises(KeyboardInterrupt):
+        clf.fit(X, y)
+    assert clf.interrupted_ and clf.n_iter_ >= 0 and isinstance(
+        clf.history_, pd.DataFrame)
+    calls.clear()
+    with pytest.raises(KeyboardInterrupt):  # not a failed fold that goes on
+        cross_validate(clf, X, y, cv=2)

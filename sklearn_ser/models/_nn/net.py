@@ -216,7 +216,11 @@ class _SERNet(NeuralNet):
                 # KeyboardInterrupt too: only a real SIGINT propagates
                 if sigint:
                     self.interrupted_ = True
-                    self.notify("on_train_end", X=X, y=y)
+                    if len(self.history):  # before the first epoch: nothing to end
+                        try:
+                            self.notify("on_train_end", X=X, y=y)
+                        except Exception:  # an epoch cut short: the interrupt
+                            pass  # is what happened, and what propagates
                     raise
         self.notify("on_train_end", X=X, y=y)
         return self
@@ -284,7 +288,8 @@ def history_table(stages):
     ``"refit"``)."""
     rows = []
     for stage, net in stages:
-        for h in net.history:
+        # a net interrupted before skorch built its history has none
+        for h in getattr(net, "history", None) or ():
             row = {k: h.get(k) for k in HISTORY_COLUMNS if k in h}
             if len(stages) > 1:
                 row = {"stage": stage, **row}

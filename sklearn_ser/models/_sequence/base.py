@@ -461,7 +461,8 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
             self.interrupted_ = True
             raise
         finally:
-            self.n_iter_ = len(stages[-1][1].history) if stages else 0
+            last = getattr(stages[-1][1], "history", None) if stages else None
+            self.n_iter_ = len(last) if last is not None else 0
             self.history_ = history_table(stages)
 
     def _train_net(self, stages, stage, tensors, target_t, t, rows, valid_ds, seed,
