@@ -36,3 +36,7 @@ comparison
 __version__ = "0.1.0.dev0"
 
 __all__ = ["__version__"]
+
+from ._moved import install as _install_moved  # noqa: E402
+
+_install_moved()  # an old pickle's module gets a message, not a bare error
