@@ -27,6 +27,7 @@ workers reading a shared folder receive a few index arrays.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import json
 import os
 import shutil
@@ -84,6 +85,23 @@ class FramesDtype(ExtensionDtype):
 
 
 # -- the buffer ---------------------------------------------------------------------
+def _index_digest(lengths, finite):
+    """SHA-256 of a store's index (lengths and finiteness flags)."""
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(lengths, dtype="<i8").tobytes())
+    h.update(np.ascontiguousarray(finite, dtype=bool).tobytes())
+    return h.hexdigest()
+
+
+def _read_only(array):
+    """A read-only view of ``array`` (the array itself keeps its flags):
+    frames are shared by every copy of a table, so an edit in place would
+    change them all, and be lost where they are read from disk."""
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
 class _Store:
     """One frame buffer: arrays in memory, or a store folder on disk.
 
@@ -139,7 +157,7 @@ class _Store:
             if b >= len(blocks):  # an empty element at the very end
                 return np.empty((0, self.dim), dtype=np.float32)
             s = start - int(self._block_starts[b])
-            return blocks[b][s : s + length]
+            return _read_only(blocks[b][s : s + length])
         out = np.empty((length, self.dim), dtype=np.float32)
         if length and self.dim:
             offset = _HEADER + 4 * self.dim * int(start)
@@ -157,6 +175,7 @@ class _Store:
                     f"Frames store {self.path!r} is shorter than its index "
                     "says (truncated or changed since it was written)."
                 )
+        out.flags.writeable = False  # as in memory: one behaviour wherever stored
         return out
 
     def mapped(self):
@@ -169,7 +188,7 @@ class _Store:
                     else np.empty((0, self.dim), dtype=np.float32)
                 )
                 self.__init__(buffer, layers=self.layers)
-            return self.memory[0]
+            return _read_only(self.memory[0])
         if self.n_frames == 0:
             return np.empty((0, self.dim), dtype=np.float32)
         return np.load(os.path.join(self.path, "frames.npy"), mmap_mode="r")
@@ -182,7 +201,7 @@ class _Store:
             self._finalizer.detach()
             atexit.register(shutil.rmtree, self.path, True)
         return {"path": self.path, "n_frames": self.n_frames, "dim": self.dim,
-                "layers": self.layers}
+                "layers": self.layers, "temporary": self._finalizer is not None}
 
     def __setstate__(self, state):
         self.__init__(path=state["path"], n_frames=state["n_frames"], dim=state["dim"],
@@ -190,7 +209,16 @@ class _Store:
         try:  # hold the file now: its owner may remove the folder later
             self._file()
         except OSError:
-            pass
+            if not os.path.isdir(self.path):
+                what = ("a temporary frames store of the process that pickled them, "
+                        "removed when it ended" if state.get("temporary") else
+                        "a frames store that no longer exists")
+                raise FileNotFoundError(
+                    f"These frames were in {self.path!r}, {what}: a pickle (or "
+                    "joblib.dump) of frames on disk holds the store's path, not "
+                    "the frames. Keep frames that must outlive the process in a "
+                    "store of your own (frames.save(path), or features with "
+                    "memory=path) before dumping them.") from None
 
 
 def _check_one(value, i, dim, ids):
@@ -350,6 +378,7 @@ class _Writer:
             "dim": int(dim),
             "dtype": "float32",
             "layers": layers,
+            "index_sha256": _index_digest(lengths, finite),
         }
         (self._tmp / "meta.json").write_text(json.dumps(meta))
         umask = os.umask(0)
@@ -507,7 +536,13 @@ class FramesArray(ElementArray, ExtensionArray):
 
     @classmethod
     def open(cls, path):
-        """The array of a store folder written by :meth:`from_chunks`."""
+        """The array of a store folder written by :meth:`from_chunks`.
+
+        Checks what is cheap to check: the format, the sizes of the index and
+        of ``frames.npy`` against each other, and a checksum of the index
+        (utterance lengths and finiteness flags). The frames' values are not
+        checksummed (reading them all costs as much as using them): values
+        written into ``frames.npy`` by hand are served as they are."""
         path = Path(path)
         meta_file = path / "meta.json"
         if not meta_file.is_file():
@@ -546,6 +581,12 @@ class FramesArray(ElementArray, ExtensionArray):
                 f"Frames store {str(path)!r} is inconsistent: its index, "
                 "sizes and frames.npy do not agree (truncated or edited)."
             )
+        digest = meta.get("index_sha256")  # stores written before it have none
+        if digest is not None and digest != _index_digest(lengths, finite):
+            raise ValueError(
+                f"Frames store {str(path)!r} is inconsistent: lengths.npy or "
+                "finite.npy changed since the store was written (their checksum "
+                "in meta.json differs); write the store again.")
         starts = np.zeros(len(lengths), dtype=np.int64)
         if len(lengths):
             np.cumsum(np.maximum(lengths, 0)[:-1], out=starts[1:])
@@ -641,6 +682,18 @@ class FramesArray(ElementArray, ExtensionArray):
             "Frames are read-only; a step returns a new FramesArray "
             "(FramesArray.from_chunks builds one)."
         )
+
+    def map(self, mapper, na_action=None):
+        """``mapper`` applied to each utterance's frames (None stays None with
+        ``na_action="ignore"``): plain values, never frames again (a
+        FramesArray is built by a step or :meth:`FramesArray.from_list`)."""
+        if not callable(mapper):
+            return super().map(mapper, na_action=na_action)
+        out = np.empty(len(self), dtype=object)
+        for i in range(len(self)):
+            f = self._element(i)
+            out[i] = None if (f is None and na_action == "ignore") else mapper(f)
+        return pd.Series(out, dtype=object).infer_objects().to_numpy()
 
     def take(self, indices, *, allow_fill=False, fill_value=None):
         n = len(self)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from torch.nn.utils.rnn import pad_sequence
@@ -28,7 +30,13 @@ class SequenceTensors:
         if f.shape[0] < self.min_length:
             f = np.concatenate([f, np.zeros((self.min_length - f.shape[0], f.shape[1]),
                                             dtype=np.float32)])
-        return torch.from_numpy(np.ascontiguousarray(f, dtype=np.float32))
+        f = np.ascontiguousarray(f, dtype=np.float32)
+        if not f.flags.writeable:  # frames are read-only; the batch only reads
+            with warnings.catch_warnings():  # them (collate copies), no copy here
+                warnings.filterwarnings("ignore", "The given NumPy array is not "
+                                        "writable", UserWarning)
+                return torch.from_numpy(f)
+        return torch.from_numpy(f)
 
     def subset(self, indices):
         return SequenceTensors(self.frames.take(np.asarray(indices, dtype=np.int64)),
