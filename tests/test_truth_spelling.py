@@ -17,8 +17,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from sklearn_ser._text import shown, unicode_key
 from sklearn_ser.annotations import from_long, truth_labels
-from sklearn_ser.annotations._vocabulary import MISSING_STRINGS, shown, unicode_key
+from sklearn_ser.annotations._vocabulary import MISSING_STRINGS
 from sklearn_ser.exceptions import AnnotationError
 from sklearn_ser.metrics import ser_scoring, unweighted_average_recall
 

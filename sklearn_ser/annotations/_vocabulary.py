@@ -11,9 +11,10 @@ not a known alias are kept exactly as given, so arbitrary label sets (``"pos"``,
 from __future__ import annotations
 
 import numbers
-import unicodedata
 
 import numpy as np
+
+from .._text import shown, spelling_key, unicode_key  # noqa: F401
 
 #: Canonical emotion names known to the toolkit.
 CANONICAL_EMOTIONS = (
@@ -177,44 +178,11 @@ def truth_labels(values, *, label_map=None, labels=None, name="truth column"):
     return out
 
 
-#: Characters that print as nothing, dropped by the spelling rule beside
-#: Unicode's format characters (category Cf: zero-width spaces and joiners,
-#: the byte-order mark, soft hyphens, bidirectional marks): the combining
-#: grapheme joiner, variation selectors and the Hangul fillers.
-_INVISIBLE = frozenset(
-    [0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0]
-    + list(range(0xFE00, 0xFE10)) + list(range(0xE0100, 0xE01F0)))
-
-
-def unicode_key(text):
-    """``text`` in Unicode's compatibility form (NFKC) without invisible
-    characters: what two strings that print alike share ("colère" in NFC
-    and NFD, "sad" and "sad\u200b", fullwidth "ＳＡＤ" and "SAD"). ASCII
-    text is its own key."""
-    if text.isascii():
-        return text
-    text = unicodedata.normalize("NFKC", text)
-    return "".join(ch for ch in text if ord(ch) not in _INVISIBLE
-                   and unicodedata.category(ch) != "Cf")
-
-
-def shown(value):
-    """``repr(value)``, with its escaped ASCII form beside it when the two
-    differ (two spellings that print alike must be told apart)."""
-    r = repr(value)
-    a = ascii(value)
-    return r if r == a else f"{r} (written {a})"
-
-
 #: What the spelling rule ignores, for messages.
 SPELLING_RULE = "case, spaces, Unicode form or invisible characters"
 
 
-def _spelling_key(label):
-    """The key two spellings of one label share: Unicode form, invisible
-    characters, case and spaces dropped (the ratings' own clash rule,
-    :func:`check_label_spellings` and the aliases)."""
-    return " ".join(unicode_key(label).split()).lower()
+_spelling_key = spelling_key
 
 
 def check_label_spellings(read, labels, name, *, counted=True,
@@ -398,63 +366,3 @@ def canonical_label(label, label_map):
     label = normalize_label(label)
     return label_map.get(label, label)
 
-
-def is_unnamed(columns):
-    """Whether a table's columns carry no names: pandas' default 0..K-1."""
-    import pandas as pd
-
-    return isinstance(columns, pd.RangeIndex) and columns.start == 0 and (
-        columns.step == 1)
-
-
-def columns_by_name(names, classes, *, label_map=None, what="y_proba"):
-    """Positions of ``classes`` among a table's column ``names``: the one rule
-    by which every probability table is read (columns by name, never by
-    position).
-
-    Names and classes are compared as labels are (:func:`canonical_label`
-    with ``label_map``): ``"Angry"`` is the class ``"anger"``. A name that
-    differs from a class only in case, spaces, Unicode form or invisible
-    characters is refused (:func:`check_label_spellings`), and so is a table
-    whose names are not the classes (one missing, one extra, one twice).
-
-    Returns
-    -------
-    positions : list of int
-        ``names[positions[k]]`` is ``classes[k]``.
-
-    Raises
-    ------
-    ValueError
-        Naming the classes the table lacks and the names that are no class.
-
-    Examples
-    --------
-    >>> columns_by_name(["sad", "Angry"], ["anger", "sadness"])
-    [1, 0]
-    """
-    from ..exceptions import AnnotationError
-
-    lm = build_label_map(label_map)
-    names = list(names)
-    read = [canonical_label(c, lm) for c in names]
-    want = [canonical_label(c, lm) for c in classes]
-    check_label_spellings(read, want, f"{what} table", counted=False,
-                          consequence="its column would be read as no class",
-                          advice="Name the columns as the classes are named.",
-                          of="the class")
-    twice = sorted({str(v) for v in read if read.count(v) > 1})
-    if twice:
-        raise AnnotationError(f"The {what} table names {twice} in two columns.")
-    lacking = [c for c in want if c not in read]
-    extra = [n for n, r in zip(names, read, strict=True) if r not in want]
-    if lacking or extra:
-        raise AnnotationError(
-            f"The {what} table's columns {names[:10]} are not the classes "
-            f"{list(classes)[:10]}: "
-            + "; ".join(part for part in (
-                f"no column for {lacking[:8]}" if lacking else "",
-                f"columns {extra[:8]} are no class" if extra else "") if part)
-            + ". Its columns are read by name: name each column after its class "
-            "(or pass an array, whose columns are the classes in order).")
-    return [read.index(c) for c in want]

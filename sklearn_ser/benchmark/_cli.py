@@ -10,7 +10,7 @@ import warnings
 from pathlib import Path
 
 from .. import __version__
-from ..exceptions import ComparisonError
+from ..exceptions import ComparisonError, RareClassWarning
 from ._methods import DEMO_METHODS, NORMALISATIONS, registry
 from ._protocol import run_comparison
 from ._report import (
@@ -196,7 +196,9 @@ def load_generic(audio_dir, ratings, metadata=None):
     from ..datasets import load_corpus
 
     try:
-        data = load_corpus(audio_dir, ratings, metadata)
+        with warnings.catch_warnings():  # the classes are decided by the command
+            warnings.simplefilter("ignore", RareClassWarning)  # line, not here
+            data = load_corpus(audio_dir, ratings, metadata)
     except (FileNotFoundError, ValueError) as e:
         raise SystemExit(
             f"sklearn-ser benchmark: {e} (options: --audio-dir {audio_dir}, "

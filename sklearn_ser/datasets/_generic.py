@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from .._text import shown, unicode_key
 from .._warnings import ser_warn
 from ..annotations import from_long, infer_classes, to_long
-from ..annotations._vocabulary import shown, unicode_key
 from ..exceptions import RareClassWarning, WaveformScaleWarning
 from ._base import path_inside
 

@@ -37,6 +37,7 @@ from scipy.spatial.distance import jensenshannon
 from scipy.special import xlogy
 from sklearn.metrics import f1_score
 
+from .._columns import columns_by_name, is_unnamed
 from .._warnings import ser_warn
 from ..annotations import (
     HardLabels,
@@ -48,7 +49,6 @@ from ..annotations import (
     is_missing_label,
     resolve_classes,
 )
-from ..annotations._vocabulary import columns_by_name, is_unnamed
 from ..exceptions import DroppedRowsWarning
 
 __all__ = [

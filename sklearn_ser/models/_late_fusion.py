@@ -11,14 +11,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clo
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._columns import columns_by_name, is_unnamed
 from .._parallel import restore_on_interrupt, torch_thread_share, use_torch_threads
+from .._text import shown, spelling_key
 from ..annotations import align_annotations, normalize_label
-from ..annotations._vocabulary import (
-    _spelling_key,
-    columns_by_name,
-    is_unnamed,
-    shown,
-)
 from ..exceptions import AnnotationError
 from ..metrics import UARScoreMixin
 
@@ -108,7 +104,7 @@ def _refuse_class_spellings(labels, names, members):
     groups = {}
     for c in labels:
         if isinstance(c, str):
-            groups.setdefault(_spelling_key(str(normalize_label(c))), []).append(c)
+            groups.setdefault(spelling_key(str(normalize_label(c))), []).append(c)
     clash = next((g for g in groups.values() if len(g) > 1), None)
     if clash:
         who = {c: [n for n, est in zip(names, members, strict=True)
