@@ -380,3 +380,27 @@ def _model_of(folder):
     if folder not in _MODELS:
         _MODELS[folder] = transformers.AutoModel.from_pretrained(folder).eval()
     return _MODELS[folder]
+
+
+@pytest.mark.parametrize("edit", ["activation", "preprocessor"])
+def test_a_changed_config_is_never_served_stale_features(folders, tmp_path, edit):
+    """The in-process model cache and the feature cache key on every file
+    that changes the output, not the weights alone."""
+    import json
+
+    folder = tmp_path / "model"
+    shutil.copytree(folders["wavlm"], folder)
+    waves = _waves([16000])
+    cache = tmp_path / "cache"
+    before = PretrainedFrames(folder, memory=cache).fit_transform(waves)
+    if edit == "activation":
+        cfg = json.loads((folder / "config.json").read_text())
+        cfg["hidden_act"] = "relu" if cfg.get("hidden_act") != "relu" else "gelu"
+        (folder / "config.json").write_text(json.dumps(cfg))
+    else:
+        transformers.Wav2Vec2FeatureExtractor(do_normalize=True).save_pretrained(
+            folder)
+    after = PretrainedFrames(folder, memory=cache).fit_transform(waves)
+    fresh = PretrainedFrames(folder).fit_transform(waves)  # no cache at all
+    assert after["frames"].array.equals(fresh["frames"].array)
+    assert not after["frames"].array.equals(before["frames"].array)

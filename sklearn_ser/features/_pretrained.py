@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import numbers
 import os
 import threading
@@ -123,8 +124,15 @@ def load_model(folder):
             f"{str(folder)!r} holds a config.json but no weights "
             f"(model.safetensors or pytorch_model.bin). {FETCH_HINT}"
         )
-    key = (str(path.resolve()),
-           tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in weights))
+    # every file that changes the output: the weights, the architecture
+    # (config.json: activation, layers...) and the preprocessing
+    # (preprocessor_config.json: sampling rate, normalisation)
+    files = [*weights, path / "config.json"] + [
+        f for f in [path / "preprocessor_config.json"] if f.is_file()]
+    key = (str(path.resolve()), tuple(
+        (p.name, p.stat().st_mtime_ns, p.stat().st_size,
+         hashlib.sha1(p.read_bytes()).hexdigest() if p.suffix == ".json" else "")
+        for p in files))
     with _LOCK:
         if key in _LOADED:
             return _LOADED[key]
@@ -356,6 +364,11 @@ class PretrainedFrames(AudioFeatureExtractor):
             jump *= s
         self._field = field
         self.weights_digest_ = weights_digest(model)
+        # the architecture's settings change the features as the weights do
+        settings = {k: v for k, v in config.to_dict().items()
+                    if k not in ("_name_or_path", "transformers_version")}
+        self.config_digest_ = hashlib.sha1(
+            json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()
         self.feature_names_ = np.asarray(
             [f"layer{i}_{j}" for i in self.layers_ for j in range(self.hidden_size_)],
             dtype=object,
@@ -392,6 +405,7 @@ class PretrainedFrames(AudioFeatureExtractor):
 
     def _cache_signature(self):
         return (f"PretrainedFrames|{CACHE_VERSION}|{self.weights_digest_}|"
+                f"{getattr(self, 'config_digest_', '')}|"
                 f"{self.layers_}|{self.normalize_}|{self.sampling_rate_}|"
                 f"{float(self.chunk_seconds)}|{float(self.context_seconds)}")
 
