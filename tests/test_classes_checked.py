@@ -103,10 +103,10 @@ def test_a_test_split_without_a_class_says_so():
 def test_load_corpus_warns_of_classes_that_win_few_majorities(tmp_path):
     from sklearn_ser.datasets import load_corpus, make_emotional_speech, save_corpus
 
-    save_corpus(make_emotional_speech(48, n_speakers=4, n_sessions=2,
+    save_corpus(make_emotional_speech(240, n_speakers=4, n_sessions=2,
                                       random_state=0), tmp_path / "c")
     long = pd.read_csv(tmp_path / "c" / "ratings.csv")
-    first = long["utterance"].unique()[:2]  # two utterances all say "disgust"
+    first = long["utterance"].unique()[:12]  # 12 of 240 all say "disgust"
     long.loc[long["utterance"].isin(first), "label"] = "disgust"
     long = long.drop_duplicates(["utterance", "rater", "label"])
     long.to_csv(tmp_path / "c" / "ratings.csv", index=False)

@@ -99,7 +99,8 @@ def test_targets_ratings_majority_and_encoders():
                                np.array([1, 1, 1, 2, 2]) * 3 / 7)
     maj = EveryRatingClassifier(Spy(), targets="majority", class_weight=None,
                                 classes=CLASSES)
-    with pytest.warns(Warning, match="left out 1 of 3.*tie: 1"):
+    with pytest.warns(Warning, match="left out 1 of 3.*tie: 1"), pytest.warns(
+            Warning, match=r"class\(es\) \['neutral'\] have no training"):
         spy = maj.fit(X, y).estimator_
     assert spy.y_.tolist() == ["sadness", "anger"] and spy.w_.tolist() == [1, 1]
     smooth = EveryRatingClassifier(Spy(), targets=SoftLabels(alpha=1.0),

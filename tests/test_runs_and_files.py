@@ -329,8 +329,9 @@ def test_ids_that_differ_only_by_case_or_spaces_are_named(tiny, tmp_path, side, 
     table = pd.read_csv(file, dtype=str)
     table["utterance"] = table["utterance"].map(change)
     table.to_csv(file, index=False)
-    with pytest.raises(ValueError, match=r"differ from a metadata id only by case or "
-                       r"surrounding spaces \(e\.g\. ratings '.*', metadata '.*'\)"):
+    with pytest.raises(ValueError, match=r"differ from a metadata id only by case, "
+                       r"surrounding spaces or Unicode form \(e\.g\. ratings '.*', "
+                       r"metadata '.*'\)"):
         load_corpus(paths.audio_dir, paths.ratings, paths.metadata)
 
 

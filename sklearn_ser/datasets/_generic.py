@@ -219,11 +219,12 @@ def _loose_id(value, extension=True):
 
 def _warn_few_wins(classes, report, ratings):
     """Say which classes decided by the majorities win few of them (under half
-    an even share): kept, but a model will rarely predict them right."""
+    an even share, once there are at least 20 majorities per class): kept,
+    but a model learns them from few examples."""
     wins = {str(k): int(v) for k, v in report.get("wins", {}).items()}
     total = sum(wins.get(str(c), 0) for c in classes)
-    if not total or len(classes) < 2:
-        return
+    if len(classes) < 2 or total < 20 * len(classes):
+        return  # too few majorities for a share to say anything
     few = {str(c): wins.get(str(c), 0) for c in classes
            if wins.get(str(c), 0) < total / (2 * len(classes))}
     if few:
