@@ -94,8 +94,8 @@ class SERScorer:
         targets = encoder.transform(y)
         keep = targets.notna().to_numpy()
         report_missing(encoder, y, ~keep, "Scoring left out", warn=self.warn)
-        lacking = [str(c) for c in encoder.classes_
-                   if not (targets.to_numpy(dtype=object) == c).any()]
+        present = set(targets[keep])
+        lacking = [str(c) for c in encoder.classes_ if c not in present]
         if lacking and keep.any() and self.warn and encoder.classes is not None:
             from .._warnings import ser_warn
             from ..exceptions import AbsentClassWarning
