@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import sys
 from pathlib import Path
@@ -14,7 +16,7 @@ from .._text import shown, unicode_key
 from .._warnings import ser_warn
 from ..annotations import from_long, infer_classes, to_long
 from ..exceptions import RareClassWarning, WaveformScaleWarning
-from ._base import path_inside
+from ._base import path_inside, same_files
 
 
 def _read_csv(path, what):
@@ -186,6 +188,7 @@ def load_corpus(audio_dir, ratings, metadata=None, *, extension=".wav",
             f"{missing[0]}); {str(audio_dir)!r} must hold <utterance>{extension} for "
             "every rated utterance."
         )
+    same_files(paths, ids)
     utterances["path"] = [str(p) for p in paths]
     annotations = table.loc[ids]
     try:
@@ -266,6 +269,27 @@ def _truth_classes(utterances, column, annotations, report, metadata):
     return classes, {**report, "rule": rule}
 
 
+@contextlib.contextmanager
+def _new_file(target, uid, written):
+    """Open ``target`` for writing only if nothing is there (no file, no link;
+    ``O_EXCL``): an id whose file another id has just written (a file system
+    that ignores case: ``A`` and ``a``) is refused, naming both."""
+    try:
+        fh = open(target, "xb")
+    except FileExistsError:
+        other = next((u for u, p in written.items() if os.path.samefile(p, target)),
+                     None)
+        raise FileExistsError(
+            f"utterance {uid!r}: {str(target)!r} exists"
+            + (f", written for utterance {other!r} (the file system ignores "
+               "case, or a link joins them): two ids name one file; rename one."
+               if other is not None else "; save_corpus never overwrites.")
+        ) from None
+    written[uid] = target
+    with fh:
+        yield fh
+
+
 def save_corpus(data, folder):
     """Write a corpus in the generic form :func:`load_corpus` reads.
 
@@ -301,16 +325,19 @@ def save_corpus(data, folder):
     if "audio" not in u.columns and "path" not in u.columns:
         raise ValueError("data.utterances needs an 'audio' (with 'sample_rate') or a "
                          "'path' column.")
-    targets = {utt: path_inside(wav, utt, ".wav") for utt in u.index}  # all first
+    # all first: every id checked (and every link resolved) before a write
+    targets = {utt: path_inside(wav, utt, ".wav", write=True) for utt in u.index}
     there = [t for t in targets.values() if t.exists() or t.is_symlink()]
     if there:  # before the first write; a link, even broken, is not written through
         raise FileExistsError(
             f"{len(there)} of the {len(targets)} audio files exist already (e.g. "
             f"{there[0]}); save_corpus never overwrites, give another folder.")
     wav.mkdir(parents=True, exist_ok=True)
+    written = {}
     for utt, row in u.iterrows():
         target = targets[utt]
         target.parent.mkdir(parents=True, exist_ok=True)
+        path_inside(wav, utt, ".wav", write=True)  # the folders made meanwhile
         if "audio" in u.columns:
             audio = np.asarray(row["audio"], dtype=np.float32)
             peak = float(np.max(np.abs(audio))) if audio.size else 0.0
@@ -319,9 +346,13 @@ def save_corpus(data, folder):
                          "outside [-1, 1]; written scaled to 0.99.",
                          WaveformScaleWarning)
                 audio = audio * (0.99 / peak)
-            sf.write(target, audio, int(row["sample_rate"]), subtype="PCM_16")
+            with _new_file(target, utt, written) as fh:
+                sf.write(fh, audio, int(row["sample_rate"]), format="WAV",
+                         subtype="PCM_16")
         else:
-            target.write_bytes(Path(row["path"]).read_bytes())
+            data_bytes = Path(row["path"]).read_bytes()
+            with _new_file(target, utt, written) as fh:
+                fh.write(data_bytes)
     to_long(data.annotations).to_csv(ratings, index=False)
     keep = [c for c in u.columns if c not in ("audio", "path", "sample_rate")
             and u[c].map(lambda v: np.isscalar(v) or v is None).all()]
