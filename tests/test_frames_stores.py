@@ -71,3 +71,54 @@ def test_a_store_without_a_checksum_still_opens(tmp_path):
     del meta["index_sha256"]
     (path / "meta.json").write_text(json.dumps(meta))
     assert len(FramesArray.open(path)) == 1
+
+
+# --- the feature cache checks what it serves (issue 42, class 5) ----------------
+@pytest.fixture(scope="module")
+def one_clip(tmp_path_factory):
+    import soundfile as sf
+
+    folder = tmp_path_factory.mktemp("clip")
+    path = folder / "a.wav"
+    rng = np.random.default_rng(3)
+    sf.write(path, rng.normal(scale=0.1, size=24000), 16000, subtype="PCM_16")
+    return pd.DataFrame({"path": [str(path)]}, index=["a"])
+
+
+@settings(max_examples=25, deadline=None)
+@given(how=st.sampled_from(["drop", "add", "value", "no sum", "half sum"]),
+       at=st.integers(0, 10_000), n=st.integers(1, 3))
+def test_a_cache_entry_that_is_not_what_was_written_is_recomputed(
+        tmp_path_factory, one_clip, how, at, n):
+    """One frame short (within any duration tolerance), one frame more, one
+    value changed, the checksum missing or cut: recomputed with a warning,
+    never served."""
+    import warnings
+
+    from sklearn_ser.features import CacheWarning, LogSpectrogram
+
+    cache = tmp_path_factory.mktemp("cache")
+    fresh = LogSpectrogram(memory=str(cache), progress=False).fit_transform(
+        one_clip)["frames"].iloc[0]
+    (entry,) = cache.rglob("*.npy")
+    (summed,) = cache.rglob("*.sum")
+    frames = np.load(entry)
+    if how == "drop":
+        np.save(entry, frames[: len(frames) - n])
+    elif how == "add":
+        np.save(entry, np.concatenate([frames, frames[-n:]]))
+    elif how == "value":
+        frames = frames.copy()
+        frames.flat[at % frames.size] += np.float32(n)
+        np.save(entry, frames)
+    elif how == "no sum":
+        summed.unlink()
+    else:
+        summed.write_text(summed.read_text()[: at % len(summed.read_text())])
+    with pytest.warns(CacheWarning, match="unreadable cache entry"):
+        again = LogSpectrogram(memory=str(cache), progress=False).fit_transform(
+            one_clip)["frames"].iloc[0]
+    np.testing.assert_array_equal(again, fresh)
+    with warnings.catch_warnings():  # rewritten whole: the next read is a hit
+        warnings.simplefilter("error")
+        LogSpectrogram(memory=str(cache), progress=False).fit_transform(one_clip)

@@ -44,7 +44,9 @@ def in_memory_limit():
     2 GiB)."""
     return int(float(os.environ.get("SKLEARN_SER_IN_MEMORY_LIMIT", 2 * 2**30)))
 
-CACHE_VERSION = "1"
+#: Part of every cache key: entries written by another layout are never read
+#: ("2": each entry has a checksum beside it).
+CACHE_VERSION = "2"
 
 
 #: ``progress="auto"`` shows a bar from this many utterances on (a few seconds
@@ -118,11 +120,23 @@ def _extract_one(extractor, uid, source, cache_dir, signature):
         return ("error", None, None, str(exc), notes)
 
 
+def _checksum(frames):
+    """The text written beside a cache entry: its shape and a digest of its
+    bytes."""
+    digest = hashlib.blake2b(np.ascontiguousarray(frames).data, digest_size=16)
+    return f"{frames.shape[0]} {frames.shape[1]} {digest.hexdigest()}"
+
+
+def _sum_path(path):
+    return path.with_suffix(".sum")
+
+
 def _read_cache(path, extractor, source=None):
     """(frames, None) for a sound entry; (None, why) for one to recompute:
-    unreadable, not 2-D float32, the wrong width, non-finite values, or (for
-    frame extractors with a known frame shift) a frame count that does not
-    fit the audio's duration."""
+    unreadable, not 2-D float32, the wrong width, non-finite values, not the
+    frames that were written (the checksum beside the entry: a truncated,
+    edited or half-written entry), or (for frame extractors with a known
+    frame shift) a frame count that does not fit the audio's duration."""
     try:
         frames = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError) as e:
@@ -132,6 +146,14 @@ def _read_cache(path, extractor, source=None):
     expected = getattr(extractor, "n_features_out_", None)
     if frames.shape[0] == 0 or (expected and frames.shape[1] != expected):
         return None, f"shape {frames.shape}, expected (T>0, {expected})"
+    try:
+        written = _sum_path(path).read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        return None, "no checksum beside it (written half-way)"
+    if written != _checksum(frames):
+        rows = written.split(" ")[0]
+        return None, (f"not the frames written ({rows} frames written, "
+                      f"{frames.shape[0]} found, or values changed)")
     if not np.isfinite(frames).all():
         return None, f"{int((~np.isfinite(frames)).sum())} non-finite values"
     shift = getattr(extractor, "_frame_shift_seconds", lambda: None)()
@@ -161,13 +183,23 @@ def _duration(source):
 
 
 def _write_cache(path, frames):
-    """Write atomically (temporary file + rename); a message if it failed."""
+    """Write the entry, then its checksum, each atomically (temporary file +
+    rename): a reader sees a whole entry with its checksum, or recomputes.
+    A message if it failed."""
+    failed = _write_atomic(path, lambda fh: np.save(fh, frames))
+    if failed is None:
+        text = _checksum(frames).encode()
+        failed = _write_atomic(_sum_path(path), lambda fh: fh.write(text))
+    return failed
+
+
+def _write_atomic(path, write):
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npy.tmp")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=path.suffix + ".tmp")
         with os.fdopen(fd, "wb") as fh:
-            np.save(fh, frames)
+            write(fh)
         # mkstemp makes 0600 files; a cache shared by a team follows the umask
         umask = os.umask(0)
         os.umask(umask)
