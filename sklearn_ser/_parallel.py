@@ -167,3 +167,18 @@ def restore_on_interrupt(fit):
             raise
 
     return wrapper
+
+
+def thread_count(n_jobs, whom):
+    """Threads for ``n_jobs`` read as scikit-learn reads it: a positive count,
+    -1 for every core, -2 for all but one (``cpu_count + 1 + n_jobs``);
+    0 and counts below -cpu_count are refused naming the parameter."""
+    cores = os.cpu_count() or 1
+    if isinstance(n_jobs, bool) or n_jobs == 0:
+        raise ValueError(f"{whom}: n_jobs={n_jobs!r}; use a number of threads >= 1, "
+                         "-1 for all cores or None.")
+    threads = int(n_jobs) if n_jobs > 0 else cores + 1 + int(n_jobs)
+    if threads < 1:
+        raise ValueError(f"{whom}: n_jobs={n_jobs} leaves no thread on {cores} "
+                         f"core(s); use -1 .. -{cores} or a count >= 1.")
+    return threads

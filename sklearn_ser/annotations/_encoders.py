@@ -830,7 +830,13 @@ def rare_classes(classes, counts):
     >>> rare_classes(["anger", "fear", "sadness"], [40, 2, 38])
     {'fear': 0.025}
     """
+    classes = check_names(classes, "classes", "rare_classes")
     counts = np.asarray(counts, dtype=float)
+    if counts.shape != (len(classes),) or not np.isfinite(counts).all() or (
+            counts < 0).any():
+        raise ValueError(
+            f"rare_classes: counts must be one finite count >= 0 per class "
+            f"({len(classes)}); got shape {counts.shape}.")
     total = counts.sum()
     if total <= 0:
         return {}

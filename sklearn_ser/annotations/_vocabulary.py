@@ -174,7 +174,8 @@ def truth_labels(values, *, label_map=None, labels=None, name="truth column"):
             for v in uniques]
     out = np.array([*read, None], dtype=object)[codes]
     if labels is not None:
-        check_label_spellings(out, list(labels), name)
+        check_label_spellings(out, check_names(labels, "labels", "truth_labels"),
+                              name)
     return out
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 from scipy.signal import lfilter
 from sklearn.utils import Bunch, check_random_state
 
-from ..annotations import to_ratings
+from ..annotations import check_names, to_ratings
 
 # Emotion -> prosody relative to the speaker's neutral voice:
 # (f0 factor, f0 range, loudness factor, syllable-rate factor,
@@ -218,7 +218,8 @@ def make_emotional_speech(
     ['R1', 'R2', 'R3']
     """
     rng = check_random_state(random_state)
-    classes = [str(c) for c in classes]
+    classes = [str(c) for c in check_names(classes, "classes",
+                                            "make_emotional_speech")]
     unknown = [c for c in classes if c not in _PROFILES]
     if unknown or len(classes) < 2:
         raise ValueError(

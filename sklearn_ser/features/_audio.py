@@ -3,6 +3,13 @@
 Rules
 -----
 * **Mono mix-down**: a multi-channel signal is averaged over its channels.
+  An in-memory waveform is 1-D, or 2-D ``(samples, channels)`` as soundfile
+  reads it; ``(channels, samples)`` (torchaudio, librosa) is read as such up
+  to :data:`MAX_CHANNELS_FIRST` channels and refused beyond (a stack of
+  utterances in one cell reads the same). A complex array is refused.
+* **Sample rates** of in-memory waveforms (a ``sample_rate`` cell or the
+  parameter) are whole numbers of Hz in :data:`RATE_RANGE`; ``True``, ``0``,
+  ``-1``, ``16000.5`` or ``"16 kHz"`` are refused naming the utterance.
 * **Resampling**: when ``sample_rate`` is set (16 kHz by default) a signal at
   another rate is resampled with a polyphase filter
   (:func:`scipy.signal.resample_poly`, Kaiser window), the ratio reduced by
@@ -14,6 +21,7 @@ Rules
 from __future__ import annotations
 
 import hashlib
+import numbers
 import os
 from math import gcd
 
@@ -169,6 +177,43 @@ def wav_truncation(path):
     return None
 
 
+#: The sample rates an in-memory waveform may give (Hz): the extractors'
+#: ``sample_rate`` floor up to the highest rate audio hardware records.
+RATE_RANGE = (1000, 768000)
+
+#: A channels-first waveform ``(channels, samples)`` is read as channels up to
+#: this many (mono, stereo, 5.1, 7.1); beyond, a stack of utterances is as
+#: likely, and the waveform is refused naming both readings.
+MAX_CHANNELS_FIRST = 8
+
+
+def checked_rate(uid, rate):
+    """An in-memory waveform's sample rate as an int, else :class:`AudioError`
+    naming the utterance: a whole number of Hz in :data:`RATE_RANGE` (an
+    int, an integral float such as ``16000.0``, or a numeral string such as
+    ``"16000"`` read from a CSV). ``True``, ``0``, ``-1``, ``16000.5`` and
+    ``"16 kHz"`` are refused."""
+    value = rate
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            value = None
+    ok = (value is not None and not isinstance(value, bool | np.bool_)
+          and isinstance(value, numbers.Real)
+          and RATE_RANGE[0] <= value <= RATE_RANGE[1] and value == int(value))
+    if ok:
+        value = int(value)
+        ok = RATE_RANGE[0] <= value <= RATE_RANGE[1]
+    if not ok:
+        shown_rate = rate.item() if isinstance(rate, np.generic) else rate
+        raise AudioError(
+            f"Utterance {uid!r}: sample rate {shown_rate!r} is not a rate in Hz; "
+            f"expected a whole number from {RATE_RANGE[0]} to {RATE_RANGE[1]} "
+            "(e.g. 16000) in its 'sample_rate' cell.")
+    return value
+
+
 def source_rate(source):
     """The sample rate of one source without decoding it (None if unknown)."""
     if source[0] == "path":
@@ -180,8 +225,8 @@ def source_rate(source):
             return None
     if source[0] == "audio" and source[2] is not None:
         try:
-            return int(source[2])
-        except (TypeError, ValueError):
+            return checked_rate(None, source[2])
+        except AudioError:
             return None
     return None
 
@@ -220,8 +265,20 @@ def load_audio(uid, source, sample_rate=16000):
                 f"Utterance {uid!r}: an in-memory waveform needs its sample rate "
                 "(a 'sample_rate' column or the sample_rate parameter)."
             )
+        rate = checked_rate(uid, rate)
         try:
             raw = np.asarray(wave)
+        except (TypeError, ValueError) as exc:
+            raise AudioError(
+                f"Utterance {uid!r}: the audio cell is not a numeric waveform "
+                f"({type(source[1]).__name__})."
+            ) from exc
+        if raw.dtype.kind == "c":
+            raise AudioError(
+                f"Utterance {uid!r}: the waveform holds complex values (a "
+                "spectrum, an analytic signal?); a waveform is real. Pass "
+                "np.real(x) if its imaginary part is only rounding.")
+        try:
             wave = _as_float_waveform(raw)
         except (TypeError, ValueError) as exc:
             raise AudioError(
@@ -230,8 +287,18 @@ def load_audio(uid, source, sample_rate=16000):
             ) from exc
         if raw.dtype.kind == "f" and wave.size:
             wave = _scale_int_range(wave, uid)
-        if wave.ndim == 2 and wave.shape[0] < wave.shape[1] and wave.shape[0] <= 8:
-            wave = wave.T  # (channels, samples) -> (samples, channels)
+        if wave.ndim == 2 and wave.shape[0] < wave.shape[1]:
+            if wave.shape[0] > MAX_CHANNELS_FIRST:
+                raise AudioError(
+                    f"Utterance {uid!r}: a waveform of shape {wave.shape} is "
+                    f"{wave.shape[0]} rows of {wave.shape[1]} samples: "
+                    f"{wave.shape[0]} channels of one recording, or "
+                    f"{wave.shape[0]} utterances in one cell? For channels pass "
+                    "it as (samples, channels) (wave.T; they are averaged); for "
+                    "utterances give each its own row.")
+            # (channels, samples) -> (samples, channels), laid out as read
+            # from a file so the mix-down adds in the same order
+            wave = np.ascontiguousarray(wave.T)
         if wave.ndim == 1:
             wave = wave[:, None]
         if wave.ndim != 2:
@@ -239,7 +306,6 @@ def load_audio(uid, source, sample_rate=16000):
                 f"Utterance {uid!r}: a waveform must be 1-D (samples) or 2-D "
                 f"(samples, channels); got shape {wave.shape}."
             )
-        rate = int(rate)
     if wave.shape[0] == 0:
         raise AudioError(f"Utterance {uid!r}: {where} has no samples (zero length).")
     if not np.isfinite(wave).all():

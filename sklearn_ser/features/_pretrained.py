@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._device import torch_device
+from .._parallel import thread_count
 from ..exceptions import AudioError
 from ._audio import load_audio
 from ._extract import (
@@ -229,7 +231,8 @@ class PretrainedFrames(AudioFeatureExtractor):
         ``"cuda"`` when a GPU is present, else ``"cpu"``; or any torch device.
     n_jobs : int, default=None
         CPU threads of the forward passes (torch's intra-op threads; None
-        leaves torch's setting). The model runs in this process.
+        leaves torch's setting; -1 all cores, -2 all but one, as in
+        scikit-learn). The model runs in this process.
     memory, on_error, progress, out_of_core
         As in :class:`OpenSmileFrames`; the cache is keyed by the content of
         the weights (not the folder's name) and the settings above.
@@ -271,7 +274,7 @@ class PretrainedFrames(AudioFeatureExtractor):
         "context_seconds": [Interval(numbers.Real, 0, None, closed="left")],
         "batch_seconds": [Interval(numbers.Real, 0, None, closed="neither")],
         "device": [str],
-        "n_jobs": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "n_jobs": [numbers.Integral, None],
     }
     del _parameter_constraints["sample_rate"]
 
@@ -339,6 +342,9 @@ class PretrainedFrames(AudioFeatureExtractor):
         self : object
         """
         self._validate_params()
+        self._device()  # a device this machine has, before the model is read
+        if self.n_jobs is not None:
+            thread_count(self.n_jobs, type(self).__name__)
         model, rate, norm = self._model()
         config = model.config
         self.n_layers_ = int(config.num_hidden_layers) + 1
@@ -416,11 +422,7 @@ class PretrainedFrames(AudioFeatureExtractor):
         return self.sample_rate / 2
 
     def _device(self):
-        import torch
-
-        if self.device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        return torch.device(self.device)
+        return torch_device(self.device, type(self).__name__)
 
     # -- frames ----------------------------------------------------------------------
     def _n_frames(self, n_samples):
@@ -535,7 +537,7 @@ class PretrainedFrames(AudioFeatureExtractor):
             bar = tqdm(total=n, desc=self._progress_name(), unit="utt", delay=2.0)
         threads = torch.get_num_threads()
         if self.n_jobs is not None:
-            torch.set_num_threads(int(self.n_jobs))
+            torch.set_num_threads(thread_count(self.n_jobs, type(self).__name__))
         window = max(1, int(4 * self.batch_seconds * self.sampling_rate_))
         try:
             i = 0

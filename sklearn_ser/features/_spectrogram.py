@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 
 from ..exceptions import AudioError
+from ._audio import RATE_RANGE
 from ._extract import AudioFeatureExtractor
 
 
@@ -89,6 +90,20 @@ class LogSpectrogram(AudioFeatureExtractor):
     def _feature_names(self):
         if self.backend not in {"numpy", "torch"}:
             raise ValueError(f"backend={self.backend!r}; use 'numpy' or 'torch'.")
+        if self._n_bins() < 1:
+            raise ValueError(
+                f"max_frequency={self.max_frequency!r} Hz keeps no bin of the 10 Hz "
+                "grid; use at least 10 (the default 4000 keeps 0-4 kHz).")
+        top = self.sample_rate or RATE_RANGE[1]
+        if self.max_frequency > top / 2:
+            raise ValueError(
+                f"max_frequency={self.max_frequency!r} Hz is above the highest "
+                f"frequency {top / 2:g} Hz of "
+                + (f"sample_rate={self.sample_rate}" if self.sample_rate else
+                   "any audio this reads")
+                + "; lower it (or raise sample_rate).")
+        # at the fitted rate (or, keeping each file's rate, at the highest one)
+        self._samples(top)
         return [f"logpow_{10 * k}Hz" for k in range(self._n_bins())]
 
     def _cache_signature(self):
@@ -100,10 +115,21 @@ class LogSpectrogram(AudioFeatureExtractor):
         """Seconds between frames (the cache checks frame counts with it)."""
         return float(self.frame_shift)
 
-    def _compute(self, uid, wave, rate):
+    def _samples(self, rate):
+        """(window, hop, DFT length) in samples at ``rate``; settings that give
+        under two samples per window or one per hop are refused."""
         win = int(round(self.frame_length * rate))
         hop = int(round(self.frame_shift * rate))
-        n_fft = int(round(rate / 10.0))  # 10 Hz grid: 1600 at 16 kHz
+        for name, n, least in (("frame_length", win, 2), ("frame_shift", hop, 1)):
+            if n < least:
+                raise ValueError(
+                    f"{name}={getattr(self, name)!r} s is {n} sample(s) at {rate} Hz; "
+                    f"it must span at least {least} (e.g. {name}="
+                    f"{0.04 if name == 'frame_length' else 0.01}).")
+        return win, hop, int(round(rate / 10.0))  # 10 Hz grid: 1600 at 16 kHz
+
+    def _compute(self, uid, wave, rate):
+        win, hop, n_fft = self._samples(rate)
         n_bins = self._n_bins()
         if n_bins > n_fft // 2 + 1:
             # this utterance's rate (sample_rate=None keeps each file's own):

@@ -46,6 +46,7 @@ from ..annotations import (
     canonical_label,
     check_annotations,
     check_label_spellings,
+    check_names,
     is_missing_label,
     resolve_classes,
 )
@@ -72,7 +73,7 @@ def _checked(y_true, y_proba, classes, label_map):
     """(checked ratings aligned with y_proba's ids, the classes as given)."""
     if classes is None:
         raise ValueError("classes is required: the columns of y_proba, in order.")
-    classes = list(classes)
+    classes = check_names(classes, "classes", "metrics")
     X = y_proba if isinstance(y_proba, pd.DataFrame) else None
     y = check_annotations(y_true, X, label_map=label_map, classes=classes,
                           whom="metrics")
@@ -442,6 +443,8 @@ def agreement_levels(annotations, classes=None, label_map=None):
     votes as :class:`~sklearn_ser.annotations.HardLabels` does by default
     (every label a rater chose), so the share refers to the same majority.
     """
+    if classes is not None:
+        classes = check_names(classes, "classes", "agreement_levels")
     hard = HardLabels(classes, label_map=label_map).fit(annotations)
     majority = hard.transform(annotations)
     soft = SoftLabels(list(hard.classes_), alpha=0, label_map=label_map)

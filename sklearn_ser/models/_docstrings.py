@@ -80,7 +80,9 @@ _FRAGMENTS = {
     bucket : bool, default=True
         Length-bucketed batches (less padding); False pads random batches.
     device : str, default="cpu"
-        ``"cuda"`` trains on a GPU when one is present.
+        Any torch device this machine has (``"cuda"``, ``"cuda:1"``);
+        ``"auto"`` is a GPU when torch sees one, else the CPU. A GPU torch
+        cannot use is refused at fit, naming the parameter.
     random_state : int, RandomState or None, default=None
         Seeds weights, dropout, batches and the inner split.
     verbose : int, default=0

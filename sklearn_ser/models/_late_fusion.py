@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._columns import columns_by_name, is_unnamed
 from .._parallel import restore_on_interrupt, torch_thread_share, use_torch_threads
 from .._text import shown, spelling_key
-from ..annotations import align_annotations, normalize_label
+from ..annotations import align_annotations, check_names, normalize_label
 from ..exceptions import AnnotationError
 from ..metrics import UARScoreMixin
 
@@ -55,7 +55,8 @@ def combine_probabilities(probas, weights=None, combine="geometric", *,
         raise ValueError(f"combine={combine!r}; use 'mean' or 'geometric'.")
     frames = [p for p in probas if isinstance(p, pd.DataFrame)
               and not is_unnamed(p.columns)]
-    names = list(classes) if classes is not None else (
+    names = (check_names(classes, "classes", "combine_probabilities")
+             if classes is not None else None) or (
         list(frames[0].columns) if frames else None)
     index = frames[0].index if frames else None
     arrays = []

@@ -11,6 +11,7 @@ from sklearn.utils import TransformerTags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from ..._device import torch_device
 from ...annotations import HardLabels, check_annotations
 from ...metrics import UARScoreMixin
 from .._inputs import as_input, sequences_from
@@ -245,6 +246,8 @@ class MetaClassifierMixin(UARScoreMixin, ClassifierMixin, BaseEstimator):
         from sklearn.utils import check_random_state
 
         self._validate_params()
+        if hasattr(self, "device"):  # one this machine has, before any work
+            torch_device(self.device, type(self).__name__)
         X, _ = self._check_X(X)
         # the one parse of this fit: every component receives checked ratings
         y = check_annotations(y, X, label_map=self.label_map, classes=self.classes,

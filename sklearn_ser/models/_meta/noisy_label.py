@@ -11,6 +11,7 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.callbacks import Callback
 
+from ..._device import torch_device
 from ..._parallel import torch_threads_for_fit
 from .._docstrings import fill_doc
 from .._inputs import make_target_encoder, target_kind
@@ -182,7 +183,9 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
         given) for at most ``epochs[phase]`` epochs per phase; returns the
         label/weight state and the epochs each phase kept."""
         K = len(self.classes_)
-        state = _LabelWeightUpdate(self, t[tr], K, seed, device=self.device)
+        state = _LabelWeightUpdate(self, t[tr], K, seed,
+                                   device=torch_device(self.device,
+                                                       type(self).__name__))
         train_ds = SequenceDataset(tensors.subset(tr), state.targets("gold"),
                                    sample_ids=torch.arange(len(tr)))
         valid_ds = None

@@ -19,6 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import EarlyStopping
 from skorch.helper import predefined_split
 
+from ..._device import torch_device
 from ..._parallel import torch_threads_for_fit
 from ..._warnings import ser_warn
 from ...annotations import (
@@ -340,6 +341,7 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
     def _fit_inputs(self, X, y, groups):
         """Validated sequences and targets, seeded RNGs: the start of every fit."""
         self._validate_params()
+        torch_device(self.device, type(self).__name__)  # one this machine has
         if (self.weight_averaging and self.validation_fraction is not None
                 and not self.refit):
             raise ValueError(
@@ -531,7 +533,7 @@ class SequenceClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
             iterator_valid__bucket=self.bucket,
             train_split=train_split,
             callbacks=cbs,
-            device=self.device,
+            device=str(torch_device(self.device, type(self).__name__)),
             verbose=self.verbose,
             **criterion_params,
         )
