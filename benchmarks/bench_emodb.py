@@ -22,13 +22,13 @@ from pathlib import Path
 import pandas as pd
 
 from sklearn_ser.annotations import HardLabels
-from sklearn_ser.benchmark import (
+from sklearn_ser.datasets import load_emodb
+from sklearn_ser.experiments import (
     baseline_pipeline,
     fold_inputs,
     fold_predictions,
     score_predictions,
 )
-from sklearn_ser.datasets import load_emodb
 from sklearn_ser.features import LogSpectrogram, OpenSmileFrames, OpenSmileFunctionals
 from sklearn_ser.models import (
     BLSTMAttentionClassifier,

@@ -8,9 +8,9 @@ Run: python benchmarks/bench_epochs.py [--root ../shared/data/emodb]
      [--seeds 3] [--n-jobs 2] [--cache .cache/features]
 
 Each rule replaces the networks' settings of the confounded folds
-(:data:`sklearn_ser.benchmark.CONFOUNDED`: eGeMAPS LLD frames, global
+(:data:`sklearn_ser.experiments.CONFOUNDED`: eGeMAPS LLD frames, global
 z-scores, 10-frame averages, lr 3e-3) and runs
-:func:`~sklearn_ser.benchmark.run_comparison` leave-one-session-out:
+:func:`~sklearn_ser.experiments.run_comparison` leave-one-session-out:
 
 * ``fixed20``: 20 epochs on every training speaker, no early stopping (the
   default before weight averaging); ``fixed8``: 8 epochs (``--quick`` then);
@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-import sklearn_ser.benchmark as comparison
+import sklearn_ser.experiments as comparison
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_unseen import corpus  # noqa: E402

@@ -4,7 +4,7 @@ Run: python benchmarks/bench_every_rating.py [--corpora emodb,emodb-confounded,
      generated] [--seeds 3] [--n-jobs 2] [--cache .cache/features]
      [--out benchmarks/results/every_rating]
 
-Leave-one-session-out on each corpus, public API only (sklearn_ser.benchmark):
+Leave-one-session-out on each corpus, public API only (sklearn_ser.experiments):
 
 * classical rows, per feature set (ComParE-2016 and eGeMAPS functionals,
   ``SpeakerStandardizer`` deciding per fold, ``StandardScaler``, logistic
@@ -49,7 +49,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_ser.annotations import AggregatedLabels, HardLabels
-from sklearn_ser.benchmark import fold_inputs, fold_predictions, score_predictions
+from sklearn_ser.experiments import fold_inputs, fold_predictions, score_predictions
 from sklearn_ser.features import OpenSmileFrames, OpenSmileFunctionals
 from sklearn_ser.metrics import ser_scoring
 from sklearn_ser.models import BLSTMAttentionClassifier, EveryRatingClassifier

@@ -43,7 +43,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from sklearn_ser.annotations import HardLabels
-from sklearn_ser.benchmark import fold_inputs, run_jobs, score_predictions
+from sklearn_ser.experiments import fold_inputs, run_jobs, score_predictions
 from sklearn_ser.features import LogSpectrogram, OpenSmileFrames
 from sklearn_ser.models import (
     BLSTMAttentionClassifier,

@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sklearn_ser.benchmark import fold_inputs, run_jobs, score_predictions
+from sklearn_ser.experiments import fold_inputs, run_jobs, score_predictions
 from sklearn_ser.features import OpenSmileFrames
 from sklearn_ser.models import BLSTMAttentionClassifier, StackedAnnotatorClassifier
 

@@ -31,8 +31,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_ser.annotations import HardLabels
-from sklearn_ser.benchmark import fold_inputs, fold_predictions, score_predictions
 from sklearn_ser.datasets import load_emodb, make_emotional_speech
+from sklearn_ser.experiments import fold_inputs, fold_predictions, score_predictions
 from sklearn_ser.features import OpenSmileFrames, OpenSmileFunctionals
 from sklearn_ser.models import BLSTMAttentionClassifier, EveryRatingClassifier
 

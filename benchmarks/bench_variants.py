@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 
 from sklearn_ser.annotations import HardLabels
-from sklearn_ser.benchmark import (
+from sklearn_ser.experiments import (
     PROFILES,
     confounded_profile,
     fold_inputs,

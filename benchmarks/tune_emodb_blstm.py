@@ -18,8 +18,8 @@ import warnings
 from pathlib import Path
 
 from sklearn_ser.annotations import HardLabels
-from sklearn_ser.benchmark import fold_inputs, fold_predictions, score_predictions
 from sklearn_ser.datasets import load_emodb
+from sklearn_ser.experiments import fold_inputs, fold_predictions, score_predictions
 from sklearn_ser.features import OpenSmileFrames
 from sklearn_ser.models import BLSTMAttentionClassifier, SeedEnsembleClassifier
 

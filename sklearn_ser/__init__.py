@@ -33,10 +33,9 @@ comparison
     Deprecated alias of ``benchmark`` (removed in 0.2).
 """
 
-__version__ = "0.1.0.dev0"
+from ._moved import install as _install_moved
+from ._version import __version__
 
 __all__ = ["__version__"]
-
-from ._moved import install as _install_moved  # noqa: E402
 
 _install_moved()  # an old pickle's module gets a message, not a bare error

@@ -2,7 +2,7 @@
 
 import sys
 
-from .benchmark import main
+from .experiments import main
 
 if __name__ == "__main__":
     sys.exit(main())

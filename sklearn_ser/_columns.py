@@ -4,6 +4,7 @@ holds one column per class (the distribution metrics, the fusions)."""
 from __future__ import annotations
 
 from .annotations import build_label_map, canonical_label, check_label_spellings
+from .exceptions import AnnotationError
 
 
 def is_unnamed(columns):
@@ -40,8 +41,6 @@ def columns_by_name(names, classes, *, label_map=None, what="y_proba"):
     >>> columns_by_name(["sad", "Angry"], ["anger", "sadness"])
     [1, 0]
     """
-    from .exceptions import AnnotationError
-
     lm = build_label_map(label_map)
     names = list(names)
     read = [canonical_label(c, lm) for c in names]

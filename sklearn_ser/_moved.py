@@ -12,6 +12,8 @@ from __future__ import annotations
 import sys
 from importlib.abc import MetaPathFinder
 
+from ._version import __version__
+
 #: old module -> (where its contents went, the versions whose pickles name it)
 MOVED = {
     "sklearn_ser.models._estimators": (
@@ -20,7 +22,7 @@ MOVED = {
                                       "0.1.0.dev0 before 2026-12-01"),
     "sklearn_ser.models._mlee": ("sklearn_ser.models._meta.mlee_fusion",
                                  "0.1.0.dev0 before 2026-12-01"),
-    "sklearn_ser.models._noisy": ("sklearn_ser.models._meta.noisy_label",
+    "sklearn_ser.models._noisy": ("sklearn_ser.models._sequence.noisy_label",
                                   "0.1.0.dev0 before 2026-12-01"),
     "sklearn_ser.models._stacked": ("sklearn_ser.models._meta.stacked",
                                     "0.1.0.dev0 before 2026-12-01"),
@@ -36,8 +38,25 @@ MOVED = {
                                  "0.1.0.dev0 before 2026-12-01"),
     "sklearn_ser.models._fusion": ("sklearn_ser.models._sequence.fusion_head",
                                    "0.1.0.dev0 before 2026-12-01"),
-    "sklearn_ser._cli": ("sklearn_ser.benchmark._cli",
+    "sklearn_ser._cli": ("sklearn_ser.experiments._cli",
                          "0.1.0.dev0 before 2026-12-01"),
+    "sklearn_ser.comparison": ("sklearn_ser.experiments",
+                               "0.1.0.dev0 before 2026-12-07"),
+    "sklearn_ser.benchmark": ("sklearn_ser.experiments",
+                              "0.1.0.dev0 before 2026-12-07"),
+    **{f"sklearn_ser.benchmark.{m}": (f"sklearn_ser.experiments.{m}",
+                                      "0.1.0.dev0 before 2026-12-07")
+       for m in ("_cli", "_methods", "_protocol", "_report", "_result",
+                 "_scores")},
+    "sklearn_ser.models._meta.noisy_label": (
+        "sklearn_ser.models._sequence.noisy_label", "0.1.0.dev0 before 2026-12-07"),
+    "sklearn_ser.datasets._confound": ("sklearn_ser.datasets._restrict",
+                                       "0.1.0.dev0 before 2026-12-07"),
+    "sklearn_ser.features._confound": ("sklearn_ser.features._speaker_dependence",
+                                       "0.1.0.dev0 before 2026-12-07"),
+    "sklearn_ser.annotations._encoders": (
+        "sklearn_ser.annotations._hard, _soft, _existence, _rater_labels, "
+        "_classes, _encoder_base", "0.1.0.dev0 before 2026-12-07"),
 }
 
 
@@ -50,15 +69,14 @@ class _MovedFinder(MetaPathFinder):
         if fullname not in MOVED:
             return None
         went, written_by = MOVED[fullname]
-        from . import __version__
-
         raise MovedModuleError(
             f"No module named {fullname!r}: it belongs to sklearn-ser "
-            f"{written_by} (its contents are now in {went}). The model being "
-            f"loaded was pickled by that version; this is {__version__}, whose "
-            "fitted models are laid out differently, so it cannot be loaded "
-            "here. Refit it with this version (the same code and data give the "
-            "same model), or load it with the version that wrote it.",
+            f"{written_by} (its contents are now in {went}). Code that imports "
+            f"it: import from {went}. A model being loaded that names it was "
+            f"pickled by that version; this is {__version__}, whose fitted "
+            "models are laid out differently, so it cannot be loaded here. "
+            "Refit it with this version (the same code and data give the same "
+            "model), or load it with the version that wrote it.",
             name=fullname)
 
 

@@ -12,6 +12,8 @@ import sys
 import warnings
 from contextlib import contextmanager
 
+from ._errors import SERWarning
+
 #: Modules whose frames are skipped when looking for the user's call.
 _INTERNAL = ("sklearn_ser", "sklearn", "skorch", "joblib", "imblearn", "numpy",
              "pandas", "scipy", "torch", "contextlib", "concurrent", "threading",
@@ -146,8 +148,6 @@ def summed_warnings():
     Other warnings pass as usual. Warnings raised in worker processes
     (``n_jobs`` > 1) are printed there and cannot be summed.
     """
-    from .exceptions import SERWarning
-
     caught = []
     try:
         with warnings.catch_warnings(record=True) as caught:

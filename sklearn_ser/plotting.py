@@ -23,7 +23,11 @@ import pandas as pd
 
 # computations the plots use, defined where they belong; importable here too
 from .features import frame_hop  # noqa: F401
-from .metrics import agreement_levels  # noqa: F401
+from .metrics import (
+    agreement_levels,  # noqa: F401
+    agreement_report,
+    expected_calibration_error,
+)
 
 __all__ = [
     "plot_agreement_accuracy",
@@ -373,8 +377,6 @@ def plot_reliability(probabilities, annotations, classes, *, n_bins=10,
     n_bins : int, default=10
         Equal-width confidence bins.
     """
-    from .metrics import expected_calibration_error
-
     plt = _plt()
     if ax is None:
         fig, ax = plt.subplots(figsize=(6.2, 4.0))
@@ -408,8 +410,6 @@ def plot_agreement_scores(probabilities, annotations, classes, *,
     utterance with a rating among ``classes`` counts (ties included), see
     :func:`~sklearn_ser.metrics.agreement_report`.
     """
-    from .metrics import agreement_report
-
     plt = _plt()
     fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.6))
     x, names = None, None

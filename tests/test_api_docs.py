@@ -13,7 +13,7 @@ import sklearn_ser.exceptions as exceptions
 
 API = Path(__file__).parents[1] / "docs" / "api.rst"
 PACKAGES = ["annotations", "datasets", "features", "metrics", "models",
-            "benchmark", "plotting", "exceptions"]
+            "experiments", "plotting", "exceptions"]
 
 
 def _entries():

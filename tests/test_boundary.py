@@ -290,7 +290,7 @@ def test_aggregated_transform_uses_the_ratings_it_is_given():
 
 # -- alignment by id ----------------------------------------------------------------
 def test_fold_inputs_pairs_by_id_not_position():
-    from sklearn_ser.benchmark import fold_inputs
+    from sklearn_ser.experiments import fold_inputs
 
     rng = np.random.default_rng(0)
     ids = [f"u{i}" for i in range(8)]
@@ -738,9 +738,9 @@ def test_a_truth_column_scores_the_rows_whose_label_is_a_class(cells, form):
     column in any form: a missing or blank value and a label that is not a
     class leave that row out of the truth UAR (counted), spellings are the
     ratings' labels; nothing raises or counts a missing value as a label."""
-    from sklearn_ser.benchmark import score_predictions
-    from sklearn_ser.benchmark._protocol import _truth_counts
-    from sklearn_ser.benchmark._scores import truth_rows
+    from sklearn_ser.experiments import score_predictions
+    from sklearn_ser.experiments._protocol import _truth_counts
+    from sklearn_ser.experiments._scores import truth_rows
 
     classes = ["anger", "sadness"]
     raw = [t for t, _ in cells]
@@ -778,8 +778,8 @@ def test_a_fold_without_a_majority_is_scored_as_none_not_an_error():
     """Leave-one-group-out with small groups (one utterance per session, a
     speaker whose few utterances are all ties) gives folds with nothing to
     score against the majority: None there, and the per-fold means skip them."""
-    from sklearn_ser.benchmark import score_predictions
-    from sklearn_ser.benchmark._scores import _fold_means
+    from sklearn_ser.experiments import score_predictions
+    from sklearn_ser.experiments._scores import _fold_means
 
     classes = ["anger", "sadness"]
     pred = np.array(["anger", "sadness", "anger", "anger"], dtype=object)

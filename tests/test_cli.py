@@ -3,8 +3,8 @@ import json
 import pandas as pd
 import pytest
 
-from sklearn_ser.benchmark._cli import main
 from sklearn_ser.datasets import make_emotional_speech, save_corpus
+from sklearn_ser.experiments._cli import main
 
 
 @pytest.fixture(scope="module")
@@ -210,7 +210,7 @@ def test_generic_corpus_default_classes_are_majority_winners(generic_corpus,
 
 
 def test_out_folder_is_claimed_before_any_work_and_never_shared(tmp_path, capsys):
-    from sklearn_ser.benchmark._cli import _out_dir
+    from sklearn_ser.experiments._cli import _out_dir
 
     # a file: refused before anything runs
     (tmp_path / "file").write_text("mine")
@@ -262,7 +262,7 @@ def test_arguments_are_checked_before_any_work(tmp_path, capsys):
 def test_the_command_prints_library_warnings_as_one_line(monkeypatch, capsys):
     import warnings as _w
 
-    import sklearn_ser.benchmark._cli as cli
+    import sklearn_ser.experiments._cli as cli
     from sklearn_ser.exceptions import DroppedRowsWarning
 
     def warns(argv):

@@ -98,8 +98,8 @@ def test_load_corpus_takes_the_classes_of_a_truth_column(tmp_path):
 
 @pytest.mark.filterwarnings("ignore::sklearn_ser.exceptions.SERWarning")
 def test_the_command_line_takes_the_truth_column_s_classes(tmp_path, capsys):
-    from sklearn_ser.benchmark._cli import main
     from sklearn_ser.datasets import make_emotional_speech, save_corpus
+    from sklearn_ser.experiments._cli import main
 
     data = make_emotional_speech(32, n_speakers=4, n_sessions=2, random_state=1)
     paths = save_corpus(data, tmp_path / "c")
@@ -260,9 +260,9 @@ def test_the_command_line_recipe_chooses_c_per_fold_and_says_how_uar_is_pooled(
     import dataclasses
     import json
 
-    from sklearn_ser import benchmark
-    from sklearn_ser.benchmark._cli import main
+    from sklearn_ser import experiments as benchmark
     from sklearn_ser.datasets import make_emotional_speech, save_corpus
+    from sklearn_ser.experiments._cli import main
 
     data = make_emotional_speech(32, n_speakers=4, n_sessions=2, random_state=2)
     paths = save_corpus(data, tmp_path / "c")
@@ -338,8 +338,8 @@ def test_a_network_warns_about_a_class_rare_in_its_training_data(target, what):
 
 
 def test_the_command_line_names_classes_rare_in_a_training_fold():
-    from sklearn_ser.benchmark import results_table
-    from sklearn_ser.benchmark._protocol import _rare_in_training
+    from sklearn_ser.experiments import results_table
+    from sklearn_ser.experiments._protocol import _rare_in_training
 
     majority = pd.Series(["a"] * 40 + ["b"] * 40 + ["c"] * 2 + ["c"] * 18,
                          dtype=object)
@@ -358,8 +358,8 @@ def test_the_command_line_names_classes_rare_in_a_training_fold():
 
 
 def test_the_command_line_warns_on_stderr_about_rare_classes(capsys):
-    from sklearn_ser.benchmark import rare_by_class
-    from sklearn_ser.benchmark._cli import _say_rare
+    from sklearn_ser.experiments import rare_by_class
+    from sklearn_ser.experiments._cli import _say_rare
 
     rare = {"2": {"c": 0.024}, "3": {"c": 0.02, "d": 0.01}}
     assert rare_by_class(rare) == {"c": [("2", 0.024), ("3", 0.02)],

@@ -223,7 +223,7 @@ def test_probability_scorers_in_cross_validate_and_a_search():
 
 
 def test_comparison_reports_the_scores_against_every_rating(crowd):
-    from sklearn_ser.benchmark import (
+    from sklearn_ser.experiments import (
         DISTRIBUTION_SCORES,
         distribution_scores,
         distribution_table,

@@ -127,7 +127,7 @@ def test_combine_probabilities_one_rule_for_the_api_and_the_command_line():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from sklearn_ser.benchmark._protocol import _fuse
+    from sklearn_ser.experiments._protocol import _fuse
     from sklearn_ser.models import combine_probabilities
 
     @settings(max_examples=40, deadline=None)

@@ -87,7 +87,7 @@ def _same(fa, seqs):
 def test_from_chunks_keeps_every_sequence_and_records_finiteness(
     tmp_path_factory, seqs, cuts, on_disk, block
 ):
-    from sklearn_ser.features import _frames
+    from sklearn_ser.features import _store as _frames  # where the blocks are cut
 
     path = tmp_path_factory.mktemp("store") / "f" if on_disk else None
     saved, _frames.BLOCK_BYTES = _frames.BLOCK_BYTES, block  # in-memory blocks

@@ -112,7 +112,7 @@ def test_interrupted_fit_stops_and_says_so():
 
 def test_interrupted_command_line_exits_non_zero_and_writes_nothing(
         tmp_path, monkeypatch, capsys):
-    from sklearn_ser.benchmark import _cli, _protocol
+    from sklearn_ser.experiments import _cli, _protocol
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
@@ -200,7 +200,7 @@ def demo_results():
     """One real demo comparison (a baseline, with its plots), reused."""
     import copy
 
-    from sklearn_ser.benchmark import _cli
+    from sklearn_ser.experiments import _cli
 
     captured = {}
     real = _cli._compare
@@ -237,7 +237,7 @@ def test_real_ctrl_c_while_the_command_line_writes(tmp_path, monkeypatch,
 
     import matplotlib.figure
 
-    from sklearn_ser.benchmark import _cli, _report
+    from sklearn_ser.experiments import _cli, _report
 
     results, n_files = demo_results
     monkeypatch.setattr(_cli, "_compare", lambda *a, **kw: copy.deepcopy(results))

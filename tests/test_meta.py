@@ -22,7 +22,7 @@ from sklearn_ser.models import (
     StackedAnnotatorClassifier,
 )
 from sklearn_ser.models._meta.base import held_out_rows
-from sklearn_ser.models._meta.noisy_label import label_weight_init, rescale_weights
+from sklearn_ser.models._sequence.noisy_label import label_weight_init, rescale_weights
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore::sklearn_ser.exceptions.DroppedRowsWarning")
@@ -629,7 +629,7 @@ def test_noisy_class_weight_is_used_and_defaults_to_eq4_weights(corpus):
 def test_noisy_label_state_lives_on_the_nets_device():
     import torch
 
-    from sklearn_ser.models._meta.noisy_label import label_weight_init
+    from sklearn_ser.models._sequence.noisy_label import label_weight_init
 
     gold, L, w = label_weight_init(np.array([0, 1, 1, 2]), 3, 2.0, device="meta")
     assert {gold.device.type, L.device.type, w.device.type} == {"meta"}

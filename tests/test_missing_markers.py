@@ -24,8 +24,8 @@ from sklearn_ser.annotations import (
     select_raters,
 )
 from sklearn_ser.annotations._vocabulary import MISSING_STRINGS
-from sklearn_ser.benchmark import score_predictions
 from sklearn_ser.exceptions import DroppedRowsWarning
+from sklearn_ser.experiments import score_predictions
 from sklearn_ser.metrics import unweighted_average_recall
 
 CLASSES = ["anger", "happiness", "sadness"]

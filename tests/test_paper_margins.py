@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import SHARED_DATA
 
-from sklearn_ser.benchmark import PAPER_MARGINS
+from sklearn_ser.experiments import PAPER_MARGINS
 
 PAPERS = SHARED_DATA.parent / "papers"
 pytestmark = pytest.mark.realdata

@@ -136,7 +136,7 @@ def test_all_nan_inputs_plot_without_numpy_warnings():
 def test_search_scores_of_a_candidate_that_never_scored():
     # a grid candidate with no finite inner score (every fold failed) next to
     # ones that scored: its mean and sd are NaN, without numpy's warnings
-    from sklearn_ser.models._every_rating import _finite_mean_std
+    from sklearn_ser.models._penalty_search import _finite_mean_std
 
     scores = np.array([[0.5, 0.7, np.nan], [np.nan, np.nan, np.nan], [1.0, 1.0, 1.0]])
     mean, std = _finite_mean_std(scores)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sklearn_ser.benchmark import chosen_epochs
+from sklearn_ser.experiments import chosen_epochs
 from sklearn_ser.models import (
     BLSTMAttentionClassifier,
     InnerSplitWarning,

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sklearn_ser.annotations import from_long, to_long
-from sklearn_ser.benchmark import neutralise_formulas, write_outputs
-from sklearn_ser.benchmark._cli import main
 from sklearn_ser.datasets import load_corpus, make_emotional_speech, save_corpus
+from sklearn_ser.experiments import neutralise_formulas, write_outputs
+from sklearn_ser.experiments._cli import main
 
 UNSAFE = ["../../x", "/abs/x", "a/../../b", "..", "~/x", "C:x", "a\\..\\..\\b",
           "a\x00b", ""]
@@ -96,7 +96,7 @@ def test_write_outputs_never_overwrites_and_leaves_nothing_when_interrupted(
     afile.write_text("x")
     with pytest.raises(NotADirectoryError):
         write_outputs(afile, _results())
-    import sklearn_ser.benchmark._report as comparison
+    import sklearn_ser.experiments._report as comparison
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
@@ -267,7 +267,7 @@ def _with_methods(**uars):
 
 
 def test_margins_table_puts_each_paper_method_beside_its_baseline(tmp_path):
-    from sklearn_ser.benchmark import PAPER_MARGINS, margins_table
+    from sklearn_ser.experiments import PAPER_MARGINS, margins_table
 
     res = _with_methods(crowd_hard=(0.50, 0.55), stacked=(0.56, 0.54),
                         crowd_soft=(0.60, None), mlee_fusion=(0.58, None),

@@ -126,7 +126,7 @@ def test_aliases_and_markers_read_as_the_ratings_read_them(data):
 
 
 def test_numbers_stay_numbers_and_whole_floats_read_as_integers_in_the_benchmark():
-    from sklearn_ser.benchmark._scores import truth_labels as benchmark_truth
+    from sklearn_ser.experiments._scores import truth_labels as benchmark_truth
 
     assert truth_labels([1, 2, None]).tolist() == [1, 2, None]
     # an integer column with a gap is float in pandas: 1.0 is the class "1"
@@ -155,8 +155,8 @@ def _own_corpus(tmp_path, truth_of):
 
 def test_load_corpus_and_the_command_line_refuse_a_truth_column_spelled_otherwise(
         tmp_path, capsys):
-    from sklearn_ser.benchmark._cli import main
     from sklearn_ser.datasets import load_corpus
+    from sklearn_ser.experiments._cli import main
 
     audio, ratings, meta = _own_corpus(tmp_path, str.title)  # "Calm" for "calm"
     said = "writes 'Calm' .* from the rated label 'calm'"
@@ -256,7 +256,7 @@ def test_ids_that_differ_only_in_case_or_spaces_are_refused(data):
 
 
 def test_the_command_line_refuses_session_or_speaker_ids_spelled_two_ways(tmp_path):
-    from sklearn_ser.benchmark._cli import main
+    from sklearn_ser.experiments._cli import main
 
     audio, ratings, meta = _own_corpus(tmp_path, lambda v: v)
     table = pd.read_csv(meta)

@@ -32,35 +32,27 @@ decided.
 majority somewhere).
 """
 
-from ._check import (
-    FORMS,
-    check_annotations,
-    check_id_spellings,
-    n_parses,
-    parse_annotations,
-)
+from . import _accessor  # noqa: F401  (registers the Series.ratings accessor)
+from ._check import FORMS, check_annotations, parse_annotations
+from ._classes import resolve_classes
 from ._crowd import (
     AGGREGATION_METHODS,
     AggregatedLabels,
     confusion_counts,
     simplex_projection,
 )
-from ._encoders import (
+from ._encoder_base import (
     TARGET_STATUSES,
     BaseTargetEncoder,
-    ExistenceLabels,
-    HardLabels,
-    RaterLabels,
-    SoftLabels,
-    infer_classes,
     missing_reasons,
-    rare_classes,
-    rater_counts,
-    rater_profiles,
     report_missing,
-    resolve_classes,
 )
+from ._existence import ExistenceLabels
+from ._hard import HardLabels, infer_classes, rare_classes
+from ._parse import check_id_spellings, n_parses
+from ._rater_labels import RaterLabels, rater_counts, rater_profiles
 from ._ratings import RatingsArray, RatingsDtype, is_ratings
+from ._soft import SoftLabels
 from ._table import (
     align_annotations,
     from_long,

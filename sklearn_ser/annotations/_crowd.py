@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._warnings import ser_warn
 from ..exceptions import AnnotationError, SparseRaterWarning
-from ._encoders import BaseTargetEncoder, _frame
+from ._encoder_base import BaseTargetEncoder, _frame
 
 #: Aggregation models offered, by name -> crowd-kit class name.
 AGGREGATION_METHODS = {

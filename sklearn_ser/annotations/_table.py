@@ -31,7 +31,9 @@ from ..exceptions import (
 )
 from ._ratings import _build, is_ratings
 from ._vocabulary import (
+    CANONICAL_EMOTIONS,
     _is_missing,
+    canonical_label,
     check_names,
     is_missing_label,
     missing_values_named,
@@ -455,6 +457,18 @@ def to_long(table, *, item="utterance", rater="rater", label="label"):
     return to_ratings(table).ratings.to_long(item=item, rater=rater, label=label)
 
 
+def label_columns(y, known, label_map):
+    """(columns whose names are labels: canonical emotions, ``known`` labels or
+    ``label_map`` keys; columns that are not)."""
+    ok, bad = [], []
+    for c in y.columns:
+        canon = canonical_label(c, label_map)
+        is_label = canon in CANONICAL_EMOTIONS or (known is not None and canon in
+                                                   known) or c in label_map
+        (ok if is_label else bad).append(c)
+    return ok, bad
+
+
 def to_ratings(y, *, form="auto"):
     """Ratings (a Series of dtype ``"ratings"``) from any per-rater form.
 
@@ -480,9 +494,7 @@ def to_ratings(y, *, form="auto"):
     if is_ratings(y):
         return y if isinstance(y, pd.Series) else pd.Series(y, name="ratings")
     if isinstance(y, pd.DataFrame):
-        from ._check import _label_columns
-
-        if form == "auto" and is_vote_table(y) and _label_columns(y, None, {})[0]:
+        if form == "auto" and is_vote_table(y) and label_columns(y, None, {})[0]:
             raise AnnotationError(
                 "A vote-count table (one column per label) holds no individual "
                 "rating; it cannot become ratings (keep it as it is: every "

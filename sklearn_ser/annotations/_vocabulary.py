@@ -15,6 +15,7 @@ import numbers
 import numpy as np
 
 from .._text import shown, spelling_key, unicode_key  # noqa: F401
+from ..exceptions import AnnotationError
 
 #: Canonical emotion names known to the toolkit.
 CANONICAL_EMOTIONS = (
@@ -230,8 +231,6 @@ def check_label_spellings(read, labels, name, *, counted=True,
     ...
     sklearn_ser.exceptions.AnnotationError: The class list writes 'Calm', which ...
     """
-    from ..exceptions import AnnotationError
-
     known = set(labels)
     keys = {_spelling_key(c): c for c in labels if isinstance(c, str)}
     present = {v for v in read if v is not None}

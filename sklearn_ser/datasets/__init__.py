@@ -7,11 +7,11 @@ annotation table, a vote-count table or labels), aligned row by row.
 """
 
 from ._abaw import load_abaw
-from ._confound import restrict_speaker_emotions
 from ._crema_d import load_crema_d, parse_crema_d_name
 from ._emodb import EMODB_SESSIONS, load_emodb
 from ._generic import load_corpus, save_corpus
 from ._iemocap import load_iemocap
+from ._restrict import restrict_speaker_emotions
 from ._synthetic import make_emotional_speech
 
 __all__ = [

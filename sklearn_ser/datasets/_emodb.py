@@ -11,6 +11,7 @@ from .._warnings import ser_warn
 from ..annotations import from_long
 from ..exceptions import DroppedRowsWarning
 from ._base import check_root
+from ._restrict import restrict_speaker_emotions
 
 #: EmoDB's emotion letters (German initials) at position 6 of the file name.
 EMODB_EMOTIONS = {
@@ -168,8 +169,6 @@ def load_emodb(root, *, ratings="ratings.csv", emotions_per_speaker=None,
         "(15,16).",
     )
     if emotions_per_speaker is not None:
-        from ._confound import restrict_speaker_emotions
-
         data = restrict_speaker_emotions(data, emotions_per_speaker,
                                          random_state=random_state)
     return data

@@ -14,7 +14,7 @@ from sklearn.utils import Bunch
 
 from .._text import shown, unicode_key
 from .._warnings import ser_warn
-from ..annotations import from_long, infer_classes, to_long
+from ..annotations import HardLabels, from_long, infer_classes, to_long, truth_labels
 from ..exceptions import RareClassWarning, WaveformScaleWarning
 from ._base import path_inside, same_files
 
@@ -244,8 +244,6 @@ def _warn_few_wins(classes, report, ratings):
 
 def _truth_classes(utterances, column, annotations, report, metadata):
     """The classes a truth column names (those some rater chose)."""
-    from ..annotations import HardLabels, truth_labels
-
     if column not in utterances.columns:
         raise ValueError(
             f"truth_column={column!r} is not a column of {str(metadata)!r}; its "

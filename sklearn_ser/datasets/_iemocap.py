@@ -10,7 +10,7 @@ import pandas as pd
 from sklearn.utils import Bunch
 
 from .._warnings import ser_warn
-from ..annotations import normalize_label, to_ratings
+from ..annotations import check_names, normalize_label, to_ratings
 from ..exceptions import DroppedRowsWarning
 from ._base import check_root
 
@@ -207,8 +207,6 @@ def _session_numbers(sessions):
     (or of their digits as strings); a string is refused rather than read as
     its characters ("12" was sessions 1 and 2)."""
     import numbers
-
-    from ..annotations import check_names
 
     if isinstance(sessions, numbers.Integral) and not isinstance(sessions, bool):
         sessions = [sessions]

@@ -34,18 +34,19 @@ from ..exceptions import (
 from ._audio import load_audio
 from ._augment import SpeedPerturbation, speed_perturb
 from ._base import FRAMES, get_frames
-from ._confound import (
+from ._frames import FramesArray, FramesDtype
+from ._normalize import SpeakerStandardizer
+from ._opensmile import OpenSmileFrames, OpenSmileFunctionals
+from ._pooling import FrameAverager, FrameStatistics, frame_hop
+from ._pretrained import PretrainedFrames
+from ._speaker_dependence import (
     CONFOUND_THRESHOLD,
     is_speaker_confounded,
     speaker_label_dependence,
     training_labels,
 )
-from ._frames import FramesArray, FramesDtype, frames_temp_dir
-from ._normalize import SpeakerStandardizer
-from ._opensmile import OpenSmileFrames, OpenSmileFunctionals
-from ._pooling import FrameAverager, FrameStatistics, frame_hop
-from ._pretrained import PretrainedFrames
 from ._spectrogram import LogSpectrogram
+from ._store import frames_temp_dir
 
 __all__ = [
     "FRAMES",

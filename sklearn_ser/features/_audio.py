@@ -28,7 +28,8 @@ from math import gcd
 import numpy as np
 import pandas as pd
 
-from ..exceptions import AudioError
+from .._warnings import ser_warn
+from ..exceptions import AudioError, WaveformScaleWarning
 
 
 def audio_sources(X, sample_rate_param=None):
@@ -120,9 +121,6 @@ def _scale_int_range(wave, uid):
     is scaled by 1/32768 as a file reader does, with a warning; another one
     outside [-1, 1] is kept, with a warning (its features differ from the
     same sound read from a file)."""
-
-    from .._warnings import ser_warn
-    from ..exceptions import WaveformScaleWarning
 
     finite = wave[np.isfinite(wave)]
     peak = float(np.max(np.abs(finite))) if finite.size else 0.0

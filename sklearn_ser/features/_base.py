@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._frames import FramesArray, _Store
+from ._frames import FramesArray
+from ._store import _Store
 
 #: The column of a feature extractor's output DataFrame that holds each
 #: utterance's (T, D) frames.

@@ -35,7 +35,8 @@ from ._audio import (
 )
 from ._audio import source_digest as _digest
 from ._base import with_frames
-from ._frames import _Writer, memory_folder, temporary_store
+from ._frames import FramesArray
+from ._store import _Writer, memory_folder, temporary_store
 
 
 def in_memory_limit():
@@ -308,7 +309,7 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
                 if self._flag_output(arr):
                     flagged.append(uid)
                 writer.append([arr])
-            frames = writer.finish()
+            frames = FramesArray._from_writer(writer)
         if errors:
             ser_warn(
                 f"{self._name()}: skipped {len(errors)} of {len(ids)} "

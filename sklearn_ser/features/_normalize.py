@@ -16,7 +16,11 @@ from .._warnings import ser_warn
 from ..annotations import check_id_spellings
 from ..exceptions import SingleUtteranceSpeakerWarning, SpeakerConfoundWarning
 from ._base import frame_dim, get_frames, with_frames
-from ._confound import CONFOUND_THRESHOLD, is_speaker_confounded, training_labels
+from ._speaker_dependence import (
+    CONFOUND_THRESHOLD,
+    is_speaker_confounded,
+    training_labels,
+)
 
 
 def _stats(frames):

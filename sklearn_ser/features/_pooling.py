@@ -11,7 +11,11 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._warnings import ser_warn
+from ..exceptions import NonFiniteFeatureWarning
 from ._base import frame_dim, get_frames, with_frames
+from ._opensmile import OpenSmileFrames
+from ._spectrogram import LogSpectrogram
 
 
 class FrameAverager(TransformerMixin, BaseEstimator):
@@ -136,9 +140,6 @@ class FrameStatistics(TransformerMixin, BaseEstimator):
         bad = ~np.isfinite(out).all(axis=1)
         if bad.any():
 
-            from .._warnings import ser_warn
-            from ..exceptions import NonFiniteFeatureWarning
-
             ids = list(X.index) if isinstance(X, pd.DataFrame) else list(
                 range(len(frames)))
             names = [ids[i] for i in np.flatnonzero(bad)[:5]]
@@ -178,9 +179,6 @@ def frame_hop(pipeline):
     >>> frame_hop(make_pipeline(OpenSmileFrames(), FrameAverager(10)))
     0.1
     """
-    from ._opensmile import OpenSmileFrames
-    from ._spectrogram import LogSpectrogram
-
     steps = getattr(pipeline, "steps", pipeline)
     steps = [s[1] if isinstance(s, tuple) else s for s in steps]
     hop = None

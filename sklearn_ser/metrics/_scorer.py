@@ -7,6 +7,7 @@ import weakref
 import numpy as np
 import pandas as pd
 
+from .._warnings import ser_warn
 from ..annotations import (
     HardLabels,
     check_annotations,
@@ -15,7 +16,15 @@ from ..annotations import (
     resolve_classes,
     truth_labels,
 )
-from ._distribution import class_probabilities
+from ..exceptions import AbsentClassWarning, DroppedRowsWarning, SERWarning
+from ._distribution import (
+    all_inclusive_f1,
+    class_probabilities,
+    expected_calibration_error,
+    jensen_shannon_divergence,
+    soft_brier_score,
+    soft_log_loss,
+)
 from ._metrics import unweighted_average_recall, weighted_accuracy
 
 
@@ -97,9 +106,6 @@ class SERScorer:
         present = set(targets[keep])
         lacking = [str(c) for c in encoder.classes_ if c not in present]
         if lacking and keep.any() and self.warn and encoder.classes is not None:
-            from .._warnings import ser_warn
-            from ..exceptions import AbsentClassWarning
-
             ser_warn(
                 f"ser_scoring: this split has no utterance whose target is "
                 f"{lacking[:6]}: their recall_<class> is NaN (undefined, which "
@@ -155,9 +161,6 @@ class SERScorer:
         inside = np.array([v in set(classes) for v in labels], dtype=bool) & ~missing
         outside = ~inside & ~missing
         if self.warn and (missing.any() or outside.any()):
-
-            from .._warnings import ser_warn
-            from ..exceptions import DroppedRowsWarning
 
             seen = sorted({str(v) for v in labels[outside]})
             ser_warn(
@@ -229,9 +232,6 @@ class ProbaScorer:
         def compute():
             if not hasattr(estimator, "predict_proba"):
                 if self.warn and not self.cache.noted:
-
-                    from .._warnings import ser_warn
-                    from ..exceptions import SERWarning
 
                     ser_warn(
                         f"ser_scoring: {type(estimator).__name__} has no "
@@ -361,23 +361,12 @@ def ser_scoring(
     if probabilities == "auto" and estimator is not None and not hasattr(
             estimator, "predict_proba"):
 
-        from .._warnings import ser_warn
-        from ..exceptions import SERWarning
-
         ser_warn(
             f"ser_scoring: {type(estimator).__name__} has no predict_proba; only "
             "the label scorers (uar, wa, recalls) are returned, not the "
             "probability scores against every rating.", SERWarning)
         probabilities = False
     if probabilities:
-        from ._distribution import (
-            all_inclusive_f1,
-            expected_calibration_error,
-            jensen_shannon_divergence,
-            soft_brier_score,
-            soft_log_loss,
-        )
-
         proba_cache = _PredictionCache()
         for name, metric, sign in (
                 ("all_inclusive_f1", all_inclusive_f1, 1.0),

@@ -62,7 +62,7 @@ _NETWORKS = {
     "FrozenFusionClassifier": "._sequence.fusion_head",
     "StackedAnnotatorClassifier": "._meta.stacked",
     "MLEEFusionClassifier": "._meta.mlee_fusion",
-    "NoisyLabelMetaClassifier": "._meta.noisy_label",
+    "NoisyLabelMetaClassifier": "._sequence.noisy_label",
 }
 
 

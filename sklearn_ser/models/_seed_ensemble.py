@@ -21,6 +21,7 @@ from .._parallel import restore_on_interrupt, torch_thread_share, use_torch_thre
 from ..annotations import align_annotations
 from ..metrics import UARScoreMixin
 from ._inputs import as_input
+from ._sequence.blstm_attention import BLSTMAttentionClassifier
 
 
 def _seeded(estimator, seed):
@@ -113,7 +114,6 @@ class SeedEnsembleClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
     def _member(self):
         if self.estimator is not None:
             return self.estimator
-        from ._sequence.blstm_attention import BLSTMAttentionClassifier
 
         return BLSTMAttentionClassifier("soft")
 

@@ -12,9 +12,14 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ..._device import torch_device
+from ..._warnings import rewarn, ser_warn
 from ...annotations import HardLabels, check_annotations
+from ...exceptions import DroppedRowsWarning, InnerSplitWarning, SERWarning
+from ...features import is_speaker_confounded
 from ...metrics import UARScoreMixin
 from .._inputs import as_input, sequences_from
+from .._sequence._splits import _speakers_of
+from .._sequence.fusion_head import FrozenFusionClassifier
 
 
 def fit_quietly(estimator, X, y, groups=None):
@@ -24,9 +29,6 @@ def fit_quietly(estimator, X, y, groups=None):
     component out of a parallel worker); :func:`report_dropped` gives the
     meta-estimator's one warning with the counts.
     """
-    from ..._warnings import rewarn
-    from ...exceptions import DroppedRowsWarning
-
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DroppedRowsWarning)
         fitted = estimator.fit(X, y, groups=groups)
@@ -63,9 +65,6 @@ def stage_bar(meta, total, enabled):
 
 def report_dropped(meta, components):
     """One DroppedRowsWarning naming every component that left rows out."""
-    from ..._warnings import ser_warn
-    from ...exceptions import DroppedRowsWarning
-
     parts = [f"{name}: {' '.join(msgs)}" for name, est in components.items()
              if (msgs := getattr(est, "dropped_rows_", None))]
     if parts:
@@ -88,8 +87,6 @@ def frozen_fusion(base, encoders, target, classes, *, hidden_units, lr, seed,
                   input_dropout=0.0, init="random"):
     """The second-stage classifier, trained like ``base`` (batch size, epochs,
     early stopping, optimizer, device) but at its own learning rate."""
-    from .._sequence.fusion_head import FrozenFusionClassifier
-
     return FrozenFusionClassifier.from_estimators(
         encoders, like=base, target=target, classes=classes,
         hidden_units=hidden_units, lr=lr, random_state=seed,
@@ -108,11 +105,6 @@ def held_out_rows(meta, X, y, groups, classes, rng):
     ``"speakers"`` or ``"utterances"``.
     """
     from sklearn.model_selection import GroupShuffleSplit
-
-    from ..._warnings import ser_warn
-    from ...exceptions import InnerSplitWarning
-    from ...features import is_speaker_confounded
-    from .._sequence.base import _speakers_of
 
     majority = HardLabels(classes, label_map=meta.label_map).fit(y).transform(y)
     labels, has = majority.to_numpy(dtype=object), majority.notna().to_numpy()
@@ -152,9 +144,6 @@ def held_out_rows(meta, X, y, groups, classes, rng):
 
 def warn_final_validation_unused(meta, why):
     """``final_validation`` was given to a fit with no final layer to use it."""
-    from ..._warnings import ser_warn
-    from ...exceptions import SERWarning
-
     ser_warn(
         f"{type(meta).__name__}: final_validation={meta.final_validation} is not "
         f"used: {why}, so no rows are held out (held_out_ is None).",

@@ -9,7 +9,9 @@ from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 
 from ..._parallel import restore_on_interrupt
+from ..._warnings import ser_warn
 from ...annotations import ExistenceLabels, HardLabels, SoftLabels
+from ...exceptions import DroppedRowsWarning
 from .._inputs import as_input
 from .._late_fusion import combine_probabilities
 from .._sequence.base import SequenceClassifier
@@ -246,9 +248,6 @@ class MLEEFusionClassifier(MetaClassifierMixin):
             hard = HardLabels(classes, label_map=self.label_map).fit(y).transform(y)
             rows = np.flatnonzero(hard.notna().to_numpy())
             if len(rows) < len(hard):
-
-                from ..._warnings import ser_warn
-                from ...exceptions import DroppedRowsWarning
 
                 ser_warn(
                     "MLEEFusionClassifier(training_set='dominant'): the MLEE model "

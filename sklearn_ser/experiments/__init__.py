@@ -29,7 +29,7 @@ predictions, ``_result.py`` the result, ``_report.py`` the report writer,
 
 Examples
 --------
->>> from sklearn_ser.benchmark import registry, score_predictions
+>>> from sklearn_ser.experiments import registry, score_predictions
 >>> sorted(registry())[:3]
 ['crowd_hard', 'crowd_soft', 'crowd_soft_x5']
 >>> registry()["stacked"].kind
@@ -40,6 +40,7 @@ Examples
 
 from ..exceptions import ComparisonError
 from ._cli import main
+from ._folds import chosen_epochs, fold_inputs, fold_predictions, run_jobs
 from ._methods import (
     BASELINES,
     CONFOUNDED,
@@ -59,14 +60,7 @@ from ._methods import (
     penalty_grid,
     registry,
 )
-from ._protocol import (
-    chosen_epochs,
-    fold_inputs,
-    fold_predictions,
-    fold_profiles,
-    run_comparison,
-    run_jobs,
-)
+from ._protocol import fold_profiles, run_comparison
 from ._report import (
     OUTPUT_NAMES,
     PAPER_MARGINS,

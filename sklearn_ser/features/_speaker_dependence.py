@@ -9,13 +9,15 @@ all decided here by :func:`is_speaker_confounded`:
 * a network's early stopping on held-out speakers warns
   (``InnerSplitWarning``: the held-out speakers take their emotions along);
 * the command line's folds train their networks with the ``CONFOUNDED``
-  settings of :mod:`sklearn_ser.benchmark` (no speaker held out).
+  settings of :mod:`sklearn_ser.experiments` (no speaker held out).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from ..annotations import HardLabels, align_annotations
 
 #: From this speaker-label dependence on, speakers show one or a few emotions:
 #: per-speaker z-scores remove emotion, held-out speakers take theirs away.
@@ -30,7 +32,6 @@ def training_labels(y, n, X=None):
     """
     if y is None:
         return None, "no labels were given to fit"
-    from ..annotations import HardLabels, align_annotations
 
     if isinstance(X, pd.DataFrame) and isinstance(y, pd.DataFrame | pd.Series):
         y = align_annotations(X, y)  # by id: an error names a mismatched one

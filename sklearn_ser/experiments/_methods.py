@@ -9,6 +9,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..exceptions import ComparisonError
+from ..models import (
+    BLSTMAttentionClassifier,
+    EveryRatingClassifier,
+    MLEEFusionClassifier,
+    NoisyLabelMetaClassifier,
+    SeedEnsembleClassifier,
+    StackedAnnotatorClassifier,
+)
 
 #: Training settings. "benchmark" = the settings measured on EmoDB-crowd
 #: (BENCHMARKS.md); "demo" = a compact network so that every method runs on
@@ -150,23 +158,17 @@ class Fold:
 
 def _network(target):
     def build(classes, seed, epochs, profile, n_features=None):
-        from ..models import BLSTMAttentionClassifier
-
         return BLSTMAttentionClassifier(target, classes=classes, random_state=seed,
                                         max_epochs=epochs, **profile["blstm"])
     return build
 
 
 def _soft_x5(classes, seed, epochs, profile, n_features=None):
-    from ..models import SeedEnsembleClassifier
-
     return SeedEnsembleClassifier(_network("soft")(classes, seed, epochs, profile),
                                   n_members=5, random_state=seed)
 
 
 def _stacked(classes, seed, epochs, profile, n_features=None):
-    from ..models import StackedAnnotatorClassifier
-
     # dropout 0.5 on the fusion head's input (Chou & Lee's "dropout layer for
     # all layers"): +1 UAR point on EmoDB-confounded-4, even on EmoDB-4
     # (BENCHMARKS.md, "The stacked model's head"); on confounded folds (no
@@ -179,8 +181,6 @@ def _stacked(classes, seed, epochs, profile, n_features=None):
 
 
 def _mlee(classes, seed, epochs, profile, n_features=None):
-    from ..models import MLEEFusionClassifier
-
     # the BLSTM encoder on LLD frames, at the learning rate of the other
     # BLSTMs (the paper's CNN on spectrograms is MLEEFusionClassifier's
     # default; far too slow for two CPU cores); on confounded folds the
@@ -196,8 +196,6 @@ def _mlee(classes, seed, epochs, profile, n_features=None):
 
 
 def _noisy(classes, seed, epochs, profile, n_features=None):
-    from ..models import NoisyLabelMetaClassifier
-
     params = dict(profile["blstm"])
     params.pop("lr", None)  # Fujioka et al.: Adam at its default 1e-3
     if "dense_units" in params:  # compact profile: keep Fujioka's ratio
@@ -328,8 +326,6 @@ def baseline_pipeline(name, seed=0, n_features=88, classes=None):
     from sklearn.svm import SVC
 
     if name in EVERY_RATING:
-        from ..models import EveryRatingClassifier
-
         return make_pipeline(StandardScaler(), EveryRatingClassifier(
             LogisticRegression(max_iter=3000), classes=classes, refine=3,
             random_state=seed,

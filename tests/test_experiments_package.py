@@ -1,6 +1,6 @@
-"""The benchmark sub-package (issue 25): one record per method, one runner,
-a typed result, the deprecated ``comparison`` alias, the IEMOCAP label merge
-in the loader."""
+"""The experiments sub-package (issue 25; ``sklearn_ser.benchmark`` before
+issue 43): one record per method, one runner, a typed result, the IEMOCAP
+label merge in the loader."""
 
 import importlib
 import json
@@ -10,8 +10,8 @@ import warnings
 import numpy as np
 import pytest
 
-from sklearn_ser import benchmark
-from sklearn_ser.benchmark import (
+from sklearn_ser import experiments as benchmark
+from sklearn_ser.experiments import (
     ComparisonError,
     ComparisonResult,
     Method,
@@ -20,14 +20,14 @@ from sklearn_ser.benchmark import (
 )
 
 
-def test_the_comparison_alias_warns_once_and_gives_the_same_names():
-    sys.modules.pop("sklearn_ser.comparison", None)
-    with pytest.warns(FutureWarning, match="import the same names from "
-                                           "sklearn_ser.benchmark"):
-        comparison = importlib.import_module("sklearn_ser.comparison")
-    assert comparison.__all__ == benchmark.__all__
-    for name in benchmark.__all__:
-        assert getattr(comparison, name) is getattr(benchmark, name), name
+@pytest.mark.parametrize("old", ["sklearn_ser.comparison", "sklearn_ser.benchmark",
+                                 "sklearn_ser.benchmark._cli"])
+def test_the_former_names_say_where_their_contents_went(old):
+    """Renamed without aliases (never released): an import, or a pickle that
+    names one, says where the contents are now."""
+    sys.modules.pop(old, None)
+    with pytest.raises(ModuleNotFoundError, match="sklearn_ser.experiments"):
+        importlib.import_module(old)
 
 
 def test_every_method_is_one_record_the_lists_are_read_from():
@@ -162,7 +162,7 @@ def test_mlee_fusion_blends_its_dominant_model_only_on_confounded_folds():
 
 
 def test_the_training_summary_says_what_confounded_folds_change():
-    from sklearn_ser.benchmark._protocol import _training_summary
+    from sklearn_ser.experiments._protocol import _training_summary
 
     prof = benchmark.PROFILES["benchmark"]
     both = {"1": prof, "2": benchmark.confounded_profile(prof)}

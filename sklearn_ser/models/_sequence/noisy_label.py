@@ -18,8 +18,8 @@ from .._inputs import make_target_encoder, target_kind
 from .._nn.data import SequenceDataset, SequenceLoader
 from .._nn.losses import SERLoss, balanced_weights
 from .._nn.net import best_epoch, keeps_torch_rng, validation_runs
-from .._sequence.base import parameters
-from .._sequence.blstm_attention import BLSTMAttentionClassifier
+from .base import parameters
+from .blstm_attention import BLSTMAttentionClassifier
 
 
 @fill_doc

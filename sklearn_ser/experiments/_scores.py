@@ -7,6 +7,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..annotations import truth_labels as _read_truth
+from ..metrics import (
+    all_inclusive_f1,
+    expected_calibration_error,
+    jensen_shannon_divergence,
+    krippendorff_alpha,
+    soft_brier_score,
+    soft_log_loss,
+    unweighted_average_recall,
+    vote_shares,
+    weighted_accuracy,
+)
+
 
 def truth_labels(truth, labels=None):
     """A truth column read once (:func:`sklearn_ser.annotations.truth_labels`:
@@ -15,9 +28,7 @@ def truth_labels(truth, labels=None):
     invisible characters is refused), numbers
     as strings (whole floats as integers), the form the command line's classes
     take."""
-    from ..annotations import truth_labels as read
-
-    out = read(truth, labels=labels)
+    out = _read_truth(truth, labels=labels)
     numbers = np.array([v is not None and not isinstance(v, str) for v in out],
                        dtype=bool)
     if numbers.any():  # 1.0 (an integer column with gaps) reads as "1"
@@ -65,8 +76,6 @@ def score_predictions(pred, majority, classes, truth=None):
     is scored against it, e.g. a fold whose utterances all lack a majority)
     and ``per_class_recall``.
     """
-    from ..metrics import unweighted_average_recall, weighted_accuracy
-
     pred = np.asarray(pred, dtype=object)
     majority = pd.Series(np.asarray(majority, dtype=object))
     ok = majority.notna().to_numpy()
@@ -114,15 +123,6 @@ def distribution_scores(proba, pred, annotations, classes):
     """The scores against every rating of one set of predictions (a dict of
     :data:`DISTRIBUTION_SCORES`; the probability scores are None without
     ``proba``)."""
-    from ..metrics import (
-        all_inclusive_f1,
-        expected_calibration_error,
-        jensen_shannon_divergence,
-        krippendorff_alpha,
-        soft_brier_score,
-        soft_log_loss,
-    )
-
     out = dict.fromkeys(DISTRIBUTION_SCORES)
     out["alpha_with_model"] = krippendorff_alpha(annotations, pred,
                                                  classes=classes).with_model
@@ -168,14 +168,10 @@ def _mean_over_seeds(rows):
 
 
 def _raters_alpha(annotations, classes):
-    from ..metrics import krippendorff_alpha
-
     return krippendorff_alpha(annotations, classes=classes).raters
 
 
 def _n_with_distribution(annotations, classes):
-    from ..metrics import vote_shares
-
     return int(vote_shares(annotations, classes=classes).notna().all(axis=1).sum())
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 
 @dataclass(frozen=True)
 class ComparisonResult:
-    """What :func:`~sklearn_ser.benchmark.run_comparison` returns.
+    """What :func:`~sklearn_ser.experiments.run_comparison` returns.
 
     Attributes
     ----------
@@ -16,7 +16,7 @@ class ComparisonResult:
         ``per_class_recall`` against the majority, ``uar_truth`` and
         ``per_class_recall_truth`` against the truth column, their per-fold
         means (``uar_fold_mean``...), the scores against every rating
-        (:data:`~sklearn_ser.benchmark.DISTRIBUTION_SCORES`), ``fit_seconds``,
+        (:data:`~sklearn_ser.experiments.DISTRIBUTION_SCORES`), ``fit_seconds``,
         ``description``; ``*_sd`` over several seeds; ``chosen_C`` (the
         penalty each fold's search chose) and ``epochs_kept`` where they apply.
     meta : dict
@@ -30,7 +30,7 @@ class ComparisonResult:
 
     ``result["methods"]`` and ``result["meta"]`` read as in results.json;
     :meth:`to_dict` is that file's content. The report functions
-    (:func:`~sklearn_ser.benchmark.results_table`...) also take the dict read
+    (:func:`~sklearn_ser.experiments.results_table`...) also take the dict read
     back from a results.json.
     """
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import plotting
 from ..metrics import agreement_levels
 from ._methods import BASELINES
 from ._result import as_result
@@ -345,8 +346,6 @@ def _write_plots(out, results, plots):
 
 def _draw_plots(out, results, plots):
     import matplotlib.pyplot as plt
-
-    from .. import plotting
 
     classes = results.meta["classes"]
     preds = plots["predictions"]

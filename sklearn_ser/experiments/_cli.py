@@ -9,8 +9,22 @@ import time
 import warnings
 from pathlib import Path
 
-from .. import __version__
-from ..exceptions import ComparisonError, RareClassWarning
+from .._version import __version__
+from ..annotations import (
+    HardLabels,
+    check_names,
+    infer_classes,
+    normalize_label,
+    resolve_classes,
+)
+from ..datasets import (
+    load_corpus,
+    load_crema_d,
+    load_emodb,
+    load_iemocap,
+    make_emotional_speech,
+)
+from ..exceptions import AnnotationError, AudioError, ComparisonError, RareClassWarning
 from ._methods import DEMO_METHODS, NORMALISATIONS, registry
 from ._protocol import run_comparison
 from ._report import (
@@ -116,10 +130,8 @@ def _run(command, args):
 
 
 def _compare(*args, **kwargs):
-    """:func:`~sklearn_ser.benchmark.run_comparison`, its input errors as exit
+    """:func:`~sklearn_ser.experiments.run_comparison`, its input errors as exit
     messages."""
-    from ..exceptions import AnnotationError, AudioError
-
     try:
         return run_comparison(*args, **kwargs)
     except (ComparisonError, AnnotationError, AudioError) as e:
@@ -130,8 +142,6 @@ def _compare(*args, **kwargs):
 
 def cmd_demo(args, out):
     """``sklearn-ser demo`` in the claimed folder ``out``."""
-    from ..datasets import make_emotional_speech
-
     n = 200 if args.quick else args.n_utterances
     epochs = 8 if args.quick else args.max_epochs
     print(f"sklearn-ser {__version__} demo: generating {n} utterances "
@@ -155,8 +165,6 @@ def cmd_demo(args, out):
 
 
 def _method_list(text, default):
-    from ..annotations import check_names
-
     if not text:
         return list(default)
     methods = [m.strip() for m in text.split(",") if m.strip()]
@@ -176,8 +184,6 @@ def _method_list(text, default):
 
 def _load_dataset(name, root, emotions_per_speaker=None):
     """A known corpus (its --root checked by :func:`_check_benchmark_args`)."""
-    from ..datasets import load_crema_d, load_emodb, load_iemocap
-
     if name in ("emodb", "emodb-confounded"):
         data = load_emodb(root, emotions_per_speaker=(
             emotions_per_speaker or 2) if name == "emodb-confounded"
@@ -193,8 +199,6 @@ def _load_dataset(name, root, emotions_per_speaker=None):
 
 def load_generic(audio_dir, ratings, metadata=None):
     """:func:`sklearn_ser.datasets.load_corpus` with its errors as exit messages."""
-    from ..datasets import load_corpus
-
     try:
         with warnings.catch_warnings():  # the classes are decided by the command
             warnings.simplefilter("ignore", RareClassWarning)  # line, not here
@@ -208,14 +212,6 @@ def load_generic(audio_dir, ratings, metadata=None):
 
 
 def _resolve_columns(u, a, args, classes, truth, group):
-    from ..annotations import (
-        HardLabels,
-        check_names,
-        infer_classes,
-        normalize_label,
-        resolve_classes,
-    )
-
     cols = [c for c in u.columns if c != "path"]
     if args.group_column:
         group = args.group_column

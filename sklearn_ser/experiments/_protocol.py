@@ -5,14 +5,28 @@ from __future__ import annotations
 
 import sys
 import time
-import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from .._parallel import torch_thread_share, use_torch_threads
-from ..exceptions import ComparisonError
-from ..metrics import class_probabilities
+from .._warnings import ser_warn
+from ..annotations import (
+    HardLabels,
+    align_annotations,
+    check_id_spellings,
+    rare_classes,
+)
+from ..exceptions import ComparisonError, DroppedRowsWarning
+from ..features import (
+    CONFOUND_THRESHOLD,
+    OpenSmileFrames,
+    OpenSmileFunctionals,
+    is_speaker_confounded,
+    training_labels,
+)
+from ..models import combine_probabilities
+from ._folds import _as_frames, _fit_fold, fold_inputs, run_jobs
 from ._methods import (
     CONFOUNDED,
     METHODS,
@@ -36,200 +50,9 @@ from ._scores import (
 )
 
 
-def _as_frames(features, utterances):
-    """Utterance-level feature rows as one-frame sequences (with speakers)."""
-    table = pd.DataFrame(index=utterances.index)
-    if "speaker" in utterances.columns:
-        table["speaker"] = utterances["speaker"].to_numpy()
-    table["frames"] = [row[None, :] for row in np.asarray(features)]
-    return table
-
-
-def _unframe(table):
-    return np.concatenate(list(table["frames"]), axis=0)
-
-
-def fold_inputs(features, annotations, groups, *, folds=None, normalise="auto",
-                pool=10, modes=None):
-    """The inputs of each leave-one-group-out fold, as the README's recipe.
-
-    For each held-out group ``g``, :class:`~sklearn_ser.features.SpeakerStandardizer`
-    is fitted on the training fold (with its ratings: ``normalise="auto"``
-    decides per speaker or global from them) and applied to both sides, then
-    :class:`~sklearn_ser.features.FrameAverager` pools the frames.
-
-    Parameters
-    ----------
-    features : DataFrame with a ``frames`` column (and ``speaker``)
-    annotations : ratings aligned with ``features``
-    groups : array-like, one group per utterance
-    folds : list, default=None
-        The held-out groups to prepare (default: every group).
-    normalise : {"auto", "speaker", "global", "none"}, default="auto"
-    pool : int, dict or None, default=10
-        Frames averaged (a dict: per fold); None: utterance-level rows
-        (one-frame sequences, e.g. functionals) returned as 2-D arrays.
-    modes : dict, default=None
-        Normalisation already decided for some folds (used as given).
-
-    Returns
-    -------
-    inputs : dict
-        ``g -> (X_train, y_train, X_test)``.
-    decisions : dict
-        ``g -> {"mode", "reason", "speaker_dependence"}`` for the folds this
-        call decided.
-    """
-    from ..annotations import align_annotations
-    from ..features import FrameAverager, SpeakerStandardizer
-
-    # by utterance id, not by position (an error names a mismatched id)
-    annotations = align_annotations(features, annotations)
-    groups = np.asarray(groups)
-    folds = list(np.unique(groups)) if folds is None else list(folds)
-    modes = modes or {}
-    inputs, decisions = {}, {}
-    for g in folds:
-        te, tr = groups == g, groups != g
-        if g in modes:
-            norm = SpeakerStandardizer(modes[g]).fit(features[tr])
-        else:
-            norm = SpeakerStandardizer(normalise).fit(features[tr], annotations[tr])
-            decisions[g] = {"mode": norm.mode_, "reason": norm.mode_reason_,
-                            "speaker_dependence": norm.speaker_dependence_}
-        if pool is None:
-            inputs[g] = (_unframe(norm.transform(features[tr])), annotations[tr],
-                         _unframe(norm.transform(features[te])))
-        else:
-            averager = FrameAverager(pool[g] if isinstance(pool, dict) else pool)
-            inputs[g] = (averager.fit_transform(norm.transform(features[tr])),
-                         annotations[tr],
-                         averager.transform(norm.transform(features[te])))
-    return inputs, decisions
-
-
-def fold_predictions(build, inputs, groups, *, seeds=(0,), n_jobs=1, quiet=True,
-                     method="predict"):
-    """Leave-one-group-out predictions of ``build(seed)`` for every seed.
-
-    Parameters
-    ----------
-    build : callable
-        ``build(seed)`` returns an unfitted estimator (a pipeline, a
-        SeedEnsembleClassifier...) that takes the fold inputs and ratings.
-    inputs : dict
-        ``g -> (X_train, y_train, X_test)`` (:func:`fold_inputs`).
-    groups : array-like
-        The group of every utterance (the test rows of fold ``g`` are
-        ``groups == g``).
-    seeds : iterable of int, default=(0,)
-    n_jobs : int, default=1
-        (seed, fold) fits run in parallel (:func:`run_jobs`).
-    quiet : bool, default=True
-        Silence the estimators' warnings (they repeat per fold).
-    method : {"predict", "predict_proba"}, default="predict"
-        Labels, or probabilities (columns in the estimators' ``classes_``
-        order: give every estimator the same ``classes``).
-
-    Returns
-    -------
-    predictions : dict
-        ``seed -> (predicted labels or probabilities of every utterance, fit
-        seconds summed over the folds)``.
-    """
-    groups = np.asarray(groups)
-    seeds = list(seeds)
-    keys = [(seed, g) for seed in seeds for g in inputs]
-    tasks = [(build, seed, *inputs[g], quiet, method) for seed, g in keys]
-    out = {seed: (None, 0.0) for seed in seeds}
-    for (seed, g), (pred, seconds) in zip(keys, run_jobs(_fit_predict, tasks, n_jobs),
-                                          strict=True):
-        values, total = out[seed]
-        if values is None:
-            values = (np.empty(len(groups), dtype=object) if pred.ndim == 1 else
-                      np.full((len(groups), pred.shape[1]), np.nan))
-        values[groups == g] = pred
-        out[seed] = (values, total + seconds)
-    return out
-
-
-def _fit_predict(build, seed, X_train, y_train, X_test, quiet, method="predict"):
-    t = time.perf_counter()
-    with warnings.catch_warnings():
-        if quiet:
-            warnings.simplefilter("ignore")
-        clf = build(seed).fit(X_train, y_train)
-        seconds = time.perf_counter() - t
-        if method == "predict_proba":
-            return np.asarray(clf.predict_proba(X_test), dtype=float), seconds
-    return np.asarray(clf.predict(X_test), dtype=object), seconds
-
-
-def run_jobs(function, tasks, n_jobs=1):
-    """``function(*task)`` for every task, ``n_jobs`` at a time (joblib
-    processes, each with its share of the cores as torch threads); yields the
-    results in order, each as soon as it and those before it are done."""
-    import joblib
-
-    from .._parallel import parallel
-
-    threads = torch_thread_share(n_jobs)
-    jobs = (joblib.delayed(_with_threads)(function, threads, task) for task in tasks)
-    with warnings.catch_warnings():
-        # loky replaces a worker whose memory grew by more than 300 MB since
-        # its first task (its "memory leak" check; a network's training grows
-        # that much) once that task is done, and says "A worker stopped while
-        # some jobs were given to the executor" when tasks are queued: they
-        # run on the new worker and every result is kept, so the message
-        # tells a user nothing to act on
-        warnings.filterwarnings("ignore", message="A worker stopped while some jobs",
-                                category=UserWarning)
-        yield from parallel(n_jobs)(jobs)
-
-
-def _with_threads(function, threads, task):
-    use_torch_threads(threads)
-    return function(*task)
-
-
-def _fit_fold(method, seed, epochs, profile, fold, classes, extras):
-    """One (method, seed, fold) job, whatever the method: predictions,
-    probabilities, the epochs a network kept, the penalty a search chose,
-    and plot material if asked."""
-    t = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        clf = method.fit(method.estimator(classes, seed, epochs, profile,
-                                          n_features=fold.n_features), fold)
-    seconds = time.perf_counter() - t
-    out = {"pred": np.asarray(clf.predict(fold.X_test), dtype=object),
-           "seconds": seconds,
-           "proba": class_probabilities(clf, fold.X_test, classes),
-           "epochs": chosen_epochs(clf), "C": _chosen_penalty(clf)}
-    if extras:
-        if hasattr(clf, "weights_by_class_"):
-            out["weights_by_class"] = clf.weights_by_class_
-            out["transition_matrix"] = clf.transition_matrix_
-        try:
-            out["attention"] = clf.attention_weights(fold.X_test.iloc[:1])[0]
-            out["attention_frames"] = np.asarray(fold.X_test["frames"].iloc[0])
-        except (AttributeError, TypeError, ValueError):  # no attention pooling
-            pass
-    return out
-
-
-def _chosen_penalty(clf):
-    """The C an in-fold search chose (the pipeline's last step), else None."""
-    last = clf[-1] if hasattr(clf, "steps") else clf
-    return (getattr(last, "best_params_", None) or {}).get("C")
-
-
 def _truth_counts(has, left):
     """How many utterances the truth column scores, and those it does not
     (``truth_rows``' mask and counts), warned about once."""
-    from .._warnings import ser_warn
-    from ..exceptions import DroppedRowsWarning
-
     counts = {"scored": int(has.sum()), **left}
     text = truth_left_out(counts)
     if text:
@@ -237,23 +60,6 @@ def _truth_counts(has, left):
                  f"utterances: {text} left out of it (the scores against the "
                  "ratings keep them).", DroppedRowsWarning)
     return counts
-
-
-def chosen_epochs(clf):
-    """The epochs a fitted network kept (``best_epoch_``), or, for a model
-    made of networks, the mean over them (seed ensemble members, the
-    meta-estimators' components); None when no network was trained."""
-    own = getattr(clf, "best_epoch_", None)
-    if own is not None:
-        return float(own)
-    parts = list(getattr(clf, "estimators_", None) or [])
-    for name in ("components_", "mlee_", "dominant_", "final_"):
-        part = getattr(clf, name, None)
-        parts.extend(part.values() if isinstance(part, dict)
-                     else [] if part is None else [part])
-    found = [e for e in (chosen_epochs(p) for p in parts if p is not clf)
-             if e is not None]
-    return float(np.mean(found)) if found else None
 
 
 def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
@@ -271,12 +77,66 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
     ``meta["normalisation"]``. The network settings of each fold follow the
     speaker-confound policy (:func:`fold_profiles`).
 
-    Returns a :class:`~sklearn_ser.benchmark.ComparisonResult`.
+    Three steps: :func:`plan_comparison` (checks, majorities, folds, features
+    and fold inputs), :func:`run_planned` (the jobs) and
+    :func:`score_planned` (predictions, fusions, scores, the record).
+
+    Returns a :class:`~sklearn_ser.experiments.ComparisonResult`.
     """
+    plan = plan_comparison(utterances, annotations, classes, methods=methods,
+                           n_jobs=n_jobs, cache=cache, group_column=group_column,
+                           profile=profile, progress=progress, normalise=normalise)
+    fitted = run_planned(plan, seeds=seeds, epochs=epochs, n_jobs=n_jobs,
+                         progress=progress)
+    return score_planned(plan, fitted, seeds=seeds, epochs=epochs,
+                         truth_column=truth_column)
 
-    from ..annotations import HardLabels, align_annotations
-    from ..features import OpenSmileFrames, OpenSmileFunctionals
 
+@dataclass
+class ComparisonPlan:
+    """What a comparison decided before any model trains (see
+    :func:`plan_comparison`)."""
+
+    methods: list
+    run_methods: list
+    registry: dict
+    classes: list
+    utterances: pd.DataFrame
+    annotations: pd.Series
+    majority: pd.Series
+    groups: np.ndarray
+    fold_ids: np.ndarray
+    speakers: np.ndarray
+    group_column: str
+    profile: dict
+    fold_profile: dict
+    dependence: dict
+    neural: bool
+    folds: dict
+    func_folds: dict
+    decisions: dict
+    normalise: str
+    feature_seconds: float
+
+    def fold_of(self, method, g):
+        tr = self.groups != g
+        if method.kind == "network":
+            return Fold(*self.folds[g], groups_train=self.speakers[tr])
+        return Fold(*self.func_folds[method.features][g],
+                    majority_train=self.majority[tr],
+                    groups_train=self.speakers[tr])
+
+    def fold_epochs(self, g, epochs):
+        prof = self.fold_profile[g]
+        return min(epochs, prof["epochs"]) if "epochs" in prof else epochs
+
+
+def plan_comparison(utterances, annotations, classes, *, methods, n_jobs=1,
+                    cache=None, group_column="session", profile="benchmark",
+                    progress=True, normalise="auto"):
+    """Step 1 of :func:`run_comparison`: the methods checked (a fusion's
+    members added), the majorities, the folds and their profiles, the
+    features extracted once and the fold inputs (normalised per fold)."""
     reg = dict(METHODS)
     unknown = [m for m in methods if m not in reg]
     if unknown:
@@ -294,7 +154,6 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
     u = utterances
     a = align_annotations(u, annotations)  # by utterance id, not by position
     majority = HardLabels(classes).fit(a).transform(a)
-    ok = majority.notna().to_numpy()
     groups = _check_groups(u, group_column)
     fold_ids = np.unique(groups)
     speakers = (u["speaker"].to_numpy() if "speaker" in u.columns
@@ -337,37 +196,50 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
         func_folds[fset] = made
         decisions.update({g: d for g, d in dec.items() if g not in decisions})
     decisions = {str(g): decisions[g] for g in fold_ids if g in decisions}
+    return ComparisonPlan(
+        methods=list(methods), run_methods=run_methods, registry=reg,
+        classes=classes, utterances=u, annotations=a, majority=majority,
+        groups=groups, fold_ids=fold_ids, speakers=speakers,
+        group_column=group_column, profile=profile, fold_profile=fold_profile,
+        dependence=dependence, neural=neural, folds=folds, func_folds=func_folds,
+        decisions=decisions, normalise=normalise, feature_seconds=feature_seconds)
 
-    def fold_of(method, g):
-        tr = groups != g
-        if method.kind == "network":
-            return Fold(*folds[g], groups_train=speakers[tr])
-        return Fold(*func_folds[method.features][g], majority_train=majority[tr],
-                    groups_train=speakers[tr])
 
-    def fold_epochs(g):
-        prof = fold_profile[g]
-        return min(epochs, prof["epochs"]) if "epochs" in prof else epochs
-
-    # one job per (method, seed, fold) of every method that trains; the jobs
-    # share the cores (each worker gets its share of torch threads)
+def run_planned(plan, *, seeds=1, epochs=60, n_jobs=1, progress=True):
+    """Step 2 of :func:`run_comparison`: one job per (method, seed, fold) of
+    every method that trains; the jobs share the cores (each worker gets its
+    share of torch threads). Returns ``{(method, seed, fold): result}``."""
+    reg, fold_ids = plan.registry, plan.fold_ids
     first_group = fold_ids[0]
-    keys = [(name, seed, g) for name in run_methods if reg[name].kind != "fusion"
+    keys = [(name, seed, g) for name in plan.run_methods
+            if reg[name].kind != "fusion"
             for seed in range(seeds) for g in fold_ids]
-    tasks = [(reg[name], seed, fold_epochs(g), fold_profile[g], fold_of(reg[name], g),
-              classes, reg[name].kind == "network" and seed == 0 and g == first_group)
+    tasks = [(reg[name], seed, plan.fold_epochs(g, epochs), plan.fold_profile[g],
+              plan.fold_of(reg[name], g), plan.classes,
+              reg[name].kind == "network" and seed == 0 and g == first_group)
              for name, seed, g in keys]
     fitted = {}
     if tasks:
         bar = _progress(len(tasks), f"training {len(tasks)} (method, seed, "
-                        f"{group_column}) models", progress)
+                        f"{plan.group_column}) models", progress)
         for key, res in zip(keys, run_jobs(_fit_fold, tasks, n_jobs), strict=True):
             fitted[key] = res
             name, seed, g = key
-            bar.set_postfix_str(f"done: {name} seed {seed} {group_column} {g} "
+            bar.set_postfix_str(f"done: {name} seed {seed} {plan.group_column} {g} "
                                 f"({res['seconds']:.0f} s)")
             bar.update(1)
         bar.close()
+    return fitted
+
+
+def score_planned(plan, fitted, *, seeds=1, epochs=60, truth_column="intended"):
+    """Step 3 of :func:`run_comparison`: each method's out-of-fold
+    predictions (a fusion's from its members' probabilities), scored per
+    seed and averaged, with the record of what was decided."""
+    u, a, classes = plan.utterances, plan.annotations, plan.classes
+    majority, groups, fold_ids = plan.majority, plan.groups, plan.fold_ids
+    methods, reg = plan.methods, plan.registry
+    ok = majority.notna().to_numpy()
     results, plots = {}, {"predictions": {}, "weights_by_class": None,
                           "transition_matrix": None, "attention": None}
     outputs = {}  # (name, seed) -> (pred, proba or None, seconds)
@@ -378,7 +250,7 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
         read_truth = truth_labels(u[truth_column], labels=classes)
         has, truth, left = truth_rows(read_truth, classes)
         truth_counts = _truth_counts(has, left)
-    for name in run_methods:
+    for name in plan.run_methods:
         method = reg[name]
         per_seed = []
         for seed in range(seeds):
@@ -405,7 +277,7 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
                         proba[te] = res["proba"]
                     seconds += res["seconds"]
                     _keep_plot_material(plots, res, name, u.index[te][0],
-                                        fold_profile[g])
+                                        plan.fold_profile[g])
             outputs[name, seed] = (pred, proba if has_proba else None, seconds)
             if name not in methods:
                 continue
@@ -433,16 +305,16 @@ def run_comparison(utterances, annotations, classes, *, methods, seeds=1,
         "n_scored": int(ok.sum()),
         "n_no_consensus": int((~ok).sum()),
         "classes": list(classes),
-        "folds": f"leave-one-{group_column}-out ({len(fold_ids)} folds)",
+        "folds": f"leave-one-{plan.group_column}-out ({len(fold_ids)} folds)",
         "seeds": seeds,
         "truth_column": truth_column if truth_column in u.columns else None,
         "truth_rows": truth_counts,
-        "feature_seconds": feature_seconds,
+        "feature_seconds": plan.feature_seconds,
         "raters_alpha": _finite_or_none(_raters_alpha(a, classes)),
         "n_with_distribution": int(_n_with_distribution(a, classes)),
-        "normalisation": _normalisation_summary(normalise, decisions),
-        "training": _training_summary(fold_profile, dependence, profile, epochs,
-                                      neural),
+        "normalisation": _normalisation_summary(plan.normalise, plan.decisions),
+        "training": _training_summary(plan.fold_profile, plan.dependence,
+                                      plan.profile, epochs, plan.neural),
         "rare_classes": _rare_in_training(majority, ok, groups, classes),
     }
     plots["majority"] = majority.to_numpy(dtype=object)
@@ -476,7 +348,6 @@ def _check_groups(u, group_column):
             f"(first: {first!r}); speaker normalisation needs it for every "
             "utterance. Fill them in the metadata, or drop the column.")
     # "S1" and "s1 " would be two groups: one speaker in training and test
-    from ..annotations import check_id_spellings
 
     for column in dict.fromkeys([group_column, "speaker"]):
         if column in u.columns:
@@ -508,8 +379,6 @@ def fold_profiles(annotations, groups, speakers, profile):
 
     Returns ``({fold: profile}, {fold: speaker dependence})``.
     """
-    from ..features import is_speaker_confounded, training_labels
-
     dependence, chosen = {}, {}
     for g in np.unique(groups):
         tr = groups != g
@@ -523,8 +392,6 @@ def fold_profiles(annotations, groups, speakers, profile):
 def _fuse(members, classes):
     """The geometric mean of the members' probabilities (equal weights), its
     arg-max, and their summed fit seconds."""
-    from ..models import combine_probabilities
-
     proba = combine_probabilities([p for _, p, _ in members])
     pred = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
     return pred, proba, sum(sec for _, _, sec in members)
@@ -545,8 +412,6 @@ def _keep_plot_material(plots, res, name, utterance, profile):
 def _rare_in_training(majority, ok, groups, classes):
     """{fold: {class: share}}: classes below a quarter of an even share of
     the training fold's majorities (the rule of ``infer_classes``)."""
-    from ..annotations import rare_classes
-
     out = {}
     for g in np.unique(groups):
         tr = (groups != g) & ok
@@ -559,8 +424,6 @@ def _rare_in_training(majority, ok, groups, classes):
 
 def _normalisation_summary(asked, decisions):
     """What --normalise did in each fold, and one sentence saying so."""
-    from ..features import CONFOUND_THRESHOLD
-
     modes = [d["mode"] for d in decisions.values()]
     chosen = {m: modes.count(m) for m in dict.fromkeys(modes)}
     dep = [v for d in decisions.values()
@@ -587,8 +450,6 @@ def _normalisation_summary(asked, decisions):
 
 def _training_summary(fold_profile, dependence, profile, epochs, neural):
     """Which network settings each fold used, and one sentence saying so."""
-    from ..features import CONFOUND_THRESHOLD
-
     confounded = [str(g) for g, p in fold_profile.items() if p is not profile]
     n = len(fold_profile)
     if not neural:
