@@ -83,6 +83,12 @@ _FRAGMENTS = {
         Any torch device this machine has (``"cuda"``, ``"cuda:1"``);
         ``"auto"`` is a GPU when torch sees one, else the CPU. A GPU torch
         cannot use is refused at fit, naming the parameter.
+    callbacks : list, default=None
+        skorch callbacks (instances, or ``(name, callback)`` pairs, as
+        ``NeuralNet(callbacks=)`` takes them), run after the package's own
+        (finite-loss check, validation UAR, early stopping, weight
+        averaging) in every net a fit trains; a meta-estimator's components
+        and fusion head take them from its building block.
     random_state : int, RandomState or None, default=None
         Seeds weights, dropout, batches and the inner split.
     verbose : int, default=0

@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ...annotations import resolve_classes
 from .._docstrings import fill_doc
 from .._nn.modules import FusionHead
 from .base import SequenceClassifier, parameters
@@ -81,7 +82,7 @@ class FrozenFusionClassifier(SequenceClassifier):
     #: Training settings a fusion head takes from the estimator it stacks on.
     INHERITED = ("optimizer", "batch_size", "max_epochs", "patience", "monitor",
                  "validation_fraction", "refit", "weight_averaging",
-                 "stopping_window", "device")
+                 "stopping_window", "device", "callbacks")
 
     @classmethod
     def from_estimators(cls, estimators, *, like=None, target="hard", classes=None,
@@ -137,8 +138,6 @@ def _shared_classes(estimators, classes, label_map=None, init="average"):
     ``classes_`` the same list (and ``classes``, when given, the same classes
     once normalised and sorted as the head will); returns them (``classes``
     when no estimator carries class names)."""
-    from ...annotations import resolve_classes
-
     named = [(i, [str(c) for c in e.classes_]) for i, e in enumerate(estimators)
              if isinstance(e, SequenceClassifier) and hasattr(e, "classes_")]
     if not named:
