@@ -91,7 +91,7 @@ def _fusion(encoders, target, classes, lr, hidden, seed, base, input_dropout=0.0
 def run_chou(Xtr, ytr, Xte, classes, seed, args):
     base = BLSTMAttentionClassifier(lr=args.chou_lr, **_protocol(args))
     st, t_all = _timed(lambda: StackedAnnotatorClassifier(
-        base, classes=classes, final_dropout=args.chou_final_dropout,
+        base, classes=classes, final={"input_dropout": args.chou_final_dropout},
         random_state=seed).fit(Xtr, ytr))
     comp = st.components_
     raters = [c for c in comp if c not in ("CrowdH", "CrowdS")]
@@ -119,16 +119,18 @@ def run_ando(Xtr, ytr, Xte, classes, seed, args):
     pred = {"MLEE only": m.mlee_.predict(Xte), "hard": m.dominant_.predict(Xte),
             "fusion-hard": m.predict(Xte)}
     secs = {"fusion-hard": t_fh}
-    soft = clone(base).set_params(target="soft", classes=classes, lr=m.dominant_lr,
-                           random_state=seed + 1)
+    soft = clone(base).set_params(target="soft", classes=classes,
+                                  lr=m.get_params()["dominant__lr"],
+                                  random_state=seed + 1)
     soft, secs["soft"] = _timed(lambda: soft.fit(Xtr, ytr))
     pred["soft"] = soft.predict(Xte)
     for row, encs, target, lr in (
-            ("pretrain-hard", [m.mlee_], "hard", m.finetune_lr),
-            ("pretrain-soft", [m.mlee_], "soft", m.finetune_lr),
-            ("fusion-soft", [m.mlee_, soft], "soft", m.fusion_lr)):
+            ("pretrain-hard", [m.mlee_], "hard", m.get_params()["finetune__lr"]),
+            ("pretrain-soft", [m.mlee_], "soft", m.get_params()["finetune__lr"]),
+            ("fusion-soft", [m.mlee_, soft], "soft", m.get_params()["fusion__lr"])):
         head, t = _timed(lambda e=encs, tg=target, lr=lr: _fusion(
-            e, tg, classes, lr, m.hidden_units, seed + 2, base).fit(Xtr, ytr))
+            e, tg, classes, lr, m.get_params()["fusion__hidden_units"], seed + 2,
+            base).fit(Xtr, ytr))
         pred[row], secs[row] = head.predict(Xte), t
     return pred, secs
 
@@ -243,7 +245,7 @@ def main():
     ap.add_argument("--chou-lr", type=float, default=3e-3)
     ap.add_argument("--chou-final-dropout", type=float, default=0.0,
                     help="dropout on the fusion heads' input (StackedAnnotator"
-                         "Classifier(final_dropout=))")
+                         "Classifier(final={'input_dropout': ...}))")
     ap.add_argument("--fujioka-meta-lr", type=float, default=0.1,
                     help="step size of the L/w updates (not given by the paper)")
     ap.add_argument("--fujioka-logit-scale", type=float, default=1.0,

@@ -15,10 +15,10 @@ folds, mean ± sd over seeds.
 * ``cAhB``: components trained A epochs, the fusion head B epochs;
 * ``crowd20``: CrowdH + CrowdS only (``components="CrowdHS"``), 20 epochs;
 * ``c20h20drop``, ``c8h8drop``, ``c20h8drop``: dropout 0.5 on the head's
-  input (``final_dropout=0.5``: Chou & Lee's "dropout layer for all layers");
+  input (``final={"input_dropout": 0.5}``: Chou & Lee's "dropout layer for all layers");
   ``c20h20drop_swa1``: the same head averaging the weights of all its epochs
   (``weight_averaging=1.0``) instead of the last half; ``c20h20drop_lr4``:
-  the head at a quarter of the components' learning rate (``final_lr``);
+  the head at a quarter of the components' learning rate (``final__lr``);
   ``c20h20drop_val``, ``c8h8drop_val``: 20 % of the training utterances held
   out from every model, the head keeping its best epoch on them
   (``final_validation=0.2``);
@@ -59,26 +59,29 @@ VARIANTS = {"c20h20": (20, {"max_epochs": 20}, {}),
             "c8h20": (8, {"max_epochs": 20}, {}),
             "crowd20": (20, {"max_epochs": 20}, {"components": "CrowdHS"}),
             "crowd8": (8, {"max_epochs": 8}, {"components": "CrowdHS"}),
-            "c20h20drop": (20, {"max_epochs": 20}, {"final_dropout": 0.5}),
-            "c8h8drop": (8, {"max_epochs": 8}, {"final_dropout": 0.5}),
-            "c20h8drop": (20, {"max_epochs": 8}, {"final_dropout": 0.5}),
+            "c20h20drop": (20, {"max_epochs": 20}, {"final": {"input_dropout": 0.5}}),
+            "c8h8drop": (8, {"max_epochs": 8}, {"final": {"input_dropout": 0.5}}),
+            "c20h8drop": (20, {"max_epochs": 8}, {"final": {"input_dropout": 0.5}}),
             "c20h20drop_swa1": (20, {"max_epochs": 20, "weight_averaging": 1.0},
-                                {"final_dropout": 0.5}),
+                                {"final": {"input_dropout": 0.5}}),
             "c20h20drop_lr4": (20, {"max_epochs": 20},
-                               {"final_dropout": 0.5, "final_lr": 3e-3 / 4}),
+                               {"final": {"input_dropout": 0.5,
+                                          "lr": 3e-3 / 4}}),
             "c20h20drop_val": (20, {"max_epochs": 20},
-                               {"final_dropout": 0.5, "final_validation": 0.2}),
+                               {"final": {"input_dropout": 0.5},
+                                "final_validation": 0.2}),
             "c8h8drop_val": (8, {"max_epochs": 8},
-                             {"final_dropout": 0.5, "final_validation": 0.2}),
+                             {"final": {"input_dropout": 0.5},
+                              "final_validation": 0.2}),
             "c20h20drop_avg": (20, {"max_epochs": 20, "init": "average"},
-                               {"final_dropout": 0.5}),
+                               {"final": {"input_dropout": 0.5}}),
             "c8h8drop_avg": (8, {"max_epochs": 8, "init": "average"},
-                             {"final_dropout": 0.5}),
+                             {"final": {"input_dropout": 0.5}}),
             "c20h20_avg": (20, {"max_epochs": 20, "init": "average"}, {}),
             "c20h0": (20, {"max_epochs": 1, "init": "average", "lr": 1e-9}, {}),
             "c20h20_first": (20, {"max_epochs": 20, "init": "first"}, {}),
             "c20h20drop_first": (20, {"max_epochs": 20, "init": "first"},
-                                 {"final_dropout": 0.5}),
+                                 {"final": {"input_dropout": 0.5}}),
             "c8h8_first": (8, {"max_epochs": 8, "init": "first"}, {})}
 
 

@@ -94,15 +94,15 @@ VARIANTS = {
     "cli": {"kind": "cli"},
     "mlee": {"kind": "mlee"},
     "mlee_dom": {"kind": "mlee", "training_set": "dominant"},
-    "mlee_drop": {"kind": "mlee", "final_dropout": 0.5},
-    "mlee_flr": {"kind": "mlee", "fusion_lr": 1.5e-3},
+    "mlee_drop": {"kind": "mlee", "fusion__input_dropout": 0.5},
+    "mlee_flr": {"kind": "mlee", "fusion__lr": 1.5e-3},
     "mlee_val": {"kind": "mlee", "final_validation": 0.2},
     "mlee_mv2": {"kind": "mlee", "existence_min_votes": 2},
-    "mlee_h8": {"kind": "mlee", "final_max_epochs": 8},
+    "mlee_h8": {"kind": "mlee", "fusion__max_epochs": 8},
     "mlee_init": {"kind": "mlee", "final_init": "dominant"},
     "mlee_rehead": {"kind": "mlee", "rehead": True},
-    "mlee_init_flr": {"kind": "mlee", "final_init": "dominant", "fusion_lr": 3e-3},
-    "mlee_init_flr10": {"kind": "mlee", "final_init": "dominant", "fusion_lr": 1e-2},
+    "mlee_init_flr": {"kind": "mlee", "final_init": "dominant", "fusion__lr": 3e-3},
+    "mlee_init_flr10": {"kind": "mlee", "final_init": "dominant", "fusion__lr": 1e-2},
     "stacked": {"kind": "stacked"},  # the command line's stacked model
     # the command line's models with the unconfounded profile's patience 8
     # (instead of 20): its early stopping keeps an earlier minimum
@@ -211,7 +211,8 @@ def job(name, variant, seed, fold, Xtr, ytr, Xte, classes, prof, epochs):
             final = clf.final_
             head = FrozenFusionClassifier.from_estimators(
                 [clf.dominant_], like=final, target=final.target,
-                classes=classes, hidden_units=clf.hidden_units, lr=final.lr,
+                classes=classes, lr=final.lr,
+                hidden_units=clf.get_params()["fusion__hidden_units"],
                 random_state=seed).fit(Xtr, ytr)
             rec["parts"]["rehead"] = [str(p) for p in head.predict(Xte)]
     return rec

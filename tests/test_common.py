@@ -8,123 +8,23 @@ import pickle
 import joblib
 import pandas as pd
 import pytest
-from sklearn.base import clone
-from sklearn.linear_model import LogisticRegression as _LogReg  # noqa: E402
-from sklearn.naive_bayes import GaussianNB as _GaussianNB  # noqa: E402
+from sklearn.base import BaseEstimator, clone
+from sklearn.utils import get_tags
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_ser.annotations import (
-    AggregatedLabels,
-    ExistenceLabels,
-    HardLabels,
-    RaterLabels,
-    SoftLabels,
-)
-from sklearn_ser.features import (
-    FrameAverager,
-    FrameStatistics,
-    LogSpectrogram,
-    OpenSmileFrames,
-    OpenSmileFunctionals,
-    SpeakerStandardizer,
-    SpeedPerturbation,
-)
-from sklearn_ser.models import (
-    BLSTMAttentionClassifier,
-    CNNBLSTMClassifier,
-    EveryRatingClassifier,
-    LateFusionClassifier,
-    MLEEFusionClassifier,
-    NoisyLabelMetaClassifier,
-    SeedEnsembleClassifier,
-    StackedAnnotatorClassifier,
-    SUPERBHeadClassifier,
-)
+from sklearn_ser.annotations import ExistenceLabels, HardLabels, RaterLabels, SoftLabels
+from sklearn_ser.models import BLSTMAttentionClassifier
 
-_ONE_D_IS_LABELS = (
-    "a 1-D input is one label per utterance by design (annotations may be plain "
-    "labels), so fitting on it must succeed"
-)
-EXPECTED_FAILURES = {
-    "HardLabels": {
-        "check_fit1d": _ONE_D_IS_LABELS,
-        "check_fit2d_predict1d": _ONE_D_IS_LABELS,
-    },
-    "SoftLabels": {
-        "check_fit1d": _ONE_D_IS_LABELS,
-        "check_fit2d_predict1d": _ONE_D_IS_LABELS,
-    },
-    "ExistenceLabels": {
-        "check_fit1d": _ONE_D_IS_LABELS,
-        "check_fit2d_predict1d": _ONE_D_IS_LABELS,
-    },
-}
-
-
-def _expected_failed_checks(estimator):
-    return EXPECTED_FAILURES.get(type(estimator).__name__, {})
-
-
-# Small networks and lr keep the checks fast; the architecture is the same.
-MODELS = [
-    BLSTMAttentionClassifier(dense_units=16, lstm_units=8, head_units=16, lr=0.01,
-                             max_epochs=40, random_state=0),
-    CNNBLSTMClassifier(channels=(4, 4, 4), kernels=((3, 3), (3, 3), (3, 3)),
-                       lstm_units=8, attention_units=8, head_units=8, lr=0.02,
-                       max_epochs=20, random_state=0),
-    SUPERBHeadClassifier(hidden_units=16, lr=0.01, max_epochs=40, random_state=0),
-]
-_TINY = BLSTMAttentionClassifier(dense_units=8, lstm_units=4, head_units=8, lr=0.02,
-                                 max_epochs=15, random_state=0)
-META = [
-    StackedAnnotatorClassifier(_TINY, components="CrowdHS", random_state=0),
-    MLEEFusionClassifier(_TINY, mode="pretrain", pretrain_lr=0.02, finetune_lr=0.02,
-                         random_state=0),
-    # fusion mode with the late blend of the fused and the dominant model:
-    # its own predict / predict_proba / decision_function
-    MLEEFusionClassifier(_TINY, dominant_weight=0.5, pretrain_lr=0.02,
-                         dominant_lr=0.02, fusion_lr=0.02, random_state=0),
-    NoisyLabelMetaClassifier(dense_units=8, lstm_units=4, lr=0.02, max_epochs=15,
-                             random_state=0),
-    SeedEnsembleClassifier(_TINY, n_members=2, random_state=0),
-]
-ESTIMATORS = [HardLabels(), SoftLabels(), ExistenceLabels(), *MODELS, *META,
-              EveryRatingClassifier(), EveryRatingClassifier(refine=1, random_state=0),
-              LateFusionClassifier([("lr", _LogReg()), ("nb", _GaussianNB())])]
-
-# Estimators whose input is audio or frame sequences inside an utterance table
-# declare ``input_tags.two_d_array = False``: scikit-learn's generic checks,
-# which feed numeric 2-D arrays, skip them (SkipTestWarning). Their API
-# contract (clone, params, pickling) is tested below and in test_features.py.
-AUDIO_OR_SEQUENCE_INPUT = [OpenSmileFrames(), LogSpectrogram(), OpenSmileFunctionals(),
-                           SpeakerStandardizer(), FrameAverager(), FrameStatistics(),
-                           SpeedPerturbation(),
-                           RaterLabels("E1"), AggregatedLabels()]
-
-# Public estimators that neither list can hold, with the reason and the test
-# that covers their API instead.
-SPECIAL = {
-    "FrozenFusionClassifier": "needs fitted encoders whose input size is fixed, so "
-    "sklearn's checks (which vary n_features) cannot build one; covered by "
-    "test_frozen_fusion_api",
-    "SequenceClassifier": "an abstract base (no _build_module)",
-    "PretrainedFrames": "needs a speech model (a folder or a model object), "
-    "which sklearn's checks cannot give; its API (clone, params, pickling, "
-    "joblib in a fitted pipeline) is covered by tests/test_pretrained.py",
-    "BaseTargetEncoder": "an abstract base (no transform); every encoder derived "
-    "from it is checked",
-}
+SUB_PACKAGES = ("annotations", "features", "models", "metrics", "datasets",
+                "plotting")
 
 
 def _public_estimators():
     """Every estimator class named in a sub-package's ``__all__``."""
     import importlib
 
-    from sklearn.base import BaseEstimator
-
     found = {}
-    for sub in ("annotations", "features", "models", "metrics", "datasets",
-                "plotting"):
+    for sub in SUB_PACKAGES:
         module = importlib.import_module(f"sklearn_ser.{sub}")
         for name in getattr(module, "__all__", []):
             obj = getattr(module, name)
@@ -133,12 +33,56 @@ def _public_estimators():
     return found
 
 
+def _owned(cls, name):
+    """A class attribute the class itself sets (not one it inherits)."""
+    return cls.__dict__.get(name)
+
+
+#: Public estimators scikit-learn's checks cannot build, each with the reason
+#: it gives (``_no_common_checks``) and the test that covers its API instead.
+SPECIAL = {name: _owned(cls, "_no_common_checks")
+           for name, cls in _public_estimators().items()
+           if _owned(cls, "_no_common_checks")}
+
+#: The instances each estimator gives for the checks (``_test_instances``:
+#: small networks and few epochs keep them fast; the architecture is the
+#: same), or its default construction.
+INSTANCES = [est for name, cls in _public_estimators().items()
+             if name not in SPECIAL
+             for est in (cls._test_instances() if hasattr(cls, "_test_instances")
+                         else [cls()])]
+
+# Estimators whose input is audio or frame sequences inside an utterance table
+# declare ``input_tags.two_d_array = False``: scikit-learn's generic checks,
+# which feed numeric 2-D arrays, skip them (SkipTestWarning). Their API
+# contract (clone, params, pickling) is tested below and in test_features.py.
+AUDIO_OR_SEQUENCE_INPUT = [e for e in INSTANCES
+                           if get_tags(e).input_tags.two_d_array is False]
+ESTIMATORS = [e for e in INSTANCES if get_tags(e).input_tags.two_d_array]
+
+
+def _expected_failed_checks(estimator):
+    """Each estimator lists its expected failures with the reason."""
+    listed = getattr(estimator, "_expected_failed_checks", None)
+    return listed() if listed is not None else {}
+
+
+_TINY = BLSTMAttentionClassifier._tiny()
+
+
 def test_every_public_estimator_is_checked():
-    covered = {type(e).__name__ for e in [*ESTIMATORS, *AUDIO_OR_SEQUENCE_INPUT]}
+    covered = {type(e).__name__ for e in INSTANCES}
     public = _public_estimators()
     assert len(public) >= 15
     missing = sorted(set(public) - covered - set(SPECIAL))
     assert not missing, f"public estimators without common checks: {missing}"
+    # the networks and meta-estimators are all in the generic checks
+    generic = {type(e).__name__ for e in ESTIMATORS}
+    assert {"BLSTMAttentionClassifier", "CNNBLSTMClassifier", "SUPERBHeadClassifier",
+            "StackedAnnotatorClassifier", "MLEEFusionClassifier",
+            "NoisyLabelMetaClassifier", "SeedEnsembleClassifier",
+            "EveryRatingClassifier", "LateFusionClassifier", "HardLabels",
+            "SoftLabels", "ExistenceLabels"} <= generic
 
 
 def test_frozen_fusion_api():

@@ -128,7 +128,8 @@ def test_the_noisy_label_method_keeps_the_class_balance_and_watches_the_uar():
 def test_the_stacked_method_drops_out_the_heads_input():
     est = registry()["stacked"].estimator(["a", "b"], 0, 20,
                                           benchmark.PROFILES["benchmark"])
-    assert est.final_dropout == 0.5 and est.components == "all"
+    assert est.get_params()["final__input_dropout"] == 0.5
+    assert est.components == "all"
 
 
 def test_the_stacked_methods_head_is_shorter_only_where_nothing_stops_it():
@@ -137,11 +138,11 @@ def test_the_stacked_methods_head_is_shorter_only_where_nothing_stops_it():
     components' count, and never more than they train (--quick)."""
     stacked = registry()["stacked"]
     assert stacked.estimator(["a", "b"], 0, 100, benchmark.PROFILES["benchmark"]
-                             ).final_max_epochs is None
+                             ).get_params()["final__max_epochs"] is None
     confounded = benchmark.confounded_profile(benchmark.PROFILES["benchmark"])
     for epochs, head in ((20, 8), (8, 8), (5, 5), (60, 8)):
         est = stacked.estimator(["a", "b"], 0, epochs, confounded)
-        assert est.final_max_epochs == head
+        assert est.get_params()["final__max_epochs"] == head
         assert est.estimator.max_epochs == epochs
 
 

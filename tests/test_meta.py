@@ -31,7 +31,8 @@ pytestmark = pytest.mark.filterwarnings(
 TINY = dict(dense_units=8, lstm_units=4, head_units=8, lr=0.02, max_epochs=6,
             batch_size=16, patience=3)
 BASE = BLSTMAttentionClassifier(**TINY, random_state=0)
-FAST_LR = dict(pretrain_lr=0.02, finetune_lr=0.02, fusion_lr=0.02, dominant_lr=0.02)
+FAST_LR = dict(pretrain={"lr": 0.02}, finetune={"lr": 0.02}, fusion={"lr": 0.02},
+               dominant={"lr": 0.02})
 NOISY = dict(dense_units=8, lstm_units=4, lr=0.02, batch_size=16, patience=3)
 
 
@@ -124,7 +125,8 @@ def test_stacked_final_dropout_reaches_the_head_only_while_training(corpus):
     X, y, _ = corpus
     params = dict(components="CrowdHS", classes=CLASSES, random_state=0)
     plain = StackedAnnotatorClassifier(BASE, **params).fit(X, y)
-    drop = StackedAnnotatorClassifier(BASE, final_dropout=0.5, **params).fit(X, y)
+    drop = StackedAnnotatorClassifier(BASE, final={"input_dropout": 0.5},
+                                      **params).fit(X, y)
     assert plain.final_.module_.input_dropout is None
     assert drop.final_.module_.input_dropout.p == 0.5
     assert drop.final_.input_dropout == 0.5
@@ -134,8 +136,10 @@ def test_stacked_final_dropout_reaches_the_head_only_while_training(corpus):
                                    drop.components_[name].predict_proba(X))
     np.testing.assert_array_equal(drop.predict_proba(X), drop.predict_proba(X))
     assert not np.allclose(plain.predict_proba(X), drop.predict_proba(X))
-    with pytest.raises(ValueError, match="final_dropout"):
-        StackedAnnotatorClassifier(BASE, final_dropout=1.0, **params).fit(X, y)
+    with pytest.raises(ValueError, match=r"'input_dropout' parameter of "
+                                         r"StackedAnnotatorClassifier\(final=\.\.\.\)"):
+        StackedAnnotatorClassifier(BASE, final={"input_dropout": 1.0},
+                                   **params).fit(X, y)
 
 
 def test_stacked_final_validation_holds_rows_out_of_every_model(corpus, monkeypatch):
@@ -339,18 +343,22 @@ def test_mlee_fusion_modes(corpus):
     assert fusion.dominant_.target_kind_ == "soft"
     head = fusion.final_.net_.module_
     assert len(head.encoders) == 2
-    assert head.input_dropout is None  # final_dropout=0.0
+    assert head.input_dropout is None  # fusion={"input_dropout": 0.0}
     assert all(not p.requires_grad for p in head.encoders.parameters())
     assert np.mean(fusion.predict(X) == intended) > 0.5
     table = fusion.score_components(X, y)
     assert list(table.index) == ["mlee_only", "dominant", "fusion"]
     pre = MLEEFusionClassifier(BASE, mode="pretrain", finetune_target="hard",
-                               final_dropout=0.25, classes=CLASSES, random_state=0,
-                               **FAST_LR).fit(X, y)
+                               classes=CLASSES, random_state=0,
+                               **{**FAST_LR, "finetune": {"lr": 0.02,
+                                                          "input_dropout": 0.25}}
+                               ).fit(X, y)
     assert not hasattr(pre, "dominant_") and len(pre.final_.net_.module_.encoders) == 1
     assert pre.final_.net_.module_.input_dropout.p == 0.25
-    with pytest.raises(ValueError, match="final_dropout"):
-        MLEEFusionClassifier(BASE, final_dropout=-0.1, classes=CLASSES).fit(X, y)
+    with pytest.raises(ValueError, match=r"'input_dropout' parameter of "
+                                         r"MLEEFusionClassifier\(fusion=\.\.\.\)"):
+        MLEEFusionClassifier(BASE, fusion={"input_dropout": -0.1},
+                             classes=CLASSES).fit(X, y)
     with pytest.raises(ValueError, match="input_dropout"):
         FrozenFusionClassifier.from_estimators(
             [fusion.mlee_], classes=CLASSES, input_dropout=1.5).fit(X, y)
@@ -363,7 +371,10 @@ def test_mlee_fusion_modes(corpus):
 
 def test_mlee_defaults_follow_the_paper():
     clf = MLEEFusionClassifier()
-    assert (clf.pretrain_lr, clf.finetune_lr, clf.fusion_lr) == (2e-4, 1e-4, 5e-5)
+    params = clf.get_params()
+    assert (params["pretrain__lr"], params["finetune__lr"], params["fusion__lr"],
+            params["dominant__lr"]) == (2e-4, 1e-4, 5e-5, 2e-4)
+    assert params["fusion__hidden_units"] == 64  # Table 2
     assert clf.mode == "fusion" and clf.training_set == "all"
 
 
@@ -688,10 +699,11 @@ def test_final_max_epochs_sets_the_heads_length_only(corpus):
     X, y, _ = corpus
     base = clone(BASE).set_params(max_epochs=3, validation_fraction=None)
     stacked = StackedAnnotatorClassifier(base, components="CrowdHS", classes=CLASSES,
-                                         final_max_epochs=1, random_state=0).fit(X, y)
+                                         final={"max_epochs": 1},
+                                         random_state=0).fit(X, y)
     assert stacked.final_.n_iter_ == 1
     assert all(c.n_iter_ == 3 for c in stacked.components_.values())
-    mlee = MLEEFusionClassifier(base, classes=CLASSES, final_max_epochs=2,
+    mlee = MLEEFusionClassifier(base, classes=CLASSES, fusion={"max_epochs": 2},
                                 random_state=0).fit(X, y)
     assert mlee.final_.n_iter_ == 2
     assert mlee.mlee_.n_iter_ == mlee.dominant_.n_iter_ == 3
@@ -706,7 +718,7 @@ def test_mlee_head_started_as_the_dominant_model(corpus):
     # a learning rate too small to move it: the fused model is the dominant one
     still = MLEEFusionClassifier(base, classes=CLASSES, random_state=0,
                                  final_init="dominant",
-                                 **{**FAST_LR, "fusion_lr": 1e-12}).fit(X, y)
+                                 **{**FAST_LR, "fusion": {"lr": 1e-12}}).fit(X, y)
     head = still.final_.net_.module_
     assert head.skip is not None and head.skip.weight.requires_grad
     assert all(not p.requires_grad for p in head.encoders.parameters())

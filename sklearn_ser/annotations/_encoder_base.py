@@ -23,7 +23,7 @@ import numbers
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, check_non_negative
 
@@ -50,6 +50,19 @@ class BaseTargetEncoder(TransformerMixin, BaseEstimator):
     ``target_kind``. Models accept any instance as their ``target``.
     """
 
+    # -- the instances scikit-learn's checks run on (tests/test_common.py) --
+    #: an abstract base (no transform): every encoder derived from it is checked
+    _no_common_checks = "an abstract base (no transform)"
+
+    @classmethod
+    def _test_instances(cls):
+        return [cls()]
+
+    def _expected_failed_checks(self):
+        reason = ("a 1-D input is one label per utterance by design (annotations "
+                  "may be plain labels), so fitting on it must succeed")
+        return {"check_fit1d": reason, "check_fit2d_predict1d": reason}
+
     _parameter_constraints: dict = {
         "classes": ["array-like", None],
         "label_map": [dict, StrOptions({"iemocap"}), None],
@@ -74,6 +87,7 @@ class BaseTargetEncoder(TransformerMixin, BaseEstimator):
         return check_annotations(y, label_map=label_map, classes=self.classes,
                                  strict=self.strict, whom=type(self).__name__)
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Fix the target classes from ``classes`` or from the labels in ``X``.
 
@@ -88,7 +102,6 @@ class BaseTargetEncoder(TransformerMixin, BaseEstimator):
         -------
         self : object
         """
-        self._validate_params()
         self.label_map_ = build_label_map(self.label_map)
         X = _check_numeric_2d(X, type(self).__name__)
         ratings = self._parse(X, self.label_map_)
@@ -175,15 +188,18 @@ def _frame(values, ratings, classes):
     )
 
 
-def missing_reasons(encoder, annotations, missing):
-    """``"tie: 3, unrated: 1"``: why the ``missing`` rows lack a target."""
-    status = encoder.target_status(annotations)[np.asarray(missing)]
+def missing_reasons(encoder, annotations, missing, status=None):
+    """``"tie: 3, unrated: 1"``: why the ``missing`` rows lack a target
+    (``status``: the rows' statuses when the caller has them already)."""
+    if status is None:
+        status = encoder.target_status(annotations)
+    status = pd.Series(np.asarray(status, dtype=object))[np.asarray(missing)]
     counts = status.value_counts().to_dict()
     return ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
 
 
 def report_missing(encoder, annotations, missing, message, *,
-                   what="utterance(s)", warn=True):
+                   what="utterance(s)", warn=True, status=None):
     """Warn once that ``missing`` rows were left out, with the count and why.
 
     ``message`` is the start of the sentence (``"Scoring left out"``); the
@@ -196,6 +212,6 @@ def report_missing(encoder, annotations, missing, message, *,
     if n_drop and warn:
         ser_warn(
             f"{message} {n_drop} of {len(missing)} {what} with no target "
-            f"({missing_reasons(encoder, annotations, missing)}).",
+            f"({missing_reasons(encoder, annotations, missing, status)}).",
             DroppedRowsWarning)
     return n_drop

@@ -153,6 +153,17 @@ class HardLabels(BaseTargetEncoder):
         return pd.Series(labels, index=ratings.index, name="label",
                          dtype=float if numeric else object)
 
+    def _class_codes(self, X):
+        """``(codes, status)``: each row's position in ``classes_`` (-1
+        where it has no target) and why, from one vote: a network's targets
+        without a round trip through the label strings."""
+        ratings = self._ratings(X)
+        winner, status = self._decide(ratings)
+        pos = {c: k for k, c in enumerate(self.classes_)}
+        lookup = np.array([pos.get(v, -1) for v in ratings.array.vocabulary] + [-1],
+                          dtype=np.int64)
+        return lookup[winner], status
+
     def target_status(self, X):
         """Why each row has or lacks a target.
 

@@ -50,6 +50,10 @@ class RaterLabels(BaseTargetEncoder):
     ['sadness', nan]
     """
 
+    @classmethod
+    def _test_instances(cls):
+        return [cls("E1")]
+
     _parameter_constraints: dict = {
         **BaseTargetEncoder._parameter_constraints,
         "rater": "no_validation",

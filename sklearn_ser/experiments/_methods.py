@@ -175,9 +175,11 @@ def _stacked(classes, seed, epochs, profile, n_features=None):
     # early stopping) the head trains at most the profile's head_epochs
     head = profile.get("head_epochs")
     return StackedAnnotatorClassifier(_network("hard")(classes, seed, epochs, profile),
-                                      classes=classes, final_dropout=0.5,
-                                      final_max_epochs=None if head is None
-                                      else min(epochs, head), random_state=seed)
+                                      classes=classes, final={
+                                          "input_dropout": 0.5,
+                                          "max_epochs": None if head is None
+                                          else min(epochs, head)},
+                                      random_state=seed)
 
 
 def _mlee(classes, seed, epochs, profile, n_features=None):
@@ -189,8 +191,8 @@ def _mlee(classes, seed, epochs, profile, n_features=None):
     base = _network("hard")(classes, seed, epochs, profile).set_params(
         optimizer="adam")
     return MLEEFusionClassifier(base, classes=classes, random_state=seed,
-                                pretrain_lr=lr, dominant_lr=lr,
-                                finetune_lr=lr / 2, fusion_lr=lr / 4,
+                                pretrain={"lr": lr}, dominant={"lr": lr},
+                                finetune={"lr": lr / 2}, fusion={"lr": lr / 4},
                                 dominant_weight=profile.get("mlee_dominant_weight",
                                                             0.0))
 

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval
 
 from ._audio import audio_sources, load_audio
@@ -71,9 +71,9 @@ class SpeedPerturbation(BaseEstimator):
         self.factors = factors
         self.sample_rate = sample_rate
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check the parameters."""
-        self._validate_params()
         factors = [float(f) for f in self.factors]
         if any(f <= 0 for f in factors):
             raise ValueError(f"Speed factors must be > 0, got {list(self.factors)}.")

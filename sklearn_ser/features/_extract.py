@@ -15,7 +15,7 @@ import tempfile
 
 import joblib
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._parallel import parallel
@@ -253,6 +253,7 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
         return (self.sample_rate or 16000) / 2
 
     # -- sklearn API -----------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X=None, y=None):
         """Check the parameters and name the output columns (no learning).
 
@@ -265,7 +266,6 @@ class AudioFeatureExtractor(TransformerMixin, BaseEstimator):
         -------
         self : object
         """
-        self._validate_params()
         self.feature_names_ = np.asarray(self._feature_names(), dtype=object)
         self.n_features_out_ = len(self.feature_names_)
         return self

@@ -8,7 +8,7 @@ import os
 import joblib
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -292,6 +292,7 @@ class SpeakerStandardizer(TransformerMixin, BaseEstimator):
                 SpeakerConfoundWarning,
             )
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn the statistics (per speaker, or global).
 
@@ -306,7 +307,6 @@ class SpeakerStandardizer(TransformerMixin, BaseEstimator):
         -------
         self : object
         """
-        self._validate_params()
         frames = get_frames(X, allow_missing=True, whom="SpeakerStandardizer")
         self._check_finite(X, frames)
         self.n_features_in_ = frame_dim(frames)

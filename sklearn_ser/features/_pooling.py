@@ -8,7 +8,7 @@ import os
 import joblib
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._warnings import ser_warn
@@ -53,9 +53,9 @@ class FrameAverager(TransformerMixin, BaseEstimator):
         self.tail = tail
         self.memory = memory
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check parameters (nothing is learned)."""
-        self._validate_params()
         self.n_features_in_ = frame_dim(
             get_frames(X, allow_missing=True, whom="FrameAverager"))
         return self
@@ -118,9 +118,9 @@ class FrameStatistics(TransformerMixin, BaseEstimator):
     def __init__(self, stats=("mean",)):
         self.stats = stats
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check the statistics and the frame dimension (nothing is learned)."""
-        self._validate_params()
         unknown = [s for s in self.stats if s not in _STATS]
         if unknown or not self.stats:
             raise ValueError(f"stats={self.stats!r}; choose among {sorted(_STATS)}.")

@@ -22,6 +22,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
+from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._device import torch_device
@@ -265,6 +266,11 @@ class PretrainedFrames(AudioFeatureExtractor):
 
     _public_name = "PretrainedFrames"
 
+    _no_common_checks = (
+        "needs a speech model (a folder or a model object), which sklearn's "
+        "checks cannot give; its API (clone, params, pickling, joblib in a "
+        "fitted pipeline) is covered by tests/test_pretrained.py")
+
     _parameter_constraints: dict = {
         **AudioFeatureExtractor._parameter_constraints,
         "model": [str, os.PathLike, object],
@@ -328,6 +334,7 @@ class PretrainedFrames(AudioFeatureExtractor):
                           type(self.model).__name__)
         return self.model, None, None
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X=None, y=None):
         """Read the model, check ``layers`` and name the output features
         (no learning).
@@ -341,7 +348,6 @@ class PretrainedFrames(AudioFeatureExtractor):
         -------
         self : object
         """
-        self._validate_params()
         self._device()  # a device this machine has, before the model is read
         if self.n_jobs is not None:
             thread_count(self.n_jobs, type(self).__name__)

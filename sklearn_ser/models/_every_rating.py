@@ -7,7 +7,13 @@ import numbers
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    _fit_context,
+    clone,
+)
 from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -178,6 +184,14 @@ default="shares"
     [[0.0, 1.0], [0.5, 0.5], [1.0, 0.0]]
     """
 
+    # -- the instances scikit-learn's checks run on (tests/test_common.py) --
+    @classmethod
+    def _test_instances(cls):
+        return [cls(), cls(refine=1, random_state=0)]
+
+    #: reads annotation tables (parsed once for an ensemble of it)
+    _reads_ratings = True
+
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "predict"]), None],
         "targets": [StrOptions(set(TARGETS)), BaseTargetEncoder],
@@ -320,6 +334,7 @@ default="shares"
         return est
 
     @restore_on_interrupt
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, groups=None):
         """Fit ``estimator`` on every rating of ``y``.
 
@@ -335,7 +350,6 @@ default="shares"
         -------
         self : object
         """
-        self._validate_params()
         X = as_input(X)
         if sp.issparse(X):
             X = X.tocsr()  # row indexing

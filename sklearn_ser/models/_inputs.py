@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from sklearn.base import clone
 
 from ..annotations import BaseTargetEncoder, ExistenceLabels, HardLabels, SoftLabels
-from ..features import get_frames
+from ..features import FRAMES, FramesArray, get_frames
 
 
 def make_target_encoder(target, classes=None, label_map=None):
@@ -43,10 +43,10 @@ def target_kind(encoder):
 
 
 def as_input(X):
-    """Array-likes that are not lists, arrays or DataFrames become arrays."""
-    if not isinstance(X, pd.DataFrame | list | tuple | np.ndarray) and hasattr(
-        X, "__array__"
-    ) and not sp.issparse(X):
+    """Array-likes that are not lists, arrays, DataFrames or frames become
+    arrays."""
+    kept = pd.DataFrame | list | tuple | np.ndarray | FramesArray
+    if not isinstance(X, kept) and hasattr(X, "__array__") and not sp.issparse(X):
         return np.asarray(X)
     return X
 
@@ -90,3 +90,20 @@ def sequences_from(X, whom):
             f"({int((~np.isfinite(f)).sum())} of {f.size})."
         )
     return frames, ids
+
+
+def frames_input(X, whom):
+    """``X`` with its frame sequences converted and checked once (a
+    :class:`~sklearn_ser.features.FramesArray`, in a table's ``frames``
+    column when X is a table, so its other columns, such as ``speaker``,
+    stay): what a meta-estimator hands its components, which then convert
+    nothing again."""
+    frames, _ = sequences_from(X, whom)
+    X = as_input(X)
+    if isinstance(X, pd.DataFrame) and FRAMES in X.columns:
+        if X[FRAMES].array is frames:
+            return X
+        out = X.copy(deep=False)
+        out[FRAMES] = frames
+        return out
+    return frames

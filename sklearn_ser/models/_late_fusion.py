@@ -7,16 +7,28 @@ import numbers
 import joblib
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    _fit_context,
+    clone,
+)
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._columns import columns_by_name, is_unnamed
 from .._parallel import restore_on_interrupt, torch_thread_share, use_torch_threads
 from .._text import shown, spelling_key
-from ..annotations import align_annotations, check_names, normalize_label
+from ..annotations import (
+    align_annotations,
+    check_annotations,
+    check_names,
+    normalize_label,
+)
 from ..exceptions import AnnotationError
 from ..metrics import UARScoreMixin
+from ._inputs import frames_input
 
 
 def combine_probabilities(probas, weights=None, combine="geometric", *,
@@ -166,6 +178,14 @@ class LateFusionClassifier(UARScoreMixin, MetaEstimatorMixin, ClassifierMixin,
     ['a', 'b']
     """
 
+    # -- the instances scikit-learn's checks run on (tests/test_common.py) --
+    @classmethod
+    def _test_instances(cls):
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.naive_bayes import GaussianNB
+
+        return [cls([("lr", LogisticRegression()), ("nb", GaussianNB())])]
+
     _parameter_constraints: dict = {
         "estimators": [list],
         "weights": ["array-like", None],
@@ -180,6 +200,7 @@ class LateFusionClassifier(UARScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         self.n_jobs = n_jobs
 
     @restore_on_interrupt
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y):
         """Fit every member on ``X`` and ``y``.
 
@@ -187,7 +208,6 @@ class LateFusionClassifier(UARScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         -------
         self : object
         """
-        self._validate_params()
         if not self.estimators:
             raise ValueError("LateFusionClassifier needs at least one estimator.")
         names = [n for n, _ in self.estimators]
@@ -209,6 +229,7 @@ class LateFusionClassifier(UARScoreMixin, MetaEstimatorMixin, ClassifierMixin,
                                 "predict_proba; late fusion averages probabilities.")
         if y is not None:  # pandas objects by id, arrays by position
             y = align_annotations(X, y)
+        X, y = self._shared_inputs(X, y)
         threads = torch_thread_share(self.n_jobs, len(self.estimators))
         self.estimators_ = joblib.Parallel(n_jobs=self.n_jobs)(
             joblib.delayed(_fit_one)(clone(est), X, y, threads)
@@ -225,6 +246,21 @@ class LateFusionClassifier(UARScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         if hasattr(first, "n_features_in_"):
             self.n_features_in_ = first.n_features_in_
         return self
+
+    def _shared_inputs(self, X, y):
+        """X converted and y parsed once when every member reads them the same
+        way (frame sequences; annotation tables under one label map); else as
+        given (a plain scikit-learn member takes plain labels)."""
+        members = [est for _, est in self.estimators]
+        if all(getattr(est, "_reads_frames", False) for est in members):
+            X = frames_input(X, type(self).__name__)
+        maps = {repr(getattr(est, "label_map", None)) for est in members}
+        if y is not None and len(maps) == 1 and all(
+                getattr(est, "_reads_ratings", False) for est in members):
+            y = check_annotations(y, X, label_map=getattr(members[0], "label_map",
+                                                          None),
+                                  target=True, whom=type(self).__name__)
+        return X, y
 
     def predict_proba(self, X):
         """Combined probabilities, columns in ``classes_`` order."""

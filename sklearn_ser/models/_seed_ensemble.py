@@ -6,7 +6,7 @@ import numbers
 
 import joblib
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metadata_routing import (
@@ -18,9 +18,9 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.validation import check_is_fitted
 
 from .._parallel import restore_on_interrupt, torch_thread_share, use_torch_threads
-from ..annotations import align_annotations
+from ..annotations import align_annotations, check_annotations
 from ..metrics import UARScoreMixin
-from ._inputs import as_input
+from ._inputs import as_input, frames_input
 from ._sequence.blstm_attention import BLSTMAttentionClassifier
 
 
@@ -98,6 +98,11 @@ class SeedEnsembleClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
     ((2, 2), 3)
     """
 
+    # -- the instances scikit-learn's checks run on (tests/test_common.py) --
+    @classmethod
+    def _test_instances(cls):
+        return [cls(BLSTMAttentionClassifier._tiny(), n_members=2, random_state=0)]
+
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "predict_proba"]), None],
         "n_members": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -118,6 +123,7 @@ class SeedEnsembleClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
         return BLSTMAttentionClassifier("soft")
 
     @restore_on_interrupt
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, groups=None):
         """Fit ``n_members`` seeded clones of ``estimator``.
 
@@ -134,10 +140,16 @@ class SeedEnsembleClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        self._validate_params()
         X = as_input(X)
         if y is not None:  # pandas objects by id, arrays by position
             y = align_annotations(X, y)
+        member = self._member()
+        # one conversion of X and one parse of y for every member
+        if getattr(member, "_reads_frames", False):
+            X = frames_input(X, type(self).__name__)
+        if y is not None and getattr(member, "_reads_ratings", False):
+            y = check_annotations(y, X, label_map=getattr(member, "label_map", None),
+                                  target=True, whom=type(self).__name__)
         if _routing_enabled():
             routed = process_routing(self, "fit", groups=groups)
             fit_params = dict(routed.estimator.fit)
@@ -145,7 +157,7 @@ class SeedEnsembleClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
             fit_params = {} if groups is None else {"groups": groups}
         rng = check_random_state(self.random_state)
         seeds = rng.randint(2**31 - 1, size=self.n_members)
-        members = [_seeded(self._member(), s) for s in seeds]
+        members = [_seeded(member, s) for s in seeds]
         threads = torch_thread_share(self.n_jobs, self.n_members)
         self.estimators_ = joblib.Parallel(n_jobs=self.n_jobs)(
             joblib.delayed(_fit_member)(m, X, y, fit_params, threads) for m in members

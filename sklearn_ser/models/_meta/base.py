@@ -6,18 +6,19 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.utils import TransformerTags
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn.utils import TransformerTags, check_random_state
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ..._device import torch_device
+from ..._parallel import restore_on_interrupt
 from ..._warnings import rewarn, ser_warn
 from ...annotations import HardLabels, check_annotations
 from ...exceptions import DroppedRowsWarning, InnerSplitWarning, SERWarning
 from ...features import is_speaker_confounded
 from ...metrics import UARScoreMixin
-from .._inputs import as_input, sequences_from
+from .._inputs import as_input, frames_input
 from .._sequence._splits import _speakers_of
 from .._sequence.fusion_head import FrozenFusionClassifier
 
@@ -211,6 +212,10 @@ class MetaClassifierMixin(UARScoreMixin, ClassifierMixin, BaseEstimator):
     #: The building block when ``estimator`` is None (a class).
     _default_estimator = None
 
+    #: reads frame sequences and annotation tables (see SequenceClassifier)
+    _reads_frames = True
+    _reads_ratings = True
+
     def _final(self):
         check_is_fitted(self, "final_")
         return self.final_
@@ -230,14 +235,50 @@ class MetaClassifierMixin(UARScoreMixin, ClassifierMixin, BaseEstimator):
             est = self.base_estimator
         return est if est is not None else self._default_estimator()
 
-    def _fit_start(self, X, y):
-        """(X, y aligned with X, RNG, building block, classes)."""
-        from sklearn.utils import check_random_state
+    @restore_on_interrupt
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, groups=None):
+        """Fit the components, then the final model.
 
-        self._validate_params()
+        Parameters
+        ----------
+        X : frame sequences (DataFrame with ``frames`` or list of (T, D) arrays)
+        y : annotation table (vote counts or labels give fewer components)
+        groups : array-like, default=None
+            Speakers/sessions for the early-stopping splits.
+
+        Returns
+        -------
+        self : object
+
+        Notes
+        -----
+        The one fit of every meta-estimator: the parameters are validated
+        (scikit-learn's ``_fit_context``, then :meth:`_check_params`), X is
+        converted and y parsed once and the classes decided once
+        (:meth:`_fit_start`); the estimator's :meth:`_fit` trains its
+        components on them (each component converts and parses nothing
+        again) and :meth:`_fit_end` reports and sets the fitted attributes.
+        """
+        X, y, rng, base, classes = self._fit_start(X, y)
+        return self._fit_end(self._fit(X, y, groups, rng, base, classes))
+
+    def _fit(self, X, y, groups, rng, base, classes):  # pragma: no cover
+        """Train; return the named components (for the left-out summary)."""
+        raise NotImplementedError
+
+    def _check_params(self):
+        """Settings that only fit together, before any work (a meta-estimator
+        with such rules extends it)."""
         if hasattr(self, "device"):  # one this machine has, before any work
             torch_device(self.device, type(self).__name__)
-        X, _ = self._check_X(X)
+
+    def _fit_start(self, X, y):
+        """(X, y aligned with X, RNG, building block, classes)."""
+        self._check_params()
+        # the one conversion of X and the one parse of y of this fit: every
+        # component receives converted frames and checked ratings
+        X = frames_input(X, type(self).__name__)
         # the one parse of this fit: every component receives checked ratings
         y = check_annotations(y, X, label_map=self.label_map, classes=self.classes,
                               target=True, whom=type(self).__name__)
@@ -291,11 +332,6 @@ class MetaClassifierMixin(UARScoreMixin, ClassifierMixin, BaseEstimator):
     def attention_weights(self, X):
         """Attention weights over time (of the final model's first encoder)."""
         return self._final().attention_weights(as_input(X))
-
-    def _check_X(self, X):
-        X = as_input(X)
-        frames, _ = sequences_from(X, type(self).__name__)
-        return X, frames
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -8,13 +8,13 @@ import numpy as np
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 
-from ..._parallel import restore_on_interrupt
 from ..._warnings import ser_warn
 from ...annotations import ExistenceLabels, HardLabels, SoftLabels
 from ...exceptions import DroppedRowsWarning
 from .._inputs import as_input
 from .._late_fusion import combine_probabilities
 from .._sequence.base import SequenceClassifier
+from .._sequence.blstm_attention import BLSTMAttentionClassifier
 from .._sequence.cnn_blstm import CNNBLSTMClassifier
 from .base import (
     MetaClassifierMixin,
@@ -27,9 +27,10 @@ from .base import (
     warn_final_validation_unused,
     with_params,
 )
+from .stages import StagedParamsMixin
 
 
-class MLEEFusionClassifier(MetaClassifierMixin):
+class MLEEFusionClassifier(StagedParamsMixin, MetaClassifierMixin):
     """Dominant emotion recognition helped by an emotion-existence model.
 
     The MLEE model (3.1) is ``estimator`` with a sigmoid head trained by
@@ -46,7 +47,10 @@ class MLEEFusionClassifier(MetaClassifierMixin):
       a new classifier part fine-tuned.
 
     Learning rates of 4.1: 2e-4 for the MLEE and dominant models, 1e-4 for
-    fine-tuning after pre-training, 5e-5 for fusion fine-tuning.
+    fine-tuning after pre-training, 5e-5 for fusion fine-tuning. Each stage's
+    settings are one dict, read and set by prefix (``pretrain__lr``,
+    ``fusion__max_epochs``; :mod:`~sklearn_ser.models._meta.stages`), so a
+    grid search reaches them as it reaches ``estimator__lr``.
 
     Parameters
     ----------
@@ -66,20 +70,20 @@ class MLEEFusionClassifier(MetaClassifierMixin):
     classes, label_map : see :class:`BLSTMAttentionClassifier`
     alpha : float, default=0.75
         Smoothing of soft targets.
-    pretrain_lr, finetune_lr, fusion_lr : float
-        2e-4, 1e-4 and 5e-5 (Ando et al. 4.1).
-    dominant_lr : float, default=2e-4
-        Learning rate of the dominant-emotion model used by ``"fusion"``.
-    hidden_units : int, default=64
-        Dense layer of the new classifier part.
-    final_dropout : float, default=0.0
-        Dropout on the frozen encoders' concatenated representations that
-        the new classifier part reads, while it trains.
-    final_max_epochs : int or None, default=None
-        Epochs of the new classifier part (None: ``estimator``'s
-        ``max_epochs``). 8 instead of 20 on the generated one-emotion
-        corpus changed nothing (BENCHMARKS.md, "A shorter fusion head on
-        confounded folds"; unlike the stacked model's head).
+    pretrain : dict, default=None
+        Settings of the MLEE model over the building block's (any of its
+        parameters); default ``{"lr": 2e-4}`` (4.1).
+    dominant : dict, default=None
+        Settings of the dominant-emotion model of ``"fusion"`` over the
+        building block's; default ``{"lr": 2e-4}``.
+    finetune : dict, default=None
+        The new classifier part of ``mode="pretrain"``: ``lr`` (1e-4, 4.1),
+        ``hidden_units`` (the Dense layer, 64, Table 2), ``input_dropout``
+        (dropout on the frozen representations it reads, while it trains;
+        0) and ``max_epochs`` (None: the building block's).
+    fusion : dict, default=None
+        The new classifier part of ``mode="fusion"``: as ``finetune``, with
+        ``lr`` 5e-5 (4.1).
     final_init : {"random", "dominant"}, default="random"
         How the new classifier part starts in ``mode="fusion"``: at random
         (the paper's Fig. 2(c) as written), or as the dominant model itself
@@ -139,6 +143,17 @@ class MLEEFusionClassifier(MetaClassifierMixin):
     classes_ : ndarray
     """
 
+    # -- the instances scikit-learn's checks run on (tests/test_common.py) --
+    @classmethod
+    def _test_instances(cls):
+        tiny, fast = BLSTMAttentionClassifier._tiny(), {"lr": 0.02}
+        return [cls(tiny, mode="pretrain", pretrain=fast, finetune=fast,
+                    random_state=0),
+                # fusion mode with the late blend of the fused and the dominant
+                # model: its own predict / predict_proba / decision_function
+                cls(tiny, dominant_weight=0.5, pretrain=fast, dominant=fast,
+                    fusion=fast, random_state=0)]
+
     _parameter_constraints: dict = {
         "estimator": [SequenceClassifier, None],
         "base_estimator": [SequenceClassifier, None,
@@ -150,13 +165,10 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         "classes": ["array-like", None],
         "label_map": [dict, StrOptions({"iemocap"}), None],
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
-        "pretrain_lr": [Interval(numbers.Real, 0, None, closed="neither")],
-        "finetune_lr": [Interval(numbers.Real, 0, None, closed="neither")],
-        "fusion_lr": [Interval(numbers.Real, 0, None, closed="neither")],
-        "dominant_lr": [Interval(numbers.Real, 0, None, closed="neither")],
-        "hidden_units": [Interval(numbers.Integral, 1, None, closed="left")],
-        "final_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
-        "final_max_epochs": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "pretrain": [dict, None],
+        "dominant": [dict, None],
+        "finetune": [dict, None],
+        "fusion": [dict, None],
         "final_init": [StrOptions({"random", "dominant"})],
         "final_validation": [Interval(numbers.Real, 0, 1, closed="neither"), None],
         "dominant_weight": [Interval(numbers.Real, 0, 1, closed="both")],
@@ -165,6 +177,12 @@ class MLEEFusionClassifier(MetaClassifierMixin):
     }
 
     _default_estimator = CNNBLSTMClassifier
+
+    _HEAD = {"hidden_units": 64, "input_dropout": 0.0, "max_epochs": None}
+    _stage_defaults = {"pretrain": {"lr": 2e-4}, "dominant": {"lr": 2e-4},
+                       "finetune": {"lr": 1e-4, **_HEAD},
+                       "fusion": {"lr": 5e-5, **_HEAD}}
+    _open_stages = ("pretrain", "dominant")
 
     def __init__(
         self,
@@ -177,13 +195,10 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         classes=None,
         label_map=None,
         alpha=0.75,
-        pretrain_lr=2e-4,
-        finetune_lr=1e-4,
-        fusion_lr=5e-5,
-        dominant_lr=2e-4,
-        hidden_units=64,
-        final_dropout=0.0,
-        final_max_epochs=None,
+        pretrain=None,
+        dominant=None,
+        finetune=None,
+        fusion=None,
         final_init="random",
         final_validation=None,
         dominant_weight=0.0,
@@ -199,13 +214,10 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         self.classes = classes
         self.label_map = label_map
         self.alpha = alpha
-        self.pretrain_lr = pretrain_lr
-        self.finetune_lr = finetune_lr
-        self.fusion_lr = fusion_lr
-        self.dominant_lr = dominant_lr
-        self.hidden_units = hidden_units
-        self.final_dropout = final_dropout
-        self.final_max_epochs = final_max_epochs
+        self.pretrain = pretrain
+        self.dominant = dominant
+        self.finetune = finetune
+        self.fusion = fusion
         self.final_init = final_init
         self.final_validation = final_validation
         self.dominant_weight = dominant_weight
@@ -218,10 +230,13 @@ class MLEEFusionClassifier(MetaClassifierMixin):
             return SoftLabels(classes, alpha=self.alpha, label_map=self.label_map)
         return HardLabels(classes, label_map=self.label_map)
 
-    @restore_on_interrupt
-    def fit(self, X, y, groups=None):
-        """Pre-train the MLEE model, then build the chosen mode."""
-        X, y, rng, base, classes = self._fit_start(X, y)
+    def _check_params(self):
+        super()._check_params()
+        base = next((e for e in (self.estimator, self.base_estimator)
+                     if e is not None and not isinstance(e, str)),
+                    None) or self._default_estimator()
+        for stage in self._stage_defaults:  # every stage's settings, before any work
+            self._stage(stage, base)
         if self.final_init == "dominant" and self.mode != "fusion":
             raise ValueError(
                 f"MLEEFusionClassifier(final_init='dominant') starts the classifier "
@@ -233,6 +248,10 @@ class MLEEFusionClassifier(MetaClassifierMixin):
                 "averages the fused model with the dominant model of "
                 f"mode='fusion'; mode={self.mode!r} trains none: use "
                 "dominant_weight=0 or mode='fusion'.")
+
+    def _fit(self, X, y, groups, rng, base, classes):
+        """Pre-train the MLEE model, then build the chosen mode; the start and
+        end of the fit are every meta-estimator's (:meth:`fit`)."""
         if hasattr(self, "dominant_"):
             del self.dominant_  # from an earlier fit in another mode
         seeds = [int(s) for s in rng.randint(2**31 - 1, size=3)]
@@ -273,17 +292,18 @@ class MLEEFusionClassifier(MetaClassifierMixin):
             parts["dominant"] = self.dominant_
         if self.final_ is not self.mlee_:
             parts["final"] = self.final_
-        return self._fit_end(parts)
+        return parts
 
     def _fit_stages(self, X, y, groups, X_mlee, y_mlee, g_mlee, held_mlee, base,
                     classes, seeds, bar):
         """The MLEE pre-training, the dominant model (fusion mode), the final
         model; ``bar`` moves after each."""
-        mlee = with_params(base, target=ExistenceLabels(
+        mlee = with_params(base, **self._stage("pretrain", base),
+                           target=ExistenceLabels(
                                classes, min_votes=self.existence_min_votes,
                                label_map=self.label_map),
                            classes=classes, label_map=self.label_map,
-                           lr=self.pretrain_lr, random_state=seeds[0])
+                           random_state=seeds[0])
         mlee._held_out = held_mlee
         bar.set_postfix_str("MLEE pre-training")
         self.mlee_ = fit_quietly(mlee, X_mlee, y_mlee, g_mlee)
@@ -292,26 +312,26 @@ class MLEEFusionClassifier(MetaClassifierMixin):
         if self.mode == "mlee_only":
             self.final_ = self.mlee_
         else:
-            lr = self.finetune_lr
+            head = self._stage(self.mode if self.mode == "fusion" else "finetune")
             if self.mode == "fusion":
-                dom = with_params(base, target=self._finetune_encoder(classes),
+                dom = with_params(base, **self._stage("dominant", base),
+                                  target=self._finetune_encoder(classes),
                                   classes=classes, label_map=self.label_map,
-                                  lr=self.dominant_lr, random_state=seeds[1])
+                                  random_state=seeds[1])
                 dom._held_out = self.held_out_
                 bar.set_postfix_str("dominant model")
                 self.dominant_ = fit_quietly(dom, X, y, groups)
                 bar.update()
                 encoders.append(self.dominant_.module_)
-                lr = self.fusion_lr
             init = "random"
             if self.final_init == "dominant":  # the dominant model first
                 encoders, init = encoders[::-1], "first"
             final = frozen_fusion(base, encoders, self._finetune_encoder(classes),
-                                  classes, hidden_units=self.hidden_units, lr=lr,
-                                  seed=seeds[2], input_dropout=self.final_dropout,
-                                  init=init)
-            if self.final_max_epochs is not None:
-                final.set_params(max_epochs=self.final_max_epochs)
+                                  classes, hidden_units=head["hidden_units"],
+                                  lr=head["lr"], seed=seeds[2],
+                                  input_dropout=head["input_dropout"], init=init)
+            if head["max_epochs"] is not None:
+                final.set_params(max_epochs=head["max_epochs"])
             early_stop_on_held_out(final, base, self.held_out_, self.final_validation)
             bar.set_postfix_str("final model")
             self.final_ = fit_quietly(final, X, y, groups)

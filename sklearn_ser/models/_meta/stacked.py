@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 
-from ..._parallel import restore_on_interrupt, torch_thread_share, use_torch_threads
+from ..._parallel import torch_thread_share, use_torch_threads
 from ..._warnings import ser_warn
 from ...annotations import (
     HardLabels,
@@ -33,6 +33,7 @@ from .base import (
     warn_final_validation_unused,
     with_params,
 )
+from .stages import StagedParamsMixin
 
 _SELECTIONS = {"CrowdH", "CrowdS", "CrowdHS", "E_n", "all"}
 
@@ -42,7 +43,7 @@ def _fit_component(estimator, X, y, groups, threads=None):
     return fit_quietly(estimator, X, y, groups)
 
 
-class StackedAnnotatorClassifier(MetaClassifierMixin):
+class StackedAnnotatorClassifier(StagedParamsMixin, MetaClassifierMixin):
     """Crowd and individual-rater models, frozen and fused (Chou & Lee 2019).
 
     Stage 1 trains, as clones of ``estimator``: CrowdH on the hard
@@ -78,20 +79,16 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         qualify, or when none does but raters exist.
     n_rater_groups : int, default=6
     max_rater_models : int, default=12
-    final_lr : float, default=None
-        Learning rate of the final layer (default: the base estimator's).
-    final_dropout : float, default=0.0
-        Dropout on the concatenated representations the final layer reads,
-        while it trains (Chou & Lee 3.1: "a dropout layer for all layers with
-        50% drop out rate").
-    final_max_epochs : int or None, default=None
-        Epochs of the final layer (None: ``estimator``'s ``max_epochs``; Chou
-        & Lee "train some epochs"). The layer reads representations the
-        stage-1 models have fitted to the training rows, so its length, not
-        theirs, decides how far it learns to trust the models that
-        memorised them most: on speaker-confounded folds 8 epochs after 20
-        of stage 1 kept the stacked model level with CrowdH where 20 lost 3
-        points (BENCHMARKS.md, "A shorter fusion head on confounded folds").
+    final : dict, default=None
+        Settings of the final layer (the fusion head), read and set by
+        prefix (``final__lr``; :mod:`~sklearn_ser.models._meta.stages`):
+        ``lr`` (None: the building block's), ``input_dropout`` (dropout on
+        the concatenated representations it reads, while it trains; Chou &
+        Lee 3.1: "a dropout layer for all layers with 50% drop out rate";
+        default 0) and ``max_epochs`` (None: the building block's; Chou &
+        Lee "train some epochs": the layer reads representations the
+        stage-1 models fitted to the training rows, so its length decides
+        how far it trusts the models that memorised them most).
     final_validation : float or None, default=None
         How long the final layer trains. None: like ``estimator`` (its
         epochs and early stopping; Chou & Lee "train some epochs"). A share
@@ -137,6 +134,12 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
     classes_ : ndarray
     """
 
+    # -- the instances scikit-learn's checks run on (tests/test_common.py) --
+    @classmethod
+    def _test_instances(cls):
+        return [cls(BLSTMAttentionClassifier._tiny(), components="CrowdHS",
+                    random_state=0)]
+
     _parameter_constraints: dict = {
         "estimator": [SequenceClassifier, None],
         "base_estimator": [SequenceClassifier, None,
@@ -150,9 +153,7 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         "rater_models": [StrOptions({"auto", "individual", "grouped"})],
         "n_rater_groups": [Interval(numbers.Integral, 1, None, closed="left")],
         "max_rater_models": [Interval(numbers.Integral, 1, None, closed="left")],
-        "final_lr": [Interval(numbers.Real, 0, None, closed="neither"), None],
-        "final_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
-        "final_max_epochs": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "final": [dict, None],
         "final_validation": [Interval(numbers.Real, 0, 1, closed="neither"), None],
         "n_jobs": [numbers.Integral, None],
         "random_state": ["random_state"],
@@ -160,6 +161,13 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
     }
 
     _default_estimator = BLSTMAttentionClassifier
+
+    _stage_defaults = {"final": {"lr": None, "input_dropout": 0.0,
+                                 "max_epochs": None}}
+
+    def _check_params(self):
+        super()._check_params()
+        self._stage("final")  # the head's settings, before any work
 
     def __init__(
         self,
@@ -174,9 +182,7 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         rater_models="auto",
         n_rater_groups=6,
         max_rater_models=12,
-        final_lr=None,
-        final_dropout=0.0,
-        final_max_epochs=None,
+        final=None,
         final_validation=None,
         n_jobs=None,
         random_state=None,
@@ -193,9 +199,7 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         self.rater_models = rater_models
         self.n_rater_groups = n_rater_groups
         self.max_rater_models = max_rater_models
-        self.final_lr = final_lr
-        self.final_dropout = final_dropout
-        self.final_max_epochs = final_max_epochs
+        self.final = final
         self.final_validation = final_validation
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -295,18 +299,9 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         return [crowd_h, crowd_s, *raters]
 
     # -- fit ---------------------------------------------------------------------------
-    @restore_on_interrupt
-    def fit(self, X, y, groups=None):
-        """Stage 1 (components) then stage 2 (frozen fusion).
-
-        Parameters
-        ----------
-        X : frame sequences (DataFrame with ``frames`` or list of (T, D) arrays)
-        y : annotation table (vote counts or labels give CrowdH/CrowdS only)
-        groups : array-like, default=None
-            Speakers/sessions for the early-stopping splits.
-        """
-        X, y, rng, base, classes = self._fit_start(X, y)
+    def _fit(self, X, y, groups, rng, base, classes):
+        """Stage 1 (components) then stage 2 (frozen fusion); the start and
+        end of the fit are every meta-estimator's (:meth:`fit`)."""
         plan = self._plan(y, classes, rng)
         seeds = rng.randint(2**31 - 1, size=len(plan) + 1)
         self.held_out_, self.held_out_by_ = None, None
@@ -340,8 +335,8 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
             self._fit_fusion(X, y, groups, base, classes, seeds, bar)
         finally:
             bar.close()
-        return self._fit_end({**self.components_, "fusion": self.final_}
-                             if len(self.components_) > 1 else self.components_)
+        return ({**self.components_, "fusion": self.final_}
+                if len(self.components_) > 1 else self.components_)
 
     def _fit_fusion(self, X, y, groups, base, classes, seeds, bar):
         """Stage 2: the frozen stage-1 models' representations, one softmax
@@ -349,14 +344,15 @@ class StackedAnnotatorClassifier(MetaClassifierMixin):
         if len(self.components_) == 1:
             self.final_ = next(iter(self.components_.values()))
             return
+        head = self._stage("final")
         final = frozen_fusion(
             base, [c.module_ for c in self.components_.values()],
             HardLabels(classes, label_map=self.label_map), classes,
-            hidden_units=None, lr=self.final_lr or getattr(base, "lr", 1e-3),
-            seed=seeds[-1], input_dropout=self.final_dropout,
+            hidden_units=None, lr=head["lr"] or getattr(base, "lr", 1e-3),
+            seed=seeds[-1], input_dropout=head["input_dropout"],
         )
-        if self.final_max_epochs is not None:
-            final.set_params(max_epochs=self.final_max_epochs)
+        if head["max_epochs"] is not None:
+            final.set_params(max_epochs=head["max_epochs"])
         early_stop_on_held_out(final, base, self.held_out_, self.final_validation)
         bar.set_postfix_str("stage 2: fusion")
         self.final_ = fit_quietly(final, X, y, groups)

@@ -11,7 +11,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils import TransformerTags, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -47,6 +47,24 @@ from .._nn.net import (
     validation_runs,
 )
 from ._splits import EarlyStoppingSplits
+
+
+@dataclass
+class FitInputs:
+    """What the start of a network's fit built, once (:meth:`SequenceClassifier.
+    _fit_inputs`): X as given (its ``speaker`` column for the splits), its
+    frames, ids, the rows with a target, the targets (class codes or
+    distributions), per-class counts, the seeded RNG and torch seed."""
+
+    X: object
+    frames: object
+    ids: list
+    keep: np.ndarray
+    t: np.ndarray
+    counts: np.ndarray
+    rng: object
+    seed: int
+
 
 #: The constructor of a network from its class annotations (a dataclass
 #: ``__init__``: each parameter is defined once, the training ones here in
@@ -86,6 +104,13 @@ class SequenceClassifier(EarlyStoppingSplits, UARScoreMixin, ClassifierMixin,
     callbacks: list | None = None
     random_state: int | None = None
     verbose: int = 0
+
+    _no_common_checks = "an abstract base (no _build_module)"
+
+    #: reads frame sequences and annotation tables (a meta-estimator converts
+    #: and parses them once for all its members)
+    _reads_frames: ClassVar[bool] = True
+    _reads_ratings: ClassVar[bool] = True
 
     _parameter_constraints: ClassVar[dict] = {
         "target": [StrOptions({"hard", "soft", "existence"}), BaseTargetEncoder],
@@ -131,23 +156,32 @@ class SequenceClassifier(EarlyStoppingSplits, UARScoreMixin, ClassifierMixin,
         enc.fit(y)
         self.target_encoder_ = enc
         self.target_kind_ = target_kind(enc)
-        targets = enc.transform(y)
-        values = targets.to_numpy() if isinstance(targets, pd.DataFrame) else (
-            targets.to_numpy(dtype=object))
-        if values.ndim == 1:
-            keep = ~pd.isna(pd.Series(values, dtype=object)).to_numpy()
+        status = None
+        if self.target_kind_ == "hard" and hasattr(enc, "_class_codes"):
+            # the majority decided once, as codes (no label strings between)
+            codes, status = enc._class_codes(y)
+            keep = codes >= 0
         else:
-            keep = ~np.isnan(values.astype(float)).any(axis=1)
+            targets = enc.transform(y)
+            values = targets.to_numpy() if isinstance(targets, pd.DataFrame) else (
+                targets.to_numpy(dtype=object))
+            if values.ndim == 1:
+                keep = ~pd.isna(pd.Series(values, dtype=object)).to_numpy()
+            else:
+                keep = ~np.isnan(values.astype(float)).any(axis=1)
         report_missing(enc, y, ~keep, f"{type(self).__name__}: left out",
-                       what="training utterance(s)")
+                       what="training utterance(s)", status=status)
         if not keep.any():
             raise ValueError(
                 f"No training utterance has a usable {self.target_kind_} target."
             )
         classes = np.asarray(enc.classes_)
         if self.target_kind_ == "hard":
-            pos = {c: i for i, c in enumerate(classes)}
-            t = np.array([pos[v] for v in values[keep]], dtype=np.int64)
+            if status is not None:
+                t = codes[keep]
+            else:  # a hard encoder of the user's: its labels, coded here
+                pos = {c: i for i, c in enumerate(classes)}
+                t = np.array([pos[v] for v in values[keep]], dtype=np.int64)
             present = np.unique(t)
             if len(present) < 2:
                 raise ValueError(
@@ -218,9 +252,9 @@ class SequenceClassifier(EarlyStoppingSplits, UARScoreMixin, ClassifierMixin,
         return params
 
     # -- fit ------------------------------------------------------------------------
-    def _fit_inputs(self, X, y, groups):
-        """Validated sequences and targets, seeded RNGs: the start of every fit."""
-        self._validate_params()
+    def _check_params(self):
+        """Settings that only fit together (after ``_parameter_constraints``,
+        before any work); a network with more such rules extends it."""
         torch_device(self.device, type(self).__name__)  # one this machine has
         if (self.weight_averaging and self.validation_fraction is not None
                 and not self.refit):
@@ -232,6 +266,11 @@ class SequenceClassifier(EarlyStoppingSplits, UARScoreMixin, ClassifierMixin,
                 "validation_fraction=None (train max_epochs) or refit=True (the "
                 "held-out speakers choose the epochs; the final network averages "
                 "its last ones).")
+
+    def _fit_inputs(self, X, y, groups):
+        """Checked sequences and targets, seeded RNGs: the start of every fit
+        (see :meth:`fit`)."""
+        self._check_params()
         X = as_input(X)
         frames, ids = sequences_from(X, type(self).__name__)
         if groups is not None and len(groups) != len(frames):
@@ -245,7 +284,7 @@ class SequenceClassifier(EarlyStoppingSplits, UARScoreMixin, ClassifierMixin,
         self.n_features_in_ = frames[0].shape[1]
         self.n_layers_ = self._input_layers(frames)
         self.classes_ = np.asarray(self.target_encoder_.classes_)
-        return X, frames, ids, keep, t, counts, rng, seed
+        return FitInputs(X, frames, ids, keep, t, counts, rng, seed)
 
     #: estimators without the parameter (NoisyLabelMetaClassifier) weight the
     #: layers of stacked frames too; FrozenFusionClassifier sets it off (its
@@ -284,6 +323,7 @@ class SequenceClassifier(EarlyStoppingSplits, UARScoreMixin, ClassifierMixin,
         return module.weights().cpu().numpy()
 
     @keeps_torch_rng
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, groups=None):
         """Train on frame sequences and annotations.
 
@@ -303,8 +343,23 @@ class SequenceClassifier(EarlyStoppingSplits, UARScoreMixin, ClassifierMixin,
         Returns
         -------
         self : object
+
+        Notes
+        -----
+        The one fit of every network: the parameters are validated
+        (scikit-learn's ``_fit_context``), X is converted and y parsed once,
+        the classes and targets decided once (:meth:`_fit_inputs`), then
+        :meth:`_fit` trains. A network with its own training implements
+        ``_fit`` (``NoisyLabelMetaClassifier``).
         """
-        X, frames, ids, keep, t, counts, rng, seed = self._fit_inputs(X, y, groups)
+        self._fit(self._fit_inputs(X, y, groups), groups)
+        return self
+
+    def _fit(self, inputs, groups):
+        """Train on what :meth:`_fit_inputs` built: one net per early-stopping
+        split (``refit=k``: k of them), then a refit on every row."""
+        X, frames, keep, t, rng, seed = (inputs.X, inputs.frames, inputs.keep,
+                                         inputs.t, inputs.rng, inputs.seed)
         tensors = self._tensors(frames[np.asarray(keep, dtype=bool)])
         # rows a meta-estimator holds out of this fit only (not of a later one)
         held = self.__dict__.pop("_held_out", None)

@@ -61,6 +61,18 @@ class BLSTMAttentionClassifier(SequenceClassifier):
     (2, 16)
     """
 
+    # -- the instances scikit-learn's checks run on (tests/test_common.py) --
+    @classmethod
+    def _test_instances(cls):
+        return [cls(dense_units=16, lstm_units=8, head_units=16, lr=0.01,
+                    max_epochs=40, random_state=0)]
+
+    @classmethod
+    def _tiny(cls, **params):
+        """A network small enough for a meta-estimator's checks."""
+        return cls(**{**dict(dense_units=8, lstm_units=4, head_units=8, lr=0.02,
+                             max_epochs=15, random_state=0), **params})
+
     _parameter_constraints: ClassVar[dict] = {
         **SequenceClassifier._parameter_constraints,
         "dense_units": [Interval(numbers.Integral, 1, None, closed="left")],

@@ -46,6 +46,13 @@ class CNNBLSTMClassifier(SequenceClassifier):
     %(training_params)s
     """
 
+    # -- the instances scikit-learn's checks run on (tests/test_common.py) --
+    @classmethod
+    def _test_instances(cls):
+        return [cls(channels=(4, 4, 4), kernels=((3, 3), (3, 3), (3, 3)),
+                    lstm_units=8, attention_units=8, head_units=8, lr=0.02,
+                    max_epochs=20, random_state=0)]
+
     _parameter_constraints: ClassVar[dict] = {
         **SequenceClassifier._parameter_constraints,
         "channels": ["array-like"],

@@ -17,7 +17,7 @@ from .._docstrings import fill_doc
 from .._inputs import make_target_encoder, target_kind
 from .._nn.data import SequenceDataset, SequenceLoader
 from .._nn.losses import SERLoss, balanced_weights
-from .._nn.net import best_epoch, keeps_torch_rng, validation_runs
+from .._nn.net import best_epoch, validation_runs
 from .base import parameters
 from .blstm_attention import BLSTMAttentionClassifier
 
@@ -111,6 +111,12 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
         Mean ``w_n`` per gold class before and after training (Table 3).
     """
 
+    # -- the instances scikit-learn's checks run on (tests/test_common.py) --
+    @classmethod
+    def _test_instances(cls):
+        return [cls(dense_units=8, lstm_units=4, lr=0.02, max_epochs=15,
+                    random_state=0)]
+
     _parameter_constraints: ClassVar[dict] = {
         **BLSTMAttentionClassifier._parameter_constraints,
         "update": [StrOptions({"Lw", "L", "w", "none"})],
@@ -133,8 +139,15 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
     class_weight: str | dict | None = None
 
     # -- fit -----------------------------------------------------------------
-    @keeps_torch_rng
-    def fit(self, X, y, groups=None):
+    def _check_params(self):
+        super()._check_params()
+        if target_kind(make_target_encoder(self.target)) != "hard":
+            raise ValueError(
+                "NoisyLabelMetaClassifier learns from hard gold labels; use "
+                f"target='hard' (got target={self.target!r})."
+            )
+
+    def _fit(self, inputs, groups):
         """Alternate network epochs and label/weight epochs (Algorithm 1).
 
         One skorch net trains the network (``partial_fit`` once per phase:
@@ -142,14 +155,12 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
         alternation); a :class:`_LabelWeightUpdate` callback runs the ``L``/
         ``w`` epoch after each network epoch and keeps the ``(L, w)`` of the
         epoch EarlyStopping keeps; the validation loss is the gold-label
-        cross entropy (the net's ``valid_criterion_``).
+        cross entropy (the net's ``valid_criterion_``). The start of the fit
+        is every network's (:meth:`SequenceClassifier.fit`).
         """
-        if target_kind(make_target_encoder(self.target)) != "hard":
-            raise ValueError(
-                "NoisyLabelMetaClassifier learns from hard gold labels; use "
-                f"target='hard' (got target={self.target!r})."
-            )
-        X, frames, ids, keep, t, _, rng, seed = self._fit_inputs(X, y, groups)
+        X, frames, ids, keep, t, rng, seed = (
+            inputs.X, inputs.frames, inputs.ids, inputs.keep, inputs.t, inputs.rng,
+            inputs.seed)
         kept_ids = np.asarray(ids, dtype=object)[keep]
         tensors = self._tensors(frames[np.asarray(keep, dtype=bool)])
         splits = self._validation_splits(X, groups, keep, rng, t)

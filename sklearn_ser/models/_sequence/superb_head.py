@@ -56,6 +56,11 @@ class SUPERBHeadClassifier(SequenceClassifier):
     ['sadness', 'anger', 'sadness', 'anger']
     """
 
+    # -- the instances scikit-learn's checks run on (tests/test_common.py) --
+    @classmethod
+    def _test_instances(cls):
+        return [cls(hidden_units=16, lr=0.01, max_epochs=40, random_state=0)]
+
     _parameter_constraints: ClassVar[dict] = {
         **SequenceClassifier._parameter_constraints,
         "hidden_units": [Interval(numbers.Integral, 1, None, closed="left")],
