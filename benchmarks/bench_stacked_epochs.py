@@ -138,28 +138,19 @@ def _oof_job(variant, seed, fold, Xtr, ytr, Xte, classes):
 
 
 def _job(variant, seed, fold, Xtr, ytr, Xte, classes):
-    import sklearn_ser.models._meta.stacked as stacked_module
-
     if variant in OOF:
         return _oof_job(variant, seed, fold, Xtr, ytr, Xte, classes)
     warnings.simplefilter("ignore")
     comp_epochs, head, stacked = VARIANTS[variant]
-    real = stacked_module.frozen_fusion
-
-    def head_with_epochs(*args, **kwargs):
-        return real(*args, **kwargs).set_params(**head)
-
-    stacked_module.frozen_fusion = head_with_epochs
-    try:
-        base = BLSTMAttentionClassifier(lr=3e-3, max_epochs=comp_epochs,
-                                        validation_fraction=None,
-                                        weight_averaging=0.5)
-        t = time.perf_counter()
-        clf = StackedAnnotatorClassifier(base, classes=classes, random_state=seed,
-                                         **stacked).fit(Xtr, ytr)
-        pred = clf.predict(Xte)
-    finally:
-        stacked_module.frozen_fusion = real
+    # the head's settings are the stacked model's final stage
+    stacked = {**stacked, "final": {**stacked.get("final", {}), **head}}
+    base = BLSTMAttentionClassifier(lr=3e-3, max_epochs=comp_epochs,
+                                    validation_fraction=None,
+                                    weight_averaging=0.5)
+    t = time.perf_counter()
+    clf = StackedAnnotatorClassifier(base, classes=classes, random_state=seed,
+                                     **stacked).fit(Xtr, ytr)
+    pred = clf.predict(Xte)
     return {"variant": variant, "seed": seed, "fold": fold,
             "pred": [str(p) for p in pred], "seconds": time.perf_counter() - t}
 

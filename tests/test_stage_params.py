@@ -49,7 +49,7 @@ def test_stages_read_and_set_by_prefix_and_never_shared():
     (lambda **k: MLEEFusionClassifier(BASE, classes=CLASSES, **k), "pretrain",
      {"hidden": 3}),
     (lambda **k: StackedAnnotatorClassifier(BASE, classes=CLASSES, **k), "final",
-     {"dropout": 0.5}),
+     {"head_dropout": 0.5}),
 ])
 def test_a_stage_setting_it_does_not_take_is_named_before_any_work(corpus, make,
                                                                     stage, bad):
@@ -85,3 +85,22 @@ def test_grid_search_reaches_the_stages(corpus):
     best = search.best_estimator_
     assert best.final_.lr == search.best_params_["final__lr"]
     assert best.final_.n_iter_ == 1
+
+
+def test_a_head_stage_takes_the_fusion_heads_own_parameters(corpus):
+    X, y, _ = corpus
+    clf = StackedAnnotatorClassifier(
+        BASE, components="CrowdHS", classes=CLASSES, random_state=0,
+        final={"init": "average", "max_epochs": 1, "weight_averaging": 1.0,
+               "validation_fraction": None}).fit(X, y)
+    assert clf.final_.init == "average" and clf.final_.n_iter_ == 1
+    assert clf.final_.weight_averaging == 1.0
+    with pytest.raises(ValueError, match="'weight_averaging' parameter of "
+                                         r"StackedAnnotatorClassifier\(final=\.\.\.\)"):
+        StackedAnnotatorClassifier(
+            BASE, final={"weight_averaging": 2.0})._check_params()
+    # what the meta-estimator decides itself is not a setting
+    with pytest.raises(ValueError, match="final has no setting 'classes'"):
+        StackedAnnotatorClassifier(BASE, final={"classes": ["a"]})._check_params()
+    with pytest.raises(ValueError, match="fusion has no setting 'init'"):
+        MLEEFusionClassifier(BASE, fusion={"init": "first"})._check_params()

@@ -27,7 +27,7 @@ from .base import (
     warn_final_validation_unused,
     with_params,
 )
-from .stages import StagedParamsMixin
+from .stages import HEAD_SET_BY_META, StagedParamsMixin
 
 
 class MLEEFusionClassifier(StagedParamsMixin, MetaClassifierMixin):
@@ -83,7 +83,9 @@ class MLEEFusionClassifier(StagedParamsMixin, MetaClassifierMixin):
         0) and ``max_epochs`` (None: the building block's).
     fusion : dict, default=None
         The new classifier part of ``mode="fusion"``: as ``finetune``, with
-        ``lr`` 5e-5 (4.1).
+        ``lr`` 5e-5 (4.1). Both also take any other parameter of
+        :class:`FrozenFusionClassifier` (``patience``, ``weight_averaging``...;
+        not ``init``: ``final_init`` decides it).
     final_init : {"random", "dominant"}, default="random"
         How the new classifier part starts in ``mode="fusion"``: at random
         (the paper's Fig. 2(c) as written), or as the dominant model itself
@@ -183,6 +185,7 @@ class MLEEFusionClassifier(StagedParamsMixin, MetaClassifierMixin):
                        "finetune": {"lr": 1e-4, **_HEAD},
                        "fusion": {"lr": 5e-5, **_HEAD}}
     _open_stages = ("pretrain", "dominant")
+    _head_decided = HEAD_SET_BY_META | {"init"}  # final_init decides it
 
     def __init__(
         self,
@@ -312,7 +315,8 @@ class MLEEFusionClassifier(StagedParamsMixin, MetaClassifierMixin):
         if self.mode == "mlee_only":
             self.final_ = self.mlee_
         else:
-            head = self._stage(self.mode if self.mode == "fusion" else "finetune")
+            stage = "fusion" if self.mode == "fusion" else "finetune"
+            head = self._stage(stage)
             if self.mode == "fusion":
                 dom = with_params(base, **self._stage("dominant", base),
                                   target=self._finetune_encoder(classes),
@@ -330,8 +334,7 @@ class MLEEFusionClassifier(StagedParamsMixin, MetaClassifierMixin):
                                   classes, hidden_units=head["hidden_units"],
                                   lr=head["lr"], seed=seeds[2],
                                   input_dropout=head["input_dropout"], init=init)
-            if head["max_epochs"] is not None:
-                final.set_params(max_epochs=head["max_epochs"])
+            final.set_params(**self._head_extras(stage, head))  # max_epochs...
             early_stop_on_held_out(final, base, self.held_out_, self.final_validation)
             bar.set_postfix_str("final model")
             self.final_ = fit_quietly(final, X, y, groups)

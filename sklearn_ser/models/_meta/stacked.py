@@ -88,7 +88,9 @@ class StackedAnnotatorClassifier(StagedParamsMixin, MetaClassifierMixin):
         default 0) and ``max_epochs`` (None: the building block's; Chou &
         Lee "train some epochs": the layer reads representations the
         stage-1 models fitted to the training rows, so its length decides
-        how far it trusts the models that memorised them most).
+        how far it trusts the models that memorised them most); and any other
+        parameter of :class:`FrozenFusionClassifier` (``init``,
+        ``weight_averaging``, ``patience``...).
     final_validation : float or None, default=None
         How long the final layer trains. None: like ``estimator`` (its
         epochs and early stopping; Chou & Lee "train some epochs"). A share
@@ -351,8 +353,7 @@ class StackedAnnotatorClassifier(StagedParamsMixin, MetaClassifierMixin):
             hidden_units=None, lr=head["lr"] or getattr(base, "lr", 1e-3),
             seed=seeds[-1], input_dropout=head["input_dropout"],
         )
-        if head["max_epochs"] is not None:
-            final.set_params(max_epochs=head["max_epochs"])
+        final.set_params(**self._head_extras("final", head))  # max_epochs...
         early_stop_on_held_out(final, base, self.held_out_, self.final_validation)
         bar.set_postfix_str("stage 2: fusion")
         self.final_ = fit_quietly(final, X, y, groups)

@@ -10,17 +10,14 @@ searches ``{"fusion__lr": [...]}`` and ``clone`` copies the dicts.
 
 from __future__ import annotations
 
-import numbers
+from sklearn.utils._param_validation import validate_parameter_constraints
 
-from sklearn.utils._param_validation import Interval, validate_parameter_constraints
+from .._sequence.fusion_head import FrozenFusionClassifier
 
-#: The constraints of the settings a fusion head's stage takes.
-HEAD_CONSTRAINTS = {
-    "lr": [Interval(numbers.Real, 0, None, closed="neither"), None],
-    "hidden_units": [Interval(numbers.Integral, 1, None, closed="left"), None],
-    "input_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
-    "max_epochs": [Interval(numbers.Integral, 1, None, closed="left"), None],
-}
+#: What a meta-estimator decides for its fusion head itself, not a stage's
+#: setting.
+HEAD_SET_BY_META = frozenset({"encoders", "target", "classes", "label_map",
+                              "random_state"})
 
 
 class StagedParamsMixin:
@@ -28,15 +25,18 @@ class StagedParamsMixin:
 
     ``_stage_defaults`` maps each stage to its parameters' defaults; a stage
     listed in ``_open_stages`` also takes any parameter of the building block
-    (the stage's network is the building block at these settings), checked
-    at fit.
+    (the stage's network is the building block at these settings, checked
+    by its own fit); the others are fusion heads and take any parameter of
+    :class:`FrozenFusionClassifier` the meta-estimator does not set itself
+    (checked before any work).
     """
 
     #: stage -> {parameter: default}
     _stage_defaults: dict = {}
     #: stages whose network is the building block: any of its parameters
-    #: (checked by its own fit); the others are fusion heads (checked here)
     _open_stages: tuple = ()
+    #: the fusion head's parameters the meta-estimator decides itself
+    _head_decided = HEAD_SET_BY_META
 
     def get_params(self, deep=True):
         out = super().get_params(deep=deep)
@@ -75,6 +75,9 @@ class StagedParamsMixin:
             allowed = set(self._stage_defaults[stage])
             if stage in self._open_stages and base is not None:
                 allowed |= set(base.get_params(deep=False))
+            elif stage not in self._open_stages:
+                allowed |= set(FrozenFusionClassifier().get_params()) - (
+                    self._head_decided)
             unknown = sorted(set(given) - allowed)
             if unknown:
                 raise ValueError(
@@ -84,7 +87,23 @@ class StagedParamsMixin:
                     f"set_params({stage}__<name>=...)).")
         out = {**self._stage_defaults[stage], **given}
         if check and stage not in self._open_stages:
+            set_here = self._set_here(stage, out)
+            head = FrozenFusionClassifier().set_params(**set_here)
             validate_parameter_constraints(
-                {k: HEAD_CONSTRAINTS[k] for k in out}, out,
+                {k: head._parameter_constraints[k] for k in set_here}, set_here,
                 caller_name=f"{type(self).__name__}({stage}=...)")
         return out
+
+    def _set_here(self, stage, settings):
+        """The settings a stage sets: a None whose default is None means "as
+        the building block" (the meta-estimator fills it in)."""
+        defaults = self._stage_defaults[stage]
+        return {k: v for k, v in settings.items()
+                if not (v is None and k in defaults and defaults[k] is None)}
+
+    def _head_extras(self, stage, head,
+                     named=("lr", "input_dropout", "hidden_units")):
+        """A head stage's settings other than those given to
+        :func:`frozen_fusion` by name, for the head's ``set_params``."""
+        return {k: v for k, v in self._set_here(stage, head).items()
+                if k not in named}
