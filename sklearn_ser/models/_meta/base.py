@@ -14,7 +14,12 @@ from sklearn.utils.validation import check_is_fitted
 from ..._device import torch_device
 from ..._parallel import restore_on_interrupt
 from ..._warnings import rewarn, ser_warn
-from ...annotations import HardLabels, check_annotations
+from ...annotations import (
+    HardLabels,
+    build_label_map,
+    check_annotations,
+    resolve_classes,
+)
 from ...exceptions import DroppedRowsWarning, InnerSplitWarning, SERWarning
 from ...features import is_speaker_confounded
 from ...metrics import UARScoreMixin
@@ -284,8 +289,9 @@ class MetaClassifierMixin(UARScoreMixin, ClassifierMixin, BaseEstimator):
                               target=True, whom=type(self).__name__)
         rng = check_random_state(self.random_state)
         base = self._building_block()
-        classes = list(HardLabels(self.classes, label_map=self.label_map).fit(
-            y).classes_)
+        # the classes of every component, decided once (the encoders' rule)
+        classes = list(resolve_classes(y, self.classes,
+                                       label_map=build_label_map(self.label_map)))
         return X, y, rng, base, classes
 
     def _fit_end(self, components):
