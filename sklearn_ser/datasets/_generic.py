@@ -17,6 +17,7 @@ from .._warnings import ser_warn
 from ..annotations import HardLabels, from_long, infer_classes, to_long, truth_labels
 from ..exceptions import RareClassWarning, WaveformScaleWarning
 from ._base import path_inside, same_files
+from ._folders import corpus_folder, find_audio
 
 
 def _read_csv(path, what):
@@ -59,15 +60,22 @@ def _id_column(meta, ids):
     return best if hits[best] else meta.columns[0]
 
 
-def load_corpus(audio_dir, ratings, metadata=None, *, extension=".wav",
+def load_corpus(audio_dir, ratings=None, metadata=None, *, extension="auto",
                 multiple="choices", truth_column=None):
-    """Load a corpus in generic form.
+    """Load a corpus folder, or a corpus in generic form.
+
+    ``load_corpus(folder)`` reads a corpus folder (the layout
+    :func:`save_corpus` writes): ``ratings.csv``, ``metadata.csv`` when there
+    is one, and the audio in ``wav/``, ``flac/`` or ``audio/``.
+    ``load_corpus(audio_dir, ratings, metadata)`` names the three parts.
 
     Parameters
     ----------
     audio_dir : str or Path
-        Folder with one ``<utterance><extension>`` file per rated utterance.
-    ratings : str or Path
+        A corpus folder (when ``ratings`` is None), or the folder with one
+        audio file per rated utterance, ``<utterance>.<extension>``
+        (sub-folders allowed: the id ``actor01/clip``).
+    ratings : str or Path, optional
         Long CSV, one row per rating: ``utterance, rater, label`` (the column
         names :func:`~sklearn_ser.annotations.from_long` recognises; a rater
         who chose several labels has several rows, first choice first).
@@ -76,7 +84,11 @@ def load_corpus(audio_dir, ratings, metadata=None, *, extension=".wav",
         ``id``, else the column that holds the rated ids) and any others, e.g.
         ``speaker``, ``session``, ``intended``. Both CSVs may be separated by
         commas, semicolons, tabs or ``|`` (read from the header line).
-    extension : str, default=".wav"
+    extension : str, default="auto"
+        ``"auto"``: each id's one audio file in any format soundfile reads
+        (``.wav``, ``.flac``, ``.ogg``, ``.mp3``...; an id with two, ``x.wav``
+        and ``x.flac``, is refused naming the choice); or one extension
+        (``".flac"``), the only one read.
     multiple : {"choices", "warn", "first", "last", "error"}, default="choices"
         Several rows of one rater for one utterance: by default several
         choices, first row first (see :func:`~sklearn_ser.annotations.from_long`).
@@ -110,10 +122,16 @@ def load_corpus(audio_dir, ratings, metadata=None, *, extension=".wav",
     -----
     Metadata rows without any rating are left out, with a count on stderr.
     """
+    if ratings is None:  # a corpus folder
+        parts = corpus_folder(audio_dir)
+        audio_dir, ratings = parts.audio_dir, parts.ratings
+        metadata = parts.metadata if metadata is None else metadata
     audio_dir = Path(audio_dir)
+    named = "<utterance>.<audio extension>" if extension == "auto" else (
+        f"<utterance>{extension}")
     if not audio_dir.is_dir():
         raise FileNotFoundError(f"audio folder {str(audio_dir)!r} does not exist; "
-                                f"expected a folder of <utterance>{extension} files.")
+                                f"expected a folder of {named} files.")
     long = _read_csv(ratings, "a long CSV with columns utterance, rater, label")
     try:
         table = from_long(long, multiple=multiple)
@@ -171,22 +189,23 @@ def load_corpus(audio_dir, ratings, metadata=None, *, extension=".wav",
     else:
         utterances = pd.DataFrame(index=ids)
     utterances.index.name = "utterance"
-    paths = [path_inside(audio_dir, i, extension) for i in ids]
-    missing = [p for p in paths if not p.is_file()]
+    paths, absent = find_audio(audio_dir, ids, extension)
+    absent = set(absent)
+    missing = [p for p, i in zip(paths, ids, strict=True) if i in absent]
     with_ext = [i for i in ids if _AUDIO_EXT.search(str(i))]
     if missing and with_ext:
         raise FileNotFoundError(
             f"{len(missing)} of {len(ids)} audio files are missing (e.g. "
             f"{missing[0]}); {len(with_ext)} rated utterance id(s) end in a file "
             f"extension (e.g. {with_ext[0]!r}). Ids name the audio files without "
-            f"their extension ({extension!r} is added): strip it from the ratings "
+            "their extension (it is found, or added): strip it from the ratings "
             "(and metadata) ids, e.g. long['utterance'] = long['utterance']"
             ".str.replace(r'\\.(wav|flac)$', '', regex=True).")
     if missing:
         raise FileNotFoundError(
             f"{len(missing)} of {len(ids)} audio files are missing (e.g. "
-            f"{missing[0]}); {str(audio_dir)!r} must hold <utterance>{extension} for "
-            "every rated utterance."
+            f"{missing[0]}); {str(audio_dir)!r} must hold {named} for every rated "
+            "utterance."
         )
     same_files(paths, ids)
     utterances["path"] = [str(p) for p in paths]

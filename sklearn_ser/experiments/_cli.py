@@ -197,17 +197,20 @@ def _load_dataset(name, root, emotions_per_speaker=None):
     return data.utterances, data.annotations, data.classes, "intended", "speaker"
 
 
-def load_generic(audio_dir, ratings, metadata=None):
-    """:func:`sklearn_ser.datasets.load_corpus` with its errors as exit messages."""
+def load_generic(audio_dir, ratings=None, metadata=None, extension="auto"):
+    """:func:`sklearn_ser.datasets.load_corpus` with its errors as exit messages
+    (``ratings`` None: ``audio_dir`` is a corpus folder)."""
     try:
         with warnings.catch_warnings():  # the classes are decided by the command
             warnings.simplefilter("ignore", RareClassWarning)  # line, not here
-            data = load_corpus(audio_dir, ratings, metadata)
+            data = load_corpus(audio_dir, ratings, metadata, extension=extension)
     except (FileNotFoundError, ValueError) as e:
+        given = (f"--corpus {audio_dir}" if ratings is None else
+                 f"--audio-dir {audio_dir}, --ratings {ratings}, --metadata "
+                 f"{metadata}")
         raise SystemExit(
-            f"sklearn-ser benchmark: {e} (options: --audio-dir {audio_dir}, "
-            f"--ratings {ratings}, --metadata {metadata})"
-        ) from None
+            f"sklearn-ser benchmark: {e} (options: {given}, --extension "
+            f"{extension})") from None
     return data.utterances, data.annotations
 
 
@@ -324,8 +327,13 @@ def cmd_benchmark(args, out):
                 f"sklearn-ser benchmark: {len(missing)} of {len(u)} audio files are "
                 f"missing (e.g. {missing[0]}); check --root (the corpus folder)."
             )
+    elif args.corpus:
+        u, a = load_generic(args.corpus, extension=args.extension)
+        classes, truth, group = None, None, None
+        corpus = f"corpus folder {args.corpus}"
     else:
-        u, a = load_generic(args.audio_dir, args.ratings, args.metadata)
+        u, a = load_generic(args.audio_dir, args.ratings, args.metadata,
+                            args.extension)
         classes, truth, group = None, None, None
         corpus = f"{args.audio_dir} with {args.ratings}"
     u, classes, truth, group, rule = _resolve_columns(u, a, args, classes, truth,
@@ -361,16 +369,23 @@ def _check_benchmark_args(args):
     """Every argument checked before any work (or folder) is made."""
     _method_list(args.methods, registry())
     generic = args.audio_dir or args.ratings or args.metadata
-    if args.dataset and generic:
-        raise SystemExit("sklearn-ser benchmark: give either --dataset with --root, or "
-                         "a generic corpus (--audio-dir, --ratings, --metadata), "
-                         "not both.")
-    if not args.dataset and not (args.audio_dir and args.ratings):
+    given = [name for name, on in (("--dataset with --root", args.dataset),
+                                   ("--corpus", args.corpus),
+                                   ("--audio-dir/--ratings/--metadata", generic))
+             if on]
+    if len(given) > 1:
+        raise SystemExit(f"sklearn-ser benchmark: give one corpus: {given[0]} or "
+                         f"{given[1]}, not both.")
+    if not args.dataset and not args.corpus and not (args.audio_dir and args.ratings):
         raise SystemExit(
-            "sklearn-ser benchmark: say which corpus: --dataset emodb|iemocap|crema-d "
-            "--root DIR, or --audio-dir DIR --ratings FILE [--metadata FILE] for "
-            "any corpus (see sklearn-ser benchmark --help)."
+            "sklearn-ser benchmark: say which corpus: --corpus FOLDER (ratings.csv, "
+            "metadata.csv and wav/, flac/ or audio/), --dataset "
+            "emodb|iemocap|crema-d --root DIR, or --audio-dir DIR --ratings FILE "
+            "[--metadata FILE] (see sklearn-ser benchmark --help)."
         )
+    if args.extension != "auto" and not args.extension.startswith("."):
+        raise SystemExit(f"sklearn-ser benchmark: --extension {args.extension!r}; "
+                         "give 'auto' or an extension with its dot, e.g. .flac.")
     if args.dataset and args.root is None:
         raise SystemExit(f"sklearn-ser benchmark: --dataset {args.dataset} needs "
                          "--root DIR (the corpus folder).")
@@ -454,8 +469,9 @@ def build_parser():
     bench = sub.add_parser(
         "benchmark", help="compare the methods on a corpus on disk",
         description="Compare the methods leave-one-group-out on a known corpus "
-                    "(--dataset, --root) or on any corpus in generic form "
-                    "(--audio-dir, --ratings, --metadata); " + outputs + ". UAR/WA "
+                    "(--dataset, --root), a corpus folder (--corpus) or any "
+                    "corpus in generic form (--audio-dir, --ratings, --metadata); "
+                    + outputs + ". UAR/WA "
                     "are scored against the hard majority of the ratings.")
     known = bench.add_argument_group("a known corpus")
     known.add_argument("--dataset", choices=["emodb", "emodb-confounded", "iemocap",
@@ -467,8 +483,16 @@ def build_parser():
                             "speaker (default for emodb-confounded: 2)")
     known.add_argument("--root", default=None, help="the corpus folder")
     gen = bench.add_argument_group("any corpus")
+    gen.add_argument("--corpus", default=None,
+                     help="a corpus folder: ratings.csv, metadata.csv and the "
+                          "audio in wav/, flac/ or audio/ (the layout save_corpus "
+                          "writes)")
     gen.add_argument("--audio-dir", default=None,
-                     help="folder with one <utterance>.wav per utterance")
+                     help="folder with one <utterance>.<extension> per utterance")
+    gen.add_argument("--extension", default="auto",
+                     help="audio extension to read (default auto: each id's one "
+                          "file in any format soundfile reads; .flac to read "
+                          "only FLAC where a folder mixes formats)")
     gen.add_argument("--ratings", default=None,
                      help="long CSV, one row per rating: utterance, rater, label")
     gen.add_argument("--metadata", default=None,
