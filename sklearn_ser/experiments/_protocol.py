@@ -28,6 +28,7 @@ from ..features import (
 from ..models import combine_probabilities
 from ._folds import _as_frames, _fit_fold, fold_inputs, run_jobs
 from ._methods import (
+    BASELINES,
     CONFOUNDED,
     METHODS,
     NORMALISATIONS,
@@ -48,6 +49,7 @@ from ._scores import (
     truth_left_out,
     truth_rows,
 )
+from ._stats import speaker_bootstrap
 
 
 def _truth_counts(has, left):
@@ -300,6 +302,17 @@ def score_planned(plan, fitted, *, seeds=1, epochs=60, truth_column="intended"):
             results[name]["chosen_C"] = picked
         if name in epochs_kept:
             results[name]["epochs_kept"] = epochs_kept[name]
+    significance = _significance(plan, plots["predictions"], truth)
+    for name, stats in significance["vs_majority"].items():
+        if name in results:
+            results[name]["uar_ci"] = stats["ci"]
+            if "vs_baseline" in stats:
+                results[name]["vs_baseline"] = stats["vs_baseline"]
+    for name, stats in (significance.get("vs_truth") or {}).items():
+        if name in results:
+            results[name]["uar_truth_ci"] = stats["ci"]
+            if "vs_baseline" in stats:
+                results[name]["vs_baseline_truth"] = stats["vs_baseline"]
     meta = {
         "n_utterances": int(len(u)),
         "n_scored": int(ok.sum()),
@@ -316,6 +329,7 @@ def score_planned(plan, fitted, *, seeds=1, epochs=60, truth_column="intended"):
         "training": _training_summary(plan.fold_profile, plan.dependence,
                                       plan.profile, epochs, plan.neural),
         "rare_classes": _rare_in_training(majority, ok, groups, classes),
+        "significance": significance["meta"],
     }
     plots["majority"] = majority.to_numpy(dtype=object)
     plots["groups"] = groups
@@ -323,6 +337,27 @@ def score_planned(plan, fitted, *, seeds=1, epochs=60, truth_column="intended"):
     plots["truth"] = read_truth  # every label read, classes or not
     plots["annotations"] = a
     return ComparisonResult(methods=results, meta=meta, plots=plots)
+
+
+def _significance(plan, predictions, truth):
+    """Speaker-bootstrap intervals of every reported method's UAR (seed 0's
+    predictions) against the majority and the truth, and paired tests
+    against the plain baseline (the first majority-trained baseline run)."""
+    ranked = sorted((m for m in plan.methods if m in BASELINES),
+                    key=lambda m: m != "logreg_egemaps")  # the plainest first
+    baseline = ranked[0] if ranked else None
+    vs_majority = speaker_bootstrap(predictions, plan.majority.to_numpy(dtype=object),
+                                    plan.speakers, plan.classes, baseline=baseline)
+    vs_truth = None
+    if truth is not None:
+        vs_truth = speaker_bootstrap(predictions, truth, plan.speakers, plan.classes,
+                                     baseline=baseline)
+    m = vs_majority.pop("_meta")
+    meta = {**m, "clusters": "speaker", "seed": 0, "baseline": baseline,
+            "level": 0.95}
+    if vs_truth is not None:
+        meta["n_scored_truth"] = vs_truth.pop("_meta")["n_scored"]
+    return {"vs_majority": vs_majority, "vs_truth": vs_truth, "meta": meta}
 
 
 def _check_groups(u, group_column):

@@ -126,6 +126,68 @@ def results_table(results):
     return "\n".join(lines)
 
 
+def significance_table(results):
+    """Markdown: each method's UAR with its 95 % interval and its paired
+    difference to the plain baseline (against the majority, and the truth
+    when there is one); which differences the data can tell apart. Empty
+    when the run has no such figures."""
+    results = as_result(results)
+    sig = results.meta.get("significance")
+    methods = results.methods
+    if not sig or not any("uar_ci" in r for r in methods.values()):
+        return ""
+
+    def pct(v):
+        return "-" if v is None else f"{100 * v:.1f}"
+
+    def ci(pair):
+        return "-" if not pair else f"[{pct(pair[0])}, {pct(pair[1])}]"
+
+    def diff(d):
+        if not d:
+            return "-", "-"
+        return (f"{100 * d['delta']:+.1f} {ci(d['ci'])}",
+                f"{d['p']:.3f}" if d["p"] >= 0.001 else "< 0.001")
+
+    truth = any("uar_truth_ci" in r for r in methods.values())
+    base = sig.get("baseline")
+    head = ["method", "UAR [95 % CI]", f"vs {base}" if base else "vs baseline", "p"]
+    if truth:
+        head += ["UAR vs truth [95 % CI]", f"vs {base} (truth)" if base else "-", "p"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    told = []
+    for name, r in methods.items():
+        if "uar_ci" not in r:
+            continue
+        d, p = diff(r.get("vs_baseline"))
+        cells = [name, f"{pct(r['uar'])} {ci(r['uar_ci'])}", d, p]
+        if truth:
+            dt, pt = diff(r.get("vs_baseline_truth"))
+            cells += [f"{pct(r.get('uar_truth'))} {ci(r.get('uar_truth_ci'))}", dt, pt]
+        lines.append("| " + " | ".join(cells) + " |")
+        for key, what in (("vs_baseline", "the majority"),
+                          ("vs_baseline_truth", "the truth")):
+            d = r.get(key)
+            if d and (d["ci"][0] > 0 or d["ci"][1] < 0):
+                told.append(f"`{name}` {'above' if d['delta'] > 0 else 'below'} "
+                            f"`{base}` against {what}")
+    lines.append("")
+    lines.append(
+        f"Seed {sig['seed']}'s predictions; {int(100 * sig['level'])} % intervals "
+        f"of a bootstrap over the {sig['n_clusters']} speakers ({sig['n_boot']} "
+        f"resamples, each drawn speaker with all their utterances; "
+        f"{sig['n_scored']} utterances scored against the majority"
+        + (f", {sig['n_scored_truth']} against the truth" if truth else "")
+        + "); differences are paired (the same resamples for both methods), "
+        "p two-sided. "
+        + ("The data tell apart: " + "; ".join(told) + "." if told else
+           "No difference to the baseline is told apart by the data (every "
+           "interval of a difference holds zero).")
+        + (" With one seed, the intervals hold the utterances' variation, not "
+           "the training's." if results.meta.get("seeds") == 1 else ""))
+    return "\n".join(lines)
+
+
 def distribution_table(results):
     """Markdown table of the scores against every rating, the best of each
     column in bold (None: the method gives no probabilities)."""
@@ -288,8 +350,13 @@ def write_outputs(out, results):
                        + margins + "\n\nMargins in UA points (method - baseline, "
                        "same run, same folds and seeds); the papers' margins are "
                        "on IEMOCAP's four classes against the majority.\n\n")
+        significance = significance_table(results)
+        if significance:
+            significance = ("## What the data can tell apart\n\n" + significance
+                            + "\n\n")
         (tmp / "results.md").write_text(
-            _report_head(results) + results_table(results) + "\n\n" + margins
+            _report_head(results) + results_table(results) + "\n\n"
+            + significance + margins
             + "## Against every rating\n\n" + distribution_table(results) + "\n\n"
             + results_legend(results) + "\n")
         (tmp / "results.json").write_text(json.dumps(results.to_dict(), indent=2))
