@@ -19,13 +19,20 @@ The protocol of ``sklearn-ser benchmark`` and of the scripts in
   :class:`ComparisonResult`;
 * :func:`results_table`, :func:`margins_table`, :func:`distribution_table`,
   :func:`results_legend`, :func:`write_outputs`: the report (Markdown,
-  results.json, predictions.csv and the plots).
+  results.json, predictions.csv and the plots), with each method's UAR
+  interval and paired test against the plain baseline (a speaker
+  bootstrap);
+* :func:`out_of_fold`: any estimator's out-of-fold predictions with
+  annotations as ``y`` (what ``cross_val_predict`` cannot pass), to score
+  pooled with :func:`score_predictions`.
 
 Layout: ``_methods.py`` the method records and training profiles,
-``_protocol.py`` the folds, jobs and runner (with the speaker-confound
-policy, :func:`fold_profiles`), ``_scores.py`` the scores of one set of
-predictions, ``_result.py`` the result, ``_report.py`` the report writer,
-``_cli.py`` the command line (:func:`main`).
+``_protocol.py`` the runner in three steps (plan, run, score; with the
+speaker-confound policy, :func:`fold_profiles`), ``_folds.py`` the fold
+inputs and jobs, ``_scores.py`` the scores of one set of predictions,
+``_stats.py`` the speaker bootstrap, ``_oof.py`` out-of-fold predictions,
+``_result.py`` the result, ``_report.py`` the report writer, ``_cli.py`` the
+command line (:func:`main`).
 
 Examples
 --------
@@ -60,6 +67,7 @@ from ._methods import (
     penalty_grid,
     registry,
 )
+from ._oof import out_of_fold
 from ._protocol import fold_profiles, run_comparison
 from ._report import (
     OUTPUT_NAMES,
@@ -118,4 +126,5 @@ __all__ = [
     "run_jobs",
     "score_predictions",
     "write_outputs",
+    "out_of_fold",
 ]
