@@ -67,7 +67,7 @@ def out_of_fold(estimator, X, y, *, groups=None, cv=None, method="predict_proba"
     >>> from sklearn_ser.experiments import out_of_fold, score_predictions
     >>> from sklearn_ser.features import OpenSmileFunctionals
     >>> from sklearn_ser.models import EveryRatingClassifier
-    >>> data = make_emotional_speech(60, n_speakers=4, random_state=0)
+    >>> data = make_emotional_speech(60, n_speakers=4, n_sessions=2, random_state=0)
     >>> X = OpenSmileFunctionals().fit_transform(data.utterances)  # doctest: +SKIP
     >>> pred = out_of_fold(EveryRatingClassifier(), X, data.annotations,
     ...                    groups=data.utterances["speaker"],
