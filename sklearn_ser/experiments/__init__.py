@@ -47,6 +47,7 @@ Examples
 
 from ..exceptions import ComparisonError
 from ._cli import main
+from ._cross import CrossCorpusResult, run_cross_corpus, write_cross_corpus
 from ._folds import chosen_epochs, fold_inputs, fold_predictions, run_jobs
 from ._methods import (
     BASELINES,
@@ -127,4 +128,7 @@ __all__ = [
     "score_predictions",
     "write_outputs",
     "out_of_fold",
+    "run_cross_corpus",
+    "CrossCorpusResult",
+    "write_cross_corpus",
 ]

@@ -25,6 +25,7 @@ from ..datasets import (
     make_emotional_speech,
 )
 from ..exceptions import AnnotationError, AudioError, ComparisonError, RareClassWarning
+from ._cross import cross_corpus_command
 from ._methods import DEMO_METHODS, NORMALISATIONS, registry
 from ._protocol import run_comparison
 from ._report import (
@@ -341,6 +342,11 @@ def cmd_benchmark(args, out):
     epochs = 8 if args.quick else args.max_epochs
     print(f"sklearn-ser: feature cache {Path(args.cache).absolute()} (--cache)",
           file=sys.stderr)
+    if args.test_corpus:  # train on all of this corpus, test on the others
+        name = args.dataset or Path(args.corpus or args.audio_dir).name
+        return cross_corpus_command(
+            args, out, (name, u, a), classes, truth, methods, epochs,
+            lambda folder: load_generic(folder, extension=args.extension))
     t = time.perf_counter()
     results = _compare(u, a, classes, methods=methods, seeds=args.seeds,
                        epochs=epochs, n_jobs=args.n_jobs, cache=args.cache,
@@ -383,6 +389,11 @@ def _check_benchmark_args(args):
             "emodb|iemocap|crema-d --root DIR, or --audio-dir DIR --ratings FILE "
             "[--metadata FILE] (see sklearn-ser benchmark --help)."
         )
+    for folder in args.test_corpus or ():
+        if not Path(folder).is_dir():
+            raise SystemExit(f"sklearn-ser benchmark: --test-corpus {folder!r} is not "
+                             "a folder; give a corpus folder (ratings.csv, "
+                             "metadata.csv, wav/ or flac/).")
     if args.extension != "auto" and not args.extension.startswith("."):
         raise SystemExit(f"sklearn-ser benchmark: --extension {args.extension!r}; "
                          "give 'auto' or an extension with its dot, e.g. .flac.")
@@ -489,6 +500,12 @@ def build_parser():
                           "writes)")
     gen.add_argument("--audio-dir", default=None,
                      help="folder with one <utterance>.<extension> per utterance")
+    bench.add_argument("--test-corpus", action="append", default=None,
+                       metavar="FOLDER",
+                       help="a corpus folder to test on (repeat for several): "
+                            "every method trains on all of the corpus above "
+                            "and is scored on each test corpus apart, on the "
+                            "classes of the training corpus (--classes)")
     gen.add_argument("--extension", default="auto",
                      help="audio extension to read (default auto: each id's one "
                           "file in any format soundfile reads; .flac to read "

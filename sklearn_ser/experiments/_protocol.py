@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -119,6 +119,21 @@ class ComparisonPlan:
     decisions: dict
     normalise: str
     feature_seconds: float
+    #: fold -> the positions, among that fold's test rows, this plan scores
+    #: (a :meth:`view`); None: all of them
+    fold_take: dict | None = None
+
+    def view(self, rows):
+        """This plan scoring only ``rows`` (a mask over its utterances) of
+        its held-out folds: what :func:`score_planned` reads, the training
+        unchanged (a cross-corpus run scores each test corpus apart)."""
+        rows = np.asarray(rows, dtype=bool)
+        keep = rows & np.isin(self.groups, self.fold_ids)
+        take = {g: np.flatnonzero(rows[self.groups == g]) for g in self.fold_ids}
+        return replace(self, utterances=self.utterances[keep],
+                       annotations=self.annotations[keep],
+                       majority=self.majority[keep], groups=self.groups[keep],
+                       speakers=self.speakers[keep], fold_take=take)
 
     def fold_of(self, method, g):
         tr = self.groups != g
@@ -135,10 +150,12 @@ class ComparisonPlan:
 
 def plan_comparison(utterances, annotations, classes, *, methods, n_jobs=1,
                     cache=None, group_column="session", profile="benchmark",
-                    progress=True, normalise="auto"):
+                    progress=True, normalise="auto", held_out=None):
     """Step 1 of :func:`run_comparison`: the methods checked (a fusion's
     members added), the majorities, the folds and their profiles, the
-    features extracted once and the fold inputs (normalised per fold)."""
+    features extracted once and the fold inputs (normalised per fold).
+    ``held_out``: the groups held out in turn (default: every group; a
+    cross-corpus run holds out only its test corpora's group)."""
     reg = dict(METHODS)
     unknown = [m for m in methods if m not in reg]
     if unknown:
@@ -158,6 +175,12 @@ def plan_comparison(utterances, annotations, classes, *, methods, n_jobs=1,
     majority = HardLabels(classes).fit(a).transform(a)
     groups = _check_groups(u, group_column)
     fold_ids = np.unique(groups)
+    if held_out is not None:
+        unknown = sorted(set(map(str, held_out)) - set(fold_ids))
+        if unknown:
+            raise ComparisonError(f"held_out={unknown} are not groups of "
+                                  f"{group_column!r}: {list(fold_ids)}.")
+        fold_ids = np.asarray([g for g in fold_ids if g in set(map(str, held_out))])
     speakers = (u["speaker"].to_numpy() if "speaker" in u.columns
                 else groups)
     fold_profile, dependence = fold_profiles(a, groups, speakers, profile)
@@ -267,19 +290,22 @@ def score_planned(plan, fitted, *, seeds=1, epochs=60, truth_column="intended"):
                 for g in fold_ids:
                     te = groups == g
                     res = fitted[name, seed, g]
+                    take = (slice(None) if plan.fold_take is None
+                            else plan.fold_take[g])
                     for store, value in ((epochs_kept, res.get("epochs")),
                                          (chosen, res.get("C"))):
                         if value is not None:
                             store.setdefault(name, {}).setdefault(
                                 str(g), []).append(value)
-                    pred[te] = res["pred"]
+                    pred[te] = np.asarray(res["pred"], dtype=object)[take]
                     if res.get("proba") is None:
                         has_proba = False
                     else:
-                        proba[te] = res["proba"]
+                        proba[te] = np.asarray(res["proba"])[take]
                     seconds += res["seconds"]
-                    _keep_plot_material(plots, res, name, u.index[te][0],
-                                        plan.fold_profile[g])
+                    if te.any():
+                        _keep_plot_material(plots, res, name, u.index[te][0],
+                                            plan.fold_profile[g])
             outputs[name, seed] = (pred, proba if has_proba else None, seconds)
             if name not in methods:
                 continue

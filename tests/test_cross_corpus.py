@@ -1,0 +1,100 @@
+"""Across corpora (issue 44, in part): every method trains on all of one
+corpus and is scored on each test corpus apart; nothing of a test corpus
+(its labels, or another test corpus) reaches the training."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.utils import Bunch
+
+from sklearn_ser.annotations import from_long, to_long
+from sklearn_ser.datasets import make_emotional_speech, save_corpus
+from sklearn_ser.experiments import run_cross_corpus, write_cross_corpus
+from sklearn_ser.experiments._cli import main
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn_ser.exceptions.SERWarning")
+
+CLASSES = ["anger", "happiness", "neutral", "sadness"]
+METHODS = ["svm_egemaps", "every_rating_egemaps"]
+
+
+@pytest.fixture(scope="module")
+def corpora():
+    return {n: make_emotional_speech(k, n_speakers=4, n_sessions=2, random_state=s)
+            for n, k, s in (("A", 48, 1), ("B", 32, 2), ("C", 24, 3))}
+
+
+def _run(train, tests, tmp_path, corpora):
+    return run_cross_corpus({train: corpora[train]},
+                            {t: corpora[t] for t in tests}, CLASSES,
+                            methods=METHODS, progress=False,
+                            cache=str(tmp_path / "cache"))
+
+
+def _shuffled_labels(data, seed):
+    """The corpus with its ratings' labels permuted (same raters, same ids)."""
+    long = to_long(data.annotations)
+    long["label"] = np.random.default_rng(seed).permutation(long["label"].to_numpy())
+    return Bunch(utterances=data.utterances,
+                 annotations=from_long(long, multiple="choices").reindex(
+                     data.utterances.index))
+
+
+def test_each_test_corpus_is_scored_apart_on_its_own_utterances(corpora, tmp_path):
+    res = _run("A", ["B", "C"], tmp_path, corpora)
+    assert list(res.results) == ["B", "C"] and res.train == "A"
+    for name in ("B", "C"):
+        r = res.results[name]
+        assert r.meta["n_utterances"] == len(corpora[name].utterances)
+        assert all(str(i).startswith(f"{name}:") for i in r.plots["index"])
+        for m in METHODS:
+            assert 0 <= r.methods[m]["uar"] <= 1 and "uar_ci" in r.methods[m]
+    assert set(res.left_out) == {"A", "B", "C"}
+    paths = write_cross_corpus(tmp_path / "out", res)
+    table = (tmp_path / "out" / "cross_corpus.md").read_text()
+    assert table.count("| svm_egemaps") == 1
+    assert (tmp_path / "out" / "B" / "results.json").exists() and len(paths) > 3
+    with pytest.raises(FileExistsError, match="never overwritten"):
+        write_cross_corpus(tmp_path / "out", res)
+
+
+def test_nothing_of_a_test_corpus_reaches_the_training(corpora, tmp_path):
+    """B's predictions are the same when B's labels are shuffled, and when
+    another test corpus is added; they change when the training labels do."""
+    base = _run("A", ["B"], tmp_path, corpora).results["B"]
+    shuffled = run_cross_corpus(
+        {"A": corpora["A"]}, {"B": _shuffled_labels(corpora["B"], 0)}, CLASSES,
+        methods=METHODS, progress=False, cache=str(tmp_path / "cache")).results["B"]
+    with_c = _run("A", ["B", "C"], tmp_path, corpora).results["B"]
+    other_training = run_cross_corpus(
+        {"A": _shuffled_labels(corpora["A"], 1)}, {"B": corpora["B"]}, CLASSES,
+        methods=METHODS, progress=False, cache=str(tmp_path / "cache")).results["B"]
+    for m in METHODS:
+        same = base.plots["predictions"][m]
+        np.testing.assert_array_equal(shuffled.plots["predictions"][m], same)
+        np.testing.assert_array_equal(with_c.plots["predictions"][m], same)
+    assert any((other_training.plots["predictions"][m]
+                != base.plots["predictions"][m]).any() for m in METHODS)
+
+
+def test_the_command_line_trains_on_one_corpus_folder_and_tests_on_another(
+        corpora, tmp_path):
+    folders = {n: save_corpus(corpora[n], tmp_path / n) for n in ("A", "B")}
+    out = tmp_path / "res"
+    assert main(["benchmark", "--corpus", str(tmp_path / "A"), "--test-corpus",
+                 str(tmp_path / "B"), "--methods", "svm_egemaps", "--classes",
+                 ",".join(CLASSES), "--no-progress", "--n-jobs", "1", "--cache",
+                 str(tmp_path / "cache"), "--out", str(out)]) == 0
+    assert "| svm_egemaps |" in (out / "cross_corpus.md").read_text()
+    results = json.loads((out / "B" / "results.json").read_text())
+    assert results["meta"]["corpus"] == "A -> B"
+    pred = pd.read_csv(out / "B" / "predictions.csv")
+    assert len(pred) == len(corpora["B"].utterances)
+    with pytest.raises(SystemExit, match="--test-corpus .* is not a folder"):
+        main(["benchmark", "--corpus", str(folders["A"].audio_dir.parent),
+              "--test-corpus", str(tmp_path / "nowhere"), "--out",
+              str(tmp_path / "x")])
