@@ -98,3 +98,44 @@ def test_the_command_line_trains_on_one_corpus_folder_and_tests_on_another(
         main(["benchmark", "--corpus", str(folders["A"].audio_dir.parent),
               "--test-corpus", str(tmp_path / "nowhere"), "--out",
               str(tmp_path / "x")])
+
+
+def test_each_corpus_by_its_own_statistics_removes_a_shift_between_corpora(
+        corpora, tmp_path):
+    """A test corpus recorded 'elsewhere' (its features shifted and scaled):
+    mode="corpus" gives its frames the statistics of its own frames, so the
+    shift is gone; "global" keeps the training corpus' and the shift."""
+    from sklearn_ser.features import FramesArray, SpeakerStandardizer
+
+    rng = np.random.default_rng(0)
+    frames = [rng.normal(size=(int(rng.integers(5, 15)), 4)).astype(np.float32)
+              for _ in range(40)]
+    corpus = np.array(["A"] * 20 + ["B"] * 20)
+    shifted = [f * 3 + 7 if c == "B" else f for f, c in zip(frames, corpus,
+                                                              strict=True)]
+    X = pd.DataFrame({"frames": FramesArray.from_list(shifted), "corpus": corpus,
+                      "speaker": [f"{c}{i % 4}" for i, c in enumerate(corpus)]})
+    train = X[corpus == "A"]
+    per_corpus = SpeakerStandardizer("corpus").fit(train).transform(X)
+    glob = SpeakerStandardizer("global").fit(train).transform(X)
+    b = np.concatenate(list(per_corpus["frames"][corpus == "B"]))
+    np.testing.assert_allclose(b.mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(b.std(axis=0), 1, atol=1e-4)
+    assert np.concatenate(list(glob["frames"][corpus == "B"])).mean() > 3
+    with pytest.raises(ValueError, match="mode='corpus'.* needs a 'corpus' column"):
+        SpeakerStandardizer("corpus").fit(train.drop(columns="corpus"))
+
+
+def test_auto_reads_each_corpus_by_its_own_statistics_where_it_would_go_global(
+        corpora, tmp_path):
+    from sklearn_ser.datasets import make_emotional_speech
+
+    # one emotion per speaker: the training corpus' speakers predict its labels
+    one = {n: make_emotional_speech(k, n_speakers=4, n_sessions=2, random_state=s,
+                                    emotions_per_speaker=1)
+           for n, k, s in (("A", 40, 1), ("B", 24, 2))}
+    res = run_cross_corpus({"A": one["A"]}, {"B": one["B"]}, CLASSES,
+                           methods=["svm_egemaps"], progress=False,
+                           cache=str(tmp_path / "cache"))
+    norm = res.results["B"].meta["normalisation"]
+    assert norm["chosen"] == {"corpus": 1}, norm

@@ -443,9 +443,11 @@ def build_parser():
     sub = parser.add_subparsers(dest="command")
     names = ",".join(registry())
     normalise_help = ("feature normalisation of every method: per speaker, global "
-                      "z-scores or none; auto (default) decides in each fold from "
-                      "the training data: per speaker unless speaker predicts the "
-                      "training labels (speakers showing one or a few emotions)")
+                      "z-scores, per corpus (across corpora) or none; auto "
+                      "(default) decides in each fold from the training data: per "
+                      "speaker unless speaker predicts the training labels "
+                      "(speakers showing one or a few emotions), then global, or "
+                      "per corpus with --test-corpus")
     outputs = ("writes results.json, results.md, predictions.csv and PNG plots "
                "(confusion matrices, per-class recall, agreement vs accuracy, "
                "attention, noisy-label weights) to --out; an existing results "

@@ -22,10 +22,12 @@ from ..metrics import class_probabilities
 
 
 def _as_frames(features, utterances):
-    """Utterance-level feature rows as one-frame sequences (with speakers)."""
+    """Utterance-level feature rows as one-frame sequences (with speakers
+    and corpora, the groups of the normalisation)."""
     table = pd.DataFrame(index=utterances.index)
-    if "speaker" in utterances.columns:
-        table["speaker"] = utterances["speaker"].to_numpy()
+    for column in ("speaker", "corpus"):
+        if column in utterances.columns:
+            table[column] = utterances[column].to_numpy()
     table["frames"] = [row[None, :] for row in np.asarray(features)]
     return table
 
@@ -35,7 +37,7 @@ def _unframe(table):
 
 
 def fold_inputs(features, annotations, groups, *, folds=None, normalise="auto",
-                pool=10, modes=None):
+                pool=10, modes=None, corpus_shift=False):
     """The inputs of each leave-one-group-out fold, as the README's recipe.
 
     For each held-out group ``g``, :class:`~sklearn_ser.features.SpeakerStandardizer`
@@ -50,12 +52,17 @@ def fold_inputs(features, annotations, groups, *, folds=None, normalise="auto",
     groups : array-like, one group per utterance
     folds : list, default=None
         The held-out groups to prepare (default: every group).
-    normalise : {"auto", "speaker", "global", "none"}, default="auto"
+    normalise : {"auto", "speaker", "global", "corpus", "none"}, default="auto"
     pool : int, dict or None, default=10
         Frames averaged (a dict: per fold); None: utterance-level rows
         (one-frame sequences, e.g. functionals) returned as 2-D arrays.
     modes : dict, default=None
         Normalisation already decided for some folds (used as given).
+    corpus_shift : bool, default=False
+        The table holds several corpora (a ``corpus`` column): where
+        ``"auto"`` decides global statistics, each corpus gets its own
+        (``"corpus"``) instead, so a test corpus is not read through the
+        training corpus' microphones and rooms.
 
     Returns
     -------
@@ -77,7 +84,13 @@ def fold_inputs(features, annotations, groups, *, folds=None, normalise="auto",
             norm = SpeakerStandardizer(modes[g]).fit(features[tr])
         else:
             norm = SpeakerStandardizer(normalise).fit(features[tr], annotations[tr])
-            decisions[g] = {"mode": norm.mode_, "reason": norm.mode_reason_,
+            reason = norm.mode_reason_
+            if corpus_shift and normalise == "auto" and norm.mode_ == "global":
+                reason += "; across corpora, each corpus by its own statistics"
+                dependence = norm.speaker_dependence_
+                norm = SpeakerStandardizer("corpus").fit(features[tr])
+                norm.speaker_dependence_ = dependence
+            decisions[g] = {"mode": norm.mode_, "reason": reason,
                             "speaker_dependence": norm.speaker_dependence_}
         if pool is None:
             inputs[g] = (_unframe(norm.transform(features[tr])), annotations[tr],

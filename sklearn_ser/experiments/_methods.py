@@ -313,7 +313,7 @@ def penalty_grid(n_features):
 
 #: The ``--normalise`` choices of the command line (speaker z-scores, global
 #: z-scores, none, or "auto": decided per training fold).
-NORMALISATIONS = ("auto", "speaker", "global", "none")
+NORMALISATIONS = ("auto", "speaker", "global", "corpus", "none")
 
 
 def baseline_pipeline(name, seed=0, n_features=88, classes=None):

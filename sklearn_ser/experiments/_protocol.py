@@ -201,6 +201,7 @@ def plan_comparison(utterances, annotations, classes, *, methods, n_jobs=1,
             fset, n_jobs=n_jobs, memory=cache,
             progress=progress).fit_transform(u), u)
     feature_seconds = time.perf_counter() - t
+    corpus_shift = "corpus" in u.columns and u["corpus"].nunique() > 1
     folds, func_folds, decisions = {}, {}, {}
     if needed:
         # one decision per fold, from the training fold only (it depends on
@@ -211,13 +212,15 @@ def plan_comparison(utterances, annotations, classes, *, methods, n_jobs=1,
             made, dec = fold_inputs(frames[feature_set], a, groups, folds=use,
                                     normalise=normalise,
                                     pool={g: fold_profile[g]["pool"] for g in use},
-                                    modes={g: d["mode"] for g, d in decisions.items()})
+                                    modes={g: d["mode"] for g, d in decisions.items()},
+                                    corpus_shift=corpus_shift)
             folds.update(made)
             decisions.update({g: d for g, d in dec.items() if g not in decisions})
     for fset, table in func.items():
         made, dec = fold_inputs(table, a, groups, folds=fold_ids, normalise=normalise,
                                 pool=None,
-                                modes={g: d["mode"] for g, d in decisions.items()})
+                                modes={g: d["mode"] for g, d in decisions.items()},
+                                corpus_shift=corpus_shift)
         func_folds[fset] = made
         decisions.update({g: d for g, d in dec.items() if g not in decisions})
     decisions = {str(g): decisions[g] for g in fold_ids if g in decisions}

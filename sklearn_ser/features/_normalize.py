@@ -22,6 +22,9 @@ from ._speaker_dependence import (
     training_labels,
 )
 
+#: The column ``mode="corpus"`` groups by.
+CORPUS_COLUMN = "corpus"
+
 
 def _stats(frames):
     stacked = np.concatenate(frames, axis=0).astype(np.float64)
@@ -102,8 +105,11 @@ class SpeakerStandardizer(TransformerMixin, BaseEstimator):
 
     ``mode="utterance"``: each utterance by its own statistics (no speaker
     needed). ``mode="global"`` (Fujioka et al. 3.2): mean and standard
-    deviation over all training frames. ``mode="none"``: frames pass
-    unchanged (as float32).
+    deviation over all training frames. ``mode="corpus"``: as ``"speaker"``,
+    grouped by the ``corpus`` column instead: each corpus by its own
+    statistics, a test corpus by those of its own (unlabelled) frames, which
+    removes the shift between corpora (microphones, rooms, languages).
+    ``mode="none"``: frames pass unchanged (as float32).
 
     ``mode="auto"`` (the default) decides in ``fit``, from the training data
     only: it reads the hard majority labels of ``y`` and measures how much of
@@ -131,7 +137,8 @@ class SpeakerStandardizer(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    mode : {"auto", "speaker", "utterance", "global", "none"}, default="auto"
+    mode : {"auto", "speaker", "utterance", "global", "corpus", "none"}, \
+default="auto"
     speaker_column : str, default="speaker"
         Column of the utterance table naming the speaker.
     auto_threshold : float in [0, 1], default=0.3
@@ -181,7 +188,8 @@ class SpeakerStandardizer(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "mode": [StrOptions({"auto", "speaker", "utterance", "global", "none"})],
+        "mode": [StrOptions({"auto", "speaker", "utterance", "global", "corpus",
+                             "none"})],
         "speaker_column": [str],
         "auto_threshold": [Interval(numbers.Real, 0, 1, closed="both")],
         "eps": [Interval(numbers.Real, 0, None, closed="left")],
@@ -196,26 +204,34 @@ class SpeakerStandardizer(TransformerMixin, BaseEstimator):
         self.eps = eps
         self.memory = memory
 
-    def _speakers(self, X):
-        if not isinstance(X, pd.DataFrame) or self.speaker_column not in X.columns:
+    def _speakers(self, X, column=None):
+        """The group of each utterance: its speaker, or (``column``) another
+        grouping column such as the corpus."""
+        column = column or self.speaker_column
+        mode = "corpus" if column == CORPUS_COLUMN else "speaker"
+        if not isinstance(X, pd.DataFrame) or column not in X.columns:
             raise ValueError(
-                f"SpeakerStandardizer(mode='speaker') needs a '{self.speaker_column}' "
+                f"SpeakerStandardizer(mode='{mode}') needs a '{column}' "
                 "column in the utterance table (or use mode='utterance' or 'global'"
                 "); got "
                 + (f"columns {list(X.columns)}." if isinstance(X, pd.DataFrame)
                    else f"a {type(X).__name__}.")
             )
-        speakers = X[self.speaker_column]
+        speakers = X[column]
         if speakers.isna().any():
             uid = speakers.index[speakers.isna().to_numpy()][0]
             raise ValueError(
-                f"Utterance {uid!r} has no {self.speaker_column!r}; every utterance "
-                "needs its speaker for per-speaker normalisation."
+                f"Utterance {uid!r} has no {column!r}; every utterance "
+                f"needs it for per-{mode} normalisation."
             )
         # "S1" and "s1 " would be normalised as two speakers
-        check_id_spellings(speakers.astype(str), f"{self.speaker_column!r} value",
-                           advice=f"in the {self.speaker_column!r} column")
+        check_id_spellings(speakers.astype(str), f"{column!r} value",
+                           advice=f"in the {column!r} column")
         return speakers.to_numpy()
+
+    def _group_column(self):
+        mode = getattr(self, "mode_", self.mode)
+        return CORPUS_COLUMN if mode == "corpus" else self.speaker_column
 
     @staticmethod
     def _check_finite(X, frames):
@@ -317,6 +333,9 @@ class SpeakerStandardizer(TransformerMixin, BaseEstimator):
             self.mean_, self.scale_ = mean[0], self._scale(std[0])
         elif self.mode_ == "speaker":
             self.speaker_stats_ = self._speaker_stats(self._speakers(X), frames)
+        elif self.mode_ == "corpus":
+            self.speaker_stats_ = self._speaker_stats(
+                self._speakers(X, CORPUS_COLUMN), frames)
         return self
 
     def _speaker_stats(self, speakers, frames):
@@ -365,7 +384,7 @@ class SpeakerStandardizer(TransformerMixin, BaseEstimator):
                     out.append(((f - mean) / self._scale(std)).astype(np.float32))
                 return out
         else:
-            speakers = self._speakers(X)
+            speakers = self._speakers(X, self._group_column())
             stats = self.speaker_stats_
             unseen = np.flatnonzero(~pd.Series(speakers, dtype=object).isin(
                 list(stats)).to_numpy())
