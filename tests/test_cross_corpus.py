@@ -139,3 +139,68 @@ def test_auto_reads_each_corpus_by_its_own_statistics_where_it_would_go_global(
                            cache=str(tmp_path / "cache"))
     norm = res.results["B"].meta["normalisation"]
     assert norm["chosen"] == {"corpus": 1}, norm
+
+
+#: a corpus' own names that no alias list knows (Amharic, transliterated)
+OWN = {"anger": "Nidet", "happiness": "Desta", "neutral": "Gelelteg",
+       "sadness": "Hazen"}
+
+
+def _renamed(data, names):
+    long = to_long(data.annotations)
+    long["label"] = long["label"].map(lambda v: names.get(v, v))
+    u = data.utterances.copy()
+    u["intended"] = u["intended"].map(lambda v: names.get(v, v))
+    return Bunch(utterances=u, annotations=from_long(long, multiple="choices")
+                 .reindex(u.index))
+
+
+def test_a_corpus_with_its_own_label_names_reads_through_its_label_map(corpora,
+                                                                      tmp_path):
+    """B written with its own names and mapped back gives B's very result;
+    a map key no rating of the corpus holds is refused naming the closest."""
+    base = _run("A", ["B"], tmp_path, corpora).results["B"]
+    own = _renamed(corpora["B"], OWN)
+    back = {v: k for k, v in OWN.items()}
+    mapped = run_cross_corpus({"A": corpora["A"]}, {"B": own}, CLASSES,
+                              methods=METHODS, progress=False,
+                              cache=str(tmp_path / "cache"),
+                              label_maps={"B": back}).results["B"]
+    for m in METHODS:
+        np.testing.assert_array_equal(mapped.plots["predictions"][m],
+                                      base.plots["predictions"][m])
+        assert mapped.methods[m]["uar"] == base.methods[m]["uar"]
+        assert mapped.methods[m]["uar_truth"] == base.methods[m]["uar_truth"]
+    lower = run_cross_corpus({"A": corpora["A"]}, {"B": own}, CLASSES,
+                             methods=["svm_egemaps"], progress=False,
+                             cache=str(tmp_path / "cache"),  # keys as spelled
+                             label_maps={"*": {f" {k.upper()} ": v  # otherwise
+                                               for k, v in back.items()}})
+    np.testing.assert_array_equal(lower.results["B"].plots["predictions"][
+        "svm_egemaps"], base.plots["predictions"]["svm_egemaps"])
+    from sklearn_ser.exceptions import ComparisonError
+
+    with pytest.raises(ComparisonError, match=r"\['Hazn'\] are no label of its "
+                                              r"ratings \(did you mean 'Hazen'\?\)"):
+        run_cross_corpus({"A": corpora["A"]}, {"B": own}, CLASSES,
+                         methods=METHODS, progress=False,
+                         label_maps={"B": {"Hazn": "sadness"}})
+    with pytest.raises(ComparisonError, match=r"label maps for \['Z'\]"):
+        run_cross_corpus({"A": corpora["A"]}, {"B": own}, CLASSES,
+                         methods=METHODS, progress=False, label_maps={"Z": {}})
+
+
+def test_label_map_files_in_json_and_csv(tmp_path):
+    from sklearn_ser.experiments._cross import read_label_map
+
+    (tmp_path / "all.json").write_text('{"Wut": "anger"}')
+    (tmp_path / "per.json").write_text('{"B": {"Wut": "anger"}}')
+    (tmp_path / "m.csv").write_text(
+        "corpus,label,class\nB,Wut,anger\n,Trauer,sadness\n")
+    assert read_label_map(tmp_path / "all.json") == {"*": {"Wut": "anger"}}
+    assert read_label_map(tmp_path / "per.json") == {"B": {"Wut": "anger"}}
+    assert read_label_map(tmp_path / "m.csv") == {"B": {"Wut": "anger"},
+                                                  "*": {"Trauer": "sadness"}}
+    (tmp_path / "bad.csv").write_text("from,to\nWut,anger\n")
+    with pytest.raises(Exception, match="needs columns label and class"):
+        read_label_map(tmp_path / "bad.csv")

@@ -389,6 +389,9 @@ def _check_benchmark_args(args):
             "emodb|iemocap|crema-d --root DIR, or --audio-dir DIR --ratings FILE "
             "[--metadata FILE] (see sklearn-ser benchmark --help)."
         )
+    if args.label_map and not args.test_corpus:
+        raise SystemExit("sklearn-ser benchmark: --label-map maps each corpus' "
+                         "labels in a --test-corpus run; give --test-corpus too.")
     for folder in args.test_corpus or ():
         if not Path(folder).is_dir():
             raise SystemExit(f"sklearn-ser benchmark: --test-corpus {folder!r} is not "
@@ -508,6 +511,11 @@ def build_parser():
                             "every method trains on all of the corpus above "
                             "and is scored on each test corpus apart, on the "
                             "classes of the training corpus (--classes)")
+    bench.add_argument("--label-map", default=None, metavar="FILE",
+                       help="with --test-corpus: each corpus' own label names "
+                            "mapped to the shared classes, a JSON {label: class} "
+                            "(or {corpus: {label: class}}) or a CSV with columns "
+                            "corpus, label, class")
     gen.add_argument("--extension", default="auto",
                      help="audio extension to read (default auto: each id's one "
                           "file in any format soundfile reads; .flac to read "

@@ -14,6 +14,8 @@ same.
 
 from __future__ import annotations
 
+import difflib
+import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +24,15 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from ..annotations import align_annotations, from_long, to_long
-from ..exceptions import ComparisonError
+from .._text import spelling_key
+from ..annotations import (
+    align_annotations,
+    from_long,
+    is_missing_label,
+    normalize_label,
+    to_long,
+)
+from ..exceptions import AnnotationError, AudioError, ComparisonError
 from ._protocol import plan_comparison, run_planned, score_planned
 from ._report import write_outputs
 
@@ -86,11 +95,58 @@ class CrossCorpusResult:
                 "tests": {t: r.to_dict() for t, r in self.results.items()}}
 
 
-def _prefixed(name, data, classes):
-    """One corpus' utterances and ratings with corpus-prefixed ids."""
+def _label_maps(label_maps, names):
+    """``{corpus: {label: class}}`` for every corpus: a map under ``"*"``
+    serves every corpus (its labels that a corpus does not rate are not
+    that corpus' concern, but each must be rated somewhere)."""
+    label_maps = dict(label_maps or {})
+    unknown = sorted(set(label_maps) - set(names) - {"*"})
+    if unknown:
+        raise ComparisonError(f"label maps for {unknown}, which are not corpora of "
+                              f"this run: {list(names)} (or '*' for every one).")
+    shared = label_maps.pop("*", {})
+    return {n: {**shared, **label_maps.get(n, {})} for n in names}, shared
+
+
+def _mapped(values, mapping, corpus, strict):
+    """``values`` (labels as written) with ``mapping`` applied by the one
+    spelling rule; with ``strict``, a key that is no label of the corpus is
+    refused naming the closest."""
+    if not mapping:
+        return values
+    def key(v):  # the one spelling rule: aliases, case, spaces, Unicode form
+        return spelling_key(str(normalize_label(v)))
+
+    rule = {key(k): v for k, v in mapping.items()}
+    written = pd.Series(values, dtype=object)
+    keys = written.map(lambda v: None if is_missing_label(v) else key(v))
+    if strict:
+        seen = sorted({str(normalize_label(v)) for v in written
+                       if not is_missing_label(v)})
+        absent = [k for k in mapping if key(k) not in set(keys.dropna())]
+        if absent:
+            near = difflib.get_close_matches(str(normalize_label(absent[0])),
+                                             seen, n=1)
+            raise ComparisonError(
+                f"label map of corpus {corpus!r}: {absent} are no label of its "
+                f"ratings" + (f" (did you mean {near[0]!r}?)" if near else "")
+                + f"; its labels: {seen}.")
+    return [rule.get(k, v) if k is not None else v
+            for k, v in zip(keys, written, strict=True)]
+
+
+def _prefixed(name, data, classes, mapping=None, shared=None, truth_column=None):
+    """One corpus' utterances and ratings with corpus-prefixed ids (labels
+    mapped by ``mapping``; the truth column too)."""
     u = data.utterances.copy()
     a = align_annotations(u, data.annotations)
     long = to_long(a)
+    own = {k: v for k, v in (mapping or {}).items() if k not in (shared or {})}
+    _mapped(long["label"].to_numpy(), own, name, strict=True)  # its own keys
+    long["label"] = _mapped(long["label"].to_numpy(), mapping, name, strict=False)
+    if mapping and truth_column in u.columns:
+        u[truth_column] = _mapped(u[truth_column].to_numpy(), mapping, name,
+                                  strict=False)
     ids = {i: f"{name}:{i}" for i in u.index}
     u.index = pd.Index([ids[i] for i in u.index], name="utterance")
     long["utterance"] = long["utterance"].map(ids)
@@ -106,7 +162,8 @@ def _prefixed(name, data, classes):
 
 def run_cross_corpus(train, tests, classes, *, methods, seeds=1, epochs=60,
                      n_jobs=1, cache=None, truth_column="intended",
-                     profile="benchmark", progress=True, normalise="auto"):
+                     profile="benchmark", progress=True, normalise="auto",
+                     label_maps=None):
     """Train every method on all of ``train``; score it on each of ``tests``.
 
     Parameters
@@ -122,6 +179,12 @@ def run_cross_corpus(train, tests, classes, *, methods, seeds=1, epochs=60,
     methods, seeds, epochs, n_jobs, cache, truth_column, profile, progress, \
 normalise
         As in :func:`run_comparison`.
+    label_maps : dict, optional
+        ``{corpus: {label: class}}`` (``"*"``: every corpus): a corpus' own
+        label names mapped to the shared classes, in its ratings and its
+        truth column, by the one spelling rule (``"Angry"`` is ``anger``); a
+        corpus' own key that none of its ratings holds is refused naming
+        the closest.
 
     Returns
     -------
@@ -133,7 +196,20 @@ normalise
     names = [*train, *tests]
     if len(set(names)) != len(names):
         raise ComparisonError(f"corpus names must differ; got {names}.")
-    parts = [_prefixed(n, c, classes) for n, c in {**train, **tests}.items()]
+    maps, shared = _label_maps(label_maps, names)
+    parts = [_prefixed(n, c, classes, maps[n], shared, truth_column)
+             for n, c in {**train, **tests}.items()]
+    if shared:  # each key of the shared map rated in some corpus
+        written = {spelling_key(str(normalize_label(v)))
+                   for c in {**train, **tests}.values()
+                   for v in to_long(align_annotations(c.utterances,
+                                                      c.annotations))["label"]
+                   if not is_missing_label(v)}
+        absent = [k for k in shared
+                  if spelling_key(str(normalize_label(k))) not in written]
+        if absent:
+            raise ComparisonError(f"label map '*': {absent} are no label of any "
+                                  "corpus' ratings.")
     (train_name,) = train
     u = pd.concat([p[0] for p in parts])
     a = pd.concat([p[1] for p in parts])
@@ -174,6 +250,36 @@ def write_cross_corpus(out, result):
     return [md, *written]
 
 
+def read_label_map(path):
+    """``{corpus: {label: class}}`` from a JSON file (``{"label": "class"}``
+    for every corpus, or ``{"corpus": {"label": "class"}}``) or a CSV with
+    columns ``label, class`` and optionally ``corpus`` (``*`` or empty:
+    every corpus)."""
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        data = json.loads(path.read_text())
+        if isinstance(data, dict) and all(isinstance(v, str) for v in data.values()):
+            return {"*": data}
+        if isinstance(data, dict) and all(isinstance(v, dict) for v in data.values()):
+            return data
+        raise ComparisonError(
+            f"--label-map {str(path)!r}: expected {{\"label\": \"class\"}} or "
+            f"{{\"corpus\": {{\"label\": \"class\"}}}}.")
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = {"label", "class"} - set(table.columns)
+    if missing:
+        raise ComparisonError(f"--label-map {str(path)!r} needs columns label and "
+                              f"class (and optionally corpus); it has "
+                              f"{list(table.columns)}.")
+    corpus = table["corpus"] if "corpus" in table.columns else pd.Series(
+        "*", index=table.index)
+    out = {}
+    for c, label, cls in zip(corpus.replace("", "*"), table["label"],
+                             table["class"], strict=True):
+        out.setdefault(c, {})[label] = cls
+    return out
+
+
 def cross_corpus_command(args, out, train, classes, truth, methods, epochs, load):
     """``sklearn-ser benchmark ... --test-corpus FOLDER``: the training corpus
     ``train`` (``(name, utterances, annotations)``) against each test corpus
@@ -186,10 +292,15 @@ def cross_corpus_command(args, out, train, classes, truth, methods, epochs, load
             test_name += "-2"
         tu, ta = load(folder)
         tests[test_name] = Bunch(utterances=tu, annotations=ta)
-    result = run_cross_corpus(
-        {name: Bunch(utterances=u, annotations=a)}, tests, classes, methods=methods,
-        seeds=args.seeds, epochs=epochs, n_jobs=args.n_jobs, cache=args.cache,
-        truth_column=truth, progress=not args.no_progress, normalise=args.normalise)
+    try:
+        maps = read_label_map(args.label_map) if args.label_map else None
+        result = run_cross_corpus(
+            {name: Bunch(utterances=u, annotations=a)}, tests, classes,
+            methods=methods, seeds=args.seeds, epochs=epochs, n_jobs=args.n_jobs,
+            cache=args.cache, truth_column=truth, progress=not args.no_progress,
+            normalise=args.normalise, label_maps=maps)
+    except (ComparisonError, AnnotationError, AudioError, OSError) as e:
+        raise SystemExit(f"sklearn-ser: {e}") from None
     print(result.table())
     paths = write_cross_corpus(out.path, result)
     out.release(completed=True)
