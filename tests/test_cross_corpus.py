@@ -88,12 +88,18 @@ def test_the_command_line_trains_on_one_corpus_folder_and_tests_on_another(
     assert main(["benchmark", "--corpus", str(tmp_path / "A"), "--test-corpus",
                  str(tmp_path / "B"), "--methods", "svm_egemaps", "--classes",
                  ",".join(CLASSES), "--no-progress", "--n-jobs", "1", "--cache",
-                 str(tmp_path / "cache"), "--out", str(out)]) == 0
-    assert "| svm_egemaps |" in (out / "cross_corpus.md").read_text()
+                 str(tmp_path / "cache"), "--within", "--out", str(out)]) == 0
+    table = (out / "cross_corpus.md").read_text()
+    assert "| svm_egemaps |" in table and "A in-corpus: UAR / vs truth" in table
+    within = json.loads((out / "A-within" / "results.json").read_text())
+    assert within["meta"]["folds"].startswith("leave-one-session-out")
     results = json.loads((out / "B" / "results.json").read_text())
     assert results["meta"]["corpus"] == "A -> B"
     pred = pd.read_csv(out / "B" / "predictions.csv")
     assert len(pred) == len(corpora["B"].utterances)
+    with pytest.raises(SystemExit, match="--label-map maps each corpus"):
+        main(["benchmark", "--corpus", str(tmp_path / "A"), "--label-map",
+              str(tmp_path / "m.json"), "--out", str(tmp_path / "x")])
     with pytest.raises(SystemExit, match="--test-corpus .* is not a folder"):
         main(["benchmark", "--corpus", str(folders["A"].audio_dir.parent),
               "--test-corpus", str(tmp_path / "nowhere"), "--out",

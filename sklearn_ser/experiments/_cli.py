@@ -25,7 +25,7 @@ from ..datasets import (
     make_emotional_speech,
 )
 from ..exceptions import AnnotationError, AudioError, ComparisonError, RareClassWarning
-from ._cross import cross_corpus_command
+from ._cross import add_cross_arguments, cross_corpus_command
 from ._methods import DEMO_METHODS, NORMALISATIONS, registry
 from ._protocol import run_comparison
 from ._report import (
@@ -505,17 +505,7 @@ def build_parser():
                           "writes)")
     gen.add_argument("--audio-dir", default=None,
                      help="folder with one <utterance>.<extension> per utterance")
-    bench.add_argument("--test-corpus", action="append", default=None,
-                       metavar="FOLDER",
-                       help="a corpus folder to test on (repeat for several): "
-                            "every method trains on all of the corpus above "
-                            "and is scored on each test corpus apart, on the "
-                            "classes of the training corpus (--classes)")
-    bench.add_argument("--label-map", default=None, metavar="FILE",
-                       help="with --test-corpus: each corpus' own label names "
-                            "mapped to the shared classes, a JSON {label: class} "
-                            "(or {corpus: {label: class}}) or a CSV with columns "
-                            "corpus, label, class")
+    add_cross_arguments(bench)
     gen.add_argument("--extension", default="auto",
                      help="audio extension to read (default auto: each id's one "
                           "file in any format soundfile reads; .flac to read "

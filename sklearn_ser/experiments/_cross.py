@@ -33,7 +33,7 @@ from ..annotations import (
     to_long,
 )
 from ..exceptions import AnnotationError, AudioError, ComparisonError
-from ._protocol import plan_comparison, run_planned, score_planned
+from ._protocol import plan_comparison, run_comparison, run_planned, score_planned
 from ._report import write_outputs
 
 #: The group column of the side-by-side table (its two groups).
@@ -59,6 +59,8 @@ class CrossCorpusResult:
     train: str
     results: dict
     left_out: dict = field(default_factory=dict)
+    #: the training corpus' own leave-one-group-out result (``--within``)
+    within: object = None
 
     def table(self):
         """Markdown: method x test corpus, UAR against the majority and the
@@ -66,6 +68,8 @@ class CrossCorpusResult:
         tests = list(self.results)
         methods = list(next(iter(self.results.values())).methods)
         head = ["method"] + [f"{t}: UAR / vs truth" for t in tests]
+        if self.within is not None:
+            head.append(f"{self.train} in-corpus: UAR / vs truth")
         lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
 
         def pct(v):
@@ -78,6 +82,9 @@ class CrossCorpusResult:
                 ci = r.get("uar_truth_ci")
                 cells.append(f"{pct(r['uar'])} / {pct(r.get('uar_truth'))}"
                              + (f" [{pct(ci[0])}, {pct(ci[1])}]" if ci else ""))
+            if self.within is not None:
+                r = self.within.methods[m]
+                cells.append(f"{pct(r['uar'])} / {pct(r.get('uar_truth'))}")
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
         lines.append(
@@ -91,8 +98,11 @@ class CrossCorpusResult:
         return "\n".join(lines)
 
     def to_dict(self):
-        return {"train": self.train, "left_out": self.left_out,
-                "tests": {t: r.to_dict() for t, r in self.results.items()}}
+        out = {"train": self.train, "left_out": self.left_out,
+               "tests": {t: r.to_dict() for t, r in self.results.items()}}
+        if self.within is not None:
+            out["within"] = self.within.to_dict()
+        return out
 
 
 def _label_maps(label_maps, names):
@@ -244,10 +254,31 @@ def write_cross_corpus(out, result):
     written = []
     for name, res in result.results.items():
         written += write_outputs(out / str(name).replace("/", "_"), res)
+    if result.within is not None:
+        written += write_outputs(out / f"{result.train}-within", result.within)
     md = out / "cross_corpus.md"
     md.write_text(f"# Across corpora: {result.train} -> "
                   + ", ".join(result.results) + "\n\n" + result.table() + "\n")
     return [md, *written]
+
+
+def add_cross_arguments(parser):
+    """The ``benchmark`` options of a cross-corpus run."""
+    group = parser.add_argument_group("across corpora")
+    group.add_argument("--test-corpus", action="append", default=None,
+                       metavar="FOLDER",
+                       help="a corpus folder to test on (repeat for several): "
+                            "every method trains on all of the corpus above "
+                            "and is scored on each test corpus apart, on the "
+                            "classes of the training corpus (--classes)")
+    group.add_argument("--label-map", default=None, metavar="FILE",
+                       help="each corpus' own label names mapped to the shared "
+                            "classes, a JSON {label: class} (or {corpus: "
+                            "{label: class}}) or a CSV with columns corpus, "
+                            "label, class")
+    group.add_argument("--within", action="store_true",
+                       help="also the training corpus' own leave-one-group-out "
+                            "comparison, beside the cross-corpus figures")
 
 
 def read_label_map(path):
@@ -301,6 +332,18 @@ def cross_corpus_command(args, out, train, classes, truth, methods, epochs, load
             normalise=args.normalise, label_maps=maps)
     except (ComparisonError, AnnotationError, AudioError, OSError) as e:
         raise SystemExit(f"sklearn-ser: {e}") from None
+    if args.within:  # the training corpus' own figures, beside the others
+        group = args.group_column or next(
+            (c for c in ("session", "speaker") if c in u.columns), None)
+        try:
+            within = run_comparison(
+                u, a, classes, methods=methods, seeds=args.seeds, epochs=epochs,
+                n_jobs=args.n_jobs, cache=args.cache, truth_column=truth,
+                group_column=group, progress=not args.no_progress,
+                normalise=args.normalise)
+        except (ComparisonError, AnnotationError, AudioError) as e:
+            raise SystemExit(f"sklearn-ser: {e}") from None
+        result.within = within.with_meta(command="benchmark", corpus=name)
     print(result.table())
     paths = write_cross_corpus(out.path, result)
     out.release(completed=True)
