@@ -7,6 +7,7 @@ annotation table, a vote-count table or labels), aligned row by row.
 """
 
 from ._abaw import load_abaw
+from ._audformat import load_audformat
 from ._crema_d import load_crema_d, parse_crema_d_name
 from ._emodb import EMODB_SESSIONS, load_emodb
 from ._generic import load_corpus, save_corpus
@@ -17,6 +18,7 @@ from ._synthetic import make_emotional_speech
 __all__ = [
     "EMODB_SESSIONS",
     "load_abaw",
+    "load_audformat",
     "load_corpus",
     "load_crema_d",
     "load_emodb",
