@@ -3,7 +3,6 @@ read as ratings (one rater per column), truth, speakers and audio paths."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
