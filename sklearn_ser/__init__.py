@@ -15,11 +15,12 @@ models
 metrics
     UAR, WA, per-class reports and scorers for ``cross_validate``.
 datasets
-    Loaders for IEMOCAP, CREMA-D, EmoDB, ABAW, corpora in generic form and a
-    generated corpus.
-benchmark
-    The leave-one-group-out protocol of ``sklearn-ser benchmark`` (one
-    record per compared method, the runner, the report) and the command line.
+    Loaders for IEMOCAP, CREMA-D, EmoDB, ABAW, corpus folders (any audio
+    format), audformat databases and a generated corpus.
+experiments
+    The protocols of ``sklearn-ser benchmark``: leave-one-group-out within a
+    corpus and across corpora (one record per compared method, the runner,
+    the intervals and paired tests, the report) and the command line.
 plotting
     Confusion matrices, per-class recall, agreement, attention and the
     noisy-label model's weights.
@@ -29,8 +30,6 @@ Modules
 exceptions
     The warnings and errors of the toolkit (all ``SERWarning``) and
     ``summed_warnings``.
-comparison
-    Deprecated alias of ``benchmark`` (removed in 0.2).
 """
 
 from ._moved import install as _install_moved
