@@ -236,8 +236,8 @@ def infer_classes(annotations, *, label_map=None, votes="all", min_wins=1,
     few majorities only (disgust winning 14 and fear 7 of 400 clips of a
     4-emotion corpus) are left out too, and named in the report: a model
     trained on such a class predicts it for many more utterances than hold it
-    (measured: 106 of 400, UAR 0.52 instead of 0.68 with the 4 classes). Give
-    the classes explicitly when a rare class is wanted.
+    (BENCHMARKS.md, "Defaults decided from the training data"). Give the classes
+    explicitly when a rare class is wanted.
 
     Parameters
     ----------

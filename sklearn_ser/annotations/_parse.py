@@ -166,7 +166,8 @@ def check_id_spellings(ids, what, *, case=True,
     and spaces), utterance ids (spaces: they name files), the command line's
     group and speaker columns (case and spaces: "S1" and "s1 " would be two
     sessions, and one speaker's utterances would train and test the same
-    leave-one-group-out fold). Vectorised: about 50 ms for 200,000 ids.
+    leave-one-group-out fold). Vectorised; only non-ASCII ids go through the
+    Unicode rule one by one.
 
     Parameters
     ----------

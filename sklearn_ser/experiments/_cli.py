@@ -345,7 +345,7 @@ def cmd_benchmark(args, out):
     if args.test_corpus:  # train on all of this corpus, test on the others
         name = args.dataset or Path(args.corpus or args.audio_dir).name
         return cross_corpus_command(
-            args, out, (name, u, a), classes, truth, methods, epochs,
+            args, out, (name, u, a), classes, truth, group, methods, epochs,
             lambda folder: load_generic(folder, extension=args.extension))
     t = time.perf_counter()
     results = _compare(u, a, classes, methods=methods, seeds=args.seeds,
@@ -505,7 +505,6 @@ def build_parser():
                           "writes)")
     gen.add_argument("--audio-dir", default=None,
                      help="folder with one <utterance>.<extension> per utterance")
-    add_cross_arguments(bench)
     gen.add_argument("--extension", default="auto",
                      help="audio extension to read (default auto: each id's one "
                           "file in any format soundfile reads; .flac to read "
@@ -515,6 +514,7 @@ def build_parser():
     gen.add_argument("--metadata", default=None,
                      help="CSV: utterance plus columns such as speaker, session, "
                           "intended")
+    add_cross_arguments(bench)
     bench.add_argument("--group-column", default=None,
                        help="metadata column whose groups are the folds (default: "
                             "session, else speaker)")

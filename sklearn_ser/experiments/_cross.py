@@ -118,45 +118,48 @@ def _label_maps(label_maps, names):
     return {n: {**shared, **label_maps.get(n, {})} for n in names}, shared
 
 
-def _mapped(values, mapping, corpus, strict):
-    """``values`` (labels as written) with ``mapping`` applied by the one
-    spelling rule; with ``strict``, a key that is no label of the corpus is
-    refused naming the closest."""
-    if not mapping:
-        return values
-    def key(v):  # the one spelling rule: aliases, case, spaces, Unicode form
-        return spelling_key(str(normalize_label(v)))
+def _label_key(value):
+    """The one spelling rule for a label map's keys: aliases, case, spaces,
+    Unicode form."""
+    return spelling_key(str(normalize_label(value)))
 
-    rule = {key(k): v for k, v in mapping.items()}
+
+def _mapped(values, mapping, corpus, required=()):
+    """``(values with mapping applied, the keys of the labels seen)``: labels
+    as written, mapped by the one spelling rule; a key of ``required`` that
+    no value holds is refused naming the closest."""
     written = pd.Series(values, dtype=object)
-    keys = written.map(lambda v: None if is_missing_label(v) else key(v))
-    if strict:
-        seen = sorted({str(normalize_label(v)) for v in written
-                       if not is_missing_label(v)})
-        absent = [k for k in mapping if key(k) not in set(keys.dropna())]
-        if absent:
-            near = difflib.get_close_matches(str(normalize_label(absent[0])),
-                                             seen, n=1)
-            raise ComparisonError(
-                f"label map of corpus {corpus!r}: {absent} are no label of its "
-                f"ratings" + (f" (did you mean {near[0]!r}?)" if near else "")
-                + f"; its labels: {seen}.")
+    keys = written.map(lambda v: None if is_missing_label(v) else _label_key(v))
+    seen = set(keys.dropna())
+    absent = [k for k in required if _label_key(k) not in seen]
+    if absent:
+        labels = sorted({str(normalize_label(v)) for v in written
+                         if not is_missing_label(v)})
+        near = difflib.get_close_matches(str(normalize_label(absent[0])), labels,
+                                         n=1)
+        raise ComparisonError(
+            f"label map of corpus {corpus!r}: {absent} are no label of its "
+            f"ratings" + (f" (did you mean {near[0]!r}?)" if near else "")
+            + f"; its labels: {labels}.")
+    if not mapping:
+        return values, seen
+    rule = {_label_key(k): v for k, v in mapping.items()}
     return [rule.get(k, v) if k is not None else v
-            for k, v in zip(keys, written, strict=True)]
+            for k, v in zip(keys, written, strict=True)], seen
 
 
-def _prefixed(name, data, classes, mapping=None, shared=None, truth_column=None):
+def _prefixed(name, data, mapping=None, shared=None, truth_column=None):
     """One corpus' utterances and ratings with corpus-prefixed ids (labels
-    mapped by ``mapping``; the truth column too)."""
+    mapped by ``mapping``, the truth column too), and the keys of the labels
+    its ratings hold (for the shared map's check)."""
     u = data.utterances.copy()
     a = align_annotations(u, data.annotations)
     long = to_long(a)
-    own = {k: v for k, v in (mapping or {}).items() if k not in (shared or {})}
-    _mapped(long["label"].to_numpy(), own, name, strict=True)  # its own keys
-    long["label"] = _mapped(long["label"].to_numpy(), mapping, name, strict=False)
+    own = [k for k in (mapping or {}) if k not in (shared or {})]
+    long["label"], seen = _mapped(long["label"].to_numpy(), mapping, name,
+                                  required=own)
     if mapping and truth_column in u.columns:
-        u[truth_column] = _mapped(u[truth_column].to_numpy(), mapping, name,
-                                  strict=False)
+        u[truth_column], _ = _mapped(u[truth_column].to_numpy(), mapping, name)
     ids = {i: f"{name}:{i}" for i in u.index}
     u.index = pd.Index([ids[i] for i in u.index], name="utterance")
     long["utterance"] = long["utterance"].map(ids)
@@ -167,7 +170,7 @@ def _prefixed(name, data, classes, mapping=None, shared=None, truth_column=None)
         u["speaker"] = name
     u["corpus"] = name
     ratings = from_long(long, multiple="choices").reindex(u.index)
-    return u, ratings
+    return u, ratings, seen
 
 
 def run_cross_corpus(train, tests, classes, *, methods, seeds=1, epochs=60,
@@ -207,16 +210,11 @@ normalise
     if len(set(names)) != len(names):
         raise ComparisonError(f"corpus names must differ; got {names}.")
     maps, shared = _label_maps(label_maps, names)
-    parts = [_prefixed(n, c, classes, maps[n], shared, truth_column)
+    parts = [_prefixed(n, c, maps[n], shared, truth_column)
              for n, c in {**train, **tests}.items()]
     if shared:  # each key of the shared map rated in some corpus
-        written = {spelling_key(str(normalize_label(v)))
-                   for c in {**train, **tests}.values()
-                   for v in to_long(align_annotations(c.utterances,
-                                                      c.annotations))["label"]
-                   if not is_missing_label(v)}
-        absent = [k for k in shared
-                  if spelling_key(str(normalize_label(k))) not in written]
+        written = set().union(*(p[2] for p in parts))
+        absent = [k for k in shared if _label_key(k) not in written]
         if absent:
             raise ComparisonError(f"label map '*': {absent} are no label of any "
                                   "corpus' ratings.")
@@ -311,10 +309,12 @@ def read_label_map(path):
     return out
 
 
-def cross_corpus_command(args, out, train, classes, truth, methods, epochs, load):
+def cross_corpus_command(args, out, train, classes, truth, group, methods, epochs,
+                         load):
     """``sklearn-ser benchmark ... --test-corpus FOLDER``: the training corpus
-    ``train`` (``(name, utterances, annotations)``) against each test corpus
-    folder (read by ``load``, the command line's loader)."""
+    ``train`` (``(name, utterances, annotations)``, its group column
+    ``group`` for ``--within``) against each test corpus folder (read by
+    ``load``, the command line's loader)."""
     name, u, a = train
     tests = {}
     for folder in args.test_corpus:
@@ -333,8 +333,6 @@ def cross_corpus_command(args, out, train, classes, truth, methods, epochs, load
     except (ComparisonError, AnnotationError, AudioError, OSError) as e:
         raise SystemExit(f"sklearn-ser: {e}") from None
     if args.within:  # the training corpus' own figures, beside the others
-        group = args.group_column or next(
-            (c for c in ("session", "speaker") if c in u.columns), None)
         try:
             within = run_comparison(
                 u, a, classes, methods=methods, seeds=args.seeds, epochs=epochs,

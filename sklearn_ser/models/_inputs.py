@@ -8,7 +8,13 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import clone
 
-from ..annotations import BaseTargetEncoder, ExistenceLabels, HardLabels, SoftLabels
+from ..annotations import (
+    BaseTargetEncoder,
+    ExistenceLabels,
+    HardLabels,
+    SoftLabels,
+    check_annotations,
+)
 from ..features import FRAMES, FramesArray, get_frames
 
 
@@ -107,3 +113,19 @@ def frames_input(X, whom):
         out[FRAMES] = frames
         return out
     return frames
+
+
+def shared_inputs(members, X, y, whom):
+    """``(X, y)`` for models fitted side by side on the same data (a seed
+    ensemble's members, a late fusion's): the frames converted once when
+    every member reads frame sequences, the annotations parsed once when
+    every member reads annotations under one label map; else as given (a
+    plain scikit-learn member takes plain labels)."""
+    if all(getattr(m, "_reads_frames", False) for m in members):
+        X = frames_input(X, whom)
+    maps = {repr(getattr(m, "label_map", None)) for m in members}
+    if y is not None and len(maps) == 1 and all(
+            getattr(m, "_reads_ratings", False) for m in members):
+        y = check_annotations(y, X, label_map=getattr(members[0], "label_map", None),
+                              target=True, whom=whom)
+    return X, y

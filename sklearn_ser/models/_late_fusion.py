@@ -22,13 +22,12 @@ from .._parallel import restore_on_interrupt, torch_thread_share, use_torch_thre
 from .._text import shown, spelling_key
 from ..annotations import (
     align_annotations,
-    check_annotations,
     check_names,
     normalize_label,
 )
 from ..exceptions import AnnotationError
 from ..metrics import UARScoreMixin
-from ._inputs import frames_input
+from ._inputs import shared_inputs
 
 
 def combine_probabilities(probas, weights=None, combine="geometric", *,
@@ -229,7 +228,8 @@ class LateFusionClassifier(UARScoreMixin, MetaEstimatorMixin, ClassifierMixin,
                                 "predict_proba; late fusion averages probabilities.")
         if y is not None:  # pandas objects by id, arrays by position
             y = align_annotations(X, y)
-        X, y = self._shared_inputs(X, y)
+        X, y = shared_inputs([est for _, est in self.estimators], X, y,
+                             type(self).__name__)
         threads = torch_thread_share(self.n_jobs, len(self.estimators))
         self.estimators_ = joblib.Parallel(n_jobs=self.n_jobs)(
             joblib.delayed(_fit_one)(clone(est), X, y, threads)
@@ -246,21 +246,6 @@ class LateFusionClassifier(UARScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         if hasattr(first, "n_features_in_"):
             self.n_features_in_ = first.n_features_in_
         return self
-
-    def _shared_inputs(self, X, y):
-        """X converted and y parsed once when every member reads them the same
-        way (frame sequences; annotation tables under one label map); else as
-        given (a plain scikit-learn member takes plain labels)."""
-        members = [est for _, est in self.estimators]
-        if all(getattr(est, "_reads_frames", False) for est in members):
-            X = frames_input(X, type(self).__name__)
-        maps = {repr(getattr(est, "label_map", None)) for est in members}
-        if y is not None and len(maps) == 1 and all(
-                getattr(est, "_reads_ratings", False) for est in members):
-            y = check_annotations(y, X, label_map=getattr(members[0], "label_map",
-                                                          None),
-                                  target=True, whom=type(self).__name__)
-        return X, y
 
     def predict_proba(self, X):
         """Combined probabilities, columns in ``classes_`` order."""

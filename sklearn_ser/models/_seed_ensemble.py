@@ -18,9 +18,9 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.validation import check_is_fitted
 
 from .._parallel import restore_on_interrupt, torch_thread_share, use_torch_threads
-from ..annotations import align_annotations, check_annotations
+from ..annotations import align_annotations
 from ..metrics import UARScoreMixin
-from ._inputs import as_input, frames_input
+from ._inputs import as_input, shared_inputs
 from ._sequence.blstm_attention import BLSTMAttentionClassifier
 
 
@@ -145,11 +145,7 @@ class SeedEnsembleClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
             y = align_annotations(X, y)
         member = self._member()
         # one conversion of X and one parse of y for every member
-        if getattr(member, "_reads_frames", False):
-            X = frames_input(X, type(self).__name__)
-        if y is not None and getattr(member, "_reads_ratings", False):
-            y = check_annotations(y, X, label_map=getattr(member, "label_map", None),
-                                  target=True, whom=type(self).__name__)
+        X, y = shared_inputs([member], X, y, type(self).__name__)
         if _routing_enabled():
             routed = process_routing(self, "fit", groups=groups)
             fit_params = dict(routed.estimator.fit)

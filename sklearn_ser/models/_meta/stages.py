@@ -19,6 +19,9 @@ from .._sequence.fusion_head import FrozenFusionClassifier
 HEAD_SET_BY_META = frozenset({"encoders", "target", "classes", "label_map",
                               "random_state"})
 
+#: The fusion head's parameters.
+HEAD_PARAMS = frozenset(FrozenFusionClassifier._get_param_names())
+
 
 class StagedParamsMixin:
     """``get_params``/``set_params`` for the stage dicts in ``_stage_defaults``.
@@ -76,8 +79,7 @@ class StagedParamsMixin:
             if stage in self._open_stages and base is not None:
                 allowed |= set(base.get_params(deep=False))
             elif stage not in self._open_stages:
-                allowed |= set(FrozenFusionClassifier().get_params()) - (
-                    self._head_decided)
+                allowed |= HEAD_PARAMS - self._head_decided
             unknown = sorted(set(given) - allowed)
             if unknown:
                 raise ValueError(
@@ -88,9 +90,9 @@ class StagedParamsMixin:
         out = {**self._stage_defaults[stage], **given}
         if check and stage not in self._open_stages:
             set_here = self._set_here(stage, out)
-            head = FrozenFusionClassifier().set_params(**set_here)
             validate_parameter_constraints(
-                {k: head._parameter_constraints[k] for k in set_here}, set_here,
+                {k: FrozenFusionClassifier._parameter_constraints[k]
+                 for k in set_here}, set_here,
                 caller_name=f"{type(self).__name__}({stage}=...)")
         return out
 
