@@ -210,3 +210,24 @@ def test_label_map_files_in_json_and_csv(tmp_path):
     (tmp_path / "bad.csv").write_text("from,to\nWut,anger\n")
     with pytest.raises(Exception, match="needs columns label and class"):
         read_label_map(tmp_path / "bad.csv")
+
+
+def test_a_cross_corpus_run_that_cannot_be_made_is_named(corpora, tmp_path):
+    from sklearn_ser.exceptions import ComparisonError
+    from sklearn_ser.experiments._cross import read_label_map
+    from sklearn_ser.experiments._protocol import plan_comparison
+
+    with pytest.raises(ComparisonError, match="one training corpus and at least "
+                                              "one test corpus"):
+        run_cross_corpus({"A": corpora["A"], "B": corpora["B"]}, {}, CLASSES,
+                         methods=METHODS)
+    with pytest.raises(ComparisonError, match="corpus names must differ"):
+        run_cross_corpus({"A": corpora["A"]}, {"A": corpora["B"]}, CLASSES,
+                         methods=METHODS)
+    data = corpora["A"]
+    with pytest.raises(ComparisonError, match=r"held_out=\['9'\] are not groups"):
+        plan_comparison(data.utterances, data.annotations, CLASSES,
+                        methods=METHODS, held_out=["9"], progress=False)
+    (tmp_path / "bad.json").write_text('{"Wut": ["anger"]}')
+    with pytest.raises(ComparisonError, match=r"expected \{\"label\": \"class\"\}"):
+        read_label_map(tmp_path / "bad.json")

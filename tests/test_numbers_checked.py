@@ -294,3 +294,18 @@ def test_pretrained_frames_take_n_jobs_minus_one_and_refuse_a_missing_gpu(tmp_pa
     if NO_GPU:
         with pytest.raises(ValueError, match="torch sees no GPU"):
             PretrainedFrames(str(tmp_path), device="cuda").fit()
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.one_of(st.integers(0, 50), st.just(-1), st.just(float("nan"))),
+                min_size=0, max_size=6))
+def test_rare_classes_takes_one_finite_count_per_class(counts):
+    from sklearn_ser.annotations import rare_classes
+
+    classes = ["anger", "fear", "sadness"]
+    ok = len(counts) == 3 and all(c == c and c >= 0 for c in counts)
+    if ok:
+        rare_classes(classes, counts)
+    else:
+        with pytest.raises(ValueError, match="one finite count >= 0 per class"):
+            rare_classes(classes, counts)
