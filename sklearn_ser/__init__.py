@@ -25,6 +25,12 @@ plotting
     Confusion matrices, per-class recall, agreement, attention and the
     noisy-label model's weights.
 
+Top level
+---------
+save_model, load_model
+    A fitted model as a folder that loads without unpickling anything
+    (skops for the scikit-learn parts, safetensors for the networks).
+
 Modules
 -------
 exceptions
@@ -35,6 +41,20 @@ exceptions
 from ._moved import install as _install_moved
 from ._version import __version__
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "load_model", "save_model"]
+
+#: Names of the sub-packages offered at the top, imported on first use.
+_LAZY = {"save_model": "sklearn_ser.models", "load_model": "sklearn_ser.models"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _install_moved()  # an old pickle's module gets a message, not a bare error

@@ -110,3 +110,9 @@ class NoRaterModelWarning(SERWarning):
 
 class ComparisonError(ValueError):
     """The comparison cannot run as asked (unknown method, one group...)."""
+
+
+class BundleError(ValueError):
+    """A saved model folder cannot be written or loaded safely: a file
+    missing or altered since it was written, a type outside the trusted
+    list, another bundle format."""

@@ -34,6 +34,7 @@ __all__ = [
     "RareClassWarning",
     "NoRaterModelWarning",
     "ComparisonError",
+    "BundleError",
     "summed_warnings",
 ]
 
@@ -41,6 +42,7 @@ from ._errors import (  # noqa: E402  (after __all__, as documented)
     AbsentClassWarning,
     AnnotationError,
     AudioError,
+    BundleError,
     CacheWarning,
     ComparisonError,
     DroppedRowsWarning,

@@ -63,6 +63,10 @@ _NETWORKS = {
     "StackedAnnotatorClassifier": "._meta.stacked",
     "MLEEFusionClassifier": "._meta.mlee_fusion",
     "NoisyLabelMetaClassifier": "._sequence.noisy_label",
+    "save_model": "._bundle",
+    "load_model": "._bundle",
+    "check_bundle": "._bundle",
+    "predict_distribution": "._distribution",
 }
 
 
@@ -96,5 +100,9 @@ __all__ = [
     "SUPERBHeadClassifier",
     "SequenceClassifier",
     "StackedAnnotatorClassifier",
+    "check_bundle",
     "combine_probabilities",
+    "load_model",
+    "predict_distribution",
+    "save_model",
 ]

@@ -9,10 +9,29 @@ weights of the last forward pass (``last_attention``).
 from __future__ import annotations
 
 import copy
+import functools
+import inspect
 
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+
+def records_args(init):
+    """Keep a network's constructor arguments as ``init_args`` (after
+    ``__init__``), so that a saved model rebuilds it from data
+    (:func:`~sklearn_ser.models.save_model`)."""
+    signature = inspect.signature(init)
+
+    @functools.wraps(init)
+    def wrapper(self, *args, **kwargs):
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        init(self, *args, **kwargs)
+        # set past nn.Module's __setattr__: a plain dict, not a sub-module
+        self.__dict__["init_args"] = {k: v for k, v in bound.arguments.items()
+                                      if k != "self"}
+    return wrapper
 
 
 def _mask(lengths, T):
@@ -48,6 +67,7 @@ class BLSTMAttentionNet(nn.Module):
     (Eqs. 1-2 of Fujioka et al.), restricted to real frames.
     """
 
+    @records_args
     def __init__(self, n_features, n_outputs, dense_units=256, lstm_units=128,
                  head_units=256, dropout=0.5):
         super().__init__()
@@ -94,6 +114,7 @@ class CNNBLSTMNet(nn.Module):
     2017): ``a = softmax(w2 . tanh(W1 h_t))``, pooled ``sum_t a_t h_t``.
     """
 
+    @records_args
     def __init__(self, n_features, n_outputs, channels=(16, 24, 32),
                  kernels=((12, 16), (8, 12), (5, 7)), strides=((2, 2), (1, 1), (1, 1)),
                  lstm_units=128, attention_units=64, head_units=64, dropout=0.5):
@@ -170,6 +191,7 @@ class LayerWeightedNet(nn.Module):
     is the inner network's.
     """
 
+    @records_args
     def __init__(self, inner, n_layers):
         super().__init__()
         self.inner = inner
@@ -207,6 +229,7 @@ class PooledHeadNet(nn.Module):
     projection, a mean over the real frames, a linear classifier.
     """
 
+    @records_args
     def __init__(self, n_features, n_outputs, hidden_units=256, dropout=0.0):
         super().__init__()
         self.proj = nn.Sequential(nn.Linear(n_features, hidden_units), nn.ReLU(),
@@ -235,6 +258,7 @@ class FusionHead(nn.Module):
     = 64, the Dense layer of Table 2).
     """
 
+    @records_args
     def __init__(self, encoders, n_outputs, hidden_units=None, dropout=0.5,
                  input_dropout=0.0, init="random"):
         super().__init__()
