@@ -11,22 +11,25 @@ from pathlib import Path
 
 from .._version import __version__
 from ..annotations import (
-    HardLabels,
     check_names,
-    infer_classes,
-    normalize_label,
-    resolve_classes,
 )
 from ..datasets import (
-    load_corpus,
-    load_crema_d,
-    load_emodb,
-    load_iemocap,
     make_emotional_speech,
 )
-from ..exceptions import AnnotationError, AudioError, ComparisonError, RareClassWarning
+from ..exceptions import AnnotationError, AudioError, ComparisonError
+from ._corpus_options import (
+    _n_jobs,
+    _positive,
+    add_corpus_arguments,
+    check_corpus_args,
+    load_generic,
+    read_corpus,
+    resolve_columns,
+)
 from ._cross import add_cross_arguments, cross_corpus_command
+from ._deploy import FIT_NORMALISATIONS, cmd_fit
 from ._methods import DEMO_METHODS, NORMALISATIONS, registry
+from ._predict import add_predict_parsers
 from ._protocol import run_comparison
 from ._report import (
     OUTPUT_NAMES,
@@ -35,7 +38,7 @@ from ._report import (
     results_table,
     write_outputs,
 )
-from ._scores import rare_by_class, truth_labels
+from ._scores import rare_by_class
 
 
 class _OutDir:
@@ -183,162 +186,13 @@ def _method_list(text, default):
     return methods
 
 
-def _load_dataset(name, root, emotions_per_speaker=None):
-    """A known corpus (its --root checked by :func:`_check_benchmark_args`)."""
-    if name in ("emodb", "emodb-confounded"):
-        data = load_emodb(root, emotions_per_speaker=(
-            emotions_per_speaker or 2) if name == "emodb-confounded"
-            else emotions_per_speaker)
-        return data.utterances, data.annotations, data.classes, "intended", "session"
-    if name == "iemocap":
-        # the usual four classes: excitement counts as happiness
-        data = load_iemocap(root, merge_labels=True)
-        return data.utterances, data.annotations, data.classes, None, "session"
-    data = load_crema_d(root)
-    return data.utterances, data.annotations, data.classes, "intended", "speaker"
-
-
-def load_generic(audio_dir, ratings=None, metadata=None, extension="auto"):
-    """:func:`sklearn_ser.datasets.load_corpus` with its errors as exit messages
-    (``ratings`` None: ``audio_dir`` is a corpus folder)."""
-    try:
-        with warnings.catch_warnings():  # the classes are decided by the command
-            warnings.simplefilter("ignore", RareClassWarning)  # line, not here
-            data = load_corpus(audio_dir, ratings, metadata, extension=extension)
-    except (FileNotFoundError, ValueError) as e:
-        given = (f"--corpus {audio_dir}" if ratings is None else
-                 f"--audio-dir {audio_dir}, --ratings {ratings}, --metadata "
-                 f"{metadata}")
-        raise SystemExit(
-            f"sklearn-ser benchmark: {e} (options: {given}, --extension "
-            f"{extension})") from None
-    return data.utterances, data.annotations
-
-
-def _resolve_columns(u, a, args, classes, truth, group):
-    cols = [c for c in u.columns if c != "path"]
-    if args.group_column:
-        group = args.group_column
-    elif group is None:
-        group = next((c for c in ("session", "speaker") if c in u.columns), None)
-    if group is None or group not in u.columns:
-        raise SystemExit(
-            "sklearn-ser benchmark: no group column for leave-one-group-out"
-            + (f" ({group!r} is not a metadata column)" if group else "")
-            + f"; give --group-column NAME, one of {cols}"
-            + ("" if cols else " (pass --metadata with speaker/session columns)") + "."
-        )
-    if args.truth_column:
-        if args.truth_column not in u.columns:
-            raise SystemExit(f"sklearn-ser benchmark: --truth-column "
-                             f"{args.truth_column!r} is not a metadata column; "
-                             f"choose from {cols}.")
-        truth = args.truth_column
-    seen = [str(c) for c in HardLabels().fit(a).classes_]  # the rated labels
-    if truth is not None:
-        u = u.copy()
-        try:  # the reading every score uses; "Pos" beside a rated "pos" refused
-            u[truth] = truth_labels(u[truth], labels=seen)
-        except ValueError as e:
-            raise SystemExit(f"sklearn-ser benchmark: {e}") from None
-    rule = None
-    if args.classes:
-        wanted = [normalize_label(c) for c in args.classes.split(",") if c.strip()]
-        try:  # spellings normalised: "anger,Angry" names anger twice
-            check_names(wanted, "--classes", "sklearn-ser benchmark", unique=True)
-        except ValueError as e:
-            raise SystemExit(str(e)) from None
-        if len(wanted) < 2:
-            raise SystemExit(f"sklearn-ser benchmark: --classes {args.classes!r} "
-                             "names fewer than two classes; give them separated by "
-                             "commas, e.g. --classes anger,happiness,neutral,sadness.")
-        try:  # "Calm" beside a rated "calm" is refused, as in every fit
-            resolve_classes(a, wanted)
-        except ValueError as e:
-            raise SystemExit(f"sklearn-ser benchmark: --classes: {e}") from None
-        absent = [c for c in wanted if c not in seen]
-        if absent:
-            raise SystemExit(f"sklearn-ser benchmark: --classes {absent} never appear "
-                             f"in the ratings; labels seen: {seen}.")
-        classes, rule = wanted, "given with --classes"
-    elif classes is None and truth is not None:
-        # the intended emotions say what the classes are
-        labels = sorted({x for x in u[truth] if isinstance(x, str) and x})
-        rated = [c for c in labels if c in seen]
-        if len(rated) < 2:
-            raise SystemExit(
-                f"sklearn-ser benchmark: the truth column {truth!r} holds "
-                f"{labels}, of which {rated} appear in the ratings; give --classes.")
-        classes, rule = rated, f"the labels of the truth column {truth!r}"
-        unrated = sorted(set(labels) - set(rated))
-        print(f"sklearn-ser benchmark: classes {classes} ({rule})"
-              + (f"; truth labels no rater chose, left out of the classes: "
-                 f"{unrated}" if unrated else "")
-              + "; give --classes to choose them.", file=sys.stderr)
-    elif classes is None:
-        try:
-            classes, report = infer_classes(a, return_report=True)
-        except ValueError as e:
-            raise SystemExit(f"sklearn-ser benchmark: {e} (give --classes)") from None
-        rule = report["rule"]
-        left = {k: v for k, v in report["left_out"].items()
-                if k not in report["rare"]}
-        print(f"sklearn-ser benchmark: classes {classes} ({rule})"
-              + (f"; labels seen but not classes (never a majority, or 'other'; "
-                 f"counted as "
-                 f"non-target votes): {left}" if left else "")
-              + "; give --classes to choose them.", file=sys.stderr)
-    else:
-        rule = "the corpus' classes"
-    if truth is not None:
-        intended = {x for x in u[truth] if isinstance(x, str) and x}
-        absent = [c for c in classes if c not in intended]
-        if absent:
-            print(f"sklearn-ser: warning: class(es) {absent} never appear "
-                  f"in the truth column {truth!r}: their recall against it is "
-                  "undefined and the UAR against it averages the other classes.",
-                  file=sys.stderr)
-    if "speaker" not in u.columns:
-        print(f"sklearn-ser benchmark: no 'speaker' column; speaker normalisation "
-              f"uses the {group!r} groups instead.", file=sys.stderr)
-        u = u.copy()
-        u["speaker"] = u[group]
-    return u, list(classes), truth, group, rule
-
-
 def cmd_benchmark(args, out):
     """``sklearn-ser benchmark`` in the claimed folder ``out`` (its arguments
     checked by :func:`_check_benchmark_args` before the folder was made)."""
     methods = _method_list(args.methods, registry())
-    if args.dataset:
-        try:
-            u, a, classes, truth, group = _load_dataset(args.dataset, args.root,
-                                                        args.emotions_per_speaker)
-        except (FileNotFoundError, NotADirectoryError, ValueError) as e:
-            raise SystemExit(
-                f"sklearn-ser benchmark: {e} (--root is the corpus folder itself; "
-                "if you gave one of its sub-folders, give its parent)") from None
-        corpus = f"{args.dataset} ({args.root})"
-        if args.emotions_per_speaker or args.dataset == "emodb-confounded":
-            corpus += f", {args.emotions_per_speaker or 2} emotion(s) per speaker"
-        # (load_corpus checks the generic form's audio itself)
-        missing = [p for p in u.get("path", []) if not Path(p).exists()]
-        if missing:
-            raise SystemExit(
-                f"sklearn-ser benchmark: {len(missing)} of {len(u)} audio files are "
-                f"missing (e.g. {missing[0]}); check --root (the corpus folder)."
-            )
-    elif args.corpus:
-        u, a = load_generic(args.corpus, extension=args.extension)
-        classes, truth, group = None, None, None
-        corpus = f"corpus folder {args.corpus}"
-    else:
-        u, a = load_generic(args.audio_dir, args.ratings, args.metadata,
-                            args.extension)
-        classes, truth, group = None, None, None
-        corpus = f"{args.audio_dir} with {args.ratings}"
-    u, classes, truth, group, rule = _resolve_columns(u, a, args, classes, truth,
-                                                      group)
+    u, a, classes, truth, group, corpus = read_corpus(args)
+    u, classes, truth, group, rule = resolve_columns(u, a, args, classes, truth,
+                                                     group)
     epochs = 8 if args.quick else args.max_epochs
     print(f"sklearn-ser: feature cache {Path(args.cache).absolute()} (--cache)",
           file=sys.stderr)
@@ -374,21 +228,7 @@ def _say_rare(rare, group):
 def _check_benchmark_args(args):
     """Every argument checked before any work (or folder) is made."""
     _method_list(args.methods, registry())
-    generic = args.audio_dir or args.ratings or args.metadata
-    given = [name for name, on in (("--dataset with --root", args.dataset),
-                                   ("--corpus", args.corpus),
-                                   ("--audio-dir/--ratings/--metadata", generic))
-             if on]
-    if len(given) > 1:
-        raise SystemExit(f"sklearn-ser benchmark: give one corpus: {given[0]} or "
-                         f"{given[1]}, not both.")
-    if not args.dataset and not args.corpus and not (args.audio_dir and args.ratings):
-        raise SystemExit(
-            "sklearn-ser benchmark: say which corpus: --corpus FOLDER (ratings.csv, "
-            "metadata.csv and wav/, flac/ or audio/), --dataset "
-            "emodb|iemocap|crema-d --root DIR, or --audio-dir DIR --ratings FILE "
-            "[--metadata FILE] (see sklearn-ser benchmark --help)."
-        )
+    check_corpus_args(args)
     if args.label_map and not args.test_corpus:
         raise SystemExit("sklearn-ser benchmark: --label-map maps each corpus' "
                          "labels in a --test-corpus run; give --test-corpus too.")
@@ -397,44 +237,6 @@ def _check_benchmark_args(args):
             raise SystemExit(f"sklearn-ser benchmark: --test-corpus {folder!r} is not "
                              "a folder; give a corpus folder (ratings.csv, "
                              "metadata.csv, wav/ or flac/).")
-    if args.extension != "auto" and not args.extension.startswith("."):
-        raise SystemExit(f"sklearn-ser benchmark: --extension {args.extension!r}; "
-                         "give 'auto' or an extension with its dot, e.g. .flac.")
-    if args.dataset and args.root is None:
-        raise SystemExit(f"sklearn-ser benchmark: --dataset {args.dataset} needs "
-                         "--root DIR (the corpus folder).")
-    if args.dataset and not Path(args.root).is_dir():
-        raise SystemExit(f"sklearn-ser benchmark: --root {args.root!r} is not a "
-                         f"folder; give the folder of your {args.dataset} copy.")
-    if args.emotions_per_speaker and args.dataset not in ("emodb",
-                                                          "emodb-confounded"):
-        raise SystemExit("sklearn-ser benchmark: --emotions-per-speaker works with "
-                         "--dataset emodb or emodb-confounded only.")
-
-
-def _n_jobs(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value == 0:
-        raise argparse.ArgumentTypeError(
-            "0 jobs cannot run anything; give 1 (sequential), N (N workers) or -1 "
-            "(all cores)")
-    return value
-
-
-def _positive(kind):
-    def check(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"expected a number, got {text!r}") from None
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
-        return value
-    return check
 
 
 def build_parser():
@@ -489,31 +291,7 @@ def build_parser():
                     "corpus in generic form (--audio-dir, --ratings, --metadata); "
                     + outputs + ". UAR/WA "
                     "are scored against the hard majority of the ratings.")
-    known = bench.add_argument_group("a known corpus")
-    known.add_argument("--dataset", choices=["emodb", "emodb-confounded", "iemocap",
-                                             "crema-d"],
-                       help="emodb-confounded: EmoDB with 2 of the 7 emotions kept "
-                            "per speaker (speaker predicts emotion)")
-    known.add_argument("--emotions-per-speaker", type=_positive(int), default=None,
-                       help="with emodb/emodb-confounded: emotions kept per "
-                            "speaker (default for emodb-confounded: 2)")
-    known.add_argument("--root", default=None, help="the corpus folder")
-    gen = bench.add_argument_group("any corpus")
-    gen.add_argument("--corpus", default=None,
-                     help="a corpus folder: ratings.csv, metadata.csv and the "
-                          "audio in wav/, flac/ or audio/ (the layout save_corpus "
-                          "writes)")
-    gen.add_argument("--audio-dir", default=None,
-                     help="folder with one <utterance>.<extension> per utterance")
-    gen.add_argument("--extension", default="auto",
-                     help="audio extension to read (default auto: each id's one "
-                          "file in any format soundfile reads; .flac to read "
-                          "only FLAC where a folder mixes formats)")
-    gen.add_argument("--ratings", default=None,
-                     help="long CSV, one row per rating: utterance, rater, label")
-    gen.add_argument("--metadata", default=None,
-                     help="CSV: utterance plus columns such as speaker, session, "
-                          "intended")
+    add_corpus_arguments(bench)
     add_cross_arguments(bench)
     bench.add_argument("--group-column", default=None,
                        help="metadata column whose groups are the folds (default: "
@@ -543,7 +321,50 @@ def build_parser():
                        help="8 epochs per model, for smoke runs")
     bench.add_argument("--no-progress", action="store_true")
     bench.set_defaults(func=cmd_benchmark, check=_check_benchmark_args)
+    fit = sub.add_parser(
+        "fit", help="train one method on a whole corpus and save it",
+        description="Train one method on every utterance of a corpus (its "
+                    "decisions taken on all of them) and save it as a bundle "
+                    "folder that loads without unpickling: sklearn-ser predict "
+                    "labels new recordings with it, sklearn-ser info shows its "
+                    "card.")
+    add_corpus_arguments(fit)
+    fit.add_argument("--method", required=True, choices=list(registry()),
+                     metavar="METHOD", help=f"one of {names}")
+    fit.add_argument("--out", required=True,
+                     help="the bundle folder to write (must not exist)")
+    fit.add_argument("--classes", default=None,
+                     help="comma-separated target classes (default as benchmark)")
+    fit.add_argument("--group-column", default=None,
+                     help="the folds of --cv (default: session, else speaker)")
+    fit.add_argument("--truth-column", default=None,
+                     help="metadata column with an extra ground truth (--cv)")
+    fit.add_argument("--cv", action="store_true",
+                     help="also score the method leave-one-group-out and put "
+                          "the scores on the model's card")
+    fit.add_argument("--normalise", choices=FIT_NORMALISATIONS, default="auto",
+                     help="per speaker, global z-scores or none; auto decides "
+                          "from the corpus (per speaker unless speaker predicts "
+                          "the labels)")
+    fit.add_argument("--max-epochs", type=_positive(int), default=100)
+    fit.add_argument("--random-state", type=int, default=0)
+    fit.add_argument("--n-jobs", type=_n_jobs, default=-1,
+                     help="parallel jobs for features (default: all cores)")
+    fit.add_argument("--cache", default=".cache/features",
+                     help="feature cache folder (as benchmark's)")
+    fit.add_argument("--quick", action="store_true",
+                     help="8 epochs per network, for smoke runs")
+    fit.add_argument("--no-progress", action="store_true")
+    fit.set_defaults(func=cmd_fit, check=_check_fit_args)
+    add_predict_parsers(sub, _n_jobs)
     return parser
+
+
+def _check_fit_args(args):
+    check_corpus_args(args)
+    if Path(args.out).exists():
+        raise SystemExit(f"sklearn-ser fit: --out {args.out!r} exists; a model is "
+                         "saved to a new folder (nothing is overwritten).")
 
 
 def main(argv=None):
@@ -575,6 +396,8 @@ def _main(argv):
         return 2
     try:
         args.check(args)  # every argument before any folder or work
+        if args.command in ("fit", "predict", "info"):  # their own output rules
+            return args.func(args)
         return _run(args.func, args)
     except KeyboardInterrupt:
         # results are written only once every model is trained: an interrupted

@@ -34,6 +34,7 @@ from ..exceptions import (
 from ._audio import load_audio
 from ._augment import SpeedPerturbation, speed_perturb
 from ._base import FRAMES, get_frames
+from ._deployed import PredictionStandardizer
 from ._frames import FramesArray, FramesDtype
 from ._normalize import SpeakerStandardizer
 from ._opensmile import OpenSmileFrames, OpenSmileFunctionals
@@ -61,6 +62,7 @@ __all__ = [
     "LowBandwidthWarning",
     "OpenSmileFrames",
     "OpenSmileFunctionals",
+    "PredictionStandardizer",
     "PretrainedFrames",
     "SingleUtteranceSpeakerWarning",
     "SpeakerConfoundWarning",
