@@ -13,7 +13,9 @@ command line saves them with the Agg backend.
   (Fujioka et al., Fig. 3);
 * :func:`plot_attention`: attention weights over time for one utterance;
 * :func:`plot_agreement_accuracy`: accuracy against the majority by how much
-  the raters agreed.
+  the raters agreed;
+* :func:`plot_coverage_accuracy`: UAR on the utterances a model keeps when
+  it abstains below a top probability, by the share it keeps.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from .metrics import (
     agreement_levels,  # noqa: F401
     agreement_report,
     expected_calibration_error,
+    unweighted_average_recall,
 )
 
 __all__ = [
@@ -34,6 +37,7 @@ __all__ = [
     "plot_agreement_scores",
     "plot_attention",
     "plot_confusion_matrices",
+    "plot_coverage_accuracy",
     "plot_per_class_recall",
     "plot_reliability",
     "plot_sample_weights",
@@ -436,5 +440,64 @@ def plot_agreement_scores(probabilities, annotations, classes, *,
     right.set_ylabel("Jensen-Shannon divergence ↓")
     right.set_title("Distance to the raters' distribution", fontsize=10)
     right.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout()
+    return fig
+
+
+def plot_coverage_accuracy(probabilities, majority, classes, *, thresholds=None,
+                           marked=(0.5, 0.6, 0.7), ax=None):
+    """UAR against the majority on the utterances a model keeps, by the share
+    it keeps, when it abstains below a top probability (``sklearn-ser predict
+    --abstain P``).
+
+    Parameters
+    ----------
+    probabilities : dict ``{method: (n, K) array}``
+        Columns in ``classes`` order (None: left out).
+    majority : array-like
+        The hard majority of each utterance (None/NaN: not scored).
+    classes : list
+    thresholds : array-like, default=None
+        The top probabilities tried (default 0, 0.05, ..., 0.95).
+    marked : tuple of float, default=(0.5, 0.6, 0.7)
+        Thresholds drawn as labelled points.
+    """
+    plt = _plt()
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.2, 4.0))
+    else:
+        fig = ax.figure
+    thresholds = (np.round(np.arange(0, 1, 0.05), 2) if thresholds is None
+                  else np.asarray(thresholds, dtype=float))
+    majority = np.asarray(majority, dtype=object)
+    scored = pd.notna(majority)
+    names = np.asarray(classes, dtype=object)
+    for k, (name, proba) in enumerate(probabilities.items()):
+        if proba is None:
+            continue
+        proba = np.asarray(proba, dtype=float)
+        pred, top = names[proba.argmax(axis=1)], proba.max(axis=1)
+        points = []
+        for thr in sorted(set(thresholds) | set(marked)):
+            ok = (top >= thr) & scored
+            if ok.any():
+                points.append((thr, float((top >= thr).mean()),
+                               unweighted_average_recall(majority[ok], pred[ok],
+                                                         labels=classes)))
+        if not points:
+            continue
+        thr, kept, uar = map(np.asarray, zip(*points, strict=True))
+        ax.plot(kept, uar, color=f"C{k}", label=name)
+        mark = np.isin(thr, marked)
+        ax.scatter(kept[mark], uar[mark], color=f"C{k}", s=14, zorder=3)
+        for x, y, t in zip(kept[mark], uar[mark], thr[mark], strict=True):
+            ax.annotate(f"{t:g}", (x, y), fontsize=6, xytext=(2, 2),
+                        textcoords="offset points")
+    ax.set_xlim(0, 1.02)
+    ax.set_xlabel("share of utterances kept (top probability >= P)")
+    ax.set_ylabel("UAR vs majority on the kept ones")
+    ax.set_title("Abstaining when unsure (points: P = " + ", ".join(
+        f"{t:g}" for t in marked) + ")", fontsize=10)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig

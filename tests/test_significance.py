@@ -105,3 +105,34 @@ def test_a_comparison_reports_intervals_and_paired_tests(tmp_path):
     md = (tmp_path / "out" / "results.md").read_text()
     assert "## What the data can tell apart" in md
     assert "bootstrap over the 8 speakers" in md
+    # abstention (issue 45): the logistic regression has probabilities, the
+    # SVM of the comparison has none
+    assert "abstention" not in res.methods["svm_egemaps"]
+    kept = [v["kept"] for v in res.methods["logreg_egemaps"]["abstention"].values()]
+    assert kept == sorted(kept, reverse=True)
+    assert "## Abstaining when unsure" in md
+    assert (tmp_path / "out" / "abstention.png").is_file()
+
+
+@given(n=st.integers(4, 60), k=st.integers(2, 5), seed=st.integers(0, 10**6))
+def test_abstaining_keeps_the_confident_and_scores_them_by_mean_recall(n, k, seed):
+    from sklearn_ser.experiments._scores import abstention_scores
+
+    rng = np.random.default_rng(seed)
+    classes = [f"c{i}" for i in range(k)]
+    proba = rng.dirichlet(np.ones(k) * 0.7, size=n)
+    majority = np.asarray(rng.choice(classes + [None], size=n), dtype=object)
+    out = abstention_scores(proba, majority, classes, thresholds=(0.0, 0.4, 0.6, 1.1))
+    pred = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+    assert out["0"]["kept"] == 1.0 and out["1.1"]["kept"] == 0.0
+    assert out["1.1"]["uar"] is None
+    for thr in (0.0, 0.4, 0.6):
+        keep = (proba.max(axis=1) >= thr) & (majority != None)  # noqa: E711
+        assert out[f"{thr:g}"]["kept"] == pytest.approx(
+            (proba.max(axis=1) >= thr).mean())
+        if keep.any():
+            y = majority[keep].astype(str)
+            present = sorted(set(y))
+            # the mean recall over the classes the kept majorities hold
+            expected = np.mean([np.mean(pred[keep][y == c] == c) for c in present])
+            assert out[f"{thr:g}"]["uar"] == pytest.approx(expected)

@@ -43,6 +43,7 @@ from ._scores import (
     _mean_over_seeds,
     _n_with_distribution,
     _raters_alpha,
+    abstention_scores,
     distribution_scores,
     score_predictions,
     truth_labels,
@@ -331,6 +332,10 @@ def score_planned(plan, fitted, *, seeds=1, epochs=60, truth_column="intended"):
             results[name]["chosen_C"] = picked
         if name in epochs_kept:
             results[name]["epochs_kept"] = epochs_kept[name]
+    for name, proba in plots.get("probabilities", {}).items():
+        if proba is not None and name in results:  # seed 0, as the plots
+            results[name]["abstention"] = abstention_scores(proba, majority, classes,
+                                                            truth)
     significance = _significance(plan, plots["predictions"], truth)
     for name, stats in significance["vs_majority"].items():
         if name in results:

@@ -228,6 +228,35 @@ def distribution_table(results):
     return "\n".join(lines)
 
 
+def abstention_table(results):
+    """Markdown: per method with probabilities, the share of utterances kept
+    and the UAR on them when abstaining below each top probability."""
+    rows = {m: r["abstention"] for m, r in results.methods.items()
+            if r.get("abstention")}
+    if not rows:
+        return ""
+    thresholds = list(next(iter(rows.values())))
+    truth = any(v.get("uar_truth") is not None for r in rows.values()
+                for v in r.values())
+    head = ["method"] + [f"P = {t}: kept / UAR" + (" / vs truth" if truth else "")
+                         for t in thresholds]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+
+    def pct(v):
+        return "-" if v is None else f"{100 * v:.1f}"
+
+    for m, r in rows.items():
+        lines.append("| " + " | ".join([m] + [
+            f"{pct(r[t]['kept'])} % / {pct(r[t]['uar'])}"
+            + (f" / {pct(r[t].get('uar_truth'))}" if truth else "")
+            for t in thresholds]) + " |")
+    return "\n".join(lines) + (
+        "\n\nA model abstains on an utterance whose top predicted probability "
+        "is below P (`sklearn-ser predict --abstain P`); kept: the share of "
+        "utterances it labels; UAR over the kept ones (seed 0). "
+        "abstention.png draws the whole curve.")
+
+
 def _trailing_note(results):
     """One line when every crowd method trails the best functionals baseline."""
     results = as_result(results)
@@ -311,7 +340,7 @@ def _report_head(results):
 OUTPUT_NAMES = ("results.json", "results.md", "predictions.csv",
                 "confusion_matrices.png", "per_class_recall.png",
                 "agreement_accuracy.png", "reliability.png", "agreement_scores.png",
-                "attention.png", "noisy_meta_weights.png",
+                "abstention.png", "attention.png", "noisy_meta_weights.png",
                 "noisy_meta_transitions.png")
 
 
@@ -350,6 +379,9 @@ def write_outputs(out, results):
                        + margins + "\n\nMargins in UA points (method - baseline, "
                        "same run, same folds and seeds); the papers' margins are "
                        "on IEMOCAP's four classes against the majority.\n\n")
+        abstention = abstention_table(results)
+        if abstention:
+            abstention = "## Abstaining when unsure\n\n" + abstention + "\n\n"
         significance = significance_table(results)
         if significance:
             significance = ("## What the data can tell apart\n\n" + significance
@@ -358,6 +390,7 @@ def write_outputs(out, results):
             _report_head(results) + results_table(results) + "\n\n"
             + significance + margins
             + "## Against every rating\n\n" + distribution_table(results) + "\n\n"
+            + abstention
             + results_legend(results) + "\n")
         (tmp / "results.json").write_text(json.dumps(results.to_dict(), indent=2))
         names = ["results.json", "results.md", *names]
@@ -458,6 +491,8 @@ def _draw_plots(out, results, plots):
              "reliability.png")
         save(plotting.plot_agreement_scores(probabilities, plots["annotations"],
                                             classes), "agreement_scores.png")
+        save(plotting.plot_coverage_accuracy(probabilities, plots["majority"],
+                                             classes), "abstention.png")
     if plots["attention"] is not None:
         att = plots["attention"]
         save(plotting.plot_attention(

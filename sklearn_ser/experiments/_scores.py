@@ -187,3 +187,43 @@ def rare_by_class(rare):
         for c, share in shares.items():
             out.setdefault(c, []).append((g, share))
     return out
+
+
+#: The thresholds at which a comparison reports what abstaining keeps
+#: (``sklearn-ser predict --abstain P``).
+ABSTAIN_THRESHOLDS = (0.5, 0.6, 0.7)
+
+
+def abstention_scores(proba, majority, classes, truth=None,
+                      thresholds=ABSTAIN_THRESHOLDS):
+    """What abstaining below a top probability keeps, per threshold.
+
+    A model abstains on an utterance whose top predicted probability is below
+    the threshold; on the others it predicts the arg-max class (as
+    ``sklearn-ser predict`` does). Returns ``{threshold: {"kept": share of
+    the utterances kept, "uar": UAR vs the majority over the kept ones that
+    have one, "uar_truth": ... vs the truth}}`` (a UAR None when nothing is
+    kept to score).
+    """
+    proba = np.asarray(proba, dtype=float)
+    pred = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+    top = proba.max(axis=1)
+    majority = np.asarray(majority, dtype=object)
+    has_majority = pd.notna(majority)
+    if truth is not None:
+        has_truth, t, _ = truth_rows(truth, classes)
+    out = {}
+    for thr in thresholds:
+        kept = top >= thr
+        row = {"kept": float(kept.mean()) if len(kept) else 0.0, "uar": None}
+        ok = kept & has_majority
+        if ok.any():
+            row["uar"] = unweighted_average_recall(majority[ok], pred[ok],
+                                                   labels=classes)
+        if truth is not None:
+            ok = kept & has_truth
+            row["uar_truth"] = (unweighted_average_recall(t[ok], pred[ok],
+                                                          labels=classes)
+                                if ok.any() else None)
+        out[f"{thr:g}"] = row
+    return out
