@@ -52,10 +52,14 @@ INSTANCES = [est for name, cls in _public_estimators().items()
              for est in (cls._test_instances() if hasattr(cls, "_test_instances")
                          else [cls()])]
 
-# Estimators whose input is audio or frame sequences inside an utterance table
-# declare ``input_tags.two_d_array = False``: scikit-learn's generic checks,
-# which feed numeric 2-D arrays, skip them (SkipTestWarning). Their API
-# contract (clone, params, pickling) is tested below and in test_features.py.
+# Estimators whose input is audio (the extractors, speed perturbation) or a
+# table of named raters (RaterLabels, AggregatedLabels) declare
+# ``input_tags.two_d_array = False``: a numeric 2-D array is no such input, and
+# scikit-learn's generic checks, which feed one, skip them (SkipTestWarning).
+# Their API contract (clone, params, pickling) is tested below and in
+# test_features.py. The frame transformers (FrameAverager, FrameStatistics,
+# SpeakerStandardizer, PredictionStandardizer) read a 2-D array as one frame
+# per row and take every generic check.
 AUDIO_OR_SEQUENCE_INPUT = [e for e in INSTANCES
                            if get_tags(e).input_tags.two_d_array is False]
 ESTIMATORS = [e for e in INSTANCES if get_tags(e).input_tags.two_d_array]

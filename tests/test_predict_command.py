@@ -59,6 +59,9 @@ def test_fit_writes_a_bundle_with_its_card_and_refuses_an_existing_folder(
     assert t["n_speakers"] == 4 and t["n_raters"] >= 2
     assert len(t["ratings_sha256"]) == 64
     assert set(t["class_counts"]) == set(manifest["classes"])
+    assert manifest["audio"]["sample_rate"] == 16000
+    assert [f["class"].rsplit(".", 1)[1] for f in manifest["features"]] == [
+        "OpenSmileFrames", "PredictionStandardizer", "FrameAverager"]
     assert t["normalisation"]["mode"] in ("speaker", "global")
     assert main(["info", str(folder)]) == 0
     shown = capsys.readouterr().out

@@ -58,7 +58,11 @@ def _vad_model():
         except ImportError:  # pragma: no cover - a dependency
             raise SystemExit("sklearn-ser predict: --segment auto needs silero-vad "
                              "(pip install silero-vad).") from None
-        _VAD["model"] = load_silero_vad()
+        import warnings
+
+        with warnings.catch_warnings():  # its TorchScript file, read by torch.jit
+            warnings.simplefilter("ignore", DeprecationWarning)
+            _VAD["model"] = load_silero_vad()
     return _VAD["model"]
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from ._frames import FramesArray
 from ._store import _Store
@@ -31,6 +32,20 @@ def get_frames(X, *, allow_missing=False, whom="this step"):
     (one single-frame sequence per row).
     """
     ids = None
+    if sp.issparse(X):
+        raise TypeError(
+            f"{whom} does not accept sparse input; pass frame sequences (a "
+            "DataFrame with a 'frames' column, a list of dense (T, D) arrays) or a "
+            "dense 2-D array.")
+    kept = pd.DataFrame | list | tuple | np.ndarray | FramesArray
+    if not isinstance(X, kept) and hasattr(X, "__array__"):
+        X = np.asarray(X)  # an array-like: read as the array it gives
+    if isinstance(X, np.ndarray) and X.dtype != object and X.ndim == 1:
+        raise ValueError(
+            f"{whom}: expected a 2-D array (utterances x features) or frame "
+            f"sequences, got a 1-D array of shape {X.shape}. Reshape your data "
+            "either using array.reshape(-1, 1) if it has a single feature or "
+            "array.reshape(1, -1) if it holds a single utterance.")
     if isinstance(X, pd.DataFrame) and FRAMES not in X.columns and X.shape[1] and all(
         pd.api.types.is_numeric_dtype(t) for t in X.dtypes
     ):
@@ -66,9 +81,33 @@ def get_frames(X, *, allow_missing=False, whom="this step"):
     return frames
 
 
+def check_fit_frames(frames, whom):
+    """What scikit-learn requires of ``fit``'s input: at least one utterance
+    and one feature."""
+    if len(frames) == 0:
+        raise ValueError(f"Found array with 0 sample(s) (shape=(0, ...)) while a "
+                         f"minimum of 1 is required by {whom}.")
+    if frame_dim(frames) == 0:
+        raise ValueError(f"Found array with 0 feature(s) (shape=({len(frames)}, 0))"
+                         f" while a minimum of 1 is required by {whom}.")
+
+
+def check_frame_dim(frames, n_features_in, whom):
+    """The frames of ``transform`` have the width ``fit`` saw."""
+    dim = frame_dim(frames)
+    if len(frames) and n_features_in is not None and dim != n_features_in:
+        raise ValueError(f"X has {dim} features, but {whom} is expecting "
+                         f"{n_features_in} features as input (per frame).")
+
+
 def with_frames(X, frames):
     """``X`` with new frames: a DataFrame (shallow copy) gets a FramesArray
-    column, a FramesArray input gives a FramesArray, a list a list."""
+    column, a FramesArray input gives a FramesArray, a 2-D array (or a list
+    of 1-D feature vectors) whose rows stay one frame each gives a 2-D array,
+    a list of sequences a list."""
+    kept = pd.DataFrame | list | tuple | np.ndarray | FramesArray
+    if not isinstance(X, kept) and hasattr(X, "__array__"):
+        X = np.asarray(X)
     if not isinstance(frames, FramesArray):
         frames = FramesArray.from_list(
             frames, ids=list(X.index) if isinstance(X, pd.DataFrame) else None)
@@ -78,6 +117,13 @@ def with_frames(X, frames):
         return out
     if isinstance(X, FramesArray):
         return frames
+    rows = (isinstance(X, np.ndarray) and X.dtype != object and X.ndim == 2) or (
+        isinstance(X, list | tuple) and len(X) > 0
+        and all(np.ndim(x) == 1 for x in X))  # 1-D feature vectors: rows
+    if (rows and len(frames) == len(X) and not frames.isna().any()
+            and (frames.lengths == 1).all()):
+        return np.concatenate([frames[i] for i in range(len(frames))], axis=0) \
+            if len(frames) else np.zeros((0, frame_dim(frames)), np.float32)
     return list(frames)
 
 

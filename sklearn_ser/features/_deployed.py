@@ -135,5 +135,5 @@ class PredictionStandardizer(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
+        tags.transformer_tags.preserves_dtype = ["float32"]
         return tags

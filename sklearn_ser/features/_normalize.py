@@ -15,7 +15,13 @@ from sklearn.utils.validation import check_is_fitted
 from .._warnings import ser_warn
 from ..annotations import check_id_spellings
 from ..exceptions import SingleUtteranceSpeakerWarning, SpeakerConfoundWarning
-from ._base import frame_dim, get_frames, with_frames
+from ._base import (
+    check_fit_frames,
+    check_frame_dim,
+    frame_dim,
+    get_frames,
+    with_frames,
+)
 from ._speaker_dependence import (
     CONFOUND_THRESHOLD,
     is_speaker_confounded,
@@ -324,6 +330,7 @@ default="auto"
         self : object
         """
         frames = get_frames(X, allow_missing=True, whom="SpeakerStandardizer")
+        check_fit_frames(frames, "SpeakerStandardizer")
         self._check_finite(X, frames)
         self.n_features_in_ = frame_dim(frames)
         self.mode_, self.mode_reason_, self.speaker_dependence_ = self._choose(
@@ -359,12 +366,7 @@ default="auto"
         check_is_fitted(self, "n_features_in_")
         frames = get_frames(X, allow_missing=True, whom="SpeakerStandardizer")
         self._check_finite(X, frames)
-        dim = frame_dim(frames)
-        if dim and self.n_features_in_ and dim != self.n_features_in_:
-            raise ValueError(
-                f"Frames have {dim} features, but SpeakerStandardizer was fitted on "
-                f"{self.n_features_in_}."
-            )
+        check_frame_dim(frames, self.n_features_in_, "SpeakerStandardizer")
         mode = getattr(self, "mode_", self.mode)
         if mode == "none":
             return with_frames(X, frames)
@@ -406,6 +408,7 @@ default="auto"
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        # input is an utterance table with frame sequences, not a 2-D array
-        tags.input_tags.two_d_array = False
+        # an utterance table with frame sequences, or a 2-D array (one frame
+        # per row; normalised globally: it names no speaker); float32 out
+        tags.transformer_tags.preserves_dtype = ["float32"]
         return tags

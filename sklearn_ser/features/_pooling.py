@@ -13,7 +13,13 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._warnings import ser_warn
 from ..exceptions import NonFiniteFeatureWarning
-from ._base import frame_dim, get_frames, with_frames
+from ._base import (
+    check_fit_frames,
+    check_frame_dim,
+    frame_dim,
+    get_frames,
+    with_frames,
+)
 from ._opensmile import OpenSmileFrames
 from ._spectrogram import LogSpectrogram
 
@@ -56,8 +62,9 @@ class FrameAverager(TransformerMixin, BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check parameters (nothing is learned)."""
-        self.n_features_in_ = frame_dim(
-            get_frames(X, allow_missing=True, whom="FrameAverager"))
+        frames = get_frames(X, allow_missing=True, whom="FrameAverager")
+        check_fit_frames(frames, "FrameAverager")
+        self.n_features_in_ = frame_dim(frames)
         return self
 
     def _pool(self, f):
@@ -77,14 +84,18 @@ class FrameAverager(TransformerMixin, BaseEstimator):
     def transform(self, X):
         """Return ``X`` with pooled frames: ``ceil(T / window)`` rows each."""
         frames = get_frames(X, allow_missing=True, whom="FrameAverager")
+        check_frame_dim(frames, getattr(self, "n_features_in_", None), "FrameAverager")
         return with_frames(X, frames.map_chunks(
             lambda pos, arrays: [None if f is None else self._pool(f) for f in arrays],
             memory=self.memory))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
+        # frame sequences or a 2-D array (one frame per row); NaN frames pass
+        # through (a skipped utterance's statistics are NaN, and said so)
+        tags.input_tags.allow_nan = True
         tags.requires_fit = False
+        tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
 
 
@@ -124,14 +135,17 @@ class FrameStatistics(TransformerMixin, BaseEstimator):
         unknown = [s for s in self.stats if s not in _STATS]
         if unknown or not self.stats:
             raise ValueError(f"stats={self.stats!r}; choose among {sorted(_STATS)}.")
-        self.n_features_in_ = frame_dim(
-            get_frames(X, allow_missing=True, whom="FrameStatistics"))
+        frames = get_frames(X, allow_missing=True, whom="FrameStatistics")
+        check_fit_frames(frames, "FrameStatistics")
+        self.n_features_in_ = frame_dim(frames)
         return self
 
     def transform(self, X):
         """``(n_utterances, len(stats) * D)`` float32; NaN rows for skipped
         utterances."""
         frames = get_frames(X, allow_missing=True, whom="FrameStatistics")
+        check_frame_dim(frames, getattr(self, "n_features_in_", None),
+                        "FrameStatistics")
         dim = frame_dim(frames)
         out = np.full((len(frames), dim * len(self.stats)), np.nan, dtype=np.float32)
         for i, f in enumerate(frames):
@@ -158,8 +172,11 @@ class FrameStatistics(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
+        # frame sequences or a 2-D array (one frame per row); NaN frames pass
+        # through (a skipped utterance's statistics are NaN, and said so)
+        tags.input_tags.allow_nan = True
         tags.requires_fit = False
+        tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
 
 

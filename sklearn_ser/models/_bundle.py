@@ -295,6 +295,36 @@ def _qualname(obj):
     return f"{module}.{t.__qualname__}"
 
 
+def _parts(obj, seen=None):
+    """Every estimator inside ``obj`` (pipeline steps, members, wrapped
+    estimators), ``obj`` first."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen or not isinstance(obj, BaseEstimator):
+        return
+    seen.add(id(obj))
+    yield obj
+    for part in ([s for _, s in getattr(obj, "steps", [])]
+                 + list(getattr(obj, "estimators_", None) or [])
+                 + [getattr(obj, "estimator", None)]):
+        yield from _parts(part, seen)
+
+
+def _features(estimator):
+    """The feature steps (this package's extractors and normalisers) and
+    the audio conversion they apply."""
+    steps = [p for p in _parts(estimator)
+             if type(p).__module__.startswith("sklearn_ser.features")]
+    rates = sorted({p.sample_rate for p in steps
+                    if getattr(p, "sample_rate", None) is not None})
+    audio = None
+    if rates:
+        audio = {"sample_rate": rates[0] if len(rates) == 1 else rates,
+                 "channels": "averaged to mono",
+                 "resampling": "polyphase filter (scipy.signal.resample_poly)"}
+    return ([{"class": _qualname(p), "params": json_safe(p.get_params(deep=False))}
+             for p in steps], audio)
+
+
 def _classes(estimator):
     classes = getattr(estimator, "classes_", None)
     return None if classes is None else json_safe(list(classes))
@@ -333,6 +363,7 @@ def save_model(estimator, folder, *, training=None, card=None):
                           "folder (nothing already there is overwritten).")
     state = {"networks": {}, "tensors": {}, "loose": {}}
     tree = _encode(estimator, state, {}, type(estimator).__name__)
+    features, audio = _features(estimator)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     try:
@@ -349,6 +380,8 @@ def save_model(estimator, folder, *, training=None, card=None):
             "estimator": {"class": _qualname(estimator),
                           "params": json_safe(estimator.get_params(deep=True))},
             "classes": _classes(estimator),
+            "features": features,
+            "audio": audio,
             "training": json_safe(training or {}),
             "files": {},
         }
