@@ -51,7 +51,8 @@ def _size(folder):
     return sum(p.stat().st_size for p in Path(folder).iterdir())
 
 
-def bundles(u, a, classes, name, methods, out, n_jobs, cache, check_rows):
+def bundles(u, a, classes, name, methods, out, n_jobs, cache, check_rows,
+            max_epochs=100):
     rows = []
     X = u.sample(min(check_rows, len(u)), random_state=0)
     for method in methods:
@@ -59,7 +60,8 @@ def bundles(u, a, classes, name, methods, out, n_jobs, cache, check_rows):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model, record = fit_method(method, u, a, classes, n_jobs=n_jobs,
-                                       cache=cache, progress=False)
+                                       cache=cache, progress=False,
+                                       epochs=max_epochs)
         fit_s = time.perf_counter() - t
         folder = out / f"{name}-{method}"
         t = time.perf_counter()
@@ -182,6 +184,7 @@ def main():
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--cache", default=".cache/features")
     parser.add_argument("--check-rows", type=int, default=200)
+    parser.add_argument("--max-epochs", type=int, default=100)
     parser.add_argument("--throughput", default="")
     parser.add_argument("--long-recording", type=float, default=0)
     parser.add_argument("--long-method", default="crowd_soft")
@@ -194,7 +197,8 @@ def main():
     report = {"corpus": name, "utterances": len(u), "machine": os.cpu_count()}
     report["bundles"] = bundles(u, a, classes, name,
                                 [m for m in methods if m not in done], out,
-                                args.n_jobs, args.cache, args.check_rows)
+                                args.n_jobs, args.cache, args.check_rows,
+                                args.max_epochs)
     if args.throughput:
         report["throughput"] = throughput(u, name, args.throughput.split(","), out,
                                           args.n_jobs)

@@ -209,3 +209,15 @@ def test_the_prediction_rule_of_a_speaker_normalised_model():
         np.testing.assert_array_equal(a, b)
     assert set(PredictionStandardizer("global").fit(train).rules(new)) == {
         "training corpus"}
+
+
+def test_file_names_a_spreadsheet_would_run_are_neutralised(bundles, corpus,
+                                                            tmp_path, monkeypatch):
+    wav = sorted(corpus.audio_dir.glob("*.wav"))[0]
+    (tmp_path / "=HYPERLINK(1).wav").write_bytes(wav.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    assert _predict(bundles["logreg_egemaps"], "=HYPERLINK(1).wav", "--out",
+                    "p.csv") == 0
+    text = (tmp_path / "p.csv").read_text()
+    assert "'=HYPERLINK(1).wav" in text
+    assert "\n=" not in text and ",=" not in text
