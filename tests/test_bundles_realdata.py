@@ -63,7 +63,9 @@ def test_a_model_trained_on_emodb_labels_wav_and_flac(emodb_part, shared_data,
     np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-6)
 
 
-def test_silero_vad_finds_the_utterances_of_a_long_recording(emodb_root):
+def _long_recording(emodb_root):
+    """Eight EmoDB files with pauses of 0.8-1.5 s, at 16 kHz, and their
+    spans."""
     data = load_emodb(emodb_root)
     paths = list(data.utterances["path"].iloc[:8])
     rate = 16000
@@ -82,7 +84,12 @@ def test_silero_vad_finds_the_utterances_of_a_long_recording(emodb_root):
         truth.append((pos, pos + len(wave) / rate))
         pieces += [wave, pause]
         pos += (len(wave) + len(pause)) / rate
-    regions = speech_regions(np.concatenate(pieces), rate)
+    return np.concatenate(pieces), rate, truth
+
+
+def test_silero_vad_finds_the_utterances_of_a_long_recording(emodb_root):
+    wave, rate, truth = _long_recording(emodb_root)
+    regions = speech_regions(wave, rate)
 
     def iou(a, b):
         inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
@@ -91,3 +98,23 @@ def test_silero_vad_finds_the_utterances_of_a_long_recording(emodb_root):
     found = [max(iou(t, r) for r in regions) >= 0.5 for t in truth]
     assert sum(found) >= 7, (truth, regions)
     assert len(regions) <= len(truth) + 2
+
+
+def test_predict_segments_a_long_recording_into_speech_regions(emodb_root,
+                                                               emodb_part, tmp_path,
+                                                               emodb_feature_cache):
+    bundle = tmp_path / "model"
+    assert main(["fit", "--corpus", str(emodb_part), "--method", "logreg_egemaps",
+                 "--out", str(bundle), "--no-progress", "--n-jobs", "1",
+                 "--cache", str(emodb_feature_cache)]) == 0
+    wave, rate, truth = _long_recording(emodb_root)
+    sf.write(tmp_path / "call.flac", wave, rate)
+    out = tmp_path / "p.csv"
+    assert main(["predict", str(bundle), str(tmp_path / "call.flac"), "--segment",
+                 "auto", "--out", str(out), "--no-progress", "--n-jobs", "1"]) == 0
+    table = pd.read_csv(out, index_col=0)
+    assert len(truth) - 1 <= len(table) <= len(truth) + 2
+    assert (table["start"] < table["end"]).all()
+    assert table["end"].max() <= len(wave) / rate + 1e-6
+    assert all("@" in i for i in table.index)
+    np.testing.assert_allclose(table.filter(like="p_").sum(axis=1), 1.0, rtol=1e-6)
