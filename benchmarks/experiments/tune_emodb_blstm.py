@@ -1,6 +1,7 @@
 """Search settings of the soft-target BLSTM on EmoDB-crowd (leave-one-session-out).
 
-Run: python benchmarks/tune_emodb_blstm.py --configs '[{"lr": 3e-3}, {"pool": 10}]'
+Run: python benchmarks/experiments/tune_emodb_blstm.py \
+    --configs '[{"lr": 3e-3}, {"pool": 10}]'
 
 Each config is a dict of BLSTMAttentionClassifier parameters plus four
 pipeline keys: ``ensemble`` (members whose predicted probabilities are

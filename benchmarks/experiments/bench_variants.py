@@ -2,7 +2,7 @@
 4-class corpora: where a margin over its own baseline is lost (issue 26).
 Fujioka et al.'s noisy-label model and Ando et al.'s MLEE fusion.
 
-Run: python benchmarks/bench_variants.py
+Run: python benchmarks/experiments/bench_variants.py
      --corpus emodb4|emodb7|conf4|gen4|genmix4|genmany4
      [--variants hard,none,Lw,Lw_class,...] [--seeds 0,1,2] [--quick]
      [--root ../shared/data/emodb] [--cache .cache/features] [--out FILE]
@@ -71,7 +71,7 @@ from sklearn_ser.models import (
     combine_probabilities,
 )
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))  # benchmarks/
 from _resume import append_records, load_records  # noqa: E402
 from bench_unseen import corpus  # noqa: E402
 

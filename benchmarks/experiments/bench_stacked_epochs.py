@@ -2,7 +2,7 @@
 speaker-confounded folds? Stage 1 (components) and stage 2 (the fusion head)
 trained for different epoch counts, and without the individual raters.
 
-Run: python benchmarks/bench_stacked_epochs.py [--corpus emodb-confounded]
+Run: python benchmarks/experiments/bench_stacked_epochs.py [--corpus emodb-confounded]
      [--variants c20h20,c8h8,c20h8,c8h20,crowd20] [--seeds 3] [--n-jobs 2]
      [--cache .cache/features]
 
@@ -49,7 +49,7 @@ from sklearn_ser.experiments import fold_inputs, run_jobs, score_predictions
 from sklearn_ser.features import OpenSmileFrames
 from sklearn_ser.models import BLSTMAttentionClassifier, StackedAnnotatorClassifier
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))  # benchmarks/
 from bench_unseen import corpus  # noqa: E402
 
 #: name -> (components' epochs, the head's settings, the stacked model's settings)

@@ -1,7 +1,7 @@
 """How many epochs in the command line's confounded folds: fixed, or chosen by
 held-out speakers and refitted (``refit=True`` / ``refit=4``)?
 
-Run: python benchmarks/bench_epochs.py [--root ../shared/data/emodb]
+Run: python benchmarks/experiments/bench_epochs.py [--root ../shared/data/emodb]
      [--corpora emodb-confounded,generated] [--methods crowd_soft]
      [--rules fixed20,fixed8,swa20,swa8,swa20_75,refit_loss,refit_uar,refit4_loss,
               refit4_uar]
@@ -41,7 +41,7 @@ import numpy as np
 
 import sklearn_ser.experiments as comparison
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))  # benchmarks/
 from bench_unseen import corpus  # noqa: E402
 
 RULES = {
