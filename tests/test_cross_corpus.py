@@ -106,6 +106,44 @@ def test_the_command_line_trains_on_one_corpus_folder_and_tests_on_another(
               str(tmp_path / "x")])
 
 
+def test_a_test_corpus_without_ratings_is_scored_against_its_truth(corpora,
+                                                                  tmp_path):
+    """A test corpus folder with metadata (a truth column) and audio, and no
+    ratings.csv: the same predictions as when it has ratings, scored against
+    the truth only; without a truth column it is refused, naming the fix."""
+    from sklearn_ser.datasets import load_corpus
+
+    save_corpus(corpora["A"], tmp_path / "A")
+    save_corpus(corpora["B"], tmp_path / "B")
+    save_corpus(corpora["B"], tmp_path / "Bu")
+    (tmp_path / "Bu" / "ratings.csv").unlink()
+    unrated = load_corpus(tmp_path / "Bu", truth_column="intended")
+    assert unrated.annotations is None
+    assert len(unrated.utterances) == len(corpora["B"].utterances)
+    assert unrated.classes == sorted(set(corpora["B"].utterances["intended"]))
+    common = ["--corpus", str(tmp_path / "A"), "--methods", "svm_egemaps",
+              "--classes", ",".join(CLASSES), "--truth-column", "intended",
+              "--no-progress", "--n-jobs", "1", "--cache", str(tmp_path / "cache")]
+    assert main(["benchmark", *common, "--test-corpus", str(tmp_path / "Bu"),
+                 "--out", str(tmp_path / "r1")]) == 0
+    assert main(["benchmark", *common, "--test-corpus", str(tmp_path / "B"),
+                 "--out", str(tmp_path / "r2")]) == 0
+    one = json.loads((tmp_path / "r1" / "Bu" / "results.json").read_text())
+    two = json.loads((tmp_path / "r2" / "B" / "results.json").read_text())
+    m1, m2 = one["methods"]["svm_egemaps"], two["methods"]["svm_egemaps"]
+    assert m1["uar"] is None and m1["uar_truth"] == pytest.approx(m2["uar_truth"])
+    assert "Without ratings (scored against the truth only): Bu" in (
+        tmp_path / "r1" / "cross_corpus.md").read_text()
+    with pytest.raises(SystemExit, match="no ratings.csv.*give --truth-column"):
+        main(["benchmark", "--corpus", str(tmp_path / "A"), "--methods",
+              "svm_egemaps", "--classes", ",".join(CLASSES), "--test-corpus",
+              str(tmp_path / "Bu"), "--out", str(tmp_path / "r3")])
+    with pytest.raises(ValueError, match="truth_column='mood' is not a column"):
+        load_corpus(tmp_path / "Bu", truth_column="mood")
+    with pytest.raises(FileNotFoundError, match="no ratings.csv"):
+        load_corpus(tmp_path / "Bu")
+
+
 def test_each_corpus_by_its_own_statistics_removes_a_shift_between_corpora(
         corpora, tmp_path):
     """A test corpus recorded 'elsewhere' (its features shifted and scaled):

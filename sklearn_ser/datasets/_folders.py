@@ -25,9 +25,10 @@ AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff",
                     ".aif", ".aifc", ".au", ".snd", ".sph", ".w64", ".caf")
 
 
-def corpus_folder(folder):
+def corpus_folder(folder, need_ratings=True):
     """The parts of a corpus folder: ``audio_dir``, ``ratings``, ``metadata``
-    (None when there is no ``metadata.csv``).
+    (None when there is no ``metadata.csv``; ``ratings`` None when there is
+    no ``ratings.csv`` and ``need_ratings`` is False).
 
     Raises
     ------
@@ -46,7 +47,9 @@ def corpus_folder(folder):
                                 f"{layout}.")
     ratings = folder / "ratings.csv"
     if not ratings.is_file():
-        raise FileNotFoundError(f"{str(folder)!r} has no ratings.csv; {layout}.")
+        if need_ratings:
+            raise FileNotFoundError(f"{str(folder)!r} has no ratings.csv; {layout}.")
+        ratings = None
     audio = [folder / n for n in AUDIO_FOLDERS if (folder / n).is_dir()]
     if len(audio) > 1:
         raise ValueError(

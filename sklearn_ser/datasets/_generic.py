@@ -95,7 +95,10 @@ def load_corpus(audio_dir, ratings=None, metadata=None, *, extension="auto",
     truth_column : str, optional
         A metadata column of intended emotions: its labels (normalised, those
         that some rater chose) are the classes, instead of the labels that
-        win majorities.
+        win majorities. A corpus folder without ``ratings.csv`` is read when
+        it is given: every row of ``metadata.csv`` is an utterance,
+        ``annotations`` is None and the classes are the truth column's labels
+        (a test corpus of a cross-corpus run, scored against its truth only).
 
     Returns
     -------
@@ -123,9 +126,12 @@ def load_corpus(audio_dir, ratings=None, metadata=None, *, extension="auto",
     Metadata rows without any rating are left out, with a count on stderr.
     """
     if ratings is None:  # a corpus folder
-        parts = corpus_folder(audio_dir)
+        parts = corpus_folder(audio_dir, need_ratings=truth_column is None)
         audio_dir, ratings = parts.audio_dir, parts.ratings
         metadata = parts.metadata if metadata is None else metadata
+        if ratings is None:  # no ratings, a truth column: scored against it
+            return _unrated_corpus(Path(audio_dir), metadata, truth_column,
+                                   extension)
     audio_dir = Path(audio_dir)
     named = "<utterance>.<audio extension>" if extension == "auto" else (
         f"<utterance>{extension}")
@@ -259,6 +265,50 @@ def _warn_few_wins(classes, report, ratings):
             "and a model learns them from few examples. Pass classes=[...] "
             "without them, or truth_column= naming the intended emotions.",
             RareClassWarning)
+
+
+def _unrated_corpus(audio_dir, metadata, truth_column, extension):
+    """A corpus folder with a truth column and no ratings: every metadata
+    row an utterance, ``annotations`` None."""
+    if metadata is None:
+        raise FileNotFoundError(
+            f"{str(audio_dir.parent)!r} has neither ratings.csv nor metadata.csv; "
+            f"a corpus without ratings needs metadata.csv with the truth column "
+            f"{truth_column!r}.")
+    meta = _read_csv(metadata, "a CSV with an utterance column plus columns such "
+                               "as speaker, session, intended")
+    meta = meta.set_index(_id_column(meta, []))
+    meta.index = pd.Index(meta.index.astype(str), name="utterance")
+    if meta.index.duplicated().any():
+        dup = meta.index[meta.index.duplicated()][0]
+        raise ValueError(f"{str(metadata)!r} lists utterance {dup!r} more than "
+                         "once; give one row per utterance.")
+    if truth_column not in meta.columns:
+        raise ValueError(
+            f"{str(audio_dir.parent)!r} has no ratings.csv, and truth_column="
+            f"{truth_column!r} is not a column of {str(metadata)!r} (its columns: "
+            f"{list(meta.columns)}); a corpus without ratings is scored against "
+            "its truth column only.")
+    ids = list(meta.index)
+    paths, absent = find_audio(audio_dir, ids, extension)
+    if absent:
+        raise FileNotFoundError(
+            f"{len(absent)} of {len(ids)} audio files are missing (e.g. utterance "
+            f"{absent[0]!r}); {str(audio_dir)!r} must hold one for every row of "
+            f"{str(metadata)!r}.")
+    same_files(paths, ids)
+    utterances = meta.copy()
+    utterances["path"] = [str(p) for p in paths]
+    read = truth_labels(utterances[truth_column],
+                        name=f"truth column {truth_column!r} of {str(metadata)!r}")
+    classes = sorted({x for x in read if x is not None}, key=str)
+    rule = f"the labels of the truth column {truth_column!r} (no ratings)"
+    return Bunch(utterances=utterances, annotations=None, classes=classes,
+                 classes_report={"wins": {}, "left_out": {}, "rare": {},
+                                 "rule": rule},
+                 DESCR=f"Corpus without ratings from {str(audio_dir)!r} and "
+                       f"{str(metadata)!r}: {len(ids)} utterances; classes "
+                       f"{classes} ({rule}).")
 
 
 def _truth_classes(utterances, column, annotations, report, metadata):

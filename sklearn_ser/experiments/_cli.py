@@ -200,7 +200,11 @@ def cmd_benchmark(args, out):
         name = args.dataset or Path(args.corpus or args.audio_dir).name
         return cross_corpus_command(
             args, out, (name, u, a), classes, truth, group, methods, epochs,
-            lambda folder: load_generic(folder, extension=args.extension))
+            lambda folder: load_generic(
+                folder, extension=args.extension,
+                # a test corpus without ratings is scored against its truth
+                truth_column=None if (Path(folder) / "ratings.csv").is_file()
+                else _unrated_truth(folder, truth)))
     t = time.perf_counter()
     results = _compare(u, a, classes, methods=methods, seeds=args.seeds,
                        epochs=epochs, n_jobs=args.n_jobs, cache=args.cache,
@@ -211,6 +215,15 @@ def cmd_benchmark(args, out):
                                 wall_seconds=time.perf_counter() - t)
     _say_rare(results.meta.get("rare_classes"), group)
     return _finish(results, out)
+
+
+def _unrated_truth(folder, truth):
+    """The truth column a test corpus without ratings is scored against."""
+    if truth is None:
+        raise SystemExit(f"sklearn-ser benchmark: --test-corpus {folder} has no "
+                         "ratings.csv; a test corpus without ratings is scored "
+                         "against a truth column: give --truth-column.")
+    return truth
 
 
 def _say_rare(rare, group):

@@ -165,13 +165,14 @@ def load_dataset(name, root, emotions_per_speaker=None):
 
 
 def load_generic(audio_dir, ratings=None, metadata=None, extension="auto",
-                 command="benchmark"):
+                 command="benchmark", truth_column=None):
     """:func:`sklearn_ser.datasets.load_corpus` with its errors as exit messages
     (``ratings`` None: ``audio_dir`` is a corpus folder)."""
     try:
         with warnings.catch_warnings():  # the classes are decided by the command
             warnings.simplefilter("ignore", RareClassWarning)  # line, not here
-            data = load_corpus(audio_dir, ratings, metadata, extension=extension)
+            data = load_corpus(audio_dir, ratings, metadata, extension=extension,
+                               truth_column=truth_column)
     except (FileNotFoundError, ValueError) as e:
         given = (f"--corpus {audio_dir}" if ratings is None else
                  f"--audio-dir {audio_dir}, --ratings {ratings}, --metadata "

@@ -61,6 +61,8 @@ class CrossCorpusResult:
     left_out: dict = field(default_factory=dict)
     #: the training corpus' own leave-one-group-out result (``--within``)
     within: object = None
+    #: test corpora without ratings (scored against their truth only)
+    unrated: tuple = ()
 
     def table(self):
         """Markdown: method x test corpus, UAR against the majority and the
@@ -94,7 +96,10 @@ class CrossCorpusResult:
             + ". Intervals: speaker bootstrap of the UAR vs truth (each test "
             "corpus' results.md has the paired tests). Utterances whose majority "
             "is not a shared class, per corpus: "
-            + ", ".join(f"{c} {n}" for c, n in self.left_out.items()) + ".")
+            + ", ".join(f"{c} {n}" for c, n in self.left_out.items()
+                        if c not in self.unrated) + "."
+            + (f" Without ratings (scored against the truth only): "
+               f"{', '.join(self.unrated)}." if self.unrated else ""))
         return "\n".join(lines)
 
     def to_dict(self):
@@ -149,12 +154,16 @@ def _mapped(values, mapping, corpus, required=()):
 
 
 def _prefixed(name, data, mapping=None, shared=None, truth_column=None):
-    """One corpus' utterances and ratings with corpus-prefixed ids (labels
-    mapped by ``mapping``, the truth column too), and the keys of the labels
-    its ratings hold (for the shared map's check)."""
+    """One corpus' utterances and long ratings with corpus-prefixed ids
+    (labels mapped by ``mapping``, the truth column too), and the keys of the
+    labels its ratings hold (for the shared map's check)."""
     u = data.utterances.copy()
-    a = align_annotations(u, data.annotations)
-    long = to_long(a)
+    if data.annotations is None:  # a test corpus scored against its truth only
+        long = pd.DataFrame({"utterance": pd.Series(dtype=object),
+                             "rater": pd.Series(dtype=object),
+                             "label": pd.Series(dtype=object)})
+    else:
+        long = to_long(align_annotations(u, data.annotations))
     own = [k for k in (mapping or {}) if k not in (shared or {})]
     long["label"], seen = _mapped(long["label"].to_numpy(), mapping, name,
                                   required=own)
@@ -169,8 +178,7 @@ def _prefixed(name, data, mapping=None, shared=None, truth_column=None):
     else:
         u["speaker"] = name
     u["corpus"] = name
-    ratings = from_long(long, multiple="choices").reindex(u.index)
-    return u, ratings, seen
+    return u, long, seen
 
 
 def run_cross_corpus(train, tests, classes, *, methods, seeds=1, epochs=60,
@@ -185,7 +193,9 @@ def run_cross_corpus(train, tests, classes, *, methods, seeds=1, epochs=60,
         ``{name: corpus}``, one corpus (a Bunch with ``utterances`` and
         ``annotations``, as :func:`~sklearn_ser.datasets.load_corpus` gives).
     tests : dict
-        ``{name: corpus}``, one or more.
+        ``{name: corpus}``, one or more. A test corpus whose ``annotations``
+        is None (a folder without ratings, read with ``truth_column``) is
+        scored against its truth column only.
     classes : list
         The shared classes (each corpus' other labels stay as evidence, and
         their utterances are not scored against the majority).
@@ -207,6 +217,15 @@ normalise
         raise ComparisonError("run_cross_corpus needs one training corpus and at "
                               "least one test corpus ({name: corpus} each).")
     names = [*train, *tests]
+    if any(c.annotations is None for c in train.values()):
+        raise ComparisonError(f"the training corpus {names[0]!r} has no ratings; "
+                              "a model learns from them.")
+    for name, c in tests.items():
+        if c.annotations is None and (truth_column is None or truth_column
+                                      not in c.utterances.columns):
+            raise ComparisonError(
+                f"test corpus {name!r} has no ratings and no truth column "
+                f"{truth_column!r}: there is nothing to score it against.")
     if len(set(names)) != len(names):
         raise ComparisonError(f"corpus names must differ; got {names}.")
     maps, shared = _label_maps(label_maps, names)
@@ -220,7 +239,10 @@ normalise
                                   "corpus' ratings.")
     (train_name,) = train
     u = pd.concat([p[0] for p in parts])
-    a = pd.concat([p[1] for p in parts])
+    # one table of every corpus' ratings (a test corpus may have none: its
+    # utterances are then scored against their truth only)
+    a = from_long(pd.concat([p[1] for p in parts], ignore_index=True),
+                  multiple="choices").reindex(u.index)
     u[SPLIT] = np.where(u["corpus"] == train_name, "train", "test")
     plan = plan_comparison(u, a, classes, methods=methods, n_jobs=n_jobs,
                            cache=cache, group_column=SPLIT, profile=profile,
@@ -239,7 +261,9 @@ normalise
         results[name] = res.with_meta(
             command="cross-corpus", corpus=f"{train_name} -> {name}",
             folds=f"trained on {train_name}, tested on {name}")
-    return CrossCorpusResult(train=train_name, results=results, left_out=left)
+    return CrossCorpusResult(train=train_name, results=results, left_out=left,
+                             unrated=tuple(n for n, c in tests.items()
+                                           if c.annotations is None))
 
 
 def write_cross_corpus(out, result):

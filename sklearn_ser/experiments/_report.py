@@ -14,7 +14,12 @@ from .. import plotting
 from ..metrics import agreement_levels
 from ._methods import BASELINES
 from ._result import as_result
-from ._scores import DISTRIBUTION_SCORES, rare_by_class, truth_left_out
+from ._scores import (
+    DISTRIBUTION_SCORES,
+    has_ratings,
+    rare_by_class,
+    truth_left_out,
+)
 
 #: Each paper's method in the command line, its own baseline there, and the
 #: margin the paper reports (UA points vs the majority, IEMOCAP 4 classes):
@@ -450,7 +455,10 @@ def _draw_plots(out, results, plots):
     classes = results.meta["classes"]
     preds = plots["predictions"]
     paths = []
-    agreement = agreement_levels(plots["annotations"], classes)
+    # a cross-corpus test corpus may have no ratings: scored against its truth
+    rated = has_ratings(plots["annotations"])
+    agreement = (agreement_levels(plots["annotations"], classes) if rated else
+                 pd.Series(np.nan, index=plots["index"]))
     table = pd.DataFrame({"group": plots["groups"], "majority": plots["majority"],
                           "agreement": agreement.to_numpy()}, index=plots["index"])
     if plots["truth"] is not None:
@@ -469,11 +477,15 @@ def _draw_plots(out, results, plots):
         plt.close(fig)
         paths.append(path)
 
-    save(plotting.plot_confusion_matrices(
-        preds, plots["majority"], classes,
-        title=f"Confusion matrices vs the majority ({results.meta['folds']}, "
-              "seed 0; each row sums to 1)"), "confusion_matrices.png")
     truth_name = results.meta.get("truth_column") or "truth"
+    save(plotting.plot_confusion_matrices(
+        preds, plots["majority"] if rated else plots["truth"], classes,
+        title=f"Confusion matrices vs the "
+              f"{'majority' if rated else repr(truth_name)} "
+              f"({results.meta['folds']}, seed 0; each row sums to 1)"),
+        "confusion_matrices.png")
+    if not rated:
+        return paths, n_cells
     truth_recalls = {m: r["per_class_recall_truth"]
                      for m, r in results.methods.items()
                      if r.get("per_class_recall_truth")} or None

@@ -124,6 +124,8 @@ def distribution_scores(proba, pred, annotations, classes):
     :data:`DISTRIBUTION_SCORES`; the probability scores are None without
     ``proba``)."""
     out = dict.fromkeys(DISTRIBUTION_SCORES)
+    if not has_ratings(annotations):
+        return out  # nothing to score against (a test corpus with a truth only)
     out["alpha_with_model"] = krippendorff_alpha(annotations, pred,
                                                  classes=classes).with_model
     if proba is not None:
@@ -167,11 +169,21 @@ def _mean_over_seeds(rows):
     return out
 
 
+def has_ratings(annotations):
+    """Whether any utterance of ``annotations`` has a rating (a cross-corpus
+    test corpus may come with a truth column and no ratings)."""
+    return bool(pd.Series(annotations).notna().any())
+
+
 def _raters_alpha(annotations, classes):
+    if not has_ratings(annotations):
+        return float("nan")
     return krippendorff_alpha(annotations, classes=classes).raters
 
 
 def _n_with_distribution(annotations, classes):
+    if not has_ratings(annotations):
+        return 0
     return int(vote_shares(annotations, classes=classes).notna().all(axis=1).sum())
 
 

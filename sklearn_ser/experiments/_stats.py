@@ -76,6 +76,11 @@ def speaker_bootstrap(predictions, ref, clusters, classes, *, baseline=None,
     """
     counts = {m: _counts(p, ref, clusters, classes) for m, p in predictions.items()}
     n_clusters = next(iter(counts.values()))[1].shape[0] if counts else 0
+    scored = int(next(iter(counts.values()))[1].sum()) if counts else 0
+    if not scored:  # no reference at all (a test corpus without ratings)
+        return {**{m: {"uar": None, "ci": None} for m in counts},
+                "_meta": {"n_boot": n_boot, "n_clusters": int(n_clusters),
+                          "n_scored": 0}}
     rng = np.random.default_rng(random_state)
     draws = rng.multinomial(n_clusters, np.full(n_clusters, 1.0 / n_clusters),
                             size=n_boot).astype(float) if n_clusters else None
@@ -97,7 +102,6 @@ def speaker_bootstrap(predictions, ref, clusters, classes, *, baseline=None,
                 "baseline": baseline,
                 "delta": out[m]["uar"] - out[baseline]["uar"],
                 "ci": [float(lo), float(hi)], "p": p}
-    scored = int(next(iter(counts.values()))[1].sum()) if counts else 0
     out["_meta"] = {"n_boot": n_boot, "n_clusters": int(n_clusters),
                     "n_scored": scored}
     return out
