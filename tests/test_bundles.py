@@ -197,6 +197,18 @@ def test_a_foreign_network_is_refused_by_name(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+def test_a_model_holding_a_foreign_type_is_refused_when_saved(tmp_path):
+    """Said at saving, not when a colleague loads the folder."""
+    from collections import Counter
+
+    scaler = StandardScaler().fit([[0.0], [1.0]])
+    scaler.extra_ = Planted()
+    scaler.counts_ = Counter("ab")
+    with pytest.raises(BundleError, match=r"Planted.*set the parameter"):
+        save_model(scaler, tmp_path / "b")
+    assert not list(tmp_path.iterdir())
+
+
 _columns = st.sampled_from(["int64", "float64", "object", "bool", "Int64", "string"])
 
 

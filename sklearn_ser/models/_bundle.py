@@ -368,6 +368,14 @@ def save_model(estimator, folder, *, training=None, card=None):
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     try:
         skops.io.dump(tree, tmp / SKOPS)
+        refused = [t for t in skops.io.get_untrusted_types(file=tmp / SKOPS)
+                   if t.split(".")[0] not in TRUSTED_MODULES]
+        if refused:  # said now, not when a colleague loads it
+            raise BundleError(
+                f"the model holds object(s) of type(s) {refused}, outside the types "
+                "a bundle loads (this package's, scikit-learn's, skops' defaults); "
+                "set the parameter that holds them to None (e.g. "
+                "set_params(callbacks=None) after fitting) before saving.")
         safetensors.torch.save_file(state["tensors"], str(tmp / WEIGHTS),
                                     metadata={"format": FORMAT})
         (tmp / NETWORKS).write_text(json.dumps(state["networks"], indent=1))
