@@ -156,6 +156,30 @@ def test_weights_that_do_not_fit_the_network_are_refused(fitted, tmp_path):
             load_model(folder)
 
 
+def test_a_fusion_heads_copies_of_its_encoders_are_written_once(fitted, corpus,
+                                                               tmp_path):
+    """The stacked model's head holds frozen copies of its components'
+    networks: their tensors are written once and shared on loading; a shared
+    name that points nowhere is refused."""
+    import safetensors.torch
+
+    model, folder = fitted["stacked"]
+    described = json.loads((folder / "networks.json").read_text())
+    assert described["shared_tensors"]
+    stored = safetensors.torch.load_file(str(folder / WEIGHTS))
+    assert not set(described["shared_tensors"]) & set(stored)
+    X = corpus[0].utterances.iloc[:6]
+    np.testing.assert_array_equal(load_model(folder).predict_proba(X),
+                                  model.predict_proba(X))
+    bad = _copy(folder, tmp_path / "b")
+    alias = next(iter(described["shared_tensors"]))
+    described["shared_tensors"][alias] = "net99/nothing"
+    (bad / "networks.json").write_text(json.dumps(described))
+    _rehash(bad)
+    with pytest.raises(BundleError, match="does not hold once"):
+        load_model(bad)
+
+
 def test_another_format_version_is_refused(fitted, tmp_path):
     folder = _copy(fitted["logreg_egemaps"][1], tmp_path / "b")
     manifest = json.loads((folder / MANIFEST).read_text())

@@ -10,9 +10,10 @@ Layout of a bundle (format :data:`FORMAT_VERSION`):
 ``weights.safetensors``
     Every network's tensors, ``<key>/<tensor>``.
 ``networks.json``
-    Every network's class and constructor arguments (``<key>``): the networks
-    are rebuilt from this package's own network classes, then given their
-    tensors.
+    Every network's class and constructor arguments (``networks``: the
+    networks are rebuilt from this package's own network classes, then given
+    their tensors) and the tensors written once for several networks
+    (``shared_tensors``: a fusion head's frozen copies of its encoders).
 ``manifest.json``
     The format version, the library and dependency versions, the estimator
     and its parameters, the classes, the audio conversion and feature
@@ -188,7 +189,15 @@ def _encode_new(obj, state, memo, where):
         except TypeError as e:
             raise BundleError(str(e)) from None
         for name, tensor in module_state(obj).items():
-            state["tensors"][f"{key}/{name}"] = tensor
+            # a fusion head's frozen encoders hold copies of its components'
+            # weights: each distinct tensor is written once
+            digest = (str(tensor.dtype), tuple(tensor.shape),
+                      hashlib.sha256(tensor.numpy().tobytes()).hexdigest())
+            first = state["digests"].setdefault(digest, f"{key}/{name}")
+            if first == f"{key}/{name}":
+                state["tensors"][first] = tensor
+            else:
+                state["shared"][f"{key}/{name}"] = first
         return _ModuleRef(key)
     if isinstance(obj, torch.Tensor):
         key = f"tensor{len(state['loose'])}"
@@ -361,7 +370,8 @@ def save_model(estimator, folder, *, training=None, card=None):
     if folder.exists():
         raise BundleError(f"{str(folder)!r} exists; a model is saved to a new "
                           "folder (nothing already there is overwritten).")
-    state = {"networks": {}, "tensors": {}, "loose": {}}
+    state = {"networks": {}, "tensors": {}, "loose": {}, "digests": {},
+             "shared": {}}
     tree = _encode(estimator, state, {}, type(estimator).__name__)
     features, audio = _features(estimator)
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -378,7 +388,9 @@ def save_model(estimator, folder, *, training=None, card=None):
                 "set_params(callbacks=None) after fitting) before saving.")
         safetensors.torch.save_file(state["tensors"], str(tmp / WEIGHTS),
                                     metadata={"format": FORMAT})
-        (tmp / NETWORKS).write_text(json.dumps(state["networks"], indent=1))
+        (tmp / NETWORKS).write_text(json.dumps(
+            {"networks": state["networks"], "shared_tensors": state["shared"]},
+            indent=1))
         manifest = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -506,11 +518,12 @@ def load_model(folder):
     try:
         tree = skops.io.load(Path(folder) / SKOPS, trusted=named)
         tensors = safetensors.torch.load_file(str(Path(folder) / WEIGHTS))
-        networks = json.loads((Path(folder) / NETWORKS).read_text())
+        described = json.loads((Path(folder) / NETWORKS).read_text())
     except BundleError:
         raise
     except Exception as e:  # a damaged file that kept its hash cannot occur;
         raise BundleError(f"{folder}: cannot be read: {e}") from e  # a bug can
+    networks, tensors = _networks_and_tensors(folder, described, tensors)
     named_keys = set(networks)
     stray = sorted(k for k in tensors if k.split("/")[0] not in named_keys
                    and not k.startswith("tensor"))
@@ -524,6 +537,24 @@ def load_model(folder):
         raise BundleError(f"{folder}: {e}") from None
     model.manifest_ = manifest
     return model
+
+
+def _networks_and_tensors(folder, described, tensors):
+    """``networks.json``'s networks, and the tensors with every shared one
+    (written once for several networks) under each of its names."""
+    if not isinstance(described, dict) or not isinstance(
+            described.get("networks"), dict) or not isinstance(
+            described.get("shared_tensors"), dict):
+        raise BundleError(f"{Path(folder) / NETWORKS} does not describe networks "
+                          "(expected networks and shared_tensors).")
+    tensors = dict(tensors)
+    for alias, stored in described["shared_tensors"].items():
+        if stored not in tensors or alias in tensors:
+            raise BundleError(f"{Path(folder) / NETWORKS}: shared tensor {alias!r} "
+                              f"names {stored!r}, which {WEIGHTS} does not hold "
+                              "once.")
+        tensors[alias] = tensors[stored]
+    return described["networks"], tensors
 
 
 def model_card(manifest):
