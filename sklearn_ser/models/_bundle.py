@@ -614,4 +614,6 @@ def _card_value(value):
                          if v not in ({}, None)) or "-"
     if isinstance(value, float):
         return f"{value:.3f}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_card_value(v) for v in value) + "]"
     return str(value)
