@@ -47,6 +47,7 @@ from torch import nn
 
 from .._version import __version__
 from ..exceptions import BundleError
+from ._card import model_card
 from ._nn.persist import LoadedNet, module_spec, module_state, restore_module
 
 #: The bundle format this release writes and reads.
@@ -555,65 +556,3 @@ def _networks_and_tensors(folder, described, tensors):
                               "once.")
         tensors[alias] = tensors[stored]
     return described["networks"], tensors
-
-
-def model_card(manifest):
-    """The default model card: what the model is, what it was trained on,
-    how it scored, how to use it."""
-    t = manifest.get("training") or {}
-    est = manifest["estimator"]
-    lines = [f"# {t.get('method') or est['class']}", ""]
-    if t.get("description"):
-        lines += [t["description"], ""]
-    lines += [
-        "## Intended use",
-        "",
-        "Predicting the distribution of emotion ratings a crowd of raters would "
-        "give a recording of speech, for research on speech emotion recognition. "
-        "Trained on one corpus: expect lower scores on recordings unlike it "
-        "(another language, microphone, speaking style or rater population). Not "
-        "for decisions about individuals.",
-        "",
-        "## Classes",
-        "",
-        ", ".join(map(str, manifest.get("classes") or [])) or "-",
-        "",
-        "## Training data",
-        "",
-    ]
-    for key, label in (("corpus", "corpus"), ("n_utterances", "utterances"),
-                       ("n_speakers", "speakers"), ("n_raters", "raters"),
-                       ("class_counts", "majority class counts"),
-                       ("ratings_sha256", "ratings (SHA-256)"),
-                       ("disagreement", "rater disagreement"),
-                       ("normalisation", "normalisation"),
-                       ("decisions", "decisions taken on the training data")):
-        if key in t:
-            lines.append(f"- {label}: {_card_value(t[key])}")
-    if "cv" in t:
-        lines += ["", "## Leave-one-group-out scores", "", _card_value(t["cv"])]
-    lines += [
-        "",
-        "## Use",
-        "",
-        "```",
-        "sklearn-ser predict THIS_FOLDER recording.wav --out predictions.csv",
-        "```",
-        "",
-        "or in Python: `sklearn_ser.load_model(folder).predict_proba(utterances)`. "
-        "`manifest.json` holds every parameter, the versions it was trained with "
-        "and the SHA-256 of each file.",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def _card_value(value):
-    if isinstance(value, dict):
-        return "; ".join(f"{k} {_card_value(v)}" for k, v in value.items()
-                         if v not in ({}, None)) or "-"
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    if isinstance(value, list):
-        return "[" + ", ".join(_card_value(v) for v in value) + "]"
-    return str(value)
