@@ -103,8 +103,8 @@ def fit_thread_count():
     setting (its default is every core; a parallel worker has already been
     given its share by :func:`use_torch_threads`), lowered to the cores the
     1-minute load average leaves idle (at least one): on a shared machine
-    torch's spin-waiting threads slow a small recurrent network several-fold
-    when the cores are busy (BENCHMARKS.md).
+    torch's spin-waiting threads slow a small recurrent network when the
+    cores are busy (see :doc:`/defaults`).
     """
     import torch
 

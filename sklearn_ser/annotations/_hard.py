@@ -233,11 +233,10 @@ def infer_classes(annotations, *, label_map=None, votes="all", min_wins=1,
     rater here and there) are not classes: with every label seen as a class,
     a 4-emotion corpus with a few stray second choices becomes a 6-class
     problem, with classes no utterance can be scored on. Labels that win a
-    few majorities only (disgust winning 14 and fear 7 of 400 clips of a
-    4-emotion corpus) are left out too, and named in the report: a model
+    few majorities only are left out too, and named in the report: a model
     trained on such a class predicts it for many more utterances than hold it
-    (BENCHMARKS.md, "Defaults decided from the training data"). Give the classes
-    explicitly when a rare class is wanted.
+    (measured: :doc:`/defaults`). Give the classes explicitly when a rare
+    class is wanted.
 
     Parameters
     ----------

@@ -18,14 +18,10 @@ from ..models import (
     StackedAnnotatorClassifier,
 )
 
-#: Training settings. "benchmark" = the settings measured on EmoDB-crowd
-#: (BENCHMARKS.md); "demo" = a compact network so that every method runs on
-#: the generated corpus within 5 minutes on two CPU cores. The benchmark
-#: profile's early stopping keeps the first minimum of the held-out loss that
-#: 8 epochs do not beat (patience 8; it was 20): the best of up to 100 noisy
-#: epochs on two held-out speakers was partly the luckiest, and cost the soft
-#: network 1.1 points against the quick run's 8 epochs on EmoDB-4
-#: (BENCHMARKS.md, "Early stopping: patience 8").
+#: Training settings. "benchmark": the command line's networks (early
+#: stopping with patience 8, docs: "Why the defaults are what they are");
+#: "demo": a compact network so that every method runs on the generated
+#: corpus within minutes on two CPU cores.
 PROFILES = {
     "benchmark": {"pool": 10, "blstm": {"lr": 3e-3, "patience": 8,
                                         "validation_fraction": 0.25}},
@@ -35,35 +31,12 @@ PROFILES = {
 }
 
 
-#: Where the training fold's speakers predict its labels (speaker explains
-#: >= 30 % of the label entropy: speakers show one or a few emotions),
-#: holding out whole speakers for early stopping removes emotions from
-#: training and the networks fall towards chance (measured on
-#: EmoDB-confounded and on a generated one-emotion-per-speaker corpus,
-#: BENCHMARKS.md). There the networks train on eGeMAPS LLD frames for a fixed
-#: 20 epochs on all training speakers instead; the rest of the profile
-#: (sizes, lr, pooling) is kept, and the final weights are the mean of those
-#: after each of the last half of the epochs (stochastic weight averaging,
-#: ``weight_averaging=0.5``: less dependence on the epoch count and the seed).
-#: Letting held-out speakers choose the epochs and refitting on all of them
-#: (``refit=True`` or ``refit=4``, the mean curve of 4 folds) was measured
-#: too and chose too few epochs on both corpora (BENCHMARKS.md, "Epochs chosen
-#: by held-out speakers"). The stacked model's fusion head trains at most
-#: ``head_epochs`` of them: it reads representations its stage-1 models have
-#: fitted to the very rows it trains on, and with no held-out speaker to stop
-#: it, 20 epochs taught it to trust the models that memorised them most (3
-#: points below CrowdH on EmoDB-confounded-4 over 10 seeds; 8 epochs level
-#: with it, and better on the generated corpus: BENCHMARKS.md, "A shorter
-#: fusion head on confounded folds"). For the same reason Ando et al.'s fused
-#: model, whose new classifier part reads two frozen encoders fitted to its
-#: own training rows, predicts with its dominant-emotion model beside it: the
-#: geometric mean of the two models' probabilities
-#: (``MLEEFusionClassifier(dominant_weight=0.5)``). 2.5 / 2.9 points below
-#: crowd_soft on the generated corpus without it, 1.2 / 1.2 with it; +2.8 /
-#: +0.4 -> +3.3 / +2.0 on EmoDB-confounded-4 (10 seeds each); on unconfounded
-#: folds, where the part early-stops on held-out speakers, it cost 1.1 points
-#: on EmoDB-4 and is not used (BENCHMARKS.md, "Ando et al.'s fusion beside its
-#: own dominant model").
+#: The settings of a fold whose training speakers predict its labels
+#: (speaker-confounded): eGeMAPS LLD frames, a fixed number of epochs on every
+#: training speaker with the last half's weights averaged (held-out speakers
+#: would remove emotions), the stacked model's head at most ``head_epochs``,
+#: MLEE fusion blended with its dominant model. Measured in the docs, "Why the
+#: defaults are what they are".
 CONFOUNDED = {"features": "eGeMAPSv02", "epochs": 20, "head_epochs": 8,
               "mlee_dominant_weight": 0.5,
               "blstm": {"validation_fraction": None, "weight_averaging": 0.5}}
@@ -169,10 +142,8 @@ def _soft_x5(classes, seed, epochs, profile, n_features=None):
 
 
 def _stacked(classes, seed, epochs, profile, n_features=None):
-    # dropout 0.5 on the fusion head's input (Chou & Lee's "dropout layer for
-    # all layers"): +1 UAR point on EmoDB-confounded-4, even on EmoDB-4
-    # (BENCHMARKS.md, "The stacked model's head"); on confounded folds (no
-    # early stopping) the head trains at most the profile's head_epochs
+    # dropout 0.5 on the head's input (Chou & Lee's "dropout layer for all
+    # layers"); on confounded folds at most head_epochs (docs: the defaults)
     head = profile.get("head_epochs")
     return StackedAnnotatorClassifier(_network("hard")(classes, seed, epochs, profile),
                                       classes=classes, final={
@@ -203,11 +174,8 @@ def _noisy(classes, seed, epochs, profile, n_features=None):
     if "dense_units" in params:  # compact profile: keep Fujioka's ratio
         params["dense_units"] *= 2
     params.pop("head_units", None)
-    # measured departures (BENCHMARKS.md, "Fujioka et al. on the command line"):
-    # w keeps Eq. 4's class balance (the paper's global rescaling erased it in
-    # a few epochs and lost 9-13 points on one-emotion-per-speaker corpora),
-    # and early stopping watches the held-out UAR (the loss kept the
-    # smoothed-target training running 20-50 epochs on EmoDB-4, -5 points)
+    # departures from the paper, measured (docs: the defaults): w keeps Eq. 4's
+    # class balance, early stopping watches the held-out UAR
     return NoisyLabelMetaClassifier(classes=classes, random_state=seed,
                                     max_epochs=epochs, weight_norm="class",
                                     monitor="uar", **params)
@@ -302,7 +270,7 @@ FUSIONS = {n: m.members for n, m in METHODS.items() if m.kind == "fusion"}
 #: (half decades around 1: with standardised features the penalty's weight
 #: against the data grows with their number, so 88 eGeMAPS functionals get C
 #: 1e-4 .. 1 and 6,373 ComParE ones 1.6e-6 .. 1.6e-2; an unscaled grid left
-#: ComParE searching penalties its optimum never needs, at 10 minutes a fold).
+#: ComParE searching penalties its optimum never needs).
 PENALTY_GRID = tuple(float(c) for c in np.logspace(-2, 2, 9))
 
 

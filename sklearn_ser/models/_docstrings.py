@@ -65,7 +65,7 @@ _FRAGMENTS = {
         ``weight_averaging`` share of the epochs (0.5 of 20: epochs 11-20)
         instead of the last epoch's; 0 keeps the last epoch's. It makes the
         result depend less on the number of epochs and on the seed
-        (BENCHMARKS.md). Needs a fixed number of epochs:
+        (:doc:`/defaults`). Needs a fixed number of epochs:
         ``validation_fraction=None``, or ``refit`` (the refit network
         averages its last epochs); with early stopping alone it is an error.
         ``history_`` marks the averaged epochs (``averaged``).

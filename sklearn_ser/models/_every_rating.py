@@ -112,10 +112,8 @@ default="shares"
         Whether refine's folds follow the ``groups`` given to ``fit`` (False:
         shuffled folds over utterances even then, while ``param_grid``'s
         search still groups by them). Refinement wants a second opinion on
-        each training utterance, not a guess for an unseen speaker: measured
-        with eGeMAPS (C=1e-2) on the generated one-emotion-per-speaker corpus,
-        0.792 UAR vs the intended emotion with folds over utterances, 0.761
-        with speaker folds (EmoDB-crowd 0.730 vs 0.724; BENCHMARKS.md).
+        each training utterance, not a guess for an unseen speaker (measured:
+        :doc:`/defaults`).
     smoothing : float, default=0.5
         Added to every cell of the raters' confusion counts.
     classes : array-like, default=None
@@ -145,11 +143,9 @@ default="shares"
         log loss of the predicted probabilities against their targets (the
         vote shares: every rating counts), or the UAR of the predictions
         against the plurality of their ratings (utterances without a unique
-        plurality left out). The log loss is the steadier choice: over
-        EmoDB-crowd, EmoDB-confounded and a generated corpus it chose penalties
-        within a factor 3 of the best fixed one, where UAR on a few hundred
-        crowd labels swung by a factor 10 and cost up to 4 points
-        (BENCHMARKS.md).
+        plurality left out). The log loss is the steadier choice: UAR on a few
+        hundred crowd labels swings with the penalty (measured:
+        :doc:`/defaults`).
 
     Attributes
     ----------

@@ -94,8 +94,7 @@ class MLEEFusionClassifier(StagedParamsMixin, MetaClassifierMixin):
         zero; :class:`FrozenFusionClassifier`'s ``init="first"``), so that
         fine-tuning at the paper's small learning rate adds what the MLEE
         encoder brings to a model that already recognises the dominant
-        emotion, and cannot start below it. Measured in BENCHMARKS.md,
-        "Ando et al.'s loss on the generated corpus, taken apart". Other modes
+        emotion, and cannot start below it (:doc:`/defaults`). Other modes
         refuse ``"dominant"``.
     final_validation : float or None, default=None
         How long the new classifier part trains. None: like ``estimator``.
@@ -103,8 +102,7 @@ class MLEEFusionClassifier(StagedParamsMixin, MetaClassifierMixin):
         from the MLEE and dominant models and from the classifier part, which
         keeps the epoch scoring best on them; the models that early-stop use
         the same rows (as :class:`StackedAnnotatorClassifier`'s
-        ``final_validation``; ``held_out_``, ``held_out_by_``; measured in
-        BENCHMARKS.md, "Fusion heads: rows held out of every model").
+        ``final_validation``; ``held_out_``, ``held_out_by_``).
         Unused, with a warning, in ``mode="mlee_only"``.
     dominant_weight : float in [0, 1], default=0.0
         Share of the dominant model's own probabilities in the prediction of
@@ -117,12 +115,10 @@ class MLEEFusionClassifier(StagedParamsMixin, MetaClassifierMixin):
         models the method already trains, which keeps what the fused model
         learns from the MLEE encoder where the crowd's extra emotions carry
         signal and bounds what the encoder costs where they are other raters'
-        noise (0.5 measured on four 4-class corpora over 3-10 seeds,
-        BENCHMARKS.md, "Ando et al.'s fusion beside its own dominant model";
-        the command line's ``mlee_fusion`` uses 0.5 on speaker-confounded
-        folds, where nothing held out stops the fused model's new part, and
-        0 elsewhere: on EmoDB-4 with early stopping the blend cost 0.6-1.0
-        UA points). Other modes refuse a weight above 0.
+        noise; the command line's ``mlee_fusion`` uses 0.5 on
+        speaker-confounded folds, where nothing held out stops the fused
+        model's new part, and 0 elsewhere (measured: :doc:`/defaults`). Other
+        modes refuse a weight above 0.
     random_state : int, RandomState or None
     progress : bool, default=False
         A progress bar over the models: the MLEE pre-training, the dominant

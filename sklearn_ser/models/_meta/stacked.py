@@ -103,10 +103,8 @@ class StackedAnnotatorClassifier(StagedParamsMixin, MetaClassifierMixin):
         model it learns to trust. The held-out rows are whole speakers where
         speakers are known and do not predict the labels, else utterances
         drawn per majority class (``held_out_``, ``held_out_by_``). The rows
-        are data the stage-1 models lose: on the 4-class corpora measured it
-        did not pay (BENCHMARKS.md, "Fusion heads: rows held out of every
-        model"). Unused, with a warning, when stage 1 is one model (no fusion
-        layer).
+        are data the stage-1 models lose (measured: :doc:`/defaults`).
+        Unused, with a warning, when stage 1 is one model (no fusion layer).
     n_jobs : int, default=None
         Stage-1 models trained in parallel (joblib processes).
     random_state : int, RandomState or None

@@ -157,6 +157,7 @@ class EarlyStoppingSplits:
                 "or a few emotions), so holding out whole speakers for early "
                 "stopping removes emotions from training. Use refit=True (they "
                 "choose the number of epochs, then every speaker trains for that "
-                "many; BENCHMARKS.md).",
+                "many; see the documentation, \"Why the defaults are what they "
+                "are\").",
                 InnerSplitWarning,
             )

@@ -73,14 +73,9 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
         steps it is gone within a few epochs (every class mean near 1).
         ``"class"`` (a measured departure): each gold class keeps its Eq. 4
         mean (the overall mean stays 1), so ``w`` only moves weight from the
-        ambiguous to the clear utterances of one class. On three 4-class
-        corpora (3 seeds, BENCHMARKS.md "Fujioka et al. on the command
-        line") ``"class"`` was within a seed's spread where early stopping
-        chooses the epochs (EmoDB-4: 66.4 vs 67.9 UAR) and gained 8.5-12
-        points vs the intended emotion with fixed epochs on
-        speaker-confounded folds; the command line's ``noisy_meta`` uses
-        it, with ``monitor="uar"`` (the held-out loss let the smoothed
-        targets of Eq. 7 train 20-50 epochs on EmoDB-4).
+        ambiguous to the clear utterances of one class. The command line's
+        ``noisy_meta`` uses it, with ``monitor="uar"`` (measured:
+        :doc:`/defaults`).
     %(target_params)s
         Here ``target`` must give hard gold labels (the majority by default).
     dense_units, lstm_units : int, default=512, 128
