@@ -41,6 +41,8 @@ def bundles(corpus, tmp_path_factory):
         args = ["fit", "--corpus", str(corpus.audio_dir.parent), "--method", method,
                 "--out", str(root / method), "--quick", "--no-progress",
                 "--n-jobs", "1", "--cache", cache]
+        if method == "logreg_egemaps":  # the card gets the method's own scores
+            args.append("--cv")
         assert main(args) == 0
         out[method] = root / method
     return out
@@ -63,6 +65,9 @@ def test_fit_writes_a_bundle_with_its_card_and_refuses_an_existing_folder(
     assert [f["class"].rsplit(".", 1)[1] for f in manifest["features"]] == [
         "OpenSmileFrames", "PredictionStandardizer", "FrameAverager"]
     assert t["normalisation"]["mode"] in ("speaker", "global")
+    cv = json.loads((bundles["logreg_egemaps"] / "manifest.json").read_text())[
+        "training"]["cv"]
+    assert 0 <= cv["uar"] <= 1 and cv["folds"].startswith("leave-one-session-out")
     assert main(["info", str(folder)]) == 0
     shown = capsys.readouterr().out
     assert "## Training data" in shown and "every file matches its SHA-256" in shown
@@ -165,6 +170,29 @@ def test_bad_inputs_are_named(bundles, tmp_path):
     with pytest.raises(SystemExit, match="not a model bundle"):
         _predict(tmp_path, tmp_path / "notes.wav", "--out", tmp_path / "p.csv")
     assert not (tmp_path / "p.csv").exists()
+
+
+def test_bad_lists_folders_and_options_are_named(bundles, corpus, tmp_path, capsys):
+    model, out = bundles["crowd_soft"], tmp_path / "p.csv"
+    wav = sorted(corpus.audio_dir.glob("*.wav"))[0]
+    pd.DataFrame({"file": [str(wav)]}).to_csv(tmp_path / "l.csv", index=False)
+    cases = [
+        (["--list", tmp_path / "l.csv"], r"needs a 'path' column .* \['file'\]"),
+        ([wav, wav], "is given twice"),
+        ([], "give the recordings"),
+        (["--audio-dir", tmp_path / "nowhere"], "is not a folder"),
+        (["--audio-dir", tmp_path], "holds no audio file"),
+    ]
+    for args, message in cases:
+        with pytest.raises(SystemExit, match=message):
+            _predict(model, *args, "--out", out)
+    for option, value, message in (("--abstain", "1.5", "probability in"),
+                                   ("--segment", "-2", "seconds > 0"),
+                                   ("--segment", "soon", "seconds or 'auto'")):
+        with pytest.raises(SystemExit):
+            _predict(model, wav, option, value, "--out", out)
+        assert message in capsys.readouterr().err
+    assert not out.exists()
 
 
 @given(duration=st.floats(0.01, 600), seconds=st.floats(0.5, 60))

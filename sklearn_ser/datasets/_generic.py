@@ -149,15 +149,7 @@ def load_corpus(audio_dir, ratings=None, metadata=None, *, extension="auto",
     ids = [str(i) for i in table.index]
     table.index = pd.Index(ids, name="utterance")
     if metadata is not None:
-        meta = _read_csv(metadata, "a CSV with an utterance column plus columns such "
-                                   "as speaker, session, intended")
-        key = _id_column(meta, ids)
-        meta = meta.set_index(key)
-        meta.index = meta.index.astype(str)
-        if meta.index.duplicated().any():
-            dup = meta.index[meta.index.duplicated()][0]
-            raise ValueError(f"{str(metadata)!r} lists utterance {dup!r} more than "
-                             "once; give one row per utterance.")
+        meta = _read_metadata(metadata, ids)
         missing = [i for i in ids if i not in meta.index]
         if missing:
             # ids are matched exactly (they name files); say when only case or
@@ -267,6 +259,20 @@ def _warn_few_wins(classes, report, ratings):
             RareClassWarning)
 
 
+def _read_metadata(metadata, ids):
+    """The metadata CSV indexed by utterance id (as text; its id column
+    found by name, else by the rated ``ids`` it holds), one row per id."""
+    meta = _read_csv(metadata, "a CSV with an utterance column plus columns such "
+                               "as speaker, session, intended")
+    meta = meta.set_index(_id_column(meta, ids))
+    meta.index = meta.index.astype(str)
+    if meta.index.duplicated().any():
+        dup = meta.index[meta.index.duplicated()][0]
+        raise ValueError(f"{str(metadata)!r} lists utterance {dup!r} more than "
+                         "once; give one row per utterance.")
+    return meta
+
+
 def _unrated_corpus(audio_dir, metadata, truth_column, extension):
     """A corpus folder with a truth column and no ratings: every metadata
     row an utterance, ``annotations`` None."""
@@ -275,14 +281,7 @@ def _unrated_corpus(audio_dir, metadata, truth_column, extension):
             f"{str(audio_dir.parent)!r} has neither ratings.csv nor metadata.csv; "
             f"a corpus without ratings needs metadata.csv with the truth column "
             f"{truth_column!r}.")
-    meta = _read_csv(metadata, "a CSV with an utterance column plus columns such "
-                               "as speaker, session, intended")
-    meta = meta.set_index(_id_column(meta, []))
-    meta.index = pd.Index(meta.index.astype(str), name="utterance")
-    if meta.index.duplicated().any():
-        dup = meta.index[meta.index.duplicated()][0]
-        raise ValueError(f"{str(metadata)!r} lists utterance {dup!r} more than "
-                         "once; give one row per utterance.")
+    meta = _read_metadata(metadata, [])
     if truth_column not in meta.columns:
         raise ValueError(
             f"{str(audio_dir.parent)!r} has no ratings.csv, and truth_column="
@@ -298,6 +297,7 @@ def _unrated_corpus(audio_dir, metadata, truth_column, extension):
             f"{str(metadata)!r}.")
     same_files(paths, ids)
     utterances = meta.copy()
+    utterances.index.name = "utterance"
     utterances["path"] = [str(p) for p in paths]
     read = truth_labels(utterances[truth_column],
                         name=f"truth column {truth_column!r} of {str(metadata)!r}")

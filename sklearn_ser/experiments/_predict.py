@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._estimators import estimators_in
 from ..exceptions import AudioError, BundleError
 from ..features import PredictionStandardizer
 from ..models import check_bundle, load_model, predict_distribution
@@ -144,22 +145,8 @@ def _segmented(table, info, segment):
     return out
 
 
-def _walk(obj, seen=None):
-    """Every estimator inside ``obj`` (pipelines, fusions, frozen members)."""
-    seen = set() if seen is None else seen
-    if id(obj) in seen:
-        return
-    seen.add(id(obj))
-    yield obj
-    for part in ([s for _, s in getattr(obj, "steps", [])]
-                 + list(getattr(obj, "estimators_", None) or [])
-                 + [getattr(obj, "estimator", None)]):
-        if part is not None and hasattr(part, "get_params"):
-            yield from _walk(part, seen)
-
-
 def _set_extraction(model, n_jobs, progress):
-    for est in _walk(model):
+    for est in estimators_in(model):
         if type(est).__module__.startswith("sklearn_ser.features") and hasattr(
                 est, "memory") and hasattr(est, "n_jobs"):
             est.n_jobs, est.progress = n_jobs, progress
@@ -167,7 +154,7 @@ def _set_extraction(model, n_jobs, progress):
 
 def _normalisation(model, table):
     """What each piece's normalisation is (the model's stated rule)."""
-    rules = [est.rules(table) for est in _walk(model)
+    rules = [est.rules(table) for est in estimators_in(model)
              if isinstance(est, PredictionStandardizer)]
     if not rules:
         return np.full(len(table), "as the model's pipeline does", dtype=object)

@@ -45,6 +45,7 @@ import torch
 from sklearn.base import BaseEstimator
 from torch import nn
 
+from .._estimators import estimators_in
 from .._version import __version__
 from ..exceptions import BundleError
 from ._card import model_card
@@ -305,24 +306,10 @@ def _qualname(obj):
     return f"{module}.{t.__qualname__}"
 
 
-def _parts(obj, seen=None):
-    """Every estimator inside ``obj`` (pipeline steps, members, wrapped
-    estimators), ``obj`` first."""
-    seen = set() if seen is None else seen
-    if id(obj) in seen or not isinstance(obj, BaseEstimator):
-        return
-    seen.add(id(obj))
-    yield obj
-    for part in ([s for _, s in getattr(obj, "steps", [])]
-                 + list(getattr(obj, "estimators_", None) or [])
-                 + [getattr(obj, "estimator", None)]):
-        yield from _parts(part, seen)
-
-
 def _features(estimator):
     """The feature steps (this package's extractors and normalisers) and
     the audio conversion they apply."""
-    steps = [p for p in _parts(estimator)
+    steps = [p for p in estimators_in(estimator)
              if type(p).__module__.startswith("sklearn_ser.features")]
     rates = sorted({p.sample_rate for p in steps
                     if getattr(p, "sample_rate", None) is not None})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.frozen import FrozenEstimator
 
 from ._every_rating import EveryRatingClassifier
 from ._late_fusion import LateFusionClassifier
@@ -25,8 +26,8 @@ KINDS = {
 def _last(estimator):
     while hasattr(estimator, "steps"):
         estimator = estimator.steps[-1][1]
-    return getattr(estimator, "estimator", estimator) if type(
-        estimator).__name__ == "FrozenEstimator" else estimator
+    return (estimator.estimator if isinstance(estimator, FrozenEstimator)
+            else estimator)
 
 
 def distribution_kind(estimator):
