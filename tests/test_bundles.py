@@ -267,3 +267,22 @@ def test_pandas_tables_inside_a_model_come_back_equal(dtypes, n, index,
     pd.testing.assert_series_equal(back.column_, table.iloc[:, 0],
                                    check_index_type=False)
     pd.testing.assert_index_equal(back.index_, table.index, exact=False)
+
+
+def test_a_corpus_whose_speakers_show_one_emotion_trains_and_loads(tmp_path):
+    """fit_method on a one-emotion-per-speaker corpus takes the
+    speaker-confounded settings (global normalisation, fixed epochs), and
+    its bundle predicts as the model in memory."""
+    data = make_emotional_speech(32, n_speakers=4, n_sessions=2,
+                                 emotions_per_speaker=1, random_state=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model, record = fit_method("crowd_soft", data.utterances, data.annotations,
+                                   list(data.classes), epochs=2, profile="demo",
+                                   progress=False)
+    assert record["profile"] == "speaker-confounded"
+    assert record["normalisation"]["mode"] == "global"
+    save_model(model, tmp_path / "b", training=record)
+    X = data.utterances.iloc[:8]
+    np.testing.assert_array_equal(load_model(tmp_path / "b").predict_proba(X),
+                                  model.predict_proba(X))
