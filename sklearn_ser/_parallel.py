@@ -146,29 +146,6 @@ def torch_threads_for_fit():
             torch.set_num_threads(previous)
 
 
-def restore_on_interrupt(fit):
-    """Decorator: a ``fit`` interrupted by Ctrl-C leaves the estimator as it was.
-
-    Without it a refit stopped half-way mixes two states (``classes_`` of the
-    new data with ``estimator_`` of the old). The attributes are restored to
-    those before the call (a first fit: none), then ``KeyboardInterrupt`` is
-    raised again.
-    """
-    import functools
-
-    @functools.wraps(fit)
-    def wrapper(self, *args, **kwargs):
-        before = dict(self.__dict__)
-        try:
-            return fit(self, *args, **kwargs)
-        except KeyboardInterrupt:
-            self.__dict__.clear()
-            self.__dict__.update(before)
-            raise
-
-    return wrapper
-
-
 def thread_count(n_jobs, whom):
     """Threads for ``n_jobs`` read as scikit-learn reads it: a positive count,
     -1 for every core, -2 for all but one (``cpu_count + 1 + n_jobs``);

@@ -133,3 +133,80 @@ def test_the_networks_codes_are_the_majority_labels_decided_once(corpus, kw):
                      for v in labels])
     np.testing.assert_array_equal(codes, want)
     assert list(status) == list(enc.target_status(y))
+
+
+def _model_estimators():
+    """Every public estimator class of sklearn_ser.models."""
+    from sklearn.base import BaseEstimator
+
+    import sklearn_ser.models as models
+
+    return {name: getattr(models, name) for name in models.__all__
+            if isinstance(getattr(models, name), type)
+            and issubclass(getattr(models, name), BaseEstimator)}
+
+
+@pytest.mark.parametrize("name", sorted(_model_estimators()))
+def test_every_estimator_of_models_fits_through_the_one_template(name):
+    """No estimator writes its own ``fit``: each implements the template's
+    steps (``_fit_inputs``, ``_fit``) and inherits its ``fit``."""
+    from sklearn_ser.models._template import OneFitMixin
+
+    cls = _model_estimators()[name]
+    assert issubclass(cls, OneFitMixin)
+    assert cls.fit is OneFitMixin.fit
+    for step in ("_fit_inputs", "_fit"):
+        assert getattr(cls, step) is not getattr(OneFitMixin, step), (name, step)
+
+
+def test_the_template_covers_every_family():
+    """Networks, meta-estimators, the every-rating model and both ensembles."""
+    assert {"BLSTMAttentionClassifier", "NoisyLabelMetaClassifier",
+            "StackedAnnotatorClassifier", "MLEEFusionClassifier",
+            "EveryRatingClassifier", "SeedEnsembleClassifier",
+            "LateFusionClassifier"} <= set(_model_estimators())
+
+
+@pytest.mark.parametrize("name", ["every rating", "late fusion", "seed ensemble"])
+def test_an_interrupted_fit_leaves_the_estimator_as_it_was(corpus, name):
+    """Ctrl-C during a refit: the estimator keeps its former fit whole (no
+    ``classes_`` of the new data beside the old model), and the interrupt
+    propagates."""
+    X, y, _ = corpus
+    features = pd.DataFrame(np.stack([f.mean(axis=0) for f in X["frames"]]),
+                            index=X.index)
+    model = FEATURE_MODELS[name]().fit(features, y)
+    before = dict(model.__dict__)
+    with mock.patch.object(type(model), "_fit", side_effect=KeyboardInterrupt), \
+            pytest.raises(KeyboardInterrupt):
+        model.fit(features.iloc[:20], y.iloc[:20])
+    assert model.__dict__.keys() == before.keys()
+    assert all(model.__dict__[k] is v for k, v in before.items())
+
+
+def test_late_fusion_hands_groups_to_the_members_that_take_them(corpus):
+    """``groups`` reaches a member whose fit takes it (its inner splits by
+    speaker) and is not forced on one whose fit does not."""
+    from sklearn.linear_model import LogisticRegression
+
+    X, _, intended = corpus
+    speakers = X["speaker"].to_numpy()
+    features = pd.DataFrame(np.stack([f.mean(axis=0) for f in X["frames"]]),
+                            index=X.index)
+    seen = {}
+    real = EveryRatingClassifier._fit_inputs
+
+    def spy(self, X, y, groups):
+        seen["groups"] = groups
+        return real(self, X, y, groups)
+
+    labels = pd.Series(intended, index=features.index)
+    with mock.patch.object(EveryRatingClassifier, "_fit_inputs", spy):
+        LateFusionClassifier([("ours", EveryRatingClassifier()),
+                              ("theirs", LogisticRegression())]).fit(
+            features, labels, groups=speakers)
+    np.testing.assert_array_equal(seen["groups"], speakers)
+    with pytest.raises(ValueError, match="groups has 3 entries"):
+        LateFusionClassifier([("ours", EveryRatingClassifier())]).fit(
+            features, labels, groups=speakers[:3])
+

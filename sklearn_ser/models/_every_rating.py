@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,6 @@ from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
     MetaEstimatorMixin,
-    _fit_context,
     clone,
 )
 from sklearn.pipeline import Pipeline
@@ -20,7 +20,6 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _num_samples, check_is_fitted, has_fit_parameter
 
-from .._parallel import restore_on_interrupt
 from .._warnings import ser_warn
 from ..annotations import (
     BaseTargetEncoder,
@@ -35,6 +34,17 @@ from ..exceptions import AbsentClassWarning, SERWarning
 from ..metrics import UARScoreMixin
 from ._inputs import as_input
 from ._penalty_search import PenaltySearch, _final_step
+from ._template import OneFitMixin
+
+
+class RatingsInputs(NamedTuple):
+    """What the start of an every-rating fit built, once: X as rows to
+    index, y parsed, ``groups``, the target distribution (NaN rows: none)."""
+
+    X: object
+    y: object
+    groups: object
+    q: np.ndarray
 
 TARGETS = ("shares", "ratings", "majority")
 
@@ -54,9 +64,8 @@ def _default():
     return LogisticRegression(C=1e-3, max_iter=3000)
 
 
-class EveryRatingClassifier(PenaltySearch, UARScoreMixin, MetaEstimatorMixin,
-                            ClassifierMixin,
-                            BaseEstimator):
+class EveryRatingClassifier(OneFitMixin, PenaltySearch, UARScoreMixin,
+                            MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     """Train any scikit-learn classifier from every rating, not the majority.
 
     Each utterance is given to ``estimator`` once per emotion its raters chose,
@@ -305,15 +314,21 @@ default="shares"
             raise ValueError(
                 "EveryRatingClassifier needs at least two classes among the "
                 f"training targets; got {len(present)} class: {present}.")
-        est = estimator if estimator is not None else self._base()
+        est = estimator if estimator is not None else self._estimator()
         if fresh:
             est = clone(est)
         key = (f"{est.steps[-1][0]}__sample_weight" if isinstance(est, Pipeline)
                else "sample_weight")
         return est.fit(_safe_indexing(X, rows), self.classes_[cls], **{key: weight})
 
-    def _base(self):
-        est = self.estimator if self.estimator is not None else _default()
+    def _estimator(self):
+        """``estimator``, else the default logistic regression."""
+        return self.estimator if self.estimator is not None else _default()
+
+    def _check_params(self):
+        """The estimator takes sample weights (the ratings' weights go through
+        them); a class balancing of its own besides ``class_weight`` is said."""
+        est = self._estimator()
         own = getattr(_final_step(est), "class_weight", None)
         if own is not None and self.class_weight is not None:
             ser_warn(
@@ -327,25 +342,10 @@ default="shares"
                 f"{type(_final_step(est)).__name__} does not accept sample_weight "
                 "in fit; EveryRatingClassifier gives each rating's weight through "
                 "it (LogisticRegression, SVC, LinearSVC, RandomForest... do).")
-        return est
 
-    @restore_on_interrupt
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, groups=None):
-        """Fit ``estimator`` on every rating of ``y``.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame
-            The utterances' features (rows aligned with ``y``).
-        y : ratings, annotation table, vote counts or 1-D labels
-        groups : array-like, default=None
-            Speakers (or sessions) for ``refine``'s out-of-fold predictions.
-
-        Returns
-        -------
-        self : object
-        """
+    def _fit_inputs(self, X, y, groups):
+        """X as rows to index, y parsed once, the classes decided once, the
+        target distribution ``q`` (step 2 of the fit template)."""
         X = as_input(X)
         if sp.issparse(X):
             X = X.tocsr()  # row indexing
@@ -360,7 +360,6 @@ default="shares"
                              "utterances.")
         if groups is not None:  # one speaker in an inner fold's two sides
             check_id_spellings(groups, "groups value", advice="in the speaker ids")
-        base = self._base()
         classes = self.classes
         if classes is None and isinstance(self.targets, BaseTargetEncoder) and (
                 self.targets.classes is not None):
@@ -369,6 +368,12 @@ default="shares"
         q, enc = self._distribution(y)
         report_missing(enc, y, np.isnan(q).any(axis=1),
                        "EveryRatingClassifier: left out", what="training utterance(s)")
+        return RatingsInputs(X, y, groups, q)
+
+    def _fit(self, inputs):
+        """The penalty search (``param_grid``), the refinement (``refine``),
+        then the estimator on the final targets."""
+        X, y, groups, q = inputs
         mass = np.nansum(q, axis=0)
         absent = [str(c) for c, m in zip(self.classes_, mass, strict=True) if m <= 0]
         if absent:
@@ -377,12 +382,18 @@ default="shares"
                 "(no rating gives them any share): the model never predicts them; "
                 "their columns of predict_proba are 0 and of decision_function "
                 "-inf.", AbsentClassWarning)
+        base = self._estimator()
         if self.param_grid is not None:
             base = self._search(X, q, groups, base)
         if self.refine:
             q = self._refine(X, y, q, groups, base)
         self.estimator_ = self._fit_on(X, q, base)
+        return q
+
+    def _fit_end(self, inputs, q):
+        """The targets the estimator was fitted on, per utterance."""
         keep = ~np.isnan(q).any(axis=1)
+        y = inputs.y
         index = y.index if isinstance(y, pd.Series | pd.DataFrame) else (
             pd.RangeIndex(len(q)))
         self.targets_ = pd.DataFrame(
@@ -390,7 +401,6 @@ default="shares"
             columns=pd.Index(list(self.classes_), name="class"))
         if hasattr(self.estimator_, "n_features_in_"):
             self.n_features_in_ = self.estimator_.n_features_in_
-        return self
 
     def _align_proba(self, model, X):
         proba = model.predict_proba(X)

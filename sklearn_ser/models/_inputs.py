@@ -3,11 +3,15 @@ sequences with utterance-named errors, target encoders by name."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+import joblib
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import clone
 
+from .._parallel import torch_thread_share, use_torch_threads
 from ..annotations import (
     BaseTargetEncoder,
     ExistenceLabels,
@@ -129,3 +133,28 @@ def shared_inputs(members, X, y, whom):
         y = check_annotations(y, X, label_map=getattr(members[0], "label_map", None),
                               target=True, whom=whom)
     return X, y
+
+
+class MembersInputs(NamedTuple):
+    """What the start of an ensemble's fit built, once: X and y as every
+    member receives them (:func:`shared_inputs`), the unfitted members and
+    each one's fit parameters."""
+
+    X: object
+    y: object
+    members: list
+    fit_params: list
+
+
+def _fit_member(estimator, X, y, fit_params, threads):
+    use_torch_threads(threads)  # members trained side by side share the cores
+    return estimator.fit(X, y, **fit_params)
+
+
+def fit_members(inputs, n_jobs):
+    """The members of ``inputs`` fitted side by side on ``n_jobs`` workers
+    (joblib), each with its share of the torch threads."""
+    threads = torch_thread_share(n_jobs, len(inputs.members))
+    return joblib.Parallel(n_jobs=n_jobs)(
+        joblib.delayed(_fit_member)(est, inputs.X, inputs.y, params, threads)
+        for est, params in zip(inputs.members, inputs.fit_params, strict=True))

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import numbers
 
-import joblib
 import numpy as np
 import pandas as pd
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
     MetaEstimatorMixin,
-    _fit_context,
     clone,
 )
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _num_samples, check_is_fitted, has_fit_parameter
 
 from .._columns import columns_by_name, is_unnamed
-from .._parallel import restore_on_interrupt, torch_thread_share, use_torch_threads
 from .._text import shown, spelling_key
 from ..annotations import (
     align_annotations,
@@ -27,7 +24,8 @@ from ..annotations import (
 )
 from ..exceptions import AnnotationError
 from ..metrics import UARScoreMixin
-from ._inputs import shared_inputs
+from ._inputs import MembersInputs, fit_members, shared_inputs
+from ._template import OneFitMixin
 
 
 def combine_probabilities(probas, weights=None, combine="geometric", *,
@@ -129,13 +127,8 @@ def _refuse_class_spellings(labels, names, members):
             "target encoder).")
 
 
-def _fit_one(estimator, X, y, threads):
-    use_torch_threads(threads)
-    return estimator.fit(X, y)
-
-
-class LateFusionClassifier(UARScoreMixin, MetaEstimatorMixin, ClassifierMixin,
-                           BaseEstimator):
+class LateFusionClassifier(OneFitMixin, UARScoreMixin, MetaEstimatorMixin,
+                           ClassifierMixin, BaseEstimator):
     """Average the class probabilities of several classifiers (late fusion).
 
     Each estimator (typically a Pipeline from the utterance table: functionals
@@ -198,15 +191,9 @@ class LateFusionClassifier(UARScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         self.combine = combine
         self.n_jobs = n_jobs
 
-    @restore_on_interrupt
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y):
-        """Fit every member on ``X`` and ``y``.
-
-        Returns
-        -------
-        self : object
-        """
+    def _check_params(self):
+        """Unique names, one weight per member (finite, >= 0, one > 0),
+        members with ``predict_proba``."""
         if not self.estimators:
             raise ValueError("LateFusionClassifier needs at least one estimator.")
         names = [n for n, _ in self.estimators]
@@ -226,14 +213,30 @@ class LateFusionClassifier(UARScoreMixin, MetaEstimatorMixin, ClassifierMixin,
             if not hasattr(est, "predict_proba"):
                 raise TypeError(f"Estimator {name!r} ({type(est).__name__}) has no "
                                 "predict_proba; late fusion averages probabilities.")
+
+    def _fit_inputs(self, X, y, groups):
+        """X converted and y parsed once for every member (when every member
+        reads frames / annotations); ``groups`` for the members whose ``fit``
+        takes it."""
         if y is not None:  # pandas objects by id, arrays by position
             y = align_annotations(X, y)
+        if groups is not None and len(groups) != _num_samples(X):
+            raise ValueError(f"groups has {len(groups)} entries but X has "
+                             f"{_num_samples(X)} utterances.")
         X, y = shared_inputs([est for _, est in self.estimators], X, y,
                              type(self).__name__)
-        threads = torch_thread_share(self.n_jobs, len(self.estimators))
-        self.estimators_ = joblib.Parallel(n_jobs=self.n_jobs)(
-            joblib.delayed(_fit_one)(clone(est), X, y, threads)
-            for _, est in self.estimators)
+        members = [clone(est) for _, est in self.estimators]
+        params = [{"groups": groups} if groups is not None
+                  and has_fit_parameter(est, "groups") else {} for est in members]
+        return MembersInputs(X, y, members, params)
+
+    def _fit(self, inputs):
+        """The members, side by side on ``n_jobs``."""
+        self.estimators_ = fit_members(inputs, self.n_jobs)
+
+    def _fit_end(self, inputs, result):
+        """The union of the members' classes (one spelling per class)."""
+        names = [n for n, _ in self.estimators]
         self.named_estimators_ = dict(zip(names, self.estimators_, strict=True))
         labels = sorted({c.item() if isinstance(c, np.generic) else c
                          for est in self.estimators_ for c in est.classes_}, key=str)
@@ -245,7 +248,6 @@ class LateFusionClassifier(UARScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         first = self.estimators_[0]
         if hasattr(first, "n_features_in_"):
             self.n_features_in_ = first.n_features_in_
-        return self
 
     def predict_proba(self, X):
         """Combined probabilities, columns in ``classes_`` order."""

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numbers
 
-import joblib
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metadata_routing import (
@@ -17,11 +16,11 @@ from sklearn.utils.metadata_routing import (
 )
 from sklearn.utils.validation import check_is_fitted
 
-from .._parallel import restore_on_interrupt, torch_thread_share, use_torch_threads
 from ..annotations import align_annotations
 from ..metrics import UARScoreMixin
-from ._inputs import as_input, shared_inputs
+from ._inputs import MembersInputs, as_input, fit_members, shared_inputs
 from ._sequence.blstm_attention import BLSTMAttentionClassifier
+from ._template import OneFitMixin
 
 
 def _seeded(estimator, seed):
@@ -40,12 +39,8 @@ def _seeded(estimator, seed):
     return est
 
 
-def _fit_member(estimator, X, y, fit_params, threads):
-    use_torch_threads(threads)  # members trained side by side share the cores
-    return estimator.fit(X, y, **fit_params)
-
-
-class SeedEnsembleClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
+class SeedEnsembleClassifier(OneFitMixin, UARScoreMixin, ClassifierMixin,
+                             BaseEstimator):
     """Average the probabilities of copies of one classifier with different seeds.
 
     Neural networks trained on a few hundred utterances differ from seed to
@@ -122,29 +117,14 @@ class SeedEnsembleClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
 
         return BLSTMAttentionClassifier("soft")
 
-    @restore_on_interrupt
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, groups=None):
-        """Fit ``n_members`` seeded clones of ``estimator``.
-
-        Parameters
-        ----------
-        X : utterances or frame sequences, as the member accepts.
-        y : labels or an annotation table, as the member accepts.
-        groups : array-like, default=None
-            Speakers for the members' early-stopping split. Passed to each
-            member's ``fit`` when given; with metadata routing on, routed as
-            the member requested it.
-
-        Returns
-        -------
-        self
-        """
+    def _fit_inputs(self, X, y, groups):
+        """X converted and y parsed once for every member (when every member
+        reads frames / annotations), the members' fit parameters (``groups``,
+        or what metadata routing sends them), the seeded members."""
         X = as_input(X)
         if y is not None:  # pandas objects by id, arrays by position
             y = align_annotations(X, y)
         member = self._member()
-        # one conversion of X and one parse of y for every member
         X, y = shared_inputs([member], X, y, type(self).__name__)
         if _routing_enabled():
             routed = process_routing(self, "fit", groups=groups)
@@ -152,18 +132,21 @@ class SeedEnsembleClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
         else:
             fit_params = {} if groups is None else {"groups": groups}
         rng = check_random_state(self.random_state)
-        seeds = rng.randint(2**31 - 1, size=self.n_members)
-        members = [_seeded(member, s) for s in seeds]
-        threads = torch_thread_share(self.n_jobs, self.n_members)
-        self.estimators_ = joblib.Parallel(n_jobs=self.n_jobs)(
-            joblib.delayed(_fit_member)(m, X, y, fit_params, threads) for m in members
-        )
-        self.seeds_ = seeds
+        self.seeds_ = rng.randint(2**31 - 1, size=self.n_members)
+        members = [_seeded(member, s) for s in self.seeds_]
+        return MembersInputs(X, y, members, [fit_params] * len(members))
+
+    def _fit(self, inputs):
+        """The members, side by side on ``n_jobs``."""
+        self.estimators_ = fit_members(inputs, self.n_jobs)
+
+    def _fit_end(self, inputs, result):
+        """Every member learned the same classes; they are the ensemble's."""
         first = self.estimators_[0].classes_
         for i, est in enumerate(self.estimators_[1:], start=1):
             if list(est.classes_) != list(first):
                 raise ValueError(
-                    f"Member {i} (random_state={seeds[i]}) learned the classes "
+                    f"Member {i} (random_state={self.seeds_[i]}) learned the classes "
                     f"{list(est.classes_)}, member 0 learned {list(first)}; pass "
                     "classes= to the estimator so every member has the same."
                 )
@@ -171,7 +154,6 @@ class SeedEnsembleClassifier(UARScoreMixin, ClassifierMixin, BaseEstimator):
         for attr in ("n_features_in_", "feature_names_in_"):
             if hasattr(self.estimators_[0], attr):
                 setattr(self, attr, getattr(self.estimators_[0], attr))
-        return self
 
     def predict_proba(self, X):
         """Mean of the members' class probabilities, columns in ``classes_`` order."""

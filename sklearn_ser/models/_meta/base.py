@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils import TransformerTags, check_random_state
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ..._device import torch_device
-from ..._parallel import restore_on_interrupt
 from ..._warnings import rewarn, ser_warn
 from ...annotations import (
     HardLabels,
@@ -26,6 +26,7 @@ from ...metrics import UARScoreMixin
 from .._inputs import as_input, frames_input
 from .._sequence._splits import _speakers_of
 from .._sequence.fusion_head import FrozenFusionClassifier
+from .._template import OneFitMixin
 
 
 def fit_quietly(estimator, X, y, groups=None):
@@ -203,13 +204,28 @@ def _final_has(attr):
     return check
 
 
-class MetaClassifierMixin(UARScoreMixin, ClassifierMixin, BaseEstimator):
+class MetaInputs(NamedTuple):
+    """What the start of a meta-estimator's fit built, once: X converted, y
+    parsed, ``groups``, the seeded RNG, the building block, the classes."""
+
+    X: object
+    y: object
+    groups: object
+    rng: object
+    base: object
+    classes: list
+
+
+class MetaClassifierMixin(OneFitMixin, UARScoreMixin, ClassifierMixin,
+                          BaseEstimator):
     """The meta-estimators' shared skeleton.
 
-    ``fit`` starts with :meth:`_fit_start` (parameters, X, y aligned with X,
-    the seeded RNG, the building block, the classes) and ends with
-    :meth:`_fit_end` (one summary of the rows components left out,
-    ``classes_`` and ``n_features_in_`` from ``final_``); prediction,
+    Their ``fit`` is every estimator's (:mod:`sklearn_ser.models._template`):
+    :meth:`_fit_inputs` builds the parameters' checks, X, y aligned with X,
+    the seeded RNG, the building block and the classes once; the estimator's
+    ``_fit`` trains on them; :meth:`_fit_end` gives one summary of the rows
+    components left out and ``classes_`` and ``n_features_in_`` from
+    ``final_``; prediction,
     probabilities, logits, embeddings and attention are delegated to
     ``final_``; :meth:`score_components` scores ``_scored_models()``.
     """
@@ -240,36 +256,10 @@ class MetaClassifierMixin(UARScoreMixin, ClassifierMixin, BaseEstimator):
             est = self.base_estimator
         return est if est is not None else self._default_estimator()
 
-    @restore_on_interrupt
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, groups=None):
-        """Fit the components, then the final model.
-
-        Parameters
-        ----------
-        X : frame sequences (DataFrame with ``frames`` or list of (T, D) arrays)
-        y : annotation table (vote counts or labels give fewer components)
-        groups : array-like, default=None
-            Speakers/sessions for the early-stopping splits.
-
-        Returns
-        -------
-        self : object
-
-        Notes
-        -----
-        The one fit of every meta-estimator: the parameters are validated
-        (scikit-learn's ``_fit_context``, then :meth:`_check_params`), X is
-        converted and y parsed once and the classes decided once
-        (:meth:`_fit_start`); the estimator's :meth:`_fit` trains its
-        components on them (each component converts and parses nothing
-        again) and :meth:`_fit_end` reports and sets the fitted attributes.
-        """
-        X, y, rng, base, classes = self._fit_start(X, y)
-        return self._fit_end(self._fit(X, y, groups, rng, base, classes))
-
-    def _fit(self, X, y, groups, rng, base, classes):  # pragma: no cover
-        """Train; return the named components (for the left-out summary)."""
+    def _fit(self, inputs):  # pragma: no cover - every subclass defines it
+        """Train the components and the final model on ``inputs`` (a
+        :class:`MetaInputs`); return the named components (for the summary of
+        the rows they left out)."""
         raise NotImplementedError
 
     def _check_params(self):
@@ -278,9 +268,9 @@ class MetaClassifierMixin(UARScoreMixin, ClassifierMixin, BaseEstimator):
         if hasattr(self, "device"):  # one this machine has, before any work
             torch_device(self.device, type(self).__name__)
 
-    def _fit_start(self, X, y):
-        """(X, y aligned with X, RNG, building block, classes)."""
-        self._check_params()
+    def _fit_inputs(self, X, y, groups):
+        """X converted, y parsed (aligned with X), the seeded RNG, the building
+        block and the classes, once (step 2 of the fit template)."""
         # the one conversion of X and the one parse of y of this fit: every
         # component receives converted frames and checked ratings
         X = frames_input(X, type(self).__name__)
@@ -292,14 +282,13 @@ class MetaClassifierMixin(UARScoreMixin, ClassifierMixin, BaseEstimator):
         # the classes of every component, decided once (the encoders' rule)
         classes = list(resolve_classes(y, self.classes,
                                        label_map=build_label_map(self.label_map)))
-        return X, y, rng, base, classes
+        return MetaInputs(X, y, groups, rng, base, classes)
 
-    def _fit_end(self, components):
+    def _fit_end(self, inputs, components):
         """Report left-out rows once; copy ``classes_``/``n_features_in_``."""
         report_dropped(self, components)
         self.classes_ = np.asarray(self.final_.classes_)
         self.n_features_in_ = self.final_.n_features_in_
-        return self
 
     def _scored_models(self):  # pragma: no cover - every subclass defines it
         raise NotImplementedError

@@ -248,9 +248,10 @@ class MLEEFusionClassifier(StagedParamsMixin, MetaClassifierMixin):
                 f"mode='fusion'; mode={self.mode!r} trains none: use "
                 "dominant_weight=0 or mode='fusion'.")
 
-    def _fit(self, X, y, groups, rng, base, classes):
+    def _fit(self, inputs):
         """Pre-train the MLEE model, then build the chosen mode; the start and
         end of the fit are every meta-estimator's (:meth:`fit`)."""
+        X, y, groups, rng, base, classes = inputs
         if hasattr(self, "dominant_"):
             del self.dominant_  # from an earlier fit in another mode
         seeds = [int(s) for s in rng.randint(2**31 - 1, size=3)]

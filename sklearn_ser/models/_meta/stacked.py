@@ -299,9 +299,10 @@ class StackedAnnotatorClassifier(StagedParamsMixin, MetaClassifierMixin):
         return [crowd_h, crowd_s, *raters]
 
     # -- fit ---------------------------------------------------------------------------
-    def _fit(self, X, y, groups, rng, base, classes):
+    def _fit(self, inputs):
         """Stage 1 (components) then stage 2 (frozen fusion); the start and
         end of the fit are every meta-estimator's (:meth:`fit`)."""
+        X, y, groups, rng, base, classes = inputs
         plan = self._plan(y, classes, rng)
         seeds = rng.randint(2**31 - 1, size=len(plan) + 1)
         self.held_out_, self.held_out_by_ = None, None

@@ -4,8 +4,6 @@ stops; the training history helpers."""
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pandas as pd
 import torch
@@ -151,19 +149,12 @@ class _ValidUAR(Callback):
                                                    torch.cat(self._true)))
 
 
-def keeps_torch_rng(fit):
-    """Decorator: ``fit`` seeds torch from ``random_state`` on a forked RNG, so
-    the caller's global torch random state is the same after the fit."""
-
-    @functools.wraps(fit)
-    def wrapper(self, *args, **kwargs):
-        devices = (list(range(torch.cuda.device_count()))
-                   if torch.cuda.is_available() and torch.cuda.is_initialized()
-                   else [])
-        with torch.random.fork_rng(devices=devices):
-            return fit(self, *args, **kwargs)
-
-    return wrapper
+def forked_torch_rng():
+    """A context in which torch may be seeded: the caller's global torch
+    random state (CPU and initialised CUDA devices) is the same after it."""
+    devices = (list(range(torch.cuda.device_count()))
+               if torch.cuda.is_available() and torch.cuda.is_initialized() else [])
+    return torch.random.fork_rng(devices=devices)
 
 
 class _SERNet(NeuralNet):

@@ -11,7 +11,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import TransformerTags, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -41,11 +41,12 @@ from .._nn.net import (
     _ValidUAR,
     _WeightAveraging,
     best_epoch,
+    forked_torch_rng,
     history_table,
-    keeps_torch_rng,
     mean_curve_best,
     validation_runs,
 )
+from .._template import OneFitMixin
 from ._splits import EarlyStoppingSplits
 
 
@@ -53,10 +54,11 @@ from ._splits import EarlyStoppingSplits
 class FitInputs:
     """What the start of a network's fit built, once (:meth:`SequenceClassifier.
     _fit_inputs`): X as given (its ``speaker`` column for the splits), its
-    frames, ids, the rows with a target, the targets (class codes or
+    ``groups``, its frames, ids, the rows with a target, the targets (class codes or
     distributions), per-class counts, the seeded RNG and torch seed."""
 
     X: object
+    groups: object
     frames: object
     ids: list
     keep: np.ndarray
@@ -74,8 +76,8 @@ parameters = dataclass(eq=False, repr=False, kw_only=True)
 
 
 @dataclass(eq=False, repr=False)
-class SequenceClassifier(EarlyStoppingSplits, UARScoreMixin, ClassifierMixin,
-                         BaseEstimator):
+class SequenceClassifier(OneFitMixin, EarlyStoppingSplits, UARScoreMixin,
+                         ClassifierMixin, BaseEstimator):
     """Base class: fit on sequences and ratings, predict emotions.
 
     Subclasses implement ``_build_module(n_features, n_outputs)``, declare
@@ -269,8 +271,7 @@ class SequenceClassifier(EarlyStoppingSplits, UARScoreMixin, ClassifierMixin,
 
     def _fit_inputs(self, X, y, groups):
         """Checked sequences and targets, seeded RNGs: the start of every fit
-        (see :meth:`fit`)."""
-        self._check_params()
+        (step 2 of the fit template, :mod:`sklearn_ser.models._template`)."""
         X = as_input(X)
         frames, ids = sequences_from(X, type(self).__name__)
         if groups is not None and len(groups) != len(frames):
@@ -284,7 +285,7 @@ class SequenceClassifier(EarlyStoppingSplits, UARScoreMixin, ClassifierMixin,
         self.n_features_in_ = frames[0].shape[1]
         self.n_layers_ = self._input_layers(frames)
         self.classes_ = np.asarray(self.target_encoder_.classes_)
-        return FitInputs(X, frames, ids, keep, t, counts, rng, seed)
+        return FitInputs(X, groups, frames, ids, keep, t, counts, rng, seed)
 
     #: estimators without the parameter (NoisyLabelMetaClassifier) weight the
     #: layers of stacked frames too; FrozenFusionClassifier sets it off (its
@@ -322,44 +323,21 @@ class SequenceClassifier(EarlyStoppingSplits, UARScoreMixin, ClassifierMixin,
             return None
         return module.weights().cpu().numpy()
 
-    @keeps_torch_rng
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, groups=None):
-        """Train on frame sequences and annotations.
+    #: a fit stopped by Ctrl-C keeps the nets it trained (``interrupted_``)
+    _keeps_interrupted_fit = True
 
-        Parameters
-        ----------
-        X : DataFrame with a ``frames`` column, or list of (T, D) arrays
-            Output of a feature extractor (metadata such as ``speaker`` is
-            used for the early-stopping split), or plain sequences.
-        y : annotation table, vote-count table or 1-D labels
-            Turned into targets by ``target``; rows with no usable target are
-            left out (a ``DroppedRowsWarning`` gives the count).
-        groups : array-like, default=None
-            Speaker (or session) of each utterance for the early-stopping
-            split; by default ``X["speaker"]``. Routed by metadata routing
-            when requested (``set_fit_request(groups=True)``).
+    def _fit_scope(self):
+        """Torch is seeded from ``random_state`` on a forked RNG: the caller's
+        global torch random state is the same after the fit."""
+        return forked_torch_rng()
 
-        Returns
-        -------
-        self : object
-
-        Notes
-        -----
-        The one fit of every network: the parameters are validated
-        (scikit-learn's ``_fit_context``), X is converted and y parsed once,
-        the classes and targets decided once (:meth:`_fit_inputs`), then
-        :meth:`_fit` trains. A network with its own training implements
-        ``_fit`` (``NoisyLabelMetaClassifier``).
-        """
-        self._fit(self._fit_inputs(X, y, groups), groups)
-        return self
-
-    def _fit(self, inputs, groups):
+    def _fit(self, inputs):
         """Train on what :meth:`_fit_inputs` built: one net per early-stopping
-        split (``refit=k``: k of them), then a refit on every row."""
-        X, frames, keep, t, rng, seed = (inputs.X, inputs.frames, inputs.keep,
-                                         inputs.t, inputs.rng, inputs.seed)
+        split (``refit=k``: k of them), then a refit on every row. A network
+        with its own training implements ``_fit`` (``NoisyLabelMetaClassifier``)."""
+        X, groups, frames, keep, t, rng, seed = (
+            inputs.X, inputs.groups, inputs.frames, inputs.keep, inputs.t, inputs.rng,
+            inputs.seed)
         tensors = self._tensors(frames[np.asarray(keep, dtype=bool)])
         # rows a meta-estimator holds out of this fit only (not of a later one)
         held = self.__dict__.pop("_held_out", None)

@@ -142,7 +142,7 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
                 f"target='hard' (got target={self.target!r})."
             )
 
-    def _fit(self, inputs, groups):
+    def _fit(self, inputs):
         """Alternate network epochs and label/weight epochs (Algorithm 1).
 
         One skorch net trains the network (``partial_fit`` once per phase:
@@ -151,11 +151,11 @@ class NoisyLabelMetaClassifier(BLSTMAttentionClassifier):
         ``w`` epoch after each network epoch and keeps the ``(L, w)`` of the
         epoch EarlyStopping keeps; the validation loss is the gold-label
         cross entropy (the net's ``valid_criterion_``). The start of the fit
-        is every network's (:meth:`SequenceClassifier.fit`).
+        is every network's (:meth:`SequenceClassifier._fit_inputs`).
         """
-        X, frames, ids, keep, t, rng, seed = (
-            inputs.X, inputs.frames, inputs.ids, inputs.keep, inputs.t, inputs.rng,
-            inputs.seed)
+        X, groups, frames, ids, keep, t, rng, seed = (
+            inputs.X, inputs.groups, inputs.frames, inputs.ids, inputs.keep, inputs.t,
+            inputs.rng, inputs.seed)
         kept_ids = np.asarray(ids, dtype=object)[keep]
         tensors = self._tensors(frames[np.asarray(keep, dtype=bool)])
         splits = self._validation_splits(X, groups, keep, rng, t)
