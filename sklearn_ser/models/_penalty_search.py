@@ -18,6 +18,7 @@ from ..annotations import (
     confusion_counts,
 )
 from ..exceptions import DroppedRowsWarning
+from ._row_space import applies, fold_views
 
 
 def _final_step(estimator):
@@ -70,6 +71,17 @@ class PenaltySearch:
                                     "param_grid search")
         X_rated = _safe_indexing(X, idx)
         q_rated = q[idx]
+        ests = []
+        for params in candidates:
+            try:
+                ests.append(clone(base).set_params(**params))
+            except ValueError as exc:
+                raise ValueError(
+                    f"EveryRatingClassifier: param_grid candidate {params} does not "
+                    f"fit the estimator {type(base).__name__} ({exc}).") from None
+        # the inner fits of a plain L2 logistic regression on the row space of
+        # each fold's training utterances (the same optimum; _row_space.py)
+        views = fold_views(X_rated, splits, applies(ests, X_rated))
         bar = None
         if self.progress:
             from tqdm.auto import tqdm
@@ -86,14 +98,9 @@ class PenaltySearch:
         warm = (warm_key in base.get_params()
                 and not any(warm_key in p for p in candidates))
         fold_models = [None] * len(splits)
-        for c, params in enumerate(candidates):
-            try:
-                est = clone(base).set_params(**params)
-            except ValueError as exc:
-                raise ValueError(
-                    f"EveryRatingClassifier: param_grid candidate {params} does not "
-                    f"fit the estimator {type(base).__name__} ({exc}).") from None
-            for k, (tr, te) in enumerate(splits):
+        for c, (params, est) in enumerate(zip(candidates, ests, strict=True)):
+            for k, ((tr, _), (X_tr, X_te)) in enumerate(zip(splits, views,
+                                                          strict=True)):
                 if warm:
                     if fold_models[k] is None:
                         fold_models[k] = clone(base).set_params(**{warm_key: True})
@@ -101,8 +108,8 @@ class PenaltySearch:
                 else:
                     fold_est = est
                 try:
-                    model = self._fit_on(_safe_indexing(X_rated, tr), q_rated[tr],
-                                         fold_est, fresh=not warm)
+                    model = self._fit_on(X_tr, q_rated[tr], fold_est,
+                                         fresh=not warm)
                 except ValueError as exc:
                     raise ValueError(
                         f"EveryRatingClassifier(param_grid=...): the classifier of "
@@ -110,8 +117,8 @@ class PenaltySearch:
                         f"not be fitted ({exc}). Its training part holds too few "
                         "classes: use fewer search_cv folds or other groups."
                     ) from exc
-                scores[c, k] = self._inner_score(model, _safe_indexing(X_rated, te),
-                                                 q_rated[te])
+                scores[c, k] = self._inner_score(model, X_te,
+                                                 q_rated[splits[k][1]])
                 if bar is not None:
                     bar.update(1)
         if bar is not None:
@@ -181,6 +188,8 @@ class PenaltySearch:
             idx, groups if getattr(self, "refine_groups", True) else None, q,
             self.refine_cv, f"refine={self.refine}")
         X_rated = _safe_indexing(X, idx)
+        # one basis per fold for every EM iteration (the folds stay)
+        views = fold_views(X_rated, splits, applies([base], X_rated))
         bar = None
         if self.progress:
             from tqdm.auto import tqdm
@@ -195,10 +204,10 @@ class PenaltySearch:
             conf /= conf.sum(axis=2, keepdims=True)
             # the classifier's out-of-fold view of each rated utterance
             proba = np.zeros((len(idx), K))
-            for k, (tr, te) in enumerate(splits):
+            for k, ((tr, te), (X_tr, X_te)) in enumerate(zip(splits, views,
+                                                             strict=True)):
                 try:
-                    model = self._fit_on(_safe_indexing(X_rated, tr), q[idx[tr]],
-                                         base)
+                    model = self._fit_on(X_tr, q[idx[tr]], base)
                 except ValueError as exc:
                     raise ValueError(
                         f"EveryRatingClassifier(refine={self.refine}): the "
@@ -206,7 +215,7 @@ class PenaltySearch:
                         f"{len(splits)} could not be fitted ({exc}). Its training "
                         "part holds too few classes: use fewer refine_cv folds, "
                         "other groups, or refine=0.") from exc
-                proba[te] = self._align_proba(model, _safe_indexing(X_rated, te))
+                proba[te] = self._align_proba(model, X_te)
                 if bar is not None:
                     bar.update(1)
             # E: posterior of the emotion given the audio and every rating
