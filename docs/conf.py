@@ -10,7 +10,11 @@ extensions = [
     "sphinx.ext.autosummary",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "myst_parser",
 ]
+# the user guide's chapters are Markdown (MyST); the rest reStructuredText
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+myst_heading_anchors = 3
 autosummary_generate = True
 numpydoc_show_class_members = False
 sphinx_gallery_conf = {
