@@ -15,6 +15,7 @@ extensions = [
 # the user guide's chapters are Markdown (MyST); the rest reStructuredText
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 myst_heading_anchors = 3
+myst_enable_extensions = ["dollarmath", "amsmath"]
 autosummary_generate = True
 numpydoc_show_class_members = False
 sphinx_gallery_conf = {

@@ -651,19 +651,6 @@ def test_noisy_label_state_lives_on_the_nets_device():
     assert torch.is_tensor(w)
 
 
-def test_base_estimator_is_deprecated_for_estimator(corpus):
-    X, y, _ = corpus
-    base = clone(BASE).set_params(max_epochs=1)
-    with pytest.warns(FutureWarning, match="renamed `estimator`"):
-        old = StackedAnnotatorClassifier(base_estimator=base, components="CrowdH",
-                                         classes=CLASSES, random_state=0).fit(X, y)
-    new = StackedAnnotatorClassifier(base, components="CrowdH", classes=CLASSES,
-                                     random_state=0).fit(X, y)
-    np.testing.assert_allclose(old.predict_proba(X), new.predict_proba(X))
-    with pytest.raises(ValueError, match="give estimator only"):
-        MLEEFusionClassifier(base, base_estimator=base).fit(X, y)
-
-
 def test_meta_estimators_delegate_only_what_the_final_model_has(corpus):
     X, y, _ = corpus
     clf = MLEEFusionClassifier(clone(BASE).set_params(max_epochs=1), mode="mlee_only",

@@ -24,8 +24,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn_ser.annotations import HardLabels
 from sklearn_ser.datasets import make_emotional_speech
 from sklearn_ser.features import FrameAverager, OpenSmileFrames, SpeakerStandardizer
+from sklearn_ser.metrics import agreement_levels
 from sklearn_ser.models import NoisyLabelMetaClassifier
-from sklearn_ser.plotting import agreement_levels
 
 QUICK = os.environ.get("SKLEARN_SER_QUICK") == "1"
 data = make_emotional_speech(80 if QUICK else 400, random_state=1)

@@ -33,12 +33,8 @@ from sklearn.svm import LinearSVC
 
 from sklearn_ser.annotations import HardLabels
 from sklearn_ser.datasets import make_emotional_speech
-from sklearn_ser.features import (
-    OpenSmileFrames,
-    SpeakerConfoundWarning,
-    SpeakerStandardizer,
-    get_frames,
-)
+from sklearn_ser.exceptions import SpeakerConfoundWarning
+from sklearn_ser.features import OpenSmileFrames, SpeakerStandardizer
 from sklearn_ser.metrics import ser_scoring
 
 QUICK = os.environ.get("SKLEARN_SER_QUICK") == "1"
@@ -52,7 +48,7 @@ corpora = {
 
 def mean_std(X):
     """One vector per utterance: the mean and standard deviation of its frames."""
-    return np.stack([np.r_[f.mean(0), f.std(0)] for f in get_frames(X)])
+    return np.stack([np.r_[f.mean(0), f.std(0)] for f in X["frames"]])
 
 
 # %%

@@ -33,7 +33,7 @@ majority somewhere).
 """
 
 from . import _accessor  # noqa: F401  (registers the Series.ratings accessor)
-from ._check import FORMS, check_annotations, parse_annotations
+from ._check import FORMS, check_annotations
 from ._classes import resolve_classes
 from ._crowd import (
     AGGREGATION_METHODS,
@@ -80,38 +80,21 @@ __all__ = [
     "AGGREGATION_METHODS",
     "AggregatedLabels",
     "BaseTargetEncoder",
-    "FORMS",
-    "build_label_map",
-    "canonical_label",
     "check_annotations",
-    "check_id_spellings",
-    "check_label_spellings",
-    "check_names",
     "is_missing_label",
-    "missing_label_mask",
-    "confusion_counts",
-    "missing_reasons",
-    "n_parses",
-    "report_missing",
-    "simplex_projection",
     "CANONICAL_EMOTIONS",
     "IEMOCAP_LABEL_MAP",
     "LABEL_ALIASES",
     "RatingsArray",
     "RatingsDtype",
-    "TARGET_STATUSES",
     "ExistenceLabels",
     "HardLabels",
     "RaterLabels",
     "SoftLabels",
-    "align_annotations",
     "from_long",
     "infer_classes",
     "rare_classes",
-    "is_ratings",
-    "is_vote_table",
     "normalize_label",
-    "parse_annotations",
     "rater_counts",
     "rater_profiles",
     "resolve_classes",

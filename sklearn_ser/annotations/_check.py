@@ -20,8 +20,6 @@ rater.
 
 from __future__ import annotations
 
-import warnings
-
 import pandas as pd
 from sklearn.utils.validation import _num_samples
 
@@ -39,7 +37,7 @@ from ._vocabulary import (
     check_names,
 )
 
-__all__ = ["FORMS", "check_annotations", "parse_annotations"]
+__all__ = ["FORMS", "check_annotations"]
 
 
 #: The forms ``check_annotations(form=...)`` can be told to read.
@@ -158,11 +156,3 @@ def _allowed(label_map, known_labels):
     """Labels strict parsing accepts: known emotions, the map, the classes."""
     allowed = set(CANONICAL_EMOTIONS) | set(label_map) | set(label_map.values())
     return frozenset(allowed | set(known_labels or ()))
-
-
-def parse_annotations(y, label_map=None, *, known_labels=None, strict=False):
-    """Deprecated alias of :func:`check_annotations` (removed in 0.3)."""
-    warnings.warn("parse_annotations is deprecated; use check_annotations (it "
-                  "returns checked ratings).", FutureWarning, stacklevel=2)
-    return check_annotations(y, label_map=label_map, classes=known_labels,
-                             strict=strict)

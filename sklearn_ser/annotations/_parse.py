@@ -1,5 +1,5 @@
 """The one parse of raw ratings: labels normalised and mapped, spellings,
-flags and id variants refused, repeats ranked (:func:`parse_annotations`)."""
+flags and id variants refused, repeats ranked (``_parse``)."""
 
 from __future__ import annotations
 

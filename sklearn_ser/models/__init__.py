@@ -85,24 +85,18 @@ def __dir__():
 
 
 __all__ = [
-    "AbsentClassWarning",
     "BLSTMAttentionClassifier",
     "CNNBLSTMClassifier",
     "EveryRatingClassifier",
     "FrozenFusionClassifier",
-    "InnerSplitWarning",
     "LateFusionClassifier",
     "MLEEFusionClassifier",
-    "NoRaterModelWarning",
     "NoisyLabelMetaClassifier",
-    "RareClassWarning",
     "SeedEnsembleClassifier",
     "SUPERBHeadClassifier",
     "SequenceClassifier",
     "StackedAnnotatorClassifier",
     "check_bundle",
     "combine_probabilities",
-    "load_model",
     "predict_distribution",
-    "save_model",
 ]

@@ -242,19 +242,10 @@ class MetaClassifierMixin(OneFitMixin, UARScoreMixin, ClassifierMixin,
         return self.final_
 
     def _building_block(self):
-        """``estimator`` (or the deprecated ``base_estimator``), else the default."""
-        est = self.estimator
-        if self.base_estimator != "deprecated":
-            if est is not None:
-                raise ValueError(
-                    f"{type(self).__name__}: give estimator only (base_estimator "
-                    "is its deprecated name).")
-            warnings.warn(
-                f"{type(self).__name__}: `base_estimator` was renamed `estimator` "
-                "(as in scikit-learn >= 1.2) and will be removed in 0.3.",
-                FutureWarning, stacklevel=3)
-            est = self.base_estimator
-        return est if est is not None else self._default_estimator()
+        """``estimator``, else the default building block."""
+        if self.estimator is not None:
+            return self.estimator
+        return self._default_estimator()
 
     def _fit(self, inputs):  # pragma: no cover - every subclass defines it
         """Train the components and the final model on ``inputs`` (a

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.utils._param_validation import Hidden, Interval, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 
 from ..._warnings import ser_warn
@@ -123,8 +123,6 @@ class MLEEFusionClassifier(StagedParamsMixin, MetaClassifierMixin):
     progress : bool, default=False
         A progress bar over the models: the MLEE pre-training, the dominant
         model (fusion mode), the final model.
-    base_estimator : SequenceClassifier, default="deprecated"
-        The former name of ``estimator``; deprecated (FutureWarning).
 
     Attributes
     ----------
@@ -154,8 +152,6 @@ class MLEEFusionClassifier(StagedParamsMixin, MetaClassifierMixin):
 
     _parameter_constraints: dict = {
         "estimator": [SequenceClassifier, None],
-        "base_estimator": [SequenceClassifier, None,
-                           Hidden(StrOptions({"deprecated"}))],
         "mode": [StrOptions({"fusion", "pretrain", "mlee_only"})],
         "finetune_target": [StrOptions({"soft", "hard"})],
         "training_set": [StrOptions({"all", "dominant"})],
@@ -203,7 +199,6 @@ class MLEEFusionClassifier(StagedParamsMixin, MetaClassifierMixin):
         dominant_weight=0.0,
         random_state=None,
         progress=False,
-        base_estimator="deprecated",
     ):
         self.estimator = estimator
         self.mode = mode
@@ -222,7 +217,6 @@ class MLEEFusionClassifier(StagedParamsMixin, MetaClassifierMixin):
         self.dominant_weight = dominant_weight
         self.random_state = random_state
         self.progress = progress
-        self.base_estimator = base_estimator
 
     def _finetune_encoder(self, classes):
         if self.finetune_target == "soft":
@@ -231,9 +225,7 @@ class MLEEFusionClassifier(StagedParamsMixin, MetaClassifierMixin):
 
     def _check_params(self):
         super()._check_params()
-        base = next((e for e in (self.estimator, self.base_estimator)
-                     if e is not None and not isinstance(e, str)),
-                    None) or self._default_estimator()
+        base = self._building_block()
         for stage in self._stage_defaults:  # every stage's settings, before any work
             self._stage(stage, base)
         if self.final_init == "dominant" and self.mode != "fusion":

@@ -7,7 +7,7 @@ import numbers
 import joblib
 import numpy as np
 from sklearn.cluster import KMeans
-from sklearn.utils._param_validation import Hidden, Interval, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..._parallel import torch_thread_share, use_torch_threads
 from ..._warnings import ser_warn
@@ -112,8 +112,6 @@ class StackedAnnotatorClassifier(StagedParamsMixin, MetaClassifierMixin):
         A progress bar over the models: each stage-1 model as it finishes,
         then the fusion head (stage 1 of Chou & Lee's proposed model trains 2
         + one per rater).
-    base_estimator : SequenceClassifier, default="deprecated"
-        The former name of ``estimator``; deprecated (FutureWarning).
 
     Attributes
     ----------
@@ -142,8 +140,6 @@ class StackedAnnotatorClassifier(StagedParamsMixin, MetaClassifierMixin):
 
     _parameter_constraints: dict = {
         "estimator": [SequenceClassifier, None],
-        "base_estimator": [SequenceClassifier, None,
-                           Hidden(StrOptions({"deprecated"}))],
         "components": [StrOptions(_SELECTIONS)],
         "classes": ["array-like", None],
         "label_map": [dict, StrOptions({"iemocap"}), None],
@@ -187,7 +183,6 @@ class StackedAnnotatorClassifier(StagedParamsMixin, MetaClassifierMixin):
         n_jobs=None,
         random_state=None,
         progress=False,
-        base_estimator="deprecated",
     ):
         self.estimator = estimator
         self.components = components
@@ -204,7 +199,6 @@ class StackedAnnotatorClassifier(StagedParamsMixin, MetaClassifierMixin):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.progress = progress
-        self.base_estimator = base_estimator
 
     # -- stage 1 plan ---------------------------------------------------------------
     def _rater_targets(self, y, classes, rng):
