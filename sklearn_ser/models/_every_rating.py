@@ -34,6 +34,7 @@ from ..exceptions import AbsentClassWarning, SERWarning
 from ..metrics import UARScoreMixin
 from ._inputs import as_input
 from ._penalty_search import PenaltySearch, _final_step
+from ._row_space import applies, fit_through_row_space
 from ._template import OneFitMixin
 
 
@@ -317,6 +318,9 @@ default="shares"
         est = estimator if estimator is not None else self._estimator()
         if fresh:
             est = clone(est)
+        if applies([est], X) and len(np.unique(rows)) < X.shape[1]:
+            # the same optimum on as many columns as utterances (_row_space.py)
+            return fit_through_row_space(est, X, rows, self.classes_[cls], weight)
         key = (f"{est.steps[-1][0]}__sample_weight" if isinstance(est, Pipeline)
                else "sample_weight")
         return est.fit(_safe_indexing(X, rows), self.classes_[cls], **{key: weight})

@@ -14,8 +14,9 @@ stopping rules read the gradient in other coordinates, so the two agree
 within the solver's ``tol``, not bit for bit.
 
 :class:`~sklearn_ser.models.EveryRatingClassifier` fits its penalty search's
-and refinement's inner models this way when the rule holds (its final model
-is fitted on the features themselves: its coefficients are the user's).
+and refinement's inner models this way when the rule holds, and its final
+model too, whose weights are then written back in the features
+(``coef_ @ Q^T``): a plain logistic regression on the user's features.
 """
 
 from __future__ import annotations
@@ -81,3 +82,18 @@ def fold_views(X, splits, reduce):
             X_tr, X_te = space(X_tr), space(X_te)
         views.append((X_tr, X_te))
     return views
+
+
+def fit_through_row_space(estimator, X, rows, y, sample_weight):
+    """Fit ``estimator`` on the rows ``rows`` of ``X`` (an utterance may
+    repeat) in the row space of the utterances they hold, then write its
+    weights back in ``X``'s features: the fitted estimator is the one fitted
+    on the features (within the solver's ``tol``), with ``n_features_in_``
+    and ``feature_names_in_`` of ``X``."""
+    space = RowSpace(_safe_indexing(X, np.unique(rows)))
+    estimator.fit(space(_safe_indexing(X, rows)), y, sample_weight=sample_weight)
+    estimator.coef_ = estimator.coef_ @ space.basis.T
+    estimator.n_features_in_ = X.shape[1]
+    if hasattr(X, "columns"):
+        estimator.feature_names_in_ = np.asarray(X.columns, dtype=object)
+    return estimator
