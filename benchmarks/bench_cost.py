@@ -28,6 +28,13 @@ For each corpus (EmoDB-crowd and ASED by default, read as they ship in
   of equal predictions; with ``--profile``, the cumulative seconds of the
   search, the refinement and the final fit (cProfile).
 
+``--write-costs FILE --results RESULTS.json [--cold-results COLD.json]``
+instead turns a default comparison's ``results.json`` (``sklearn-ser
+benchmark ... --n-jobs 2``; ``--cold-results``: a run that extracted the
+features cold) into the rates ``sklearn-ser benchmark`` estimates its cost
+from (``sklearn_ser/experiments/costs.json``): per method, training seconds
+per hour of training audio; features, seconds per hour of audio.
+
 The figures go into BENCHMARKS.md ("Cost of a comparison").
 """
 
@@ -119,6 +126,30 @@ def chosen_c(pipe):
     return float(next(iter(params.values())))
 
 
+def write_costs(path, results, cold, name, data, n_jobs):
+    """costs.json from a comparison's results.json (see the module docstring)."""
+    from sklearn_ser.experiments import registry
+
+    run = json.loads(Path(results).read_text())
+    cold_run = json.loads(Path(cold).read_text()) if cold else run
+    meta = run["meta"]
+    _, _, hours = load(name, data)
+    n_folds = int(meta["folds"].split("(")[1].split()[0])
+    train_hours = hours * (n_folds - 1)
+    reg = registry()
+    rates = {m: (0.0 if reg[m].kind == "fusion" else r["fit_seconds"] / train_hours)
+             for m, r in run["methods"].items()}
+    out = {"machine": f"{_cpu()}, {_cores()} cores",
+           "cores": _cores(), "n_jobs": n_jobs, "date": time.strftime("%Y-%m-%d"),
+           "command": "python benchmarks/bench_cost.py --write-costs ... --results "
+                      f"{Path(results).name} ({name}, {hours:.2f} h, {n_folds} folds)",
+           "fit_seconds_per_training_hour": rates,
+           "feature_seconds_per_hour": cold_run["meta"]["feature_seconds"] / hours}
+    Path(path).write_text(json.dumps(out, indent=2) + "\n")
+    print(f"written {path}: " + ", ".join(f"{m} {r:.0f} s/h" for m, r in rates.items()))
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", nargs="+", default=["emodb", "ased"])
@@ -130,9 +161,14 @@ def main(argv=None):
     ap.add_argument("--skip-full", action="store_true",
                     help="fit the row-space path only")
     ap.add_argument("--out", default="benchmarks/results/cost.json")
+    ap.add_argument("--write-costs", default=None, metavar="FILE")
+    ap.add_argument("--results", default=None)
+    ap.add_argument("--cold-results", default=None)
     args = ap.parse_args(argv)
-    report = {"machine": f"{platform.processor() or platform.machine()}, "
-                         f"{_cores()} cores", "corpora": {}}
+    if args.write_costs:
+        return write_costs(args.write_costs, args.results, args.cold_results,
+                           args.corpus[0], args.data, args.n_jobs)
+    report = {"machine": f"{_cpu()}, {_cores()} cores", "corpora": {}}
     for name in args.corpus:
         u, a, hours = load(name, args.data)
         F, cold, cached = features(u, args.cache, args.n_jobs)
@@ -173,6 +209,17 @@ def main(argv=None):
     out.write_text(json.dumps(report, indent=2, default=str))
     print(f"written {out}")
     return report
+
+
+def _cpu():
+    """The CPU's model name (Linux), else the machine type."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _cores():

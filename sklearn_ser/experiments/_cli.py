@@ -26,6 +26,7 @@ from ._corpus_options import (
     read_corpus,
     resolve_columns,
 )
+from ._cost import announcement, help_line
 from ._cross import add_cross_arguments, cross_corpus_command
 from ._deploy import FIT_NORMALISATIONS, cmd_fit
 from ._methods import DEMO_METHODS, NORMALISATIONS, registry
@@ -186,6 +187,12 @@ def _method_list(text, default):
     return methods
 
 
+def _with_members(methods):
+    """``methods`` and the members a fusion among them trains."""
+    reg = registry()
+    return list(dict.fromkeys(m for f in methods for m in (*reg[f].members, f)))
+
+
 def cmd_benchmark(args, out):
     """``sklearn-ser benchmark`` in the claimed folder ``out`` (its arguments
     checked by :func:`_check_benchmark_args` before the folder was made)."""
@@ -205,6 +212,10 @@ def cmd_benchmark(args, out):
                 # a test corpus without ratings is scored against its truth
                 truth_column=None if (Path(folder) / "ratings.csv").is_file()
                 else _unrated_truth(folder, truth)))
+    n_folds = int(u[group].nunique()) if group in u.columns else 1
+    line = announcement(_with_members(methods), u, n_folds, args.seeds, args.n_jobs)
+    if line:
+        print(line, file=sys.stderr)
     t = time.perf_counter()
     results = _compare(u, a, classes, methods=methods, seeds=args.seeds,
                        epochs=epochs, n_jobs=args.n_jobs, cache=args.cache,
@@ -303,7 +314,8 @@ def build_parser():
                     "(--dataset, --root), a corpus folder (--corpus) or any "
                     "corpus in generic form (--audio-dir, --ratings, --metadata); "
                     + outputs + ". UAR/WA "
-                    "are scored against the hard majority of the ratings.")
+                    "are scored against the hard majority of the ratings.",
+        epilog=help_line(_with_members(registry())))
     add_corpus_arguments(bench)
     add_cross_arguments(bench)
     bench.add_argument("--group-column", default=None,
