@@ -28,7 +28,8 @@ sphinx_gallery_conf = {
                          "../examples/papers", "../examples/howto"],
 }
 html_theme = "pydata_sphinx_theme"
-exclude_patterns = ["_build"]
+# docs/benchmarks/ is the Markdown archive BENCHMARKS.md links to (read on GitHub)
+exclude_patterns = ["_build", "benchmarks"]
 
 # Warnings in the rendered gallery: the category and the message, without the
 # absolute path and source line of the build machine.

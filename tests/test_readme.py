@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -56,3 +57,33 @@ def test_the_readme_pipeline_runs_on_a_corpus_folder(tmp_path, monkeypatch):
         warnings.simplefilter("ignore")  # a small corpus' inner folds say so
         exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102
     assert np.isfinite(printed[0]) and 0.0 <= printed[0] <= 1.0
+
+
+def _anchors(path):
+    """GitHub's anchors of a Markdown file's headings (code blocks skipped)."""
+    out, fence = set(), False
+    for line in path.read_text().splitlines():
+        if line.startswith("```"):
+            fence = not fence
+        if not fence and re.match(r"^#{1,6} ", line):
+            title = re.sub(r"^#+ ", "", line).strip().lower()
+            out.add(re.sub(r"[^\w\- ]", "", title).replace(" ", "-"))
+    return out
+
+
+@pytest.mark.parametrize("name", ["README.md", "BENCHMARKS.md",
+                                  "docs/benchmarks/history.md"])
+def test_every_link_leads_to_a_file_and_a_heading(name):
+    """BENCHMARKS.md's topics link into the archive by heading: a renamed
+    heading would leave a link that leads nowhere."""
+    source = ROOT / name
+    bad = []
+    for target, fragment in re.findall(r"\]\(([^)#\s]*)(?:#([^)\s]+))?\)",
+                                       source.read_text()):
+        if target.startswith("http"):
+            continue
+        path = (source.parent / target) if target else source
+        if not path.exists() or (fragment and path.suffix == ".md"
+                                 and fragment not in _anchors(path)):
+            bad.append(f"{target}#{fragment}")
+    assert not bad
