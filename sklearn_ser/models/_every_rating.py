@@ -318,7 +318,7 @@ default="shares"
         est = estimator if estimator is not None else self._estimator()
         if fresh:
             est = clone(est)
-        if applies([est], X) and len(np.unique(rows)) < X.shape[1]:
+        if applies([est], X):  # fewer utterances than features
             # the same optimum on as many columns as utterances (_row_space.py)
             return fit_through_row_space(est, X, rows, self.classes_[cls], weight)
         key = (f"{est.steps[-1][0]}__sample_weight" if isinstance(est, Pipeline)
